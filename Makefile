@@ -1,0 +1,51 @@
+# Snip — every command creates or updates the virtual environment first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME := .lambda-runtime
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: venv runtime test lint run synth deploy destroy bench clean
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# The Lambda Python runtime's boto3 plus the Powertools layer, and nothing else: handlers are
+# imported from their deployable folders with only this on the path (tests, benchmarks).
+runtime: $(RUNTIME)/.installed
+$(RUNTIME)/.installed: functions/runtime-requirements.txt | $(VENV)/.installed
+	rm -rf $(RUNTIME)
+	$(BIN)/pip install -q --disable-pip-version-check --target $(RUNTIME) -r functions/runtime-requirements.txt
+	touch $@
+
+test: venv runtime
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+run: venv
+	$(BIN)/snip serve
+
+synth: venv
+	$(BIN)/python -m infra.synth
+
+deploy: venv
+	npx --yes aws-cdk@2 deploy --all --require-approval never
+
+destroy: venv
+	npx --yes aws-cdk@2 destroy --all --force
+
+bench: venv runtime
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(RUNTIME) cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""The three DynamoDB tables, defined once.
+
+The CDK stack, the local stack and the tests all build their tables from these definitions.
+Attribute names used in expressions live here too, so that the store and the stack agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from snip.settings import Env
+
+
+@dataclass(frozen=True)
+class TableDef:
+    env_name: str  # the environment variable that carries the deployed table's name
+    logical_id: str  # CDK construct id
+    partition_key: tuple[str, str]  # (name, "S" | "N")
+    sort_key: tuple[str, str] | None = None
+    ttl_attribute: str | None = None  # only the idempotency table expires items
+
+    def create_table_args(self, table_name: str) -> dict[str, Any]:
+        """Arguments for ``CreateTable`` (boto3), on-demand like the deployed tables."""
+        keys = [self.partition_key] + ([self.sort_key] if self.sort_key else [])
+        return {
+            "TableName": table_name,
+            "KeySchema": [
+                {"AttributeName": name, "KeyType": kind}
+                for (name, _), kind in zip(keys, ["HASH", "RANGE"], strict=False)
+            ],
+            "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in keys],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+
+
+# links: one item per key ever issued. A deleted link stays as a tombstone (deleted_at set),
+# so that neither a generated key nor an alias is ever reissued. No TTL on this table.
+LINKS = TableDef(env_name=Env.LINKS_TABLE, logical_id="Links", partition_key=("key", "S"))
+
+# keys: the pool of unused keys, spread over `pool_shards` partitions (shard = crc32(key) % shards)
+# so that a claimer queries one random shard and concurrent claimers rarely meet.
+KEYS = TableDef(
+    env_name=Env.KEYS_TABLE, logical_id="Keys", partition_key=("shard", "N"), sort_key=("key", "S")
+)
+
+# idempotency: Powertools Idempotency's record layout (id, expiration TTL).
+IDEMPOTENCY = TableDef(
+    env_name=Env.IDEMPOTENCY_TABLE,
+    logical_id="Idempotency",
+    partition_key=("id", "S"),
+    ttl_attribute="expiration",
+)
+
+ALL_TABLES = (LINKS, KEYS, IDEMPOTENCY)
+
+
+def create_tables(client: Any, names: dict[str, str]) -> None:
+    """Create the tables (local stack and tests). ``names`` maps env name -> table name."""
+    for table in ALL_TABLES:
+        name = names[table.env_name]
+        client.create_table(**table.create_table_args(name))
+        if table.ttl_attribute:
+            client.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
