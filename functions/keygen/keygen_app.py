@@ -1,0 +1,33 @@
+"""keygen: keeps the pool of unused keys between refill_ratio * target and target.
+
+Runs every minute (EventBridge) and on demand (shorten's asynchronous invoke); both events
+are handled alike: refill if the pool is below its threshold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from snip import runtime
+from snip.observability import instrument
+from snip.pool import refill_pool
+from snip.settings import METRICS_NAMESPACE, get_settings
+
+logger = Logger(service="keygen")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="keygen")
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    refill = refill_pool(runtime.store(), get_settings())
+    trigger = event.get("detail-type") or event.get("source") or "invoke"
+    logger.info("pool checked", extra={"trigger": trigger, **refill.__dict__})
+    metrics.add_metric(name="KeysGenerated", unit=MetricUnit.Count, value=refill.added)
+    metrics.add_metric(name="KeyCollisions", unit=MetricUnit.Count, value=refill.collisions)
+    metrics.add_metric(name="PoolSize", unit=MetricUnit.Count, value=refill.pool_after)
+    return {"pool_before": refill.pool_before, "added": refill.added, "pool_after": refill.pool_after}
+
+
+handler = instrument(_handle, logger, metrics, correlation_path=None)

@@ -1,0 +1,29 @@
+"""boto3 clients, created on first use (never at import) and reused for the life of the instance."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Short timeouts and the SDK's standard retry mode (exponential back-off with jitter, retry
+# quotas): a request that still fails after them becomes a 503 with Retry-After, not a hung
+# Lambda. Endpoints come from the environment (AWS_ENDPOINT_URL_DYNAMODB locally).
+_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=3,
+    retries={"mode": "standard", "max_attempts": 3},
+    tcp_keepalive=True,
+)
+
+
+@lru_cache(maxsize=1)
+def dynamodb() -> Any:
+    return boto3.client("dynamodb", config=_CONFIG)
+
+
+@lru_cache(maxsize=1)
+def lambda_() -> Any:
+    return boto3.client("lambda", config=_CONFIG)

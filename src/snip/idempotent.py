@@ -1,0 +1,72 @@
+"""Idempotency-Key support for creates, through Powertools Idempotency.
+
+A record is keyed by (owner, Idempotency-Key), so two owners never see each other's replays,
+and carries a hash of the body, so the same key with another body is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
+
+from snip import aws
+from snip.errors import DependencyUnavailable, IdempotencyMismatch, InvalidInput, RequestInProgress
+from snip.settings import get_settings
+
+MAX_KEY_LENGTH = 128
+
+
+def check_idempotency_key(value: str) -> str:
+    if not 1 <= len(value) <= MAX_KEY_LENGTH or not all("!" <= c <= "~" for c in value):
+        raise InvalidInput(
+            "Idempotency-Key must be 1 to 128 visible ASCII characters.",
+            code="invalid_idempotency_key",
+        )
+    return value
+
+
+@lru_cache(maxsize=1)
+def _persistence() -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=aws.dynamodb())
+
+
+@lru_cache(maxsize=1)
+def config() -> IdempotencyConfig:
+    return IdempotencyConfig(
+        event_key_jmespath="[owner, idempotency_key]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=get_settings().idempotency_ttl,
+        raise_on_no_idempotency_key=True,
+    )
+
+
+def once(owner: str, idempotency_key: str, body: Any, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``action`` once per (owner, key); a repeat with the same body replays its result."""
+
+    @idempotent_function(data_keyword_argument="request", config=config(), persistence_store=_persistence())
+    def create_link(request: dict[str, Any]) -> dict[str, Any]:
+        return action()
+
+    request = {"owner": owner, "idempotency_key": idempotency_key, "body": body}
+    try:
+        return create_link(request=request)
+    except IdempotencyValidationError:
+        raise IdempotencyMismatch("This Idempotency-Key was used with a different request body.") from None
+    except IdempotencyAlreadyInProgressError:
+        raise RequestInProgress(
+            "A request with this Idempotency-Key is still in progress; retry shortly."
+        ) from None
+    except IdempotencyPersistenceLayerError as error:
+        raise DependencyUnavailable("The idempotency store is unavailable.") from error

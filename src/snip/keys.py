@@ -1,0 +1,57 @@
+"""Short keys: generation from UUID4, the pool's sharding, and which keys a user may choose."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zlib
+from collections.abc import Callable
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+# Anything a key may look like: generated keys are base62, aliases add "_" and "-".
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ALIAS_PATTERN = re.compile(r"[A-Za-z0-9_-]{3,64}")
+
+# Paths the API uses or may use; compared case-insensitively.
+RESERVED_WORDS = frozenset(
+    {
+        "links", "health", "docs", "api", "admin", "static", "openapi", "openapi.json", "login",
+        "logout", "signup", "register", "account", "settings", "dashboard", "assets", "favicon.ico",
+        "robots.txt", "sitemap.xml", "well-known", "_next", "swagger", "redoc", "metrics", "status",
+        "www", "app", "help", "support", "about", "terms", "privacy", "snip",
+    }
+)  # fmt: skip
+
+KeyGenerator = Callable[[int], str]
+
+
+def new_key(length: int) -> str:
+    """A random key: a UUID4's 122 random bits in base62, cut to ``length`` characters.
+
+    uuid4 reads os.urandom on every call, so clones of a snapshot (SnapStart) never share keys.
+    """
+    value = uuid.uuid4().int
+    chars = []
+    for _ in range(length):
+        value, digit = divmod(value, 62)
+        chars.append(BASE62[digit])
+    return "".join(chars)
+
+
+def shard_of(key: str, shards: int) -> int:
+    """The pool partition a key lives in: stable, so a key always maps to the same pool item."""
+    return zlib.crc32(key.encode()) % shards
+
+
+def is_possible_key(key: str) -> bool:
+    return KEY_PATTERN.fullmatch(key) is not None
+
+
+def alias_problem(alias: str) -> str | None:
+    """Why ``alias`` cannot be used, or None."""
+    if not ALIAS_PATTERN.fullmatch(alias):
+        return "An alias is 3 to 64 characters of letters, digits, '_' and '-'."
+    if alias.lower() in RESERVED_WORDS:
+        return f"'{alias}' is a reserved word."
+    return None

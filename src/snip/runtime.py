@@ -1,0 +1,61 @@
+"""What one execution environment builds once and reuses: the store, its key pool, the services.
+
+Everything is built on first use, never at import, so that importing a handler reads no
+environment and opens no connection (tests and SnapStart both rely on that).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from snip import aws
+from snip.settings import get_settings
+from snip.store import Store
+
+logger = Logger(child=True)
+
+REFILL_EVENT = {"source": "snip.shorten", "detail-type": "refill"}
+
+
+@lru_cache(maxsize=1)
+def store() -> Store:
+    settings = get_settings()
+    return Store(aws.dynamodb(), settings.links_table, settings.keys_table)
+
+
+def request_refill() -> None:
+    """Ask keygen to refill the pool, asynchronously; a failure here never fails a create."""
+    name = get_settings().keygen_function
+    if not name:
+        return
+    try:
+        aws.lambda_().invoke(
+            FunctionName=name, InvocationType="Event", Payload=json.dumps(REFILL_EVENT).encode()
+        )
+        logger.info("asked keygen to refill the pool", extra={"keygen_function": name})
+    except Exception:  # the pool stays usable through inline generation
+        logger.warning("could not ask keygen to refill the pool", exc_info=True)
+
+
+@lru_cache(maxsize=1)
+def pool() -> Any:
+    from snip.pool import KeyPool
+
+    return KeyPool(store(), get_settings(), request_refill)
+
+
+@lru_cache(maxsize=1)
+def links() -> Any:
+    from snip.links import Links
+
+    return Links(store(), pool())
+
+
+def reset() -> None:
+    """Forget everything built so far (tests: a new execution environment)."""
+    for cached in (store, pool, links, get_settings, aws.dynamodb, aws.lambda_):
+        cached.cache_clear()

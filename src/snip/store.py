@@ -1,0 +1,290 @@
+"""The one module that talks to DynamoDB.
+
+It speaks in domain terms: callers hand it plain dicts and get domain exceptions back, decided
+from error codes and CancellationReasons, never from message text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from snip.errors import DependencyUnavailable, KeyClaimConflict, KeyTaken, LinkGone, LinkNotFound
+
+# Errors that mean "DynamoDB could not do it now", after the SDK's own retries.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+_CONDITION_FAILED = "ConditionalCheckFailed"
+MAX_TRANSACTION_ITEMS = 100
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    return {k: int(v) if isinstance(v, Decimal) else v for k, v in out.items()}
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def dependency_guard() -> Iterator[None]:
+    """Turn DynamoDB's transient failures into DependencyUnavailable (→ 503 + Retry-After)."""
+    try:
+        yield
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if _code(error) in _UNAVAILABLE_CODES or status >= 500:
+            raise DependencyUnavailable(f"DynamoDB: {_code(error)}") from error
+        raise
+    except (HTTPClientError, BotoConnectionError, NoCredentialsError) as error:
+        raise DependencyUnavailable(f"DynamoDB unreachable: {type(error).__name__}") from error
+
+
+def _names(*attrs: str) -> dict[str, str]:
+    return {f"#{a}": a for a in attrs}
+
+
+# Conditions under which a link redirects; the same rules as ``links.is_active`` in Python.
+_ACTIVE = (
+    "attribute_exists(#key) AND attribute_not_exists(#deleted_at) AND #disabled = :false"
+    " AND (attribute_not_exists(#expires_at) OR #expires_at > :now)"
+    " AND (attribute_not_exists(#max_visits) OR #visits < #max_visits)"
+)
+_OWNED = "attribute_exists(#key) AND #owner = :owner AND attribute_not_exists(#deleted_at)"
+
+
+class Store:
+    def __init__(self, client: Any, links_table: str, keys_table: str) -> None:
+        self.client = client
+        self.links_table = links_table
+        self.keys_table = keys_table
+
+    # -- links ---------------------------------------------------------------------------
+    def claim_key(self, shard: int, key: str, link: Mapping[str, Any]) -> None:
+        """Move ``key`` from the pool into a new link, atomically (one TransactWriteItems)."""
+        actions = [
+            {
+                "Delete": {
+                    "TableName": self.keys_table,
+                    "Key": to_item({"shard": shard, "key": key}),
+                    "ConditionExpression": "attribute_exists(#key)",
+                    "ExpressionAttributeNames": _names("key"),
+                }
+            },
+            {"Put": self._new_link_put(link)},
+        ]
+        try:
+            with dependency_guard():
+                self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if _code(error) != "TransactionCanceledException":
+                raise
+            codes = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+            if len(codes) > 1 and codes[1] == _CONDITION_FAILED:
+                raise KeyClaimConflict("used") from error
+            if codes and codes[0] == _CONDITION_FAILED:
+                raise KeyClaimConflict("claimed") from error
+            if "TransactionConflict" in codes:
+                raise KeyClaimConflict("conflict") from error
+            raise DependencyUnavailable(f"DynamoDB cancelled the claim: {codes}") from error
+
+    def put_link(self, link: Mapping[str, Any]) -> None:
+        """Write a new link under a key nobody has used (alias, or a key generated inline)."""
+        try:
+            with dependency_guard():
+                self.client.put_item(**self._new_link_put(link))
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                raise KeyTaken(link["key"]) from error
+            raise
+
+    def _new_link_put(self, link: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "TableName": self.links_table,
+            "Item": to_item(link),
+            "ConditionExpression": "attribute_not_exists(#key)",
+            "ExpressionAttributeNames": _names("key"),
+        }
+
+    def get_link(self, key: str, *, consistent: bool) -> dict[str, Any] | None:
+        with dependency_guard():
+            response = self.client.get_item(
+                TableName=self.links_table, Key=to_item({"key": key}), ConsistentRead=consistent
+            )
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def update_link(
+        self, key: str, owner: str, changes: Mapping[str, Any], removals: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """Set ``changes`` and remove ``removals`` on the owner's live link; LinkNotFound otherwise."""
+        names = _names("key", "owner", "deleted_at", *changes, *removals)
+        values = to_item({":owner": owner, **{f":{k}": v for k, v in changes.items()}})
+        expression = ""
+        if changes:
+            expression += "SET " + ", ".join(f"#{k} = :{k}" for k in changes)
+        if removals:
+            expression += " REMOVE " + ", ".join(f"#{k}" for k in removals)
+        try:
+            with dependency_guard():
+                response = self.client.update_item(
+                    TableName=self.links_table,
+                    Key=to_item({"key": key}),
+                    UpdateExpression=expression.strip(),
+                    ConditionExpression=_OWNED,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                raise LinkNotFound("No link with this key.") from error
+            raise
+        return from_item(response["Attributes"])
+
+    def record_visit(self, key: str, now: str, *, bot: bool) -> dict[str, Any]:
+        """Count one visit if the link is active, in one UpdateItem; returns the updated link.
+
+        A bot's visit is counted apart and never spends ``max_visits``.
+        """
+        counter = "bot_visits" if bot else "visits"
+        update = f"SET #{counter} = if_not_exists(#{counter}, :zero) + :one"
+        if not bot:
+            update += ", #last_visit_at = :now"
+        names = _names("key", "deleted_at", "disabled", "expires_at", "max_visits", "visits", counter)
+        if not bot:
+            names.update(_names("last_visit_at"))
+        try:
+            with dependency_guard():
+                response = self.client.update_item(
+                    TableName=self.links_table,
+                    Key=to_item({"key": key}),
+                    UpdateExpression=update,
+                    ConditionExpression=_ACTIVE,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=to_item({":zero": 0, ":one": 1, ":now": now, ":false": False}),
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+            if error.response.get("Item"):
+                raise LinkGone("This link is no longer active.") from error
+            raise LinkNotFound("No link with this key.") from error
+        return from_item(response["Attributes"])
+
+    # -- the key pool --------------------------------------------------------------------
+    def candidate_keys(self, shard: int, start: str, limit: int) -> list[str]:
+        """Up to ``limit`` pool keys of one shard from ``start`` on (wrapping around once)."""
+        keys = self._query_pool(shard, limit, "#key >= :start", start)
+        if len(keys) < limit and start:
+            keys += self._query_pool(shard, limit - len(keys), "#key < :start", start)
+        return keys
+
+    def _query_pool(self, shard: int, limit: int, range_condition: str, start: str) -> list[str]:
+        if not start:
+            range_condition, start = "#key > :start", ""
+        with dependency_guard():
+            response = self.client.query(
+                TableName=self.keys_table,
+                KeyConditionExpression=f"#shard = :shard AND {range_condition}",
+                ExpressionAttributeNames=_names("shard", "key"),
+                ExpressionAttributeValues=to_item({":shard": shard, ":start": start}),
+                ProjectionExpression="#key",
+                Limit=limit,
+            )
+        return [item["key"]["S"] for item in response.get("Items", [])]
+
+    def discard_pool_key(self, shard: int, key: str) -> None:
+        with dependency_guard():
+            self.client.delete_item(TableName=self.keys_table, Key=to_item({"shard": shard, "key": key}))
+
+    def pool_size(self) -> int:
+        """Count the pool's items (Scan, Select=COUNT: the pool is small by design)."""
+        total, start = 0, None
+        while True:
+            args: dict[str, Any] = {"TableName": self.keys_table, "Select": "COUNT"}
+            if start:
+                args["ExclusiveStartKey"] = start
+            with dependency_guard():
+                response = self.client.scan(**args)
+            total += response["Count"]
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return total
+
+    def add_pool_keys(self, keys: Mapping[str, int]) -> set[str]:
+        """Put new keys (key → shard) into the pool in one transaction.
+
+        Every key is checked in the same request against the pool (conditional put) and the
+        links table (condition check). Returns the keys that collided; if any did, nothing was
+        written and the caller retries without them.
+        """
+        actions: list[dict[str, Any]] = []
+        for key, shard in keys.items():
+            condition = {
+                "ConditionExpression": "attribute_not_exists(#key)",
+                "ExpressionAttributeNames": _names("key"),
+            }
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.keys_table,
+                        "Item": to_item({"shard": shard, "key": key}),
+                        **condition,
+                    }
+                }
+            )
+            actions.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self.links_table,
+                        "Key": to_item({"key": key}),
+                        **condition,
+                    }
+                }
+            )
+        if len(actions) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS // 2} keys per transaction")
+        try:
+            with dependency_guard():
+                self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if _code(error) != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            ordered = list(keys)
+            clashes = {
+                ordered[i // 2]
+                for i, reason in enumerate(reasons)
+                if reason.get("Code") in (_CONDITION_FAILED, "TransactionConflict")
+            }
+            if not clashes:
+                codes = [r.get("Code") for r in reasons]
+                raise DependencyUnavailable(f"DynamoDB cancelled the refill: {codes}") from error
+            return clashes
+        return set()
