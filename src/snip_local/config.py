@@ -1,0 +1,86 @@
+"""The local stack's own settings, read from the environment once, at start (documented in docs/local.md).
+
+The functions' settings (pool size, table names, ...) stay in ``snip.settings``; the stack only passes
+the environment through to them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# What moto answers for; any client region and account is folded into these (see aws_endpoint).
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+STAGE = "local"
+API_ID = "snip-local"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_API_KEYS = "local:local-dev-key"
+
+
+def function_name(name: str) -> str:
+    """The Lambda function name of one of Snip's functions, as the functions see it."""
+    return f"snip-{name}"
+
+
+def parse_api_keys(spec: str) -> dict[str, str]:
+    """``"id1:secret1,id2:secret2"`` -> ``{secret: id}``; the id is what the function sees."""
+    keys: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        key_id, sep, secret = entry.partition(":")
+        if not sep or not key_id or not secret:
+            raise ValueError(f"SNIP_API_KEYS entry {entry!r} is not id:secret")
+        if secret in keys:
+            raise ValueError(f"SNIP_API_KEYS: two keys share the secret of {key_id!r}")
+        keys[secret] = key_id
+    if not keys:
+        raise ValueError("SNIP_API_KEYS names no key")
+    return keys
+
+
+def parse_test_functions(spec: str) -> dict[str, Path]:
+    """Test-only ``SNIP_TEST_FUNCTIONS="name=folder,..."``: extra functions (or stand-ins for Snip's own)."""
+    functions: dict[str, Path] = {}
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, folder = entry.partition("=")
+        if not sep or not name.isidentifier():
+            raise ValueError(f"SNIP_TEST_FUNCTIONS entry {entry!r} is not name=folder")
+        functions[name] = (REPO_ROOT / folder).resolve()
+    return functions
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    port: int
+    aws_port: int
+    api_keys: dict[str, str]  # secret -> key id
+    max_workers: int  # per function
+    function_timeout: float  # seconds, like a Lambda function's timeout
+    memory_mb: int
+    keygen_interval: float  # seconds between scheduled keygen runs
+    function_logs: bool
+    test_functions: dict[str, Path]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def aws_url(self) -> str:
+        return f"http://127.0.0.1:{self.aws_port}"
+
+    @classmethod
+    def from_env(cls) -> LocalConfig:
+        env = os.environ
+        return cls(
+            port=int(env.get("PORT", "8080")),
+            aws_port=int(env.get("SNIP_DYNAMODB_PORT", "8000")),
+            api_keys=parse_api_keys(env.get("SNIP_API_KEYS", DEFAULT_API_KEYS)),
+            max_workers=max(1, int(env.get("SNIP_MAX_WORKERS", "4"))),
+            function_timeout=float(env.get("SNIP_FUNCTION_TIMEOUT", "15")),
+            memory_mb=int(env.get("SNIP_FUNCTION_MEMORY", "256")),
+            keygen_interval=float(env.get("SNIP_KEYGEN_INTERVAL", "60")),
+            function_logs=env.get("SNIP_FUNCTION_LOGS", "on").lower() not in {"0", "off", "false", "no"},
+            test_functions=parse_test_functions(env.get("SNIP_TEST_FUNCTIONS", "")),
+        )

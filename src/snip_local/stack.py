@@ -1,0 +1,97 @@
+"""``snip serve``: start the whole stack in order, print how to use it, stop it all on Ctrl-C."""
+
+from __future__ import annotations
+
+import io
+import logging
+import shlex
+import signal
+import sys
+import threading
+from contextlib import ExitStack
+from types import FrameType
+
+from snip.settings import api_limits, get_settings
+from snip_local.aws_endpoint import EndpointServer
+from snip_local.config import REGION, LocalConfig, function_name
+from snip_local.functions import Functions
+from snip_local.gateway import Gateway, GatewayServer
+from snip_local.routing import Router
+from snip_local.schedule import KeygenSchedule
+
+log = logging.getLogger("snip_local")
+
+
+def _configure_logging() -> None:
+    # Line-buffered, so that a log file (the e2e tests read one) sees each line as it is written.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the stack exactly as Ctrl-C does
+
+
+def banner(config: LocalConfig, tables: dict[str, str], functions: Functions) -> str:
+    secret = next(iter(config.api_keys))
+    curl = (
+        f"curl -s -X POST {config.base_url}/links -H 'x-api-key: {secret}' "
+        "-H 'content-type: application/json' -d " + shlex.quote('{"url": "https://example.com/"}')
+    )
+    keys = ", ".join(f"{key_id}: {key}" for key, key_id in config.api_keys.items())
+    settings = get_settings()
+    return "\n".join(
+        [
+            f"Snip is running on {config.base_url}   (Ctrl-C stops it)",
+            f"  API keys (x-api-key)  {keys}",
+            f"  DynamoDB endpoint     {config.aws_url}   (region {REGION}, any credentials)",
+            f"  tables                {', '.join(tables.values())}",
+            f"  Lambda Invoke API     {config.aws_url}   ({', '.join(functions.pools)})",
+            f"  keygen                every {config.keygen_interval:g} s; "
+            f"pool target {settings.pool_target}, refill below {settings.refill_threshold}",
+            "Try:",
+            f"  {curl}",
+            "",
+        ]
+    )
+
+
+def serve() -> int:
+    _configure_logging()
+    config = LocalConfig.from_env()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    with ExitStack() as running:
+        try:
+            functions = Functions(config)
+            running.callback(functions.close)
+            endpoint = EndpointServer(config.aws_port, functions)
+            gateway = GatewayServer(
+                config.port,
+                Gateway(functions, Router(list(config.test_functions)), config.api_keys, api_limits()),
+            )
+            endpoint.start()
+            running.callback(endpoint.stop)
+            tables = endpoint.create_tables()
+            schedule = KeygenSchedule(functions.pools[function_name("keygen")], config.keygen_interval)
+            # The pool is filled before the gateway accepts a request, as a deployed stack's would be.
+            if not schedule.run_once():
+                print("snip serve: keygen's initial fill failed (see above)", file=sys.stderr)
+                return 1
+            schedule.start()
+            running.callback(schedule.stop)
+            gateway.start()
+            running.callback(gateway.stop)
+            sys.stdout.write(banner(config, tables, functions))
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            log.info("stopping")
+        except OSError as exc:  # typically a port already in use
+            print(f"snip serve: {exc}", file=sys.stderr)
+            return 1
+    log.info("stopped")
+    return 0
