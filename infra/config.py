@@ -1,0 +1,98 @@
+"""Deployment choices: what CDK context may change, and the numbers the stack fixes.
+
+Context (``cdk deploy -c key=value`` or ``cdk.json``) is read here only, and never triggers a
+lookup: synth stays offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_logs as logs
+from constructs import Node
+
+# Powertools comes from its public layer, built for Python 3.13 on arm64.
+# Layer version 27 is the newest whose Powertools version could be verified offline (3.23.0,
+# powertools-lambda-python issue #7689 and PR #7757); the functions are tested against 3.37.0
+# (functions/runtime-requirements.txt). Before a deploy, confirm the layer of 3.37.0 with
+#   aws ssm get-parameter --name /aws/service/powertools/python/arm64/python3.13/3.37.0
+# and pass its number with `-c powertoolsLayerVersion=<N>` (or change it here): see docs/deploy.md.
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
+POWERTOOLS_LAYER_VERSION = 27
+
+# Both the functions' and the API's logs: long enough to investigate an incident, short enough
+# that logs never become the largest line of the bill.
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+STAGE_NAME = "prod"
+
+# WAF (optional): requests per client IP in WAF's 5-minute window on the public redirect route.
+# Redirects need no API key, so nothing else stops a single client from spending the stage's
+# throttle budget (snip.settings.api_limits().stage) alone; 3000 per 5 min is 10 rps on average,
+# far above a human clicking links, even many behind one NAT.
+WAF_REDIRECT_LIMIT_PER_5_MIN = 3000
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """Memory and timeout of one function.
+
+    Memory also buys CPU (and so cold-start time) on Lambda. The first numbers are a judgement;
+    the benchmark that revises them is the per-function p50/p99 Duration and Init Duration at
+    256/512/1024 MB (make bench against a deployed stack, or AWS Lambda Power Tuning): take the
+    smallest size whose p99 does not improve by doubling it.
+    """
+
+    memory_mb: int
+    timeout: Duration
+
+
+SIZING = {
+    # On the public hot path: one UpdateItem; 512 MB halves the Python+Powertools cold start
+    # compared with 128 MB for a fraction of a cent per million (docs/deploy.md).
+    "resolve": Sizing(512, Duration.seconds(5)),
+    # A transaction, an idempotency record and, with an empty pool, a key made on the spot.
+    "shorten": Sizing(512, Duration.seconds(10)),
+    # Off the request path: up to pool_target conditional puts per run, once a minute.
+    "keygen": Sizing(256, Duration.seconds(60)),
+}
+
+
+@dataclass(frozen=True)
+class SnipConfig:
+    domain_name: str | None = None
+    certificate_arn: str | None = None
+    hosted_zone_id: str | None = None
+    alarm_email: str | None = None
+    waf: bool = False
+    powertools_layer_version: int = POWERTOOLS_LAYER_VERSION
+
+    def __post_init__(self) -> None:
+        if self.domain_name and not self.certificate_arn:
+            raise ValueError("context domainName needs certificateArn (an ACM certificate in the region)")
+        if (self.certificate_arn or self.hosted_zone_id) and not self.domain_name:
+            raise ValueError("context certificateArn/hostedZoneId need domainName")
+
+    @property
+    def public_base_url(self) -> str | None:
+        return f"https://{self.domain_name}" if self.domain_name else None
+
+    @classmethod
+    def from_context(cls, node: Node) -> SnipConfig:
+        def text(key: str) -> str | None:
+            value = node.try_get_context(key)
+            return str(value).strip() or None if value is not None else None
+
+        waf = node.try_get_context("waf")
+        layer = node.try_get_context("powertoolsLayerVersion")
+        return cls(
+            domain_name=text("domainName"),
+            certificate_arn=text("certificateArn"),
+            hosted_zone_id=text("hostedZoneId"),
+            alarm_email=text("alarmEmail"),
+            # -c waf=true arrives as a string, cdk.json may hold a boolean.
+            waf=str(waf).lower() == "true" if waf is not None else False,
+            powertools_layer_version=int(layer) if layer is not None else POWERTOOLS_LAYER_VERSION,
+        )

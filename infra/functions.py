@@ -1,0 +1,106 @@
+"""One helper makes a Snip function: its code, log group, role and least-privilege grants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from aws_cdk import RemovalPolicy, SymlinkFollowMode
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import LOG_RETENTION, Sizing
+from infra.nag import acknowledge
+from infra.tables import TableAccess
+from snip.routes import Function
+from snip.settings import METRICS_NAMESPACE, Env
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The deployable folder holds the entry point and a symlink `snip -> ../../src/snip`, the one
+# mechanism by which the shared package reaches every function; the asset must carry the files.
+ASSET_EXCLUDE = ["__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache"]
+
+
+def function_code(spec: Function) -> lambda_.Code:
+    """The function's deployable folder as a zip asset (no Docker: nothing to compile)."""
+    return lambda_.Code.from_asset(
+        str(REPO_ROOT / spec.folder),
+        follow_symlinks=SymlinkFollowMode.ALWAYS,
+        exclude=ASSET_EXCLUDE,
+    )
+
+
+class SnipFunction(Construct):
+    """A Snip Lambda function with exactly the permissions its table accesses name."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: Function,
+        sizing: Sizing,
+        layer: lambda_.ILayerVersion,
+        tables: Sequence[TableAccess],
+        environment: Mapping[str, str] | None = None,
+        reserved_concurrency: int | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+        # Our own role instead of AWSLambdaBasicExecutionRole: logs may go to this log group only.
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Snip {spec.name} function",
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            code=function_code(spec),
+            handler=spec.handler,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            layers=[layer],
+            memory_size=sizing.memory_mb,
+            timeout=sizing.timeout,
+            role=self.role,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=reserved_concurrency,
+            environment={
+                Env.SERVICE_NAME: spec.name,
+                Env.METRICS_NAMESPACE: METRICS_NAMESPACE,
+                **{access.env_name: access.table.table_name for access in tables},
+                **(environment or {}),
+            },
+        )
+        for access in tables:
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=list(access.actions), resources=[access.table.table_arn])
+            )
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray "
+            "does not support scoping to a resource; every other statement names its table ARN.",
+        )
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            "Pinned to python3.13 because the public Powertools layer used is the python313 build; "
+            "moving to a newer runtime is a deliberate upgrade together with that layer.",
+        )
+
+    def allow_invoke(self, target: SnipFunction) -> None:
+        """Let this function invoke ``target`` (its unqualified ARN only, no versions or aliases)."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[target.function.function_arn])
+        )

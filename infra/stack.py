@@ -1,0 +1,132 @@
+"""Snip's stack: tables, functions, API, schedule, monitoring and the optional WAF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra.api import SnipApi
+from infra.config import (
+    POWERTOOLS_LAYER_ACCOUNT,
+    POWERTOOLS_LAYER_NAME,
+    SIZING,
+    SnipConfig,
+)
+from infra.functions import SnipFunction
+from infra.monitoring import Monitoring
+from infra.schedule import KeygenSchedule
+from infra.tables import SnipTables
+from infra.waf import RedirectWaf
+from snip.routes import FUNCTIONS
+from snip.settings import Env, api_limits, get_settings
+from snip.tables import IDEMPOTENCY, KEYS, LINKS
+
+
+class SnipStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: SnipConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, description="Snip: a serverless URL shortener", **kwargs)
+        settings = get_settings()
+        tables = SnipTables(self, "Tables")
+        powertools = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "Powertools",
+            f"arn:aws:lambda:{self.region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+            f"{POWERTOOLS_LAYER_NAME}:{config.powertools_layer_version}",
+        )
+        # keygen and shorten must agree on the pool's shape (shorten queries the shards keygen
+        # fills), and the pool alarm on its threshold: all three take them from one Settings.
+        pool_env = {
+            Env.POOL_TARGET: str(settings.pool_target),
+            Env.POOL_REFILL_RATIO: str(settings.pool_refill_ratio),
+            Env.POOL_SHARDS: str(settings.pool_shards),
+        }
+
+        keygen = SnipFunction(
+            self,
+            "Keygen",
+            spec=FUNCTIONS["keygen"],
+            sizing=SIZING["keygen"],
+            layer=powertools,
+            tables=[tables.access(KEYS, "PutItem", "Scan"), tables.access(LINKS, "ConditionCheckItem")],
+            environment=pool_env,
+            # One refill at a time: concurrent refills would only race each other's puts.
+            reserved_concurrency=1,
+        )
+        # Throttled or failed on-demand refills are not worth retrying: the schedule runs again
+        # within a minute.
+        keygen.function.configure_async_invoke(retry_attempts=0, max_event_age=Duration.minutes(1))
+
+        shorten = SnipFunction(
+            self,
+            "Shorten",
+            spec=FUNCTIONS["shorten"],
+            sizing=SIZING["shorten"],
+            layer=powertools,
+            tables=[
+                # Claiming a key is one transaction: Delete from the pool + conditional Put of the link.
+                tables.access(KEYS, "Query", "DeleteItem"),
+                tables.access(LINKS, "PutItem", "GetItem", "UpdateItem", "ConditionCheckItem"),
+                tables.access(IDEMPOTENCY, "GetItem", "PutItem", "UpdateItem", "DeleteItem"),
+            ],
+            environment={
+                **pool_env,
+                Env.KEYGEN_FUNCTION: keygen.function.function_name,
+                **({Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else {}),
+            },
+        )
+        shorten.allow_invoke(keygen)
+
+        resolve = SnipFunction(
+            self,
+            "Resolve",
+            spec=FUNCTIONS["resolve"],
+            sizing=SIZING["resolve"],
+            layer=powertools,
+            # Read the link, count the visit (one conditional UpdateItem).
+            tables=[tables.access(LINKS, "GetItem", "UpdateItem")],
+            environment={Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else None,
+        )
+        functions = [shorten, resolve, keygen]
+
+        KeygenSchedule(self, "Schedule", keygen=keygen.function)
+        api = SnipApi(
+            self,
+            "Api",
+            functions={fn.spec.name: fn.function for fn in functions},
+            limits=api_limits(),
+            config=config,
+        )
+        if config.waf:
+            RedirectWaf(self, "Waf", stage_arn=api.rest_api.deployment_stage.stage_arn)
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            api=api.rest_api,
+            functions=functions,
+            tables=[(table_def.logical_id, table) for table_def, table in tables.items()],
+            pool_threshold=settings.refill_threshold,
+            alarm_email=config.alarm_email,
+        )
+
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="The API's stage URL")
+        CfnOutput(
+            self,
+            "ApiKeyId",
+            value=api.api_key.key_id,
+            description="aws apigateway get-api-key --api-key <id> --include-value",
+        )
+        if api.domain:
+            CfnOutput(self, "PublicBaseUrl", value=config.public_base_url or "")
+            CfnOutput(
+                self,
+                "DomainTarget",
+                value=api.domain.domain_name_alias_domain_name,
+                description="Point the custom domain here (CNAME/alias) when no hostedZoneId is given",
+            )
+        for table_def, table in tables.items():
+            CfnOutput(self, f"{table_def.logical_id}Table", value=table.table_name)
+        CfnOutput(self, "KeygenFunction", value=keygen.function.function_name)
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)

@@ -1,0 +1,73 @@
+"""The three DynamoDB tables, built from ``snip.tables`` (the single definition of their keys)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from snip import tables
+
+# links holds every key ever issued (tombstones included): losing it would let keys and aliases
+# be reissued. keys holds the unused pool, which shorten's claims are checked against.
+# Both outlive the stack; the idempotency table only holds 24-hour replay records.
+RETAINED = frozenset({tables.LINKS.logical_id, tables.KEYS.logical_id})
+
+_ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
+
+
+def _attribute(key: tuple[str, str]) -> dynamodb.Attribute:
+    name, kind = key
+    return dynamodb.Attribute(name=name, type=_ATTRIBUTE_TYPES[kind])
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """What one function may do on one table: the IAM actions and the env var carrying its name."""
+
+    table: dynamodb.Table
+    env_name: str
+    actions: tuple[str, ...]
+
+
+class SnipTables(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self._by_def: dict[tables.TableDef, dynamodb.Table] = {
+            table_def: self._table(table_def) for table_def in tables.ALL_TABLES
+        }
+
+    def _table(self, table_def: tables.TableDef) -> dynamodb.Table:
+        retained = table_def.logical_id in RETAINED
+        return dynamodb.Table(
+            self,
+            table_def.logical_id,
+            partition_key=_attribute(table_def.partition_key),
+            sort_key=_attribute(table_def.sort_key) if table_def.sort_key else None,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            # The AWS-managed KMS key (aws/dynamodb): encryption visible in the template and in
+            # CloudTrail, without a customer key's monthly fee.
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=table_def.ttl_attribute,
+            deletion_protection=retained,
+            removal_policy=RemovalPolicy.RETAIN if retained else RemovalPolicy.DESTROY,
+        )
+
+    def __getitem__(self, table_def: tables.TableDef) -> dynamodb.Table:
+        return self._by_def[table_def]
+
+    def items(self) -> list[tuple[tables.TableDef, dynamodb.Table]]:
+        return list(self._by_def.items())
+
+    def access(self, table_def: tables.TableDef, *actions: str) -> TableAccess:
+        """``access(LINKS, "GetItem", "UpdateItem")``: item-level DynamoDB actions on one table."""
+        return TableAccess(
+            table=self._by_def[table_def],
+            env_name=table_def.env_name,
+            actions=tuple(f"dynamodb:{action}" for action in actions),
+        )

@@ -1,0 +1,196 @@
+"""Each function: code, runtime, layer, size, environment and exactly the permissions it needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.config import POWERTOOLS_LAYER_NAME, POWERTOOLS_LAYER_VERSION, SIZING
+from snip.routes import FUNCTIONS
+from snip.settings import METRICS_NAMESPACE, Env
+from snip.tables import IDEMPOTENCY, KEYS, LINKS, TableDef
+from tests.infra.conftest import Assembly
+from tests.infra.helpers import as_list, get_att, logical_id, resource, resources
+
+FUNCTION = "AWS::Lambda::Function"
+NAMES = sorted(FUNCTIONS)
+
+# The brief of each function, written out by hand on purpose: the template must match it.
+EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
+    "resolve": {LINKS: {"GetItem", "UpdateItem"}},
+    "keygen": {KEYS: {"PutItem", "Scan"}, LINKS: {"ConditionCheckItem"}},
+    "shorten": {
+        KEYS: {"Query", "DeleteItem"},
+        LINKS: {"PutItem", "GetItem", "UpdateItem", "ConditionCheckItem"},
+        IDEMPOTENCY: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+    },
+}
+
+
+def function(template: dict[str, Any], name: str) -> dict[str, Any]:
+    return resource(template, FUNCTION, f"{name.title()}Function")
+
+
+def function_id(template: dict[str, Any], name: str) -> str:
+    return logical_id(template, FUNCTION, f"{name.title()}Function")
+
+
+def table_id(template: dict[str, Any], table_def: TableDef) -> str:
+    return logical_id(template, "AWS::DynamoDB::Table", f"Tables{table_def.logical_id}")
+
+
+def statements(template: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """Every statement of every policy attached to the function's role."""
+    role = logical_id(template, "AWS::IAM::Role", f"{name.title()}Role")
+    found: list[dict[str, Any]] = []
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role} in policy["Properties"]["Roles"]:
+            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_code_handler_runtime_and_architecture(template: dict[str, Any], name: str) -> None:
+    props = function(template, name)["Properties"]
+    assert props["Handler"] == FUNCTIONS[name].handler
+    runtime = props["Runtime"]
+    assert runtime.startswith("python3.")
+    assert int(runtime.removeprefix("python3.")) >= 13
+    assert props["Architectures"] == ["arm64"]
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["Code"]["S3Key"].endswith(".zip")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_powertools_layer_pinned_and_regional(template: dict[str, Any], name: str) -> None:
+    (layer,) = function(template, name)["Properties"]["Layers"]
+    assert layer == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:aws:lambda:",
+                {"Ref": "AWS::Region"},
+                f":017000801446:layer:{POWERTOOLS_LAYER_NAME}:{POWERTOOLS_LAYER_VERSION}",
+            ],
+        ]
+    }
+    assert POWERTOOLS_LAYER_NAME == "AWSLambdaPowertoolsPythonV3-python313-arm64"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_memory_timeout_and_log_retention(template: dict[str, Any], name: str) -> None:
+    props = function(template, name)["Properties"]
+    assert props["MemorySize"] == SIZING[name].memory_mb
+    assert props["Timeout"] == SIZING[name].timeout.to_seconds()
+    log_group = props["LoggingConfig"]["LogGroup"]
+    retention = template["Resources"][log_group["Ref"]]["Properties"]["RetentionInDays"]
+    assert 7 <= retention <= 90
+
+
+def test_only_keygen_has_reserved_concurrency_of_one(template: dict[str, Any]) -> None:
+    reserved = {
+        name: function(template, name)["Properties"].get("ReservedConcurrentExecutions") for name in NAMES
+    }
+    assert reserved == {"keygen": 1, "resolve": None, "shorten": None}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_environment_names_come_from_settings(
+    template: dict[str, Any], assembly: Assembly, name: str
+) -> None:
+    env = function(template, name)["Properties"]["Environment"]["Variables"]
+    assert env[Env.SERVICE_NAME] == name
+    assert env[Env.METRICS_NAMESPACE] == METRICS_NAMESPACE
+    # A function is told the names of the tables it may use, and only those.
+    for table_def in (LINKS, KEYS, IDEMPOTENCY):
+        if table_def in EXPECTED_TABLE_ACTIONS[name]:
+            assert env[table_def.env_name] == {"Ref": table_id(template, table_def)}
+        else:
+            assert table_def.env_name not in env
+    # No custom domain in this stack: the functions derive the base URL from the request.
+    assert Env.PUBLIC_BASE_URL not in env
+    if name in ("keygen", "shorten"):
+        settings = assembly.settings
+        assert env[Env.POOL_TARGET] == str(settings.pool_target)
+        assert env[Env.POOL_REFILL_RATIO] == str(settings.pool_refill_ratio)
+        assert env[Env.POOL_SHARDS] == str(settings.pool_shards)
+
+
+def test_shorten_knows_keygen_by_name(template: dict[str, Any]) -> None:
+    env = function(template, "shorten")["Properties"]["Environment"]["Variables"]
+    assert env[Env.KEYGEN_FUNCTION] == {"Ref": function_id(template, "keygen")}
+
+
+def test_custom_domain_is_the_public_base_url(full_template: dict[str, Any]) -> None:
+    for name in ("shorten", "resolve"):
+        env = function(full_template, name)["Properties"]["Environment"]["Variables"]
+        assert env[Env.PUBLIC_BASE_URL] == "https://sho.rt"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_exactly_the_dynamodb_actions_the_function_needs(template: dict[str, Any], name: str) -> None:
+    granted: dict[str, set[str]] = {}
+    for statement in statements(template, name):
+        for action in as_list(statement["Action"]):
+            if action.startswith("dynamodb:"):
+                (table_arn,) = as_list(statement["Resource"])
+                granted.setdefault(table_arn["Fn::GetAtt"][0], set()).add(action.removeprefix("dynamodb:"))
+    expected = {table_id(template, t): actions for t, actions in EXPECTED_TABLE_ACTIONS[name].items()}
+    assert granted == expected
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_wildcards_beyond_xray(template: dict[str, Any], name: str) -> None:
+    found = statements(template, name)
+    assert found
+    for statement in found:
+        assert statement["Effect"] == "Allow"
+        actions = as_list(statement["Action"])
+        assert all("*" not in action for action in actions)
+        if "*" in as_list(statement["Resource"]):
+            # X-Ray has no resource-level permissions; nothing else may use "*".
+            assert set(actions) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    role = resource(template, "AWS::IAM::Role", f"{name.title()}Role")
+    assert "ManagedPolicyArns" not in role["Properties"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_logs_only_to_its_own_log_group(template: dict[str, Any], name: str) -> None:
+    log_group = function(template, name)["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    log_statements = [
+        s for s in statements(template, name) if any(a.startswith("logs:") for a in as_list(s["Action"]))
+    ]
+    assert [s["Resource"] for s in log_statements] == [get_att(log_group)]
+
+
+def test_only_shorten_may_invoke_and_only_keygen(template: dict[str, Any]) -> None:
+    invokes = {
+        name: [
+            s["Resource"]
+            for s in statements(template, name)
+            if "lambda:InvokeFunction" in as_list(s["Action"])
+        ]
+        for name in NAMES
+    }
+    assert invokes == {"shorten": [get_att(function_id(template, "keygen"))], "resolve": [], "keygen": []}
+
+
+def test_keygen_runs_every_minute(template: dict[str, Any]) -> None:
+    keygen = function_id(template, "keygen")
+    (rule,) = resources(template, "AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    assert rule["Properties"]["State"] == "ENABLED"
+    assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [get_att(keygen)]
+    permissions = [
+        p["Properties"]
+        for p in resources(template, "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+    assert [p["FunctionName"] for p in permissions] == [get_att(keygen)]
+
+
+def test_on_demand_refills_are_not_retried(template: dict[str, Any]) -> None:
+    (config,) = resources(template, "AWS::Lambda::EventInvokeConfig").values()
+    assert config["Properties"]["FunctionName"] == {"Ref": function_id(template, "keygen")}
+    assert config["Properties"]["MaximumRetryAttempts"] == 0

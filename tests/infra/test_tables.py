@@ -1,0 +1,65 @@
+"""The DynamoDB tables are the ones snip.tables defines, and the data that must survive does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from infra.tables import RETAINED
+from snip.tables import ALL_TABLES, IDEMPOTENCY, KEYS, LINKS, TableDef
+from tests.infra.helpers import logical_id, resource
+
+TABLE = "AWS::DynamoDB::Table"
+
+
+def table(template: dict[str, Any], table_def: TableDef) -> dict[str, Any]:
+    return resource(template, TABLE, f"Tables{table_def.logical_id}")
+
+
+@pytest.mark.parametrize("table_def", ALL_TABLES, ids=lambda t: t.logical_id)
+def test_key_schema_and_billing_come_from_snip_tables(template: dict[str, Any], table_def: TableDef) -> None:
+    expected = table_def.create_table_args("unused")
+    props = table(template, table_def)["Properties"]
+    assert props["KeySchema"] == expected["KeySchema"]
+    assert sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
+        expected["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+    )
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in props
+
+
+@pytest.mark.parametrize("table_def", ALL_TABLES, ids=lambda t: t.logical_id)
+def test_encrypted_with_point_in_time_recovery(template: dict[str, Any], table_def: TableDef) -> None:
+    props = table(template, table_def)["Properties"]
+    # SSEEnabled without a key: KMS with the AWS-managed aws/dynamodb key.
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+@pytest.mark.parametrize("table_def", [LINKS, KEYS], ids=lambda t: t.logical_id)
+def test_links_and_keys_are_retained_and_protected(template: dict[str, Any], table_def: TableDef) -> None:
+    found = table(template, table_def)
+    assert found["DeletionPolicy"] == "Retain"
+    assert found["UpdateReplacePolicy"] == "Retain"
+    assert found["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_idempotency_records_go_with_the_stack(template: dict[str, Any]) -> None:
+    found = table(template, IDEMPOTENCY)
+    assert IDEMPOTENCY.logical_id not in RETAINED
+    assert found["DeletionPolicy"] == "Delete"
+    assert found["Properties"].get("DeletionProtectionEnabled") in (None, False)
+
+
+def test_ttl_only_on_the_idempotency_table(template: dict[str, Any]) -> None:
+    assert IDEMPOTENCY.ttl_attribute
+    assert table(template, IDEMPOTENCY)["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": IDEMPOTENCY.ttl_attribute,
+        "Enabled": True,
+    }
+    with_ttl = Template.from_json(template).find_resources(
+        TABLE, {"Properties": {"TimeToLiveSpecification": Match.any_value()}}
+    )
+    assert list(with_ttl) == [logical_id(template, TABLE, f"Tables{IDEMPOTENCY.logical_id}")]
