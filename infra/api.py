@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as lambda_
@@ -36,7 +36,7 @@ class SnipApi(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "Api",
-            rest_api_name="snip",
+            rest_api_name=Stack.of(self).stack_name,
             description="Snip URL shortener",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # The account-wide CloudWatch role is account configuration, not this app's to own.

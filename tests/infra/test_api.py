@@ -1,0 +1,155 @@
+"""The REST API: the routes of snip.routes, their auth, the limits of snip.settings, the domain."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from infra.config import STAGE_NAME, WAF_REDIRECT_LIMIT_PER_5_MIN
+from snip.routes import ROUTES, Route
+from tests.infra.conftest import Assembly
+from tests.infra.helpers import get_att, logical_id, resource, resources
+
+METHOD = "AWS::ApiGateway::Method"
+
+
+def resource_path(template: dict[str, Any], resource_ref: dict[str, Any]) -> str:
+    """Rebuild an API Gateway resource's path from its PathPart/ParentId chain."""
+    if "Fn::GetAtt" in resource_ref:  # the API's root resource
+        return ""
+    props = template["Resources"][resource_ref["Ref"]]["Properties"]
+    return f"{resource_path(template, props['ParentId'])}/{props['PathPart']}"
+
+
+def methods(template: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (m["Properties"]["HttpMethod"], resource_path(template, m["Properties"]["ResourceId"])): m[
+            "Properties"
+        ]
+        for m in resources(template, METHOD).values()
+    }
+
+
+def test_exactly_the_routes_of_snip_routes(template: dict[str, Any]) -> None:
+    assert set(methods(template)) == {(route.method, route.path) for route in ROUTES}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_route_auth_and_proxy_integration(template: dict[str, Any], route: Route) -> None:
+    method = methods(template)[(route.method, route.path)]
+    # API keys on /links only; the redirect, /health and /openapi.json are public.
+    assert method["ApiKeyRequired"] is route.api_key_required
+    assert route.api_key_required is route.path.startswith("/links")
+    assert method["AuthorizationType"] == "NONE"
+    integration = method["Integration"]
+    assert integration["Type"] == "AWS_PROXY"
+    assert integration["IntegrationHttpMethod"] == "POST"
+    function = logical_id(template, "AWS::Lambda::Function", f"{route.function.title()}Function")
+    # arn:...:lambda:path/2015-03-31/functions/<function ARN>/invocations
+    assert json.dumps(get_att(function)) in json.dumps(integration["Uri"])
+
+
+def test_stage_throttle_tracing_and_json_access_logs(template: dict[str, Any], assembly: Assembly) -> None:
+    (stage,) = resources(template, "AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == STAGE_NAME
+    assert props["TracingEnabled"] is True
+    assert props["MethodSettings"] == [
+        {
+            "DataTraceEnabled": False,
+            "HttpMethod": "*",
+            "ResourcePath": "/*",
+            "ThrottlingBurstLimit": assembly.limits.stage.burst,
+            "ThrottlingRateLimit": assembly.limits.stage.rate,
+        }
+    ]
+    access_log = props["AccessLogSetting"]
+    fields = json.loads(access_log["Format"])  # JSON lines, one object per request
+    assert {"requestId", "ip", "status", "httpMethod", "resourcePath", "requestTime"} <= set(fields)
+    log_group = logical_id(template, "AWS::Logs::LogGroup", "ApiAccessLogs")
+    assert access_log["DestinationArn"] == get_att(log_group)
+
+
+def test_usage_plan_numbers_are_snip_settings(template: dict[str, Any], assembly: Assembly) -> None:
+    limits = assembly.limits
+    (plan,) = resources(template, "AWS::ApiGateway::UsagePlan").values()
+    props = plan["Properties"]
+    assert props["Throttle"] == {"BurstLimit": limits.usage_plan.burst, "RateLimit": limits.usage_plan.rate}
+    assert props["Quota"] == {"Limit": limits.daily_quota, "Period": "DAY"}
+    (stage_id,) = resources(template, "AWS::ApiGateway::Stage")
+    assert props["ApiStages"][0]["Stage"] == {"Ref": stage_id}
+
+
+def test_one_api_key_in_the_plan_and_its_id_output(template: dict[str, Any]) -> None:
+    (key_id,) = resources(template, "AWS::ApiGateway::ApiKey")
+    (plan_id,) = resources(template, "AWS::ApiGateway::UsagePlan")
+    (binding,) = resources(template, "AWS::ApiGateway::UsagePlanKey").values()
+    assert binding["Properties"] == {
+        "KeyId": {"Ref": key_id},
+        "KeyType": "API_KEY",
+        "UsagePlanId": {"Ref": plan_id},
+    }
+    assert template["Outputs"]["ApiKeyId"]["Value"] == {"Ref": key_id}
+    assert "ApiUrl" in template["Outputs"]
+
+
+def test_no_custom_domain_or_waf_by_default(template: dict[str, Any]) -> None:
+    t = Template.from_json(template)
+    t.resource_count_is("AWS::ApiGateway::DomainName", 0)
+    t.resource_count_is("AWS::WAFv2::WebACL", 0)
+    assert "PublicBaseUrl" not in template["Outputs"]
+
+
+def test_custom_domain_mapped_at_the_root_with_an_alias(full_template: dict[str, Any]) -> None:
+    t = Template.from_json(full_template)
+    domain = logical_id(full_template, "AWS::ApiGateway::DomainName", "ApiDomain")
+    t.has_resource_properties(
+        "AWS::ApiGateway::DomainName",
+        {
+            "DomainName": "sho.rt",
+            "RegionalCertificateArn": Match.string_like_regexp("^arn:aws:acm:"),
+            "EndpointConfiguration": {"Types": ["REGIONAL"]},
+            "SecurityPolicy": "TLS_1_2",
+        },
+    )
+    (mapping,) = resources(full_template, "AWS::ApiGateway::BasePathMapping").values()
+    assert mapping["Properties"]["DomainName"] == {"Ref": domain}
+    assert "BasePath" not in mapping["Properties"]  # https://sho.rt/<key>, no stage in the path
+    t.has_resource_properties(
+        "AWS::Route53::RecordSet",
+        {
+            "Name": "sho.rt.",
+            "Type": "A",
+            "HostedZoneId": "Z0123456789ABCDEFGHIJ",
+            "AliasTarget": {"DNSName": get_att(domain, "RegionalDomainName")},
+        },
+    )
+    assert full_template["Outputs"]["PublicBaseUrl"]["Value"] == "https://sho.rt"
+
+
+def test_waf_limits_redirects_per_ip_and_runs_the_common_rules(full_template: dict[str, Any]) -> None:
+    acl = resource(full_template, "AWS::WAFv2::WebACL", "WafWebAcl")["Properties"]
+    assert acl["Scope"] == "REGIONAL"
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+    assert (common["VendorName"], common["Name"]) == ("AWS", "AWSManagedRulesCommonRuleSet")
+    rate = rules["RedirectRatePerIp"]
+    assert "Block" in rate["Action"]
+    statement = rate["Statement"]["RateBasedStatement"]
+    assert statement["AggregateKeyType"] == "IP"
+    assert statement["Limit"] == WAF_REDIRECT_LIMIT_PER_5_MIN
+    # Scoped to the public redirect: GET/HEAD, not under /links.
+    scope = json.dumps(statement["ScopeDownStatement"])
+    assert '"SearchString": "GET"' in scope
+    assert '"SearchString": "HEAD"' in scope
+    assert '"NotStatement"' in scope
+    assert '"SearchString": "/links"' in scope
+    (association,) = resources(full_template, "AWS::WAFv2::WebACLAssociation").values()
+    assert association["Properties"]["WebACLArn"] == get_att(
+        logical_id(full_template, "AWS::WAFv2::WebACL", "Waf")
+    )
+    (stage_id,) = resources(full_template, "AWS::ApiGateway::Stage")
+    assert stage_id in json.dumps(association["Properties"]["ResourceArn"])
