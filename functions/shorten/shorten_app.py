@@ -238,6 +238,12 @@ def _precheck(event: dict[str, Any]) -> SnipError | None:
         return UnsupportedMediaType("Send the body as application/json.")
     if not raw.strip():
         return InvalidInput("The body must be a JSON object.", code="invalid_json")
+    # Media types are case-insensitive (RFC 9110) but the Event Handler compares them as
+    # written: hand it the canonical spelling.
+    headers = event["headers"]
+    for name in [n for n in headers if n.lower() == "content-type"]:
+        del headers[name]
+    headers["Content-Type"] = JSON
     return None
 
 

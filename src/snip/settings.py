@@ -120,7 +120,7 @@ def get_settings() -> Settings:
         key_length=_int(Env.KEY_LENGTH, 7, 4, 20),
         pool_target=_int(Env.POOL_TARGET, 50, 1, 1_000_000),
         pool_refill_ratio=ratio,
-        pool_shards=_int(Env.POOL_SHARDS, 4, 1, 1000),
+        pool_shards=_int(Env.POOL_SHARDS, 2, 1, 1000),
         candidates=_int(Env.CANDIDATES, 10, 1, 100),
         refill_request_interval=float(env.get(Env.REFILL_REQUEST_INTERVAL, "5")),
         idempotency_ttl=_int(Env.IDEMPOTENCY_TTL, 86_400, 60, 7 * 86_400),

@@ -1,0 +1,102 @@
+"""Handlers under test: imported from their deployable folders, DynamoDB on moto."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from snip import runtime
+from snip.settings import DEFAULT_TABLES
+from snip.tables import create_tables
+from tests.service.events import Reply, rest_event, to_reply
+
+ROOT = Path(__file__).resolve().parents[2]
+for name in ("shorten", "resolve", "keygen"):
+    folder = str(ROOT / "functions" / name)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+BASE_URL = "https://sho.rt"
+
+
+class LambdaContext:
+    function_name = "snip-test"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:snip-test"
+    memory_limit_in_mb = 256
+    aws_request_id = "test-request"
+    log_group_name = "/aws/lambda/snip-test"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("SNIP_PUBLIC_BASE_URL", BASE_URL)
+    for name, table in DEFAULT_TABLES.items():
+        monkeypatch.setenv(name, table)
+    runtime.reset()
+    yield
+    runtime.reset()
+
+
+@pytest.fixture
+def dynamodb(settings_env: None) -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(client, DEFAULT_TABLES)
+        yield client
+
+
+@pytest.fixture
+def handlers(dynamodb: Any) -> dict[str, Callable[[dict[str, Any], Any], Any]]:
+    import keygen_app
+    import resolve_app
+    import shorten_app
+
+    return {
+        "shorten": shorten_app.handler,
+        "resolve": resolve_app.handler,
+        "keygen": keygen_app.handler,
+    }
+
+
+Call = Callable[..., Reply]
+
+
+@pytest.fixture
+def call(handlers: dict[str, Any]) -> Call:
+    """call("POST", "/links", body={...}) → the Reply, through the function API Gateway picks."""
+
+    def _call(method: str, path: str, **kwargs: Any) -> Reply:
+        function, event = rest_event(method, path, **kwargs)
+        return to_reply(handlers[function](event, LambdaContext()))
+
+    return _call
+
+
+@pytest.fixture
+def filled_pool(handlers: dict[str, Any]) -> None:
+    handlers["keygen"]({"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext())
+
+
+def scan(client: Any, table: str) -> list[dict[str, Any]]:
+    return client.scan(TableName=table)["Items"]
+
+
+@pytest.fixture
+def requests_made(dynamodb: Any) -> list[str]:
+    """The DynamoDB operations the code under test sends, in order (counted at the SDK)."""
+    from snip import aws
+
+    made: list[str] = []
+    aws.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: made.append(model.name))
+    return made

@@ -1,0 +1,100 @@
+"""REST API (payload v1) proxy events, shaped as API Gateway sends them to a Lambda function."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from snip.routes import ROUTES
+
+API_DOMAIN = "abc123.execute-api.us-east-1.amazonaws.com"
+
+
+def _match(method: str, path: str) -> tuple[str, str, dict[str, str] | None]:
+    """(function, resource, path parameters) for a request, as API Gateway routes it."""
+    # API Gateway prefers literal path segments over {key}.
+    ranked = sorted(ROUTES, key=lambda r: r.path.count("{"))
+    for route in ranked:
+        pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route.path) + "$"
+        found = re.match(pattern, path)
+        if found and route.method == method:
+            return route.function, route.path, found.groupdict() or None
+    raise LookupError(f"no route for {method} {path}")
+
+
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    body: str | dict[str, Any] | list[Any] | None = None,
+    headers: dict[str, str] | None = None,
+    api_key_id: str | None = "owner-a",
+) -> tuple[str, dict[str, Any]]:
+    """The function a request goes to, and the event it receives."""
+    function, resource, params = _match(method, path)
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+    all_headers = {"Host": API_DOMAIN, "User-Agent": "pytest", "Accept": "*/*"}
+    if body is not None:
+        all_headers["Content-Type"] = "application/json"
+    all_headers.update(headers or {})
+    all_headers = {k: v for k, v in all_headers.items() if v is not None}
+    request_id = str(uuid.uuid4())
+    event = {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": params,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/prod{path}",
+            "stage": "prod",
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "domainName": API_DOMAIN,
+            "apiId": "abc123",
+            "accountId": "123456789012",
+            "protocol": "HTTP/1.1",
+            "requestTimeEpoch": 1_700_000_000_000,
+            "identity": {
+                "sourceIp": "203.0.113.9",
+                "userAgent": all_headers.get("User-Agent"),
+                "apiKey": f"secret-{api_key_id}" if api_key_id else None,
+                "apiKeyId": api_key_id,
+            },
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+    return function, event
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def error_code(self) -> str:
+        return str(self.json["error"]["code"])
+
+
+def to_reply(response: dict[str, Any]) -> Reply:
+    headers = {k: v for k, v in (response.get("headers") or {}).items()}
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers[name] = ",".join(values)
+    return Reply(response["statusCode"], headers, response.get("body") or "")

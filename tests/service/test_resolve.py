@@ -1,0 +1,180 @@
+"""GET and HEAD /{key}: redirects, visit counting, 404 vs 410, bots, content negotiation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from snip import clock
+from snip.settings import DEFAULT_TABLES, Env
+from tests.service.conftest import Call
+from tests.service.test_links_api import create
+
+LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+pytestmark = pytest.mark.usefixtures("filled_pool")
+
+
+def get(call: Call, key: str, **headers: str) -> Any:
+    return call("GET", f"/{key}", api_key_id=None, headers=headers or None)
+
+
+@pytest.mark.parametrize(
+    ("status", "cache"),
+    [
+        (301, "public, max-age=3600"),
+        (302, "private, no-store"),
+        (307, "private, no-store"),
+        (308, "public, max-age=3600"),
+    ],
+)
+def test_redirect_status_location_and_cache_control(call: Call, status: int, cache: str) -> None:
+    key = create(call, url="https://example.com/target?q=1", redirect_status=status)["key"]
+    reply = get(call, key)
+    assert reply.status == status
+    assert reply.headers["Location"] == "https://example.com/target?q=1"
+    assert reply.headers["Cache-Control"] == cache
+    assert "shared" not in cache and ("no-store" in cache or status in (301, 308))
+
+
+def test_each_get_counts_one_visit(call: Call) -> None:
+    key = create(call)["key"]
+    for _ in range(3):
+        assert get(call, key).status == 302
+    link = call("GET", f"/links/{key}").json
+    assert (link["visits"], link["bot_visits"]) == (3, 0)
+
+
+def test_max_visits_allows_exactly_n_redirects(call: Call) -> None:
+    key = create(call, max_visits=3)["key"]
+    statuses = [get(call, key).status for _ in range(6)]
+    assert statuses == [302, 302, 302, 410, 410, 410]
+    assert call("GET", f"/links/{key}").json["visits"] == 3
+
+
+def test_max_visits_is_enforced_by_the_database_condition(call: Call, dynamodb: Any) -> None:
+    """Two instances that both read visits=0 of a one-time link: only one update may win.
+
+    moto is not concurrent, so the interleaving is injected: the second visit runs after the
+    first has committed, exactly as DynamoDB serializes two conditional updates on one item.
+    """
+    from snip import runtime
+
+    key = create(call, max_visits=1)["key"]
+    store = runtime.store()
+    now = clock.now_ts()
+    assert store.record_visit(key, now, bot=False)["visits"] == 1
+    from snip.errors import LinkGone
+
+    with pytest.raises(LinkGone):
+        store.record_visit(key, now, bot=False)
+
+
+def test_unknown_key_is_404_json(call: Call) -> None:
+    reply = get(call, "Unknown1")
+    assert (reply.status, reply.error_code) == (404, "link_not_found")
+    assert reply.headers["Content-Type"] == "application/json"
+    assert reply.headers["Cache-Control"] == "no-store"
+
+
+def test_keys_are_case_sensitive(call: Call) -> None:
+    create(call, alias="CaseKey")
+    assert get(call, "CaseKey").status == 302
+    assert get(call, "casekey").status == 404
+
+
+def test_impossible_key_is_404_without_a_database_request(call: Call, dynamodb: Any) -> None:
+    calls: list[str] = []
+    from snip import aws
+
+    aws.dynamodb().meta.events.register("before-call.dynamodb", lambda **kw: calls.append(kw["model"].name))
+    assert get(call, "bad.key%20").status == 404
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "setup",
+    ["deleted", "disabled", "expired", "used_up"],
+)
+def test_gone_links_are_410(call: Call, dynamodb: Any, setup: str) -> None:
+    key = create(call, max_visits=1)["key"]
+    if setup == "deleted":
+        call("DELETE", f"/links/{key}")
+    elif setup == "disabled":
+        call("PATCH", f"/links/{key}", body={"disabled": True})
+    elif setup == "expired":  # expiry passes: write a past instant straight into the table
+        dynamodb.update_item(
+            TableName=LINKS,
+            Key={"key": {"S": key}},
+            UpdateExpression="SET expires_at = :past",
+            ExpressionAttributeValues={":past": {"S": "2000-01-01T00:00:00Z"}},
+        )
+    else:
+        get(call, key)
+    reply = get(call, key)
+    assert (reply.status, reply.error_code) == (410, "link_gone")
+    head = call("HEAD", f"/{key}", api_key_id=None)
+    assert head.status == 410
+
+
+def test_browsers_get_an_html_error_page(call: Call) -> None:
+    reply = get(call, "Missing1", Accept=BROWSER_ACCEPT)
+    assert reply.status == 404
+    assert reply.headers["Content-Type"].startswith("text/html")
+    assert "<h1>Link not found</h1>" in reply.body
+    key = create(call, max_visits=1)["key"]
+    get(call, key)
+    gone = get(call, key, Accept=BROWSER_ACCEPT)
+    assert gone.status == 410 and "<h1>Link no longer active</h1>" in gone.body
+
+
+def test_json_when_json_is_preferred(call: Call) -> None:
+    reply = get(call, "Missing1", Accept="application/json, text/html;q=0.5")
+    assert reply.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+        "Twitterbot/1.0",
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+        "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+        "WhatsApp/2.23.20.0",
+        "TelegramBot (like TwitterBot)",
+        "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    ],
+)
+def test_preview_bots_are_redirected_but_never_spend_max_visits(call: Call, agent: str) -> None:
+    key = create(call, max_visits=1)["key"]
+    for _ in range(3):
+        assert get(call, key, **{"User-Agent": agent}).status == 302
+    link = call("GET", f"/links/{key}").json
+    assert (link["visits"], link["bot_visits"]) == (0, 3)
+    assert get(call, key).status == 302  # the one human visit is still there
+    assert get(call, key).status == 410
+
+
+def test_head_answers_like_get_and_counts_nothing(call: Call) -> None:
+    key = create(call, max_visits=1, redirect_status=307)["key"]
+    for _ in range(3):
+        head = call("HEAD", f"/{key}", api_key_id=None)
+        assert head.status == 307
+        assert head.headers["Location"] == "https://example.com/page"
+    assert call("GET", f"/links/{key}").json["visits"] == 0
+    assert call("HEAD", "/Nothing1", api_key_id=None).status == 404
+
+
+def test_a_redirect_is_one_database_request(call: Call) -> None:
+    from snip import aws
+
+    key = create(call)["key"]
+    calls: list[str] = []
+    aws.dynamodb().meta.events.register("before-call.dynamodb", lambda **kw: calls.append(kw["model"].name))
+    get(call, key)
+    assert calls == ["UpdateItem"]
+    calls.clear()
+    call("HEAD", f"/{key}", api_key_id=None)
+    assert calls == ["GetItem"]
