@@ -35,14 +35,18 @@ lint: venv
 run: venv
 	$(BIN)/snip serve
 
+# CDK context for synth/deploy/destroy, e.g. CDK_ARGS="-c domainName=sho.rt -c certificateArn=arn:..."
+# (docs/deploy.md). synth needs no AWS account, no Docker and no CDK CLI; deploy uses the CLI via npx.
+CDK_ARGS ?=
+
 synth: venv
-	$(BIN)/python -m infra.synth
+	$(BIN)/python -m infra.synth $(CDK_ARGS)
 
 deploy: venv
-	npx --yes aws-cdk@2 deploy --all --require-approval never
+	npx --yes aws-cdk@2 deploy --all --require-approval never --outputs-file cdk.out/outputs.json $(CDK_ARGS)
 
 destroy: venv
-	npx --yes aws-cdk@2 destroy --all --force
+	npx --yes aws-cdk@2 destroy --all --force $(CDK_ARGS)
 
 bench: venv runtime
 	$(BIN)/python -m bench
