@@ -1,0 +1,136 @@
+"""Start and stop local stacks (``snip serve`` subprocesses) on free ports, and look inside them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+REPO = Path(__file__).resolve().parents[2]
+PROBE = "probe=tests/e2e/fixtures/probe"
+READY_MARK = "curl -s -X POST"  # the last line `snip serve` prints once it accepts requests
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def snip_command() -> list[str]:
+    script = Path(sys.executable).with_name("snip")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "snip_local.cli"]
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    aws_url: str
+    keys: dict[str, str]  # key id -> secret
+    log_path: Path
+
+    def headers(self, key_id: str = "local") -> dict[str, str]:
+        return {"x-api-key": self.keys[key_id]}
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def dynamodb(self) -> Any:
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.aws_url,
+            region_name="eu-west-3",  # any region: the endpoint folds it into its own
+            aws_access_key_id="anything",
+            aws_secret_access_key="anything",
+        )
+
+    def pool_size(self) -> int:
+        return int(self.dynamodb().scan(TableName="snip-keys", Select="COUNT")["Count"])
+
+    def empty_pool(self) -> None:
+        client = self.dynamodb()
+        for item in client.scan(
+            TableName="snip-keys",
+            ProjectionExpression="#s, #k",
+            ExpressionAttributeNames={"#s": "shard", "#k": "key"},
+        )["Items"]:
+            client.delete_item(TableName="snip-keys", Key=item)
+
+    def descendants(self) -> set[int]:
+        return descendants(self.process.pid)
+
+
+def descendants(root: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone in every way that matters here, but still answers kill(0).
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rpartition(")")[2].split()[0] != "Z"
+
+
+def launch(log_dir: Path, name: str, **env: str) -> Stack:
+    port, aws_port = free_port(), free_port()
+    keys = {"local": "local-dev-key", "other": "other-dev-key"}
+    full_env = {
+        **os.environ,
+        "PORT": str(port),
+        "SNIP_DYNAMODB_PORT": str(aws_port),
+        "SNIP_API_KEYS": ",".join(f"{k}:{v}" for k, v in keys.items()),
+        "SNIP_TEST_FUNCTIONS": PROBE,
+        **env,
+    }
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(
+            [*snip_command(), "serve"], cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT
+        )
+    stack = Stack(process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{aws_port}", keys, log_path)
+    deadline = time.monotonic() + START_TIMEOUT
+    while READY_MARK not in stack.log():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(stack)
+            raise RuntimeError(f"snip serve ({name}) did not start:\n{stack.log()}")
+        time.sleep(0.1)
+    return stack
+
+
+def stop(stack: Stack, timeout: float = 20.0) -> int:
+    """Ctrl-C, by pid; kill only if it does not end in time (a test then fails on the return code)."""
+    if stack.process.poll() is None:
+        stack.process.send_signal(signal.SIGINT)
+    try:
+        return stack.process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        for pid in stack.descendants():
+            os.kill(pid, signal.SIGKILL)
+        stack.process.kill()
+        stack.process.wait()
+        return -9
