@@ -33,8 +33,8 @@ def _configure_logging() -> None:
     log.propagate = False
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops the stack exactly as Ctrl-C does
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGINT and SIGTERM both stop the stack the same, orderly way
 
 
 def banner(config: LocalConfig, tables: dict[str, str], functions: Functions) -> str:
@@ -64,7 +64,9 @@ def banner(config: LocalConfig, tables: dict[str, str], functions: Functions) ->
 def serve() -> int:
     _configure_logging()
     config = LocalConfig.from_env()
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Installed explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     with ExitStack() as running:
         try:
             functions = Functions(config)
