@@ -55,7 +55,16 @@ def links() -> Any:
     return Links(store(), pool())
 
 
+_also_reset: list[Any] = []
+
+
+def forget_on_reset(cached: Any) -> Any:
+    """Register another per-instance cache (an ``lru_cache``d builder) for ``reset``."""
+    _also_reset.append(cached)
+    return cached
+
+
 def reset() -> None:
     """Forget everything built so far (tests: a new execution environment)."""
-    for cached in (store, pool, links, get_settings, aws.dynamodb, aws.lambda_):
+    for cached in (store, pool, links, get_settings, aws.dynamodb, aws.lambda_, *_also_reset):
         getattr(cached, "cache_clear", lambda: None)()  # tests may have replaced a client

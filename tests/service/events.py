@@ -94,7 +94,7 @@ class Reply:
 
 
 def to_reply(response: dict[str, Any]) -> Reply:
-    headers = {k: v for k, v in (response.get("headers") or {}).items()}
+    headers = dict((response.get("headers") or {}).items())
     for name, values in (response.get("multiValueHeaders") or {}).items():
         headers[name] = ",".join(values)
     return Reply(response["statusCode"], headers, response.get("body") or "")

@@ -1,0 +1,46 @@
+"""GET /openapi.json: generated from the routes and models the code serves."""
+
+from __future__ import annotations
+
+import json
+
+from openapi_spec_validator import validate
+
+from snip.routes import ROUTES
+from tests.service.conftest import Call
+
+
+def document(call: Call) -> dict:
+    reply = call("GET", "/openapi.json", api_key_id=None)
+    assert reply.status == 200
+    assert reply.headers["Content-Type"] == "application/json"
+    return json.loads(reply.body)
+
+
+def test_is_a_valid_openapi_3_document(call: Call) -> None:
+    doc = document(call)
+    assert doc["openapi"].startswith("3.")
+    validate(doc)
+
+
+def test_documents_exactly_the_routes_api_gateway_serves(call: Call) -> None:
+    paths = document(call)["paths"]
+    documented = {(method.upper(), path) for path, ops in paths.items() for method in ops}
+    assert documented == {(r.method, r.path) for r in ROUTES}
+
+
+def test_request_and_response_schemas_come_from_the_models(call: Call) -> None:
+    doc = document(call)
+    create = doc["paths"]["/links"]["post"]
+    body_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schemas = doc["components"]["schemas"]
+    body = schemas[body_ref.split("/")[-1]]
+    assert set(body["properties"]) == {"url", "alias", "expires_at", "max_visits", "redirect_status"}
+    assert body["required"] == ["url"]
+    assert body.get("additionalProperties") is False
+    created = create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    assert created.endswith("/LinkCreated")
+    assert "400" in create["responses"]
+    assert "503" in create["responses"]
+    patch = doc["paths"]["/links/{key}"]["patch"]["requestBody"]["content"]["application/json"]
+    assert patch["schema"]["$ref"].endswith("/LinkPatch")

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from snip import keys
+
+
+def test_new_key_is_base62_of_the_requested_length() -> None:
+    for length in (4, 7, 12, 20):
+        assert re.fullmatch(rf"[0-9A-Za-z]{{{length}}}", keys.new_key(length))
+
+
+def test_new_key_comes_from_a_uuid4(monkeypatch: pytest.MonkeyPatch) -> None:
+    fixed = uuid.UUID(int=62**3 * 5 + 62 * 1 + 9, version=4)
+    monkeypatch.setattr(keys.uuid, "uuid4", lambda: fixed)
+    value = fixed.int
+    expected = ""
+    for _ in range(7):
+        value, digit = divmod(value, 62)
+        expected += keys.BASE62[digit]
+    assert keys.new_key(7) == expected
+
+
+def test_keys_are_random_not_sequential() -> None:
+    drawn = [keys.new_key(7) for _ in range(2000)]
+    assert len(set(drawn)) == 2000
+    assert drawn != sorted(drawn)
+    first_chars = {k[0] for k in drawn}
+    assert len(first_chars) > 55  # spread over the whole alphabet
+
+
+def test_shard_is_stable_and_in_range() -> None:
+    for key in ("abc", "AbC1234", "zzzzzzz"):
+        assert keys.shard_of(key, 8) == keys.shard_of(key, 8)
+        assert 0 <= keys.shard_of(key, 8) < 8
+
+
+@pytest.mark.parametrize("alias", ["abc", "My_Link-1", "a" * 64, "123"])
+def test_valid_aliases(alias: str) -> None:
+    assert keys.alias_problem(alias) is None
+
+
+@pytest.mark.parametrize(
+    "alias", ["ab", "a" * 65, "with space", "dot.ted", "slash/ed", "é-accent", "", "LINKS", "Health", "api"]
+)
+def test_invalid_aliases(alias: str) -> None:
+    assert keys.alias_problem(alias)
+
+
+def test_possible_keys() -> None:
+    assert keys.is_possible_key("AbC1234")
+    assert keys.is_possible_key("my-alias_2")
+    assert not keys.is_possible_key("")
+    assert not keys.is_possible_key("a" * 65)
+    assert not keys.is_possible_key("a.b")

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from snip import web
+from snip.errors import DependencyUnavailable, LinkGone, LinkNotFound
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
+        ("*/*", False),
+        (None, False),
+        ("application/json", False),
+        ("text/html;q=0.5, application/json", False),
+        ("text/*", True),
+        ("text/html;q=bogus, application/json;q=0.1", False),  # a malformed q counts as 0
+    ],
+)
+def test_prefers_html(accept: str | None, html: bool) -> None:
+    assert web.prefers_html(accept) is html
+
+
+def test_headers_are_case_insensitive() -> None:
+    assert web.header({"user-AGENT": "x"}, "User-Agent") == "x"
+    assert web.header(None, "Accept") is None
+
+
+@pytest.mark.parametrize(
+    "agent",
+    ["Slackbot 1.0", "Twitterbot/1.0", "facebookexternalhit/1.1", "WhatsApp/2.0", "Discordbot/2.0"],
+)
+def test_preview_bots(agent: str) -> None:
+    assert web.is_preview_bot(agent)
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        None,
+        "",
+        "curl/8.5.0",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605.1.15",
+    ],
+)
+def test_people_are_not_bots(agent: str | None) -> None:
+    assert not web.is_preview_bot(agent)
+
+
+def test_error_response_json_and_retry_after() -> None:
+    response = web.error_response(DependencyUnavailable("down"))
+    assert response["statusCode"] == 503
+    assert response["headers"]["Retry-After"] == "1"
+    assert json.loads(response["body"]) == {"error": {"code": "service_unavailable", "message": "down"}}
+
+
+def test_error_page_escapes_the_message() -> None:
+    response = web.error_response(LinkNotFound("<script>"), "text/html")
+    assert "<script>" not in response["body"]
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert web.error_response(LinkGone("x"))["statusCode"] == 410
