@@ -83,7 +83,9 @@ class SnipConfig:
     def from_context(cls, node: Node) -> SnipConfig:
         def text(key: str) -> str | None:
             value = node.try_get_context(key)
-            return str(value).strip() or None if value is not None else None
+            if value is None:
+                return None
+            return str(value).strip() or None
 
         waf = node.try_get_context("waf")
         layer = node.try_get_context("powertoolsLayerVersion")
