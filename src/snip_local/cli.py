@@ -55,11 +55,17 @@ def _key_of(text: str) -> str:
 
 
 def call(args: argparse.Namespace, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    url = args.api_url.rstrip("/") + path
+    api_url = args.api_url or _default_api_url()
     try:
-        response = requests.request(method, url, json=body, headers={"x-api-key": args.api_key}, timeout=30)
+        api_key = args.api_key or _default_api_key()
+    except ValueError as exc:
+        raise ApiError(f"no API key: {exc}", USAGE) from exc
+    try:
+        response = requests.request(
+            method, api_url.rstrip("/") + path, json=body, headers={"x-api-key": api_key}, timeout=30
+        )
     except requests.RequestException as exc:
-        raise ApiError(f"cannot reach {args.api_url}: {exc}", UNAVAILABLE) from exc
+        raise ApiError(f"cannot reach {api_url}: {exc}", UNAVAILABLE) from exc
     if response.status_code < 400:
         return response.json() if response.content else None
     try:
@@ -122,12 +128,8 @@ def parser() -> argparse.ArgumentParser:
         "serve", help="serve the whole of Snip on loopback (what `make run` runs)"
     ).set_defaults(func=cmd_serve)
     client = argparse.ArgumentParser(add_help=False)
-    client.add_argument(
-        "--api-url", default=_default_api_url(), help="default: $SNIP_API_URL or the local stack"
-    )
-    client.add_argument(
-        "--api-key", default=_default_api_key(), help="default: $SNIP_API_KEY or the local key"
-    )
+    client.add_argument("--api-url", help="default: $SNIP_API_URL or the local stack")
+    client.add_argument("--api-key", help="default: $SNIP_API_KEY or the local key")
     client.add_argument("--json", action="store_true", help="print the API's JSON as is")
     shorten = commands.add_parser("shorten", parents=[client], help="create a short link")
     shorten.add_argument("url")

@@ -11,7 +11,7 @@ from typing import Any
 from snip.routes import FUNCTIONS
 from snip.settings import DEFAULT_TABLES, METRICS_NAMESPACE, Env
 from snip_local.config import REGION, REPO_ROOT, LocalConfig, function_name
-from snip_local.pool import FunctionPool, FunctionSpec, Outcome, worker_env
+from snip_local.pool import FunctionPool, FunctionSpec, worker_env
 
 log = logging.getLogger("snip_local")
 
@@ -79,10 +79,6 @@ class Functions:
         """Accepts a name, a partial or full ARN, with or without a qualifier, as the Invoke API does."""
         name = name_or_arn.split(":function:", 1)[-1].split(":", 1)[0]
         return self.pools.get(name)
-
-    def invoke(self, name: str, event: Any) -> Outcome:
-        pool = self.pools[name]
-        return pool.invoke(event)
 
     def invoke_async(self, pool: FunctionPool, event: Any) -> None:
         self._async.submit(self._run_event, pool, event)

@@ -63,7 +63,11 @@ def banner(config: LocalConfig, tables: dict[str, str], functions: Functions) ->
 
 def serve() -> int:
     _configure_logging()
-    config = LocalConfig.from_env()
+    try:
+        config = LocalConfig.from_env()
+    except ValueError as exc:
+        print(f"snip serve: bad setting: {exc} (see docs/local.md)", file=sys.stderr)
+        return 2
     # Installed explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
