@@ -257,3 +257,4 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 handler = instrument(_handle, logger, metrics)
+runtime.warm_pool_at_init()

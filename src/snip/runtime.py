@@ -7,6 +7,7 @@ environment and opens no connection (tests and SnapStart both rely on that).
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -46,6 +47,22 @@ def pool() -> Any:
     from snip.pool import KeyPool
 
     return KeyPool(store(), get_settings(), request_refill)
+
+
+def warm_pool_at_init() -> None:
+    """Load candidate keys during Lambda's init phase, before the first request.
+
+    Skipped outside Lambda (tests import handlers freely) and under SnapStart, whose clones would
+    all start with the same candidates. A failure only means the first create loads them.
+    """
+    if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
+        return
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+        return
+    try:
+        pool().warm()
+    except Exception:
+        logger.warning("could not load candidate keys at init", exc_info=True)
 
 
 @lru_cache(maxsize=1)
