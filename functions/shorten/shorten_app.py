@@ -78,10 +78,12 @@ def _own_hosts() -> set[str]:
 
 
 def _created(link: dict[str, Any]) -> Response[Any]:
+    # Field order from the model, so that a replayed response reads exactly like the first one.
+    body = {name: link[name] for name in LinkCreated.model_fields}
     return Response(
         status_code=201,
         content_type=JSON,
-        body=json.dumps(link),
+        body=json.dumps(body),
         headers={"Location": f"/links/{link['key']}"},
     )
 
@@ -236,7 +238,9 @@ def _precheck(event: dict[str, Any]) -> SnipError | None:
     media = (header(event.get("headers"), "Content-Type") or "").split(";")[0].strip().lower()
     if media != JSON:
         return UnsupportedMediaType("Send the body as application/json.")
-    if not raw.strip():
+    try:
+        json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return InvalidInput("The body must be a JSON object.", code="invalid_json")
     # Media types are case-insensitive (RFC 9110) but the Event Handler compares them as
     # written: hand it the canonical spelling.

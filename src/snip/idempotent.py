@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -27,6 +28,7 @@ from snip.runtime import forget_on_reset
 from snip.settings import get_settings
 
 MAX_KEY_LENGTH = 128
+logger = Logger(child=True)
 
 
 def check_idempotency_key(value: str) -> str:
@@ -58,9 +60,12 @@ def config() -> IdempotencyConfig:
 def once(owner: str, idempotency_key: str, body: Any, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run ``action`` once per (owner, key); a repeat with the same body replays its result."""
 
+    produced: list[dict[str, Any]] = []
+
     @idempotent_function(data_keyword_argument="request", config=config(), persistence_store=_persistence())
     def create_link(request: dict[str, Any]) -> dict[str, Any]:
-        return action()
+        produced.append(action())
+        return produced[0]
 
     request = {"owner": owner, "idempotency_key": idempotency_key, "body": body}
     try:
@@ -72,4 +77,9 @@ def once(owner: str, idempotency_key: str, body: Any, action: Callable[[], dict[
             "A request with this Idempotency-Key is still in progress; retry shortly."
         ) from None
     except IdempotencyPersistenceLayerError as error:
+        if produced:
+            # The link exists; only marking the record complete failed. Answer what was done:
+            # a 503 now would send the client to retry into a second link.
+            logger.warning("link created, idempotency record left in progress", exc_info=True)
+            return produced[0]
         raise DependencyUnavailable("The idempotency store is unavailable.") from error

@@ -79,4 +79,7 @@ def check_expires_at(value: str) -> str:
     moment = clock.parse_rfc3339(value)
     if moment <= clock.utcnow():
         raise ValueError("expires_at must be in the future")
-    return clock.format_ts(moment)
+    try:
+        return clock.format_ts(moment)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is past year 9999 in UTC
+        raise ValueError("expires_at is too far in the future") from None

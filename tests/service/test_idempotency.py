@@ -25,6 +25,7 @@ def test_same_key_and_body_replays_the_first_response(call: Call, dynamodb: Any)
     again = post(call, "order-42")
     assert first.status == again.status == 201
     assert again.json == first.json
+    assert again.body == first.body  # byte for byte, field order included
     assert again.headers["Location"] == first.headers["Location"]
     assert len(scan(dynamodb, LINKS)) == 1
 
@@ -105,3 +106,25 @@ def test_create_with_idempotency_key_costs_three_requests(call: Call, requests_m
     post(call, "count-me")
     writes = [r for r in requests_made if r != "Query"]
     assert writes == ["PutItem", "TransactWriteItems", "UpdateItem"]
+
+
+def test_a_fault_completing_the_record_still_answers_the_created_link(call: Call, dynamodb: Any) -> None:
+    """The link is written, then marking the idempotency record complete fails: answer 201 (a 503
+    would send the client to retry into a second link)."""
+    from snip import aws
+    from tests.service import faults
+
+    faults.inject(aws.dynamodb(), faults.THROTTLED, operations=("UpdateItem",))
+    reply = post(call, "complete-fails")
+    assert reply.status == 201
+    assert [i["key"]["S"] for i in scan(dynamodb, LINKS)] == [reply.json["key"]]
+
+
+def test_a_fault_before_the_link_is_written_is_503(call: Call, dynamodb: Any) -> None:
+    from snip import aws
+    from tests.service import faults
+
+    faults.inject(aws.dynamodb(), faults.THROTTLED, operations=("PutItem",))
+    reply = post(call, "start-fails")
+    assert (reply.status, reply.headers["Retry-After"]) == (503, "1")
+    assert scan(dynamodb, LINKS) == []

@@ -311,3 +311,10 @@ class TestDelete:
 def test_health(call: Call) -> None:
     reply = call("GET", "/health", api_key_id=None)
     assert (reply.status, reply.json) == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_json_nested_deeper_than_the_parser_is_invalid_json(call: Call, method: str) -> None:
+    path = "/links" if method == "POST" else "/links/Abc1234"
+    reply = call(method, path, body="[" * 1000 + "]" * 1000)
+    assert (reply.status, reply.error_code) == (400, "invalid_json")

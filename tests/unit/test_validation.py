@@ -92,3 +92,8 @@ def test_stored_timestamps_sort_like_instants() -> None:
     early = clock.format_ts(datetime(2030, 1, 1, 9, tzinfo=UTC))
     late = clock.format_ts(datetime(2030, 1, 1, 10, tzinfo=UTC))
     assert early < late
+
+
+def test_expiry_that_overflows_utc_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="too far"):
+        validation.check_expires_at("9999-12-31T23:59:59-01:00")
