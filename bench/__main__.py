@@ -1,0 +1,95 @@
+"""``python -m bench`` (``make bench``): run every benchmark, write bench/results/latest.json,
+docs/performance.md and the latency chart, and print the summary table.
+
+The whole run is bounded (about 6 minutes on 2 cores); each part has its own time limit too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import coldstart, concurrency, cost, footprint, goals, report, requests_count, warm
+from bench.common import RESULTS, RUNTIME
+
+BUDGET_SECONDS = 540  # make bench must end within 10 minutes, the venv and runtime built
+
+
+def _memory_settings() -> dict[str, int]:
+    """Each function's memory, as the CDK stack configures it (infra/config.py)."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from infra.config import SIZING
+
+    return {name: sizing.memory_mb for name, sizing in SIZING.items()}
+
+
+def main() -> int:
+    if not (RUNTIME / ".installed").exists():
+        print("bench: .lambda-runtime/ is missing: run `make runtime` (make bench does)", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+
+    def step(title: str, run: Any) -> Any:
+        print(f"bench: {title} ...", flush=True)
+        began = time.monotonic()
+        value = run()
+        print(f"bench: {title} done in {time.monotonic() - began:.0f} s", flush=True)
+        return value
+
+    def remaining() -> float:
+        return BUDGET_SECONDS - (time.monotonic() - started)
+
+    results: dict[str, Any] = {
+        "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+        },
+    }
+    results["cold_start"] = step("1. cold starts (15 rounds)", lambda: coldstart.run(15, 200))
+    results["warm"] = step("2. warm handler cost", lambda: warm.run(per_block=1000, max_seconds=75))
+    results["dynamodb_requests"] = step("3. DynamoDB requests per operation", requests_count.run)
+    results["concurrency"] = step(
+        "4./5. key claims and redirects, local stack, default pool",
+        lambda: concurrency.run(per_client=100, rounds=4, max_seconds=min(180, remaining() - 150)),
+    )
+    if remaining() > 150:
+        try:
+            results["concurrency_sized_pool"] = step(
+                "4. key claims, local stack, pool sized for the load",
+                lambda: concurrency.run(
+                    per_client=50,
+                    rounds=2,
+                    max_seconds=min(90, remaining() - 60),
+                    SNIP_POOL_TARGET="1000",
+                    SNIP_FUNCTION_TIMEOUT="60",  # the first fill of 1000 keys, on moto
+                ),
+            )
+        except RuntimeError as error:  # an extra: its failure must not lose the main results
+            print(f"bench: the sized-pool run failed: {error}", file=sys.stderr)
+    results["footprint"] = footprint.run()
+    results["cost"] = cost.run(
+        results["warm"], results["cold_start"], results["dynamodb_requests"], _memory_settings()
+    )
+    results["goals"] = [goal.as_dict() for goal in goals.check(results)]
+    results["seconds"] = time.monotonic() - started
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    chart = report.write_chart(results)
+    report.write_markdown(results, chart)
+    print(report.console(results))
+    print(f"bench: wrote {RESULTS / 'latest.json'}, {report.MARKDOWN}" + (f", {chart}" if chart else ""))
+    print(f"bench: {results['seconds']:.0f} s in all")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

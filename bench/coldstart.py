@@ -1,0 +1,133 @@
+"""1. Cold start and 6. peak memory: a fresh process per run, Snip's functions versus the bare handler.
+
+Each run is ``python -I -S bench/probes/cold.py``: a clean interpreter with only the function's folder
+and .lambda-runtime/ on its path, importing the handler and serving one event against a moto server
+on 127.0.0.1. Variants run interleaved, in alternating order, round after round.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, dynamodb_client, lambda_env, median, moto_server
+from bench.events import get_event, post_event
+
+SEED_KEY = "Bench01"
+SEED_URL = "https://example.com/cold/start"
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    name: str
+    function: str  # the function whose environment it gets
+    folder: Path
+    handler: str
+    event: str  # "get" | "post" | "schedule"
+    tracing: bool
+
+
+VARIANTS = (
+    Variant("bare", "bare", BARE, "bare_app.handler", "get", True),
+    # resolve never loads the X-Ray SDK (trace=False), so the deployed configuration is the only one.
+    Variant("resolve", "resolve", ROOT / "functions/resolve", "resolve_app.handler", "get", True),
+    Variant("shorten", "shorten", ROOT / "functions/shorten", "shorten_app.handler", "post", False),
+    Variant("shorten_traced", "shorten", ROOT / "functions/shorten", "shorten_app.handler", "post", True),
+    Variant("keygen", "keygen", ROOT / "functions/keygen", "keygen_app.handler", "schedule", False),
+    Variant("keygen_traced", "keygen", ROOT / "functions/keygen", "keygen_app.handler", "schedule", True),
+)
+SCHEDULE_EVENT = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+
+
+def _top_up_pool(endpoint: str) -> None:
+    """Keep the pool full, so that each keygen run is the every-minute check (one Scan, no write)."""
+    from snip.pool import refill_pool
+    from snip.settings import get_settings
+    from snip.store import Store
+
+    settings = dataclasses.replace(get_settings(), pool_refill_ratio=1.0)
+    client = dynamodb_client(endpoint)
+    refill_pool(Store(client, settings.links_table, settings.keys_table), settings)
+
+
+def _seed(endpoint: str) -> None:
+    dynamodb_client(endpoint).put_item(
+        TableName="snip-links",
+        Item={
+            "key": {"S": SEED_KEY},
+            "url": {"S": SEED_URL},
+            "owner": {"S": "bench"},
+            "created_at": {"S": "2025-01-01T00:00:00Z"},
+            "redirect_status": {"N": "302"},
+            "visits": {"N": "0"},
+            "bot_visits": {"N": "0"},
+            "disabled": {"BOOL": False},
+        },
+    )
+
+
+def _run_once(variant: Variant, event_path: Path, out_path: Path, endpoint: str) -> dict[str, Any]:
+    env = lambda_env(variant.function, endpoint=endpoint, tracing=variant.tracing, folder=variant.folder)
+    command = [PYTHON, "-I", "-S", str(PROBES / "cold.py"), str(variant.folder), str(RUNTIME)]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*command, variant.handler, str(event_path), str(out_path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=60,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"cold start of {variant.name} failed:\n{done.stderr.decode()[-2000:]}")
+    result = json.loads(out_path.read_text())
+    result["process_s"] = wall
+    return result
+
+
+def run(rounds: int = 15, max_seconds: float = 240) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {v.name: [] for v in VARIANTS}
+    deadline = time.monotonic() + max_seconds
+    with moto_server() as endpoint, tempfile.TemporaryDirectory(prefix="snip-bench-") as tmp:
+        _seed(endpoint)
+        events = {"get": get_event(SEED_KEY), "post": post_event(), "schedule": SCHEDULE_EVENT}
+        paths = {}
+        for name, event in events.items():
+            paths[name] = Path(tmp) / f"{name}.json"
+            paths[name].write_text(json.dumps(event))
+        out_path = Path(tmp) / "out.json"
+        done_rounds = 0
+        for index in range(rounds):
+            _top_up_pool(endpoint)
+            order = VARIANTS if index % 2 == 0 else tuple(reversed(VARIANTS))
+            for variant in order:
+                runs[variant.name].append(_run_once(variant, paths[variant.event], out_path, endpoint))
+            done_rounds += 1
+            if time.monotonic() > deadline:
+                break
+    return {"rounds": done_rounds, "variants": {name: _summarize(results) for name, results in runs.items()}}
+
+
+def _summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+    def series(field: str) -> list[float]:
+        return [r[field] for r in results]
+
+    return {
+        "in_process_s": series("total_s"),
+        "process_s": series("process_s"),
+        "median_in_process_s": median(series("total_s")),
+        "median_import_s": median(series("import_s")),
+        "median_first_request_s": median(series("first_request_s")),
+        "median_process_s": median(series("process_s")),
+        "median_peak_rss_kb": median(series("peak_rss_kb")),
+        "statuses": sorted({r["status"] for r in results}, key=str),
+        "modules": results[0]["modules"] if results else None,
+        "xray_loaded": any(r["xray_loaded"] for r in results),
+        "pydantic_loaded": any(r["pydantic_loaded"] for r in results),
+    }

@@ -1,0 +1,110 @@
+"""7. Cost per million redirects and per million creates on AWS, next to the functionless sample design.
+
+Prices: us-east-1 list prices, checked 2026-11 against AWS's pricing pages as quoted by public sources
+(API Gateway REST first tier; Lambda arm64; DynamoDB on-demand after the 50 % reduction of
+2024-11-01). Free tiers ignored. The numbers measured here (duration, requests, capacity units) come
+from the other benchmarks; the assumptions that turn them into Lambda durations are stated with them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+PRICES = {
+    "checked": "2026-11 (DynamoDB on-demand prices in force since the 2024-11-01 reduction)",
+    "api_gateway_rest_per_million": 3.50,
+    "lambda_arm64_per_gb_second": 0.0000133334,
+    "lambda_per_million_requests": 0.20,
+    "dynamodb_per_million_wru": 0.625,
+    "dynamodb_per_million_rru": 0.125,
+}
+# Lambda gives a function CPU in proportion to its memory: one full vCPU at 1,769 MB. A benchmark
+# core here is taken as one vCPU, so CPU time measured here is scaled by 1769 / memory.
+FULL_VCPU_MB = 1769
+DYNAMODB_ROUND_TRIP_MS = 4.0  # assumed in-region DynamoDB latency per request (the stub answers in µs)
+COLD_START_SHARE = 0.01  # assumed: 1 invocation in 100 starts an environment; INIT is billed (2025-08)
+KEYGEN_REFILL_CPU_MS = 50.0  # assumed CPU time of one refill run (35 keys, two requests)
+
+
+def lambda_ms(cpu_ms: float, requests: float, memory_mb: int) -> float:
+    return cpu_ms * max(1.0, FULL_VCPU_MB / memory_mb) + requests * DYNAMODB_ROUND_TRIP_MS
+
+
+def _lambda_cost(warm_ms: float, cold_ms: float, memory_mb: int) -> dict[str, float]:
+    billed = math.ceil(warm_ms) * (1 - COLD_START_SHARE) + math.ceil(warm_ms + cold_ms) * COLD_START_SHARE
+    gb_s = memory_mb / 1024 * billed / 1000
+    return {
+        "billed_ms": billed,
+        "duration": gb_s * PRICES["lambda_arm64_per_gb_second"] * 1e6,
+        "requests": PRICES["lambda_per_million_requests"],
+    }
+
+
+def _dynamodb(wru: float, rru: float) -> float:
+    return wru * PRICES["dynamodb_per_million_wru"] + rru * PRICES["dynamodb_per_million_rru"]
+
+
+def run(warm: dict[str, Any], cold: dict[str, Any], counts: dict[str, Any], memory: dict[str, int]) -> dict:
+    api = PRICES["api_gateway_rest_per_million"]
+    subjects = warm["subjects"]
+    variants = cold["variants"]
+
+    def cold_ms(name: str, memory_mb: int) -> float:
+        return lambda_ms(variants[name]["median_in_process_s"] * 1e3, 0, memory_mb)
+
+    redirect = counts["redirect_get"]
+    resolve_ms = lambda_ms(subjects["resolve"]["p50"], redirect["requests_per_operation"], memory["resolve"])
+    resolve = _lambda_cost(resolve_ms, cold_ms("resolve", memory["resolve"]), memory["resolve"])
+    redirect_db = _dynamodb(redirect["wru_per_operation"], redirect["rru_per_operation"])
+
+    create = counts["create"]
+    refill = counts["keygen_refill_35"]
+    keys_per_refill = max(1, refill.get("added", 35))
+    shorten_ms = lambda_ms(subjects["shorten"]["p50"], create["requests_per_operation"], memory["shorten"])
+    shorten = _lambda_cost(shorten_ms, cold_ms("shorten_traced", memory["shorten"]), memory["shorten"])
+    create_db = _dynamodb(create["wru_per_operation"], create["rru_per_operation"])
+    refill_db = _dynamodb(refill["wru_per_operation"], refill["rru_per_operation"]) / keys_per_refill
+    # keygen: one invocation per refill (on demand); its every-minute checks are a fixed
+    # 43,200 invocations a month whatever the traffic, left out of a per-million figure.
+    keygen_ms = lambda_ms(KEYGEN_REFILL_CPU_MS, refill["requests_per_operation"], memory["keygen"])
+    keygen = _lambda_cost(keygen_ms, 0, memory["keygen"])
+    keygen_per_key = (keygen["duration"] + keygen["requests"]) / keys_per_refill
+
+    snip_redirect = {
+        "api_gateway": api,
+        "lambda_requests": resolve["requests"],
+        "lambda_duration": resolve["duration"],
+        "dynamodb": redirect_db,
+    }
+    snip_create = {
+        "api_gateway": api,
+        "lambda_requests": shorten["requests"],
+        "lambda_duration": shorten["duration"],
+        "dynamodb": create_db,
+        "key_pool_refill": refill_db + keygen_per_key,
+    }
+    # aws-samples/amazon-api-gateway-url-shortener: API Gateway integrates with DynamoDB directly;
+    # a redirect is one GetItem (eventually consistent, item ≤ 4 KB: 0.5 RRU), a create one PutItem.
+    sample_redirect = {"api_gateway": api, "dynamodb": _dynamodb(0, 0.5)}
+    sample_create = {"api_gateway": api, "dynamodb": _dynamodb(1, 0)}
+    return {
+        "prices": PRICES,
+        "assumptions": {
+            "memory_mb": memory,
+            "full_vcpu_mb": FULL_VCPU_MB,
+            "dynamodb_round_trip_ms": DYNAMODB_ROUND_TRIP_MS,
+            "cold_start_share": COLD_START_SHARE,
+            "keygen_refill_cpu_ms": KEYGEN_REFILL_CPU_MS,
+            "resolve_billed_ms": resolve["billed_ms"],
+            "shorten_billed_ms": shorten["billed_ms"],
+        },
+        "per_million_redirects": {
+            "snip": {**snip_redirect, "total": sum(snip_redirect.values())},
+            "functionless_sample": {**sample_redirect, "total": sum(sample_redirect.values())},
+        },
+        "per_million_creates": {
+            "snip": {**snip_create, "total": sum(snip_create.values())},
+            "functionless_sample": {**sample_create, "total": sum(sample_create.values())},
+        },
+    }

@@ -1,0 +1,102 @@
+"""The goals of the "Proof" issue, checked against one run's results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.common import ratio
+
+RATIO = "\u00d7"  # the multiplication sign: "1.15\u00d7"
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: str
+    what: str
+    measured: float
+    limit: float
+    unit: str  # RATIO for ratios, "" for counts
+
+    @property
+    def met(self) -> bool:
+        return self.measured <= self.limit
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "met": self.met}
+
+
+def check(results: dict[str, Any]) -> list[Goal]:
+    cold = results["cold_start"]["variants"]
+    bare = cold["bare"]["median_in_process_s"]
+
+    def cold_ratio(name: str) -> float:
+        return ratio(cold[name]["median_in_process_s"], bare)
+
+    warm = results["warm"]["ratios"]
+    counts = results["dynamodb_requests"]
+    claims = results["concurrency"]["claims"]
+    return [
+        Goal("cold_resolve", "cold start, resolve / bare", cold_ratio("resolve"), 1.15, RATIO),
+        Goal("cold_shorten", "cold start, shorten / bare (tracing off)", cold_ratio("shorten"), 1.35, RATIO),
+        Goal(
+            "cold_shorten_traced",
+            "cold start, shorten / bare (tracing on, as deployed)",
+            cold_ratio("shorten_traced"),
+            1.35,
+            RATIO,
+        ),
+        Goal("cold_keygen", "cold start, keygen / bare (tracing off)", cold_ratio("keygen"), 1.35, RATIO),
+        Goal(
+            "cold_keygen_traced",
+            "cold start, keygen / bare (tracing on, as deployed)",
+            cold_ratio("keygen_traced"),
+            1.35,
+            RATIO,
+        ),
+        Goal("warm_resolve_p50", "warm p50, resolve / bare", warm["resolve_p50"], 1.5, RATIO),
+        Goal("warm_resolve_p99", "warm p99, resolve / bare", warm["resolve_p99"], 1.5, RATIO),
+        Goal(
+            "requests_redirect",
+            "DynamoDB requests per GET redirect",
+            counts["redirect_get"]["requests_per_operation"],
+            1,
+            "",
+        ),
+        Goal(
+            "requests_create",
+            "DynamoDB requests per create (amortized)",
+            counts["create"]["requests_per_operation"],
+            1.2,
+            "",
+        ),
+        Goal(
+            "requests_create_idempotent",
+            "DynamoDB requests per create with an Idempotency-Key",
+            counts["create_idempotent"]["requests_per_operation"],
+            3.2,
+            "",
+        ),
+        Goal(
+            "requests_refill",
+            "DynamoDB requests per refill of 35 keys",
+            counts["keygen_refill_35"]["requests_per_operation"],
+            4,
+            "",
+        ),
+        Goal(
+            "claim_conflicts",
+            "key-claim conflicts per create, 16 clients",
+            claims["conflicts_per_create"] or 0.0,
+            0.1,
+            "",
+        ),
+        Goal("duplicates", "duplicate keys, 16 clients", claims["duplicate_keys"], 0, ""),
+        Goal(
+            "redirect_mismatches",
+            "keys not redirecting to their own URL",
+            claims["redirect_mismatches"],
+            0,
+            "",
+        ),
+    ]

@@ -1,0 +1,519 @@
+"""docs/performance.md, the latency chart, and the table `make bench` prints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.common import DOCS, ROOT, ratio
+from bench.goals import RATIO, Goal, check
+
+MARKDOWN = DOCS / "performance.md"
+CHART = DOCS / "performance-latency.png"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.0f}"
+
+
+def _x(value: float) -> str:
+    return f"{value:.2f}{RATIO}"
+
+
+def _goal_value(goal: Goal) -> str:
+    return _x(goal.measured) if goal.unit == RATIO else f"{goal.measured:g}"
+
+
+def _goal_rows(results: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            goal.what,
+            _goal_value(goal),
+            f"≤ {goal.limit:g}{goal.unit}",
+            "met" if goal.met else "**missed**",
+        ]
+        for goal in check(results)
+    ]
+
+
+def console(results: dict[str, Any]) -> str:
+    """The summary `make bench` prints: goals, then the headline numbers."""
+    cold = results["cold_start"]["variants"]
+    warm = results["warm"]["subjects"]
+    stack = results["concurrency"]
+    lines = [_table(["goal", "measured", "target", "verdict"], _goal_rows(results)), ""]
+    rows = [
+        [
+            name,
+            _ms(v["median_in_process_s"]),
+            _ms(v["median_process_s"]),
+            f"{v['median_peak_rss_kb'] / 1024:.0f}",
+        ]
+        for name, v in cold.items()
+    ]
+    lines += [
+        _table(["cold start", "median ms (in process)", "median ms (process)", "peak RSS MB"], rows),
+        "",
+    ]
+    rows = [[name, f"{v['p50']:.3f}", f"{v['p99']:.3f}"] for name, v in warm.items()]
+    lines += [_table(["warm handler", "p50 ms", "p99 ms"], rows), ""]
+    rows = [
+        [name, f"{stack[name]['per_second']:.0f}", f"{stack[name]['latency_ms']['p50']:.1f}",
+         f"{stack[name]['latency_ms']['p99']:.1f}"]
+        for name in ("creates", "bare_put", "redirects", "bare_get")
+    ]  # fmt: skip
+    lines += [_table(["local stack, 16 clients", "req/s", "p50 ms", "p99 ms"], rows), ""]
+    per_million = results["cost"]
+    rows = [
+        [
+            what,
+            f"${per_million[key]['snip']['total']:.2f}",
+            f"${per_million[key]['functionless_sample']['total']:.2f}",
+        ]
+        for what, key in (("redirects", "per_million_redirects"), ("creates", "per_million_creates"))
+    ]
+    lines += [_table(["per million", "Snip", "functionless sample"], rows)]
+    return "\n".join(lines)
+
+
+def write_chart(results: dict[str, Any]) -> Path | None:
+    """Box plots of every latency distribution; None (and a note) when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("bench: matplotlib is not installed (pip install -r bench/requirements.txt): no chart")
+        return None
+    cold = results["cold_start"]["variants"]
+    warm = results["warm"]["subjects"]
+    stack = results["concurrency"]
+    loads = ("creates", "bare_put", "redirects", "bare_get")
+    panels = [
+        (
+            "1. cold start, process start to response (ms)",
+            {n: [s * 1e3 for s in v["in_process_s"]] for n, v in cold.items()},
+            False,
+        ),
+        ("2. warm handler, DynamoDB stubbed (ms)", {n: v["samples_ms"] for n, v in warm.items()}, True),
+        ("4./5. local stack, 16 clients (ms)", {n: stack[n]["samples_ms"] for n in loads}, True),
+    ]
+    figure, axes = plt.subplots(1, 3, figsize=(16, 5))
+    for axis, (title, data, log) in zip(axes, panels, strict=True):
+        axis.boxplot(list(data.values()), whis=(1, 99), showfliers=False)
+        axis.set_xticks(range(1, len(data) + 1), list(data), rotation=30, ha="right")
+        axis.set_title(title, fontsize=10)
+        if log:
+            axis.set_yscale("log")
+        axis.grid(axis="y", alpha=0.3)
+    figure.suptitle(
+        "Snip latency distributions (boxes: p25\u2013p75, line: p50, whiskers: p1\u2013p99)", fontsize=11
+    )
+    figure.tight_layout()
+    figure.savefig(CHART, dpi=90)
+    plt.close(figure)
+    return CHART
+
+
+# -- docs/performance.md ------------------------------------------------------------------------
+def _cold_section(results: dict[str, Any]) -> str:
+    data = results["cold_start"]
+    cold = data["variants"]
+    bare = cold["bare"]
+    rows = []
+    for name, v in cold.items():
+        rows.append(
+            [
+                name,
+                _ms(v["median_in_process_s"]),
+                _ms(v["median_import_s"]),
+                _ms(v["median_first_request_s"]),
+                _ms(v["median_process_s"]),
+                _x(ratio(v["median_in_process_s"], bare["median_in_process_s"])),
+                _x(ratio(v["median_process_s"], bare["median_process_s"])),
+                v["modules"],
+                "yes" if v["xray_loaded"] else "no",
+                "yes" if v["pydantic_loaded"] else "no",
+            ]
+        )
+    header = ["variant", "in process ms", "import ms", "first request ms", "process ms",
+              "ratio (in process)", "ratio (process)", "modules", "X-Ray SDK", "pydantic"]  # fmt: skip
+    return (
+        f"{data['rounds']} rounds, variants interleaved in alternating order; medians. *In process*: from "
+        "the "
+        "probe script's first line to the handler's answer (import + first request: client creation, "
+        "connection, the DynamoDB calls); *process*: the whole `python -I -S` process as the benchmark "
+        "sees it, interpreter start-up and exit included. Goals are judged on the in-process ratio, the "
+        "stricter one (interpreter start-up is the same for every function and dilutes the process ratio). "
+        "*bare* imports boto3, creates the client and answers with one GetItem (`bench/bare/bare_app.py`). "
+        "keygen's run is the every-minute check on a full pool (one Scan). "
+        "*_traced* is the deployed configuration (active tracing: Powertools' Tracer and the X-Ray SDK, "
+        "which patches botocore); resolve never loads the X-Ray SDK, so its one row is as deployed.\n\n"
+        + _table(header, rows)
+    )
+
+
+def _warm_section(results: dict[str, Any]) -> str:
+    data = results["warm"]
+    rows = [
+        [name, v["n"], f"{v['p50']:.3f}", f"{v['p90']:.3f}", f"{v['p99']:.3f}", f"{v['mean']:.3f}",
+         f"{data['dynamodb_requests_per_call'].get(name, 0):g}"]
+        for name, v in data["subjects"].items()
+    ]  # fmt: skip
+    r = data["ratios"]
+    return (
+        "One process (`python -I -S`, the deployable folders and .lambda-runtime/ on its path); every "
+        "DynamoDB request goes through the whole SDK (validation, serialization, SigV4 signing, parsing) "
+        "and is answered by a `before-send` hook with a canned body. Subjects run in alternating blocks "
+        "with untimed warm-up calls. Tracing off (the X-Ray SDK's per-request subsegments are not "
+        "included; resolve never traces). *bare_create* parses the body and sends one conditional "
+        "PutItem; shorten sends one TransactWriteItems per create plus one pool Query per 10 creates.\n\n"
+        + _table(["subject", "n", "p50 ms", "p90 ms", "p99 ms", "mean ms", "DynamoDB requests/call"], rows)
+        + f"\n\nresolve / bare: p50 {_x(r['resolve_p50'])}, p99 {_x(r['resolve_p99'])}. "
+        f"shorten / bare_create: p50 {_x(r['shorten_p50'])}, p99 {_x(r['shorten_p99'])}."
+    )
+
+
+def _requests_section(results: dict[str, Any]) -> str:
+    data = results["dynamodb_requests"]
+    labels = {
+        "redirect_get": "GET /{key} (redirect, counts a visit)",
+        "redirect_head": "HEAD /{key}",
+        "create": "POST /links (amortized)",
+        "create_idempotent": "POST /links with Idempotency-Key (amortized)",
+        "create_idempotent_replay": "POST /links, replayed Idempotency-Key",
+        "keygen_refill_35": "keygen: refill of 35 keys",
+        "keygen_fill_50": "keygen: first fill of 50 keys",
+        "keygen_check": "keygen: check, pool full",
+    }
+    rows = []
+    for key, label in labels.items():
+        v = data[key]
+        breakdown = ", ".join(f"{op} {n / v['operations']:.2f}" for op, n in sorted(v["requests"].items()))
+        rows.append(
+            [label, v["operations"], f"{v['requests_per_operation']:.2f}", breakdown,
+             f"{v['wru_per_operation']:.2f}", f"{v['rru_per_operation']:.2f}"]
+        )  # fmt: skip
+    fallbacks = data["create"]["metrics"]["PoolEmptyFallbacks"]
+    return (
+        "Counted at the SDK: a `before-call` hook on `snip.aws.dynamodb()` records every request the "
+        "handlers send (in this process, against moto in memory). Capacity is **computed**, not read "
+        "from ReturnConsumedCapacity: moto answers fixed numbers whatever the item size, and none for "
+        "TransactWriteItems. By DynamoDB's rules, from the items each request touches (looked up with a "
+        "second, uncounted client): a write costs 1 WRU per started KB of the larger of the item before "
+        "and after, 2 per KB in a transaction (ConditionCheck included); a read 1 RRU per started 4 KB, "
+        "half when eventually consistent; a Query or Scan pays for the whole items it reads, projection "
+        "or not. Creates run one after another with the pool refilled by keygen (not counted) whenever "
+        f"it falls below its threshold; {fallbacks:g} of the {data['create']['operations']} plain creates "
+        "fell back to a key generated on the spot (PoolEmptyFallbacks).\n\n"
+        + _table(["operation", "n", "requests/op", "by API", "WRU/op", "RRU/op"], rows)
+    )
+
+
+def _stack_rows(stack: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for name in ("creates", "bare_put", "redirects", "bare_get"):
+        v = stack[name]
+        lat = v["latency_ms"]
+        rows.append([name, v["requests"], v["errors"], f"{v['per_second']:.0f}",
+                     f"{lat['p50']:.1f}", f"{lat['p99']:.1f}"])  # fmt: skip
+    return rows
+
+
+def _claims_rows(runs: dict[str, dict[str, Any]]) -> list[list[Any]]:
+    rows = []
+    for label, stack in runs.items():
+        c = stack["claims"]
+        rows.append(
+            [label, c["created"], f"{stack['creates']['per_second']:.0f}",
+             f"{c['conflicts_per_create']:.3f}", f"{c['fallbacks_per_create']:.3f}",
+             c["duplicate_keys"], f"{c['redirect_mismatches']} of {c['redirects_checked']}",
+             c["links_in_table"]]
+        )  # fmt: skip
+    return rows
+
+
+def _stack_section(results: dict[str, Any]) -> str:
+    stack = results["concurrency"]
+    runs = {"default pool (target 50)": stack}
+    if "concurrency_sized_pool" in results:
+        runs["pool target 2000"] = results["concurrency_sized_pool"]
+    ratio_create = ratio(stack["bare_put"]["per_second"], stack["creates"]["per_second"])
+    ratio_redirect = ratio(stack["bare_get"]["per_second"], stack["redirects"]["per_second"])
+    return (
+        f"`snip serve` on free loopback ports, {stack['workers_per_function']} execution environments per "
+        f"function, API Gateway's throttles lifted; {stack['clients']} client threads (one HTTP "
+        "connection each). Creates run in rounds interleaved with the bare reference: "
+        f"{stack['clients']} threads sending conditional PutItem to the same local moto endpoint (its own "
+        "table). Then every created key is followed once (GET, no redirect following) and its Location "
+        "checked against the URL it was created for, interleaved with bare GetItem. Conflicts and "
+        "fallbacks are the functions' own EMF metrics (KeyClaimConflicts, PoolEmptyFallbacks) read "
+        "from the stack's output; *links in table* is a Scan COUNT of the local DynamoDB.\n\n"
+        "### 4. Key claims\n\n"
+        + _table(
+            [
+                "run",
+                "creates",
+                "creates/s",
+                "conflicts/create",
+                "fallbacks/create",
+                "duplicates",
+                "redirect mismatches",
+                "links in table",
+            ],
+            _claims_rows(runs),
+        )
+        + "\n\n### 5. Throughput and latency (default pool)\n\n"
+        + _table(["load", "requests", "errors", "req/s", "p50 ms", "p99 ms"], _stack_rows(stack))
+        + f"\n\nThe bare reference does {_x(ratio_create)} the creates/s and {_x(ratio_redirect)} the "
+        "redirects/s: it skips the gateway stand-in, the worker hop (a process per environment, JSON "
+        "over a pipe), Powertools and our code, and the local stack serves at most "
+        f"{stack['workers_per_function']} requests per function at a time on this machine's cores."
+    )
+
+
+def _footprint_section(results: dict[str, Any]) -> str:
+    cold = results["cold_start"]["variants"]
+    bare_rss = cold["bare"]["median_peak_rss_kb"]
+    rows = []
+    for name, v in results["footprint"].items():
+        rss = {"resolve": "resolve", "shorten": "shorten_traced", "keygen": "keygen_traced"}.get(name, name)
+        peak = cold[rss]["median_peak_rss_kb"]
+        rows.append(
+            [name, f"{v['asset_bytes']:,}", v["files"], f"{peak / 1024:.1f}", _x(ratio(peak, bare_rss))]
+        )
+    return (
+        "Asset: the bytes of the function's folder as the CDK asset bundles it (the `snip` symlink "
+        "followed, `__pycache__` excluded); boto3 and Powertools come from the runtime and the layer. "
+        "Peak memory: VmHWM (peak resident set) of the cold-start process, median, in the deployed "
+        "tracing configuration. (ru_maxrss is not used: on Linux a child keeps the forking parent's "
+        "high-water mark across exec, so every probe would report the benchmark's own size.)\n\n"
+        + _table(["function", "asset bytes", "files", "peak RSS MB", "vs bare"], rows)
+    )
+
+
+def _cost_section(results: dict[str, Any]) -> str:
+    data = results["cost"]
+    prices, assumed = data["prices"], data["assumptions"]
+    labels = {
+        "api_gateway": "API Gateway REST",
+        "lambda_requests": "Lambda requests",
+        "lambda_duration": "Lambda duration",
+        "dynamodb": "DynamoDB",
+        "key_pool_refill": "key pool refill (keygen + its writes, per key)",
+        "total": "**total**",
+    }
+
+    def table(key: str) -> str:
+        snip, sample = data[key]["snip"], data[key]["functionless_sample"]
+        rows = [
+            [label, f"${snip[item]:.3f}", f"${sample[item]:.3f}" if item in sample else "n/a"]
+            for item, label in labels.items()
+            if item in snip
+        ]
+        return _table(["item", "Snip", "functionless sample"], rows)
+
+    return (
+        f"us-east-1 list prices, checked {prices['checked']}: API Gateway REST "
+        f"${prices['api_gateway_rest_per_million']:.2f}/M requests (first 333 M a month); Lambda arm64 "
+        f"${prices['lambda_arm64_per_gb_second']}/GB-s and ${prices['lambda_per_million_requests']:.2f}/M "
+        f"requests; DynamoDB on-demand ${prices['dynamodb_per_million_wru']}/M WRU and "
+        f"${prices['dynamodb_per_million_rru']}/M RRU. Free tiers, logs, X-Ray and data transfer are left "
+        "out. Memory as the CDK stack configures it (`infra/config.py`): "
+        + ", ".join(f"{k} {v} MB" for k, v in assumed["memory_mb"].items())
+        + ". Lambda duration = the warm p50 of section 2 (our code + SDK, measured here) \u00d7 "
+        f"{assumed['full_vcpu_mb']}/memory (Lambda's CPU share: one vCPU at {assumed['full_vcpu_mb']} MB) + "
+        f"{assumed['dynamodb_round_trip_ms']:g} ms per DynamoDB request (assumed in-region round trip), "
+        f"rounded up to the ms, plus {assumed['cold_start_share']:.0%} of invocations paying the cold "
+        "start of section 1 (scaled the same way; INIT is billed since 2025-08): "
+        f"resolve ≈ {assumed['resolve_billed_ms']:.1f} ms, shorten ≈ {assumed['shorten_billed_ms']:.1f} ms "
+        "billed on average. DynamoDB units are those of section 3. keygen's every-minute check is a "
+        "fixed ~43,200 invocations a month (cents), whatever the traffic, and is left out. The "
+        "functionless sample is aws-samples/amazon-api-gateway-url-shortener: API Gateway integrates "
+        "with DynamoDB directly, a redirect is one GetItem (eventually consistent, 0.5 RRU) and counts "
+        "no visits, a create is one PutItem (1 WRU).\n\n"
+        "### Per million redirects\n\n"
+        + table("per_million_redirects")
+        + "\n\n### Per million creates\n\n"
+        + table("per_million_creates")
+    )
+
+
+def _missed_section(results: dict[str, Any]) -> str:
+    missed = [goal for goal in check(results) if not goal.met]
+    if not missed:
+        return "Every goal is met in this run."
+    parts = []
+    for goal in missed:
+        explain = EXPLANATIONS.get(goal.id)
+        text = explain(results) if explain else "No explanation recorded for this goal yet."
+        parts.append(f"* **{goal.what}: {_goal_value(goal)}** (goal ≤ {goal.limit:g}{goal.unit}). {text}")
+    return "\n".join(parts)
+
+
+def _cold_import_ms(results: dict[str, Any], name: str) -> str:
+    v = results["cold_start"]["variants"]
+    return _ms(v[name]["median_import_s"] - v["bare"]["median_import_s"])
+
+
+def _shorten_cold(results: dict[str, Any]) -> str:
+    v = results["cold_start"]["variants"]
+    return (
+        f"shorten's import takes {_cold_import_ms(results, 'shorten')} ms more than bare's "
+        f"({v['shorten']['modules']} modules against {v['bare']['modules']}): the Event Handler with "
+        "validation brings pydantic and pydantic-core, the OpenAPI models and our request models; traced, "
+        f"the X-Ray SDK and its botocore patching add {_cold_import_ms(results, 'shorten_traced')} ms in "
+        "all. The first request itself is as cheap as bare's. What would close it: serve POST /links "
+        "from a lean entry point (no Event Handler, no pydantic, validation by hand as resolve does) "
+        "and leave the rest of the links API and /openapi.json where they are; or Lambda SnapStart for "
+        "Python, which restores an initialized snapshot instead of importing; provisioned concurrency "
+        "hides it at a fixed price."
+    )
+
+
+def _keygen_cold(results: dict[str, Any]) -> str:
+    return (
+        "Tracing on, keygen imports Powertools' Tracer, the X-Ray SDK and patches botocore "
+        f"({_cold_import_ms(results, 'keygen_traced')} ms over bare's import). keygen is off the request "
+        "path (a schedule and asynchronous invokes), so its cold start costs nobody a wait. What would "
+        "close it: `instrument(..., trace=False)` for keygen, as resolve does (Lambda's active tracing "
+        "still records each invocation), or load the X-Ray SDK lazily."
+    )
+
+
+def _warm_p99(results: dict[str, Any]) -> str:
+    s = results["warm"]["subjects"]
+    return (
+        f"resolve's p50 is {s['resolve']['p50'] * 1e3:.0f} µs against bare's "
+        f"{s['bare_get']['p50'] * 1e3:.0f} µs; "
+        f"its tail ({s['resolve']['p99']:.2f} ms against {s['bare_get']['p99']:.2f} ms) is the shared "
+        "machine's (other test runs on the same 2 cores, garbage collection) as much as ours: every request "
+        "does the same work (logger context, one UpdateItem, one EMF line printed), with no periodic "
+        "flush or refresh. What would close it: a quiet machine or a run on Lambda itself (CloudWatch's "
+        "p99 Duration), and, on our side, fewer allocations per request (Logger.inject_lambda_context "
+        "builds a context model and the EMF document is serialized on every call)."
+    )
+
+
+def _requests_create(results: dict[str, Any]) -> str:
+    create = results["dynamodb_requests"]["create"]
+    per = {op: n / create["operations"] for op, n in create["requests"].items()}
+    return (
+        f"Per create: TransactWriteItems {per.get('TransactWriteItems', 0):.2f}, Query "
+        f"{per.get('Query', 0):.2f}, PutItem {per.get('PutItem', 0):.2f}. The design's 1.1 (one "
+        "transaction, one Query per 10 candidates) is exceeded for two reasons in `snip.pool`: a "
+        "candidate load whose random start lies late in the shard wraps around with a second Query; "
+        "and the pool's shards drift apart (each load drains up to 10 keys from one random shard, "
+        "keygen refills the total, not each shard), so a shard runs empty while the pool is above its "
+        "refill threshold, the load finds nothing and the create falls back to a generated key (an "
+        "empty Query or two plus a PutItem: see PoolEmptyFallbacks in the table). What would close it: "
+        "on a short load try the next shard before falling back, refill each shard to target/shards, "
+        "and read a wrapped slice with one Query (the shard's first keys) only when the first came back "
+        "short."
+    )
+
+
+def _conflicts(results: dict[str, Any]) -> str:
+    claims = results["concurrency"]["claims"]
+    sized = results.get("concurrency_sized_pool", {}).get("claims")
+    text = (
+        f"With the default pool (target 50, 2 shards) and 16 clients, {claims['conflicts_per_create']:.2f} "
+        f"conflicts and {claims['fallbacks_per_create']:.2f} empty-pool fallbacks per create: the "
+        "environments each load 10 candidates from a random slice of a shard that holds about 25 keys, "
+        "so their slices overlap and two of them often try the same key; and at these rates the pool "
+        "empties between refills (each environment asks keygen at most every 5 s, keygen tops up to 50). "
+        "No key was ever issued twice: the conditional transaction decided every conflict. "
+    )
+    if sized:
+        text += (
+            f"With a pool sized for the load (SNIP_POOL_TARGET=1000), {sized['conflicts_per_create']:.2f} "
+            f"conflicts and {sized['fallbacks_per_create']:.2f} fallbacks per create. "
+        )
+    return text + (
+        "What would close it: size the pool to the create rate (target ≥ creates/s \u00d7 refill interval, "
+        "with shards ≈ concurrent environments so that slices rarely meet), fix the shard drift "
+        "described above, and let a short candidate load trigger a refill at once."
+    )
+
+
+EXPLANATIONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "cold_shorten": _shorten_cold,
+    "cold_shorten_traced": _shorten_cold,
+    "cold_keygen": _keygen_cold,
+    "cold_keygen_traced": _keygen_cold,
+    "warm_resolve_p50": _warm_p99,
+    "warm_resolve_p99": _warm_p99,
+    "requests_create": _requests_create,
+    "requests_create_idempotent": _requests_create,
+    "claim_conflicts": _conflicts,
+}
+
+
+def write_markdown(results: dict[str, Any], chart: Path | None) -> None:
+    machine = results["machine"]
+    image = f"![latency distributions]({chart.relative_to(DOCS)})\n\n" if chart else ""
+    text = f"""# Performance
+
+Generated by `make bench` (`python -m bench`, {results["seconds"]:.0f} s) on {results["started_at"]},
+{machine["cpus"]} CPUs, Python {machine["python"]} ({machine["machine"]}); raw numbers and every sample in
+`bench/results/latest.json`. Do not edit by hand: the next `make bench` rewrites this page.
+
+Every Snip number stands next to a reference measured in the same run, interleaved with it: the
+*bare* handler (`bench/bare/bare_app.py`: boto3, a client, one DynamoDB request, no Powertools) or
+bare moto. The ratios travel between machines better than the absolute numbers, which are this
+machine's (x86, shared with other work), not Lambda's (arm64, CPU in proportion to memory). No
+request leaves 127.0.0.1; DynamoDB is moto, never AWS.
+
+## Goals
+
+{_table(["goal", "measured", "target", "verdict"], _goal_rows(results))}
+
+### Missed goals: why, and what would close them
+
+{_missed_section(results)}
+
+{image}## 1. Cold start per function
+
+{_cold_section(results)}
+
+## 2. Warm handler cost
+
+{_warm_section(results)}
+
+## 3. DynamoDB requests and capacity per operation
+
+{_requests_section(results)}
+
+## 4. and 5. Under concurrency, through the local stack
+
+{_stack_section(results)}
+
+## 6. Footprint
+
+{_footprint_section(results)}
+
+## 7. Cost on AWS
+
+{_cost_section(results)}
+
+## Running it
+
+`make bench` builds the venv and `.lambda-runtime/`, installs `bench/requirements.txt` (matplotlib,
+for the chart) and runs `python -m bench`: about {results["seconds"] / 60:.0f} minutes on 2 cores, every
+load loop bounded in count and in time, servers on 127.0.0.1 only, and only the processes it started
+are stopped. The parts: `bench/coldstart.py` (1, 6), `bench/warm.py` (2), `bench/requests_count.py` (3),
+`bench/concurrency.py` (4, 5), `bench/footprint.py` (6), `bench/cost.py` (7); the goals in
+`bench/goals.py`.
+"""
+    MARKDOWN.write_text(text)
+
+
+__all__ = ["CHART", "MARKDOWN", "ROOT", "console", "write_chart", "write_markdown"]

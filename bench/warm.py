@@ -1,0 +1,60 @@
+"""2. Warm handler cost: per-request time of Snip's handlers and the bare handler, DynamoDB stubbed.
+
+One clean interpreter (``-I -S``, the deployable folders and .lambda-runtime/ on its path) runs
+bench/probes/warm.py: subjects in alternating blocks, every DynamoDB request answered by a canned
+``before-send`` hook. Tracing is off (POWERTOOLS_TRACE_DISABLED=true), so the X-Ray SDK's per-request
+subsegments are not in these numbers; resolve never traces.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, lambda_env, ratio, summary
+from bench.events import get_event, post_event
+
+
+def run(blocks: int = 10, per_block: int = 300, warmup: int = 30, max_seconds: float = 90) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="snip-bench-") as tmp:
+        config = {
+            "folders": [str(ROOT / "functions/resolve"), str(ROOT / "functions/shorten"), str(BARE)],
+            "events": {"get": json.dumps(get_event("Bench01")), "post": json.dumps(post_event())},
+            "blocks": blocks,
+            "per_block": per_block,
+            "warmup": warmup,
+            "max_seconds": max_seconds,
+        }
+        config_path, out_path = Path(tmp) / "config.json", Path(tmp) / "out.json"
+        config_path.write_text(json.dumps(config))
+        done = subprocess.run(
+            [PYTHON, "-I", "-S", str(PROBES / "warm.py"), str(RUNTIME), str(config_path), str(out_path)],
+            env=lambda_env("shorten", endpoint="http://127.0.0.1:9", tracing=False),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=max_seconds + 120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"warm benchmark failed:\n{done.stderr.decode()[-3000:]}")
+        raw = json.loads(out_path.read_text())
+    subjects = {
+        name: {**summary(samples, scale=1e-6), "samples_ms": [s * 1e-6 for s in samples]}
+        for name, samples in raw["samples_ns"].items()
+    }
+    for subject in subjects.values():
+        subject["samples_ms"] = [round(s, 4) for s in subject["samples_ms"]]
+    return {
+        "unit": "ms",
+        "subjects": subjects,
+        "dynamodb_requests_per_call": raw["dynamodb_requests_per_call"],
+        "ratios": {
+            "resolve_p50": ratio(subjects["resolve"]["p50"], subjects["bare_get"]["p50"]),
+            "resolve_p99": ratio(subjects["resolve"]["p99"], subjects["bare_get"]["p99"]),
+            "shorten_p50": ratio(subjects["shorten"]["p50"], subjects["bare_create"]["p50"]),
+            "shorten_p99": ratio(subjects["shorten"]["p99"], subjects["bare_create"]["p99"]),
+        },
+    }
