@@ -28,7 +28,18 @@ def _memory_settings() -> dict[str, int]:
     return {name: sizing.memory_mb for name, sizing in SIZING.items()}
 
 
+def rewrite_report() -> int:
+    """``python -m bench --report-only``: re-render the page and chart from bench/results/latest.json."""
+    results = json.loads((RESULTS / "latest.json").read_text())
+    chart = report.write_chart(results)
+    report.write_markdown(results, chart)
+    print(report.console(results))
+    return 0
+
+
 def main() -> int:
+    if "--report-only" in sys.argv[1:]:
+        return rewrite_report()
     if not (RUNTIME / ".installed").exists():
         print("bench: .lambda-runtime/ is missing: run `make runtime` (make bench does)", file=sys.stderr)
         return 2

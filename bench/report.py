@@ -245,7 +245,8 @@ def _stack_section(results: dict[str, Any]) -> str:
     stack = results["concurrency"]
     runs = {"default pool (target 50)": stack}
     if "concurrency_sized_pool" in results:
-        runs["pool target 2000"] = results["concurrency_sized_pool"]
+        sized = results["concurrency_sized_pool"]
+        runs[f"pool target {sized['settings'].get('SNIP_POOL_TARGET', '?')}"] = sized
     ratio_create = ratio(stack["bare_put"]["per_second"], stack["creates"]["per_second"])
     ratio_redirect = ratio(stack["bare_get"]["per_second"], stack["redirects"]["per_second"])
     return (
@@ -276,7 +277,10 @@ def _stack_section(results: dict[str, Any]) -> str:
         + f"\n\nThe bare reference does {_x(ratio_create)} the creates/s and {_x(ratio_redirect)} the "
         "redirects/s: it skips the gateway stand-in, the worker hop (a process per environment, JSON "
         "over a pipe), Powertools and our code, and the local stack serves at most "
-        f"{stack['workers_per_function']} requests per function at a time on this machine's cores."
+        f"{stack['workers_per_function']} requests per function at a time on this machine's cores. "
+        "Creates are further slowed by moto, not by Snip: its TransactWriteItems deep-copies every table "
+        "it touches (to roll back on failure), so each claim costs time in proportion to the links "
+        "already stored, and creates/s falls as the run goes on (DynamoDB has no such cost)."
     )
 
 
@@ -379,6 +383,26 @@ def _shorten_cold(results: dict[str, Any]) -> str:
     )
 
 
+def _resolve_cold(results: dict[str, Any]) -> str:
+    v = results["cold_start"]["variants"]
+    resolve, bare = v["resolve"], v["bare"]
+    return (
+        f"resolve's import ({_ms(resolve['median_import_s'])} ms) is shorter than bare's "
+        f"({_ms(bare['median_import_s'])} ms, which creates its client at import), but its first request "
+        f"takes {_ms(resolve['median_first_request_s'])} ms against {_ms(bare['median_first_request_s'])} "
+        "ms: the client is built on first use (by design: nothing at import), and Powertools' Logger "
+        "and Metrics (the modules resolve loads beyond bare's: "
+        f"{resolve['modules'] - bare['modules']}) set up the Lambda context and print the cold-start "
+        "metric as a second EMF document. In all "
+        f"{_ms(resolve['median_in_process_s'] - bare['median_in_process_s'])} "
+        "ms over bare; the process ratio, interpreter start-up included, is "
+        f"{_x(ratio(resolve['median_process_s'], bare['median_process_s']))}. This ratio moved between "
+        "1.1 and 1.3 from run to run on the shared machine. What would close it: in resolve, write the "
+        "one log line and the EMF document by hand instead of loading Powertools' Logger and Metrics "
+        "(resolve already avoids the Event Handler, pydantic and the X-Ray SDK), or Lambda SnapStart."
+    )
+
+
 def _keygen_cold(results: dict[str, Any]) -> str:
     return (
         "Tracing on, keygen imports Powertools' Tracer, the X-Ray SDK and patches botocore "
@@ -445,6 +469,7 @@ def _conflicts(results: dict[str, Any]) -> str:
 
 
 EXPLANATIONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "cold_resolve": _resolve_cold,
     "cold_shorten": _shorten_cold,
     "cold_shorten_traced": _shorten_cold,
     "cold_keygen": _keygen_cold,
@@ -506,8 +531,9 @@ request leaves 127.0.0.1; DynamoDB is moto, never AWS.
 
 ## Running it
 
-`make bench` builds the venv and `.lambda-runtime/`, installs `bench/requirements.txt` (matplotlib,
-for the chart) and runs `python -m bench`: about {results["seconds"] / 60:.0f} minutes on 2 cores, every
+`make bench` builds the venv and `.lambda-runtime/` and runs `python -m bench` (the chart needs
+matplotlib: `pip install -r bench/requirements.txt`; without it the chart is skipped): about
+{results["seconds"] / 60:.0f} minutes on 2 cores, every
 load loop bounded in count and in time, servers on 127.0.0.1 only, and only the processes it started
 are stopped. The parts: `bench/coldstart.py` (1, 6), `bench/warm.py` (2), `bench/requests_count.py` (3),
 `bench/concurrency.py` (4, 5), `bench/footprint.py` (6), `bench/cost.py` (7); the goals in
