@@ -59,10 +59,15 @@ class KeyPool:
             self._load_candidates()
 
     def _load_candidates(self) -> None:
-        shard = secrets.randbelow(self._settings.pool_shards)
+        """One slice of a random shard; the next shards only if that one is empty."""
+        shards = self._settings.pool_shards
+        first = secrets.randbelow(shards)
         start = secrets.choice(BASE62)
         wanted = self._settings.candidates
-        self._candidates = self._store.candidate_keys(shard, start, wanted)
+        for offset in range(shards):
+            self._candidates = self._store.candidate_keys((first + offset) % shards, start, wanted)
+            if self._candidates:
+                break
         if len(self._candidates) < wanted:
             self.ask_for_refill()
 
@@ -117,6 +122,26 @@ class Refill:
         return self.pool_before + self.added
 
 
+def shard_deficits(sizes: Mapping[int, int], settings: Settings) -> dict[int, int]:
+    """How many keys each shard should get to bring the pool back to its target.
+
+    Claimers drain random shards, so shards drift apart; the refill goes to the emptiest shards
+    first, so that no shard runs dry while the pool as a whole looks healthy.
+    """
+    shards = settings.pool_shards
+    missing = settings.pool_target - sum(sizes.values())
+    share = -(-settings.pool_target // shards)  # ceil: each shard's fair share
+    deficits = {s: share - sizes.get(s, 0) for s in range(shards)}
+    plan: dict[int, int] = {}
+    for shard in sorted(deficits, key=deficits.__getitem__, reverse=True):
+        take = min(deficits[shard], missing)
+        if take <= 0:
+            break
+        plan[shard] = take
+        missing -= take
+    return plan
+
+
 def refill_pool(store: Store, settings: Settings, generate: KeyGenerator = new_key) -> Refill:
     """Top the pool up to its target when it has fallen below ``refill_ratio * target``.
 
@@ -125,30 +150,34 @@ def refill_pool(store: Store, settings: Settings, generate: KeyGenerator = new_k
     overlap both write what they counted as missing, so the pool overshoots by at most that
     one batch and never holds a duplicate (the conditional puts forbid it).
     """
-    size = store.pool_size()
+    sizes = store.pool_sizes()
+    size = sum(sizes.values())
     if size >= settings.pool_target * settings.pool_refill_ratio:
         return Refill(size, 0, 0, 0)
-    missing = settings.pool_target - size
-    added = collisions = transactions = 0
+    wanted = shard_deficits(sizes, settings)  # shard -> keys still to add there
+    missing = sum(wanted.values())
+    added = collisions = transactions = draws = 0
     batch: dict[str, int] = {}
     rejected: set[str] = set()
-    draws = 0
+    max_draws = MAX_DRAWS_PER_KEY * settings.pool_shards * missing
     while added < missing:
-        wanted = min(REFILL_BATCH, missing - added)
-        while len(batch) < wanted:
+        batch_size = min(REFILL_BATCH, missing - added)
+        while len(batch) < batch_size:
             draws += 1
-            if draws > MAX_DRAWS_PER_KEY * missing or transactions >= MAX_REFILL_ROUNDS:
+            if draws > max_draws or transactions >= MAX_REFILL_ROUNDS:
                 raise DependencyUnavailable("The key pool could not be refilled; try again.")
             key = generate(settings.key_length)
-            if key not in rejected:
-                batch.setdefault(key, shard_of(key, settings.pool_shards))
+            shard = shard_of(key, settings.pool_shards)
+            if key not in rejected and key not in batch and wanted.get(shard, 0) > 0:
+                batch[key] = shard
+                wanted[shard] -= 1
         clashes = store.add_pool_keys(batch)
         transactions += 1
         if clashes:
             collisions += len(clashes)
             rejected |= clashes
             for key in clashes:
-                del batch[key]
+                wanted[batch.pop(key)] += 1
             continue
         added += len(batch)
         batch = {}

@@ -223,19 +223,27 @@ class Store:
         with dependency_guard():
             self.client.delete_item(TableName=self.keys_table, Key=to_item({"shard": shard, "key": key}))
 
-    def pool_size(self) -> int:
-        """Count the pool's items (Scan, Select=COUNT: the pool is small by design)."""
-        total, start = 0, None
+    def pool_sizes(self) -> dict[int, int]:
+        """Unused keys per shard, in one Scan that reads only the shard number (the pool is small
+        by design; a Scan is charged by the items it reads, so this costs what a COUNT costs)."""
+        sizes: dict[int, int] = {}
+        start = None
         while True:
-            args: dict[str, Any] = {"TableName": self.keys_table, "Select": "COUNT"}
+            args: dict[str, Any] = {
+                "TableName": self.keys_table,
+                "ProjectionExpression": "#shard",
+                "ExpressionAttributeNames": _names("shard"),
+            }
             if start:
                 args["ExclusiveStartKey"] = start
             with dependency_guard():
                 response = self.client.scan(**args)
-            total += response["Count"]
+            for item in response.get("Items", []):
+                shard = int(item["shard"]["N"])
+                sizes[shard] = sizes.get(shard, 0) + 1
             start = response.get("LastEvaluatedKey")
             if not start:
-                return total
+                return sizes
 
     def add_pool_keys(self, keys: Mapping[str, int]) -> set[str]:
         """Put new keys (key → shard) into the pool in one transaction.

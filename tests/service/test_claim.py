@@ -131,10 +131,10 @@ class TestEmptyPool:
     ) -> None:
         reply = call("POST", "/links", body={"url": "https://e.com"})
         assert reply.status == 201
-        # one slice of one shard (read in up to two parts), then the conditional put
+        # every shard looked at (a slice reads in up to two parts), then the conditional put
         assert requests_made[-1] == "PutItem"
         assert set(requests_made[:-1]) == {"Query"}
-        assert len(requests_made) <= 3
+        assert len(requests_made) <= 2 * get_settings().pool_shards + 1
         (invoke,) = refills
         assert invoke["FunctionName"] == "snip-keygen"
         assert invoke["InvocationType"] == "Event"
@@ -191,3 +191,15 @@ def test_candidates_are_a_random_slice_of_one_shard(dynamodb: Any, filled_pool: 
     shards = {shard_of(k, get_settings().pool_shards) for k in pool.candidates}
     assert len(shards) == 1
     assert 0 < len(pool.candidates) <= get_settings().candidates
+
+
+def test_an_empty_shard_sends_the_claimer_to_the_next_one(dynamodb: Any) -> None:
+    from tests.service.test_keygen import seed_shard
+
+    seed_shard(dynamodb, 1, 5)  # shard 0 is empty
+    asked: list[int] = []
+    pool = KeyPool(runtime.store(), get_settings(), lambda: asked.append(1))
+    for _ in range(5):
+        claim = pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"})
+        assert not claim.fallback
+    assert asked  # the slices came back short: keygen was asked to refill

@@ -136,16 +136,15 @@ def test_overlapping_runs_never_duplicate_and_overshoot_by_at_most_one_batch(
     seed_pool(dynamodb, 30)
     store = runtime.store()
     settings = get_settings()
-    real_size = store.pool_size
-    first_count = real_size()
+    first_count = store.pool_sizes()
 
     class CountedBefore:
-        """Store whose first pool_size() answers what it counted before the other run wrote."""
+        """Store whose pool_sizes() answers what it counted before the other run wrote."""
 
         def __getattr__(self, name: str) -> Any:
             return getattr(store, name)
 
-        def pool_size(self) -> int:
+        def pool_sizes(self) -> dict[int, int]:
             return first_count
 
     refill_pool(store, settings)  # run B completes: 30 -> 50
@@ -165,3 +164,30 @@ def test_refill_report_is_consistent(dynamodb: Any) -> None:
         "transactions": 1,
     }
     assert refill.pool_after == 50
+
+
+def seed_shard(dynamodb: Any, shard: int, count: int) -> None:
+    shards = get_settings().pool_shards
+    while count:
+        key = new_key(7)
+        if shard_of(key, shards) == shard:
+            dynamodb.put_item(TableName=KEYS, Item={"shard": {"N": str(shard)}, "key": {"S": key}})
+            count -= 1
+
+
+def test_refill_goes_to_the_emptiest_shards(dynamodb: Any) -> None:
+    """Claimers drain random shards; a refill must not leave one of them dry."""
+    seed_shard(dynamodb, 0, 30)  # shard 1 is empty, the pool (30) is below 35
+    refill = refill_pool(runtime.store(), get_settings())
+    assert refill.added == 20
+    per_shard = runtime.store().pool_sizes()
+    assert per_shard == {0: 30, 1: 20}
+
+
+def test_shard_deficits_fill_up_to_the_target_only() -> None:
+    from snip.pool import shard_deficits
+
+    settings = dataclasses.replace(get_settings(), pool_target=50, pool_shards=2)
+    assert shard_deficits({0: 40}, settings) == {1: 10}
+    assert shard_deficits({0: 10, 1: 5}, settings) == {1: 20, 0: 15}
+    assert shard_deficits({}, settings) == {0: 25, 1: 25}
