@@ -19,7 +19,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
 from snip.tables import create_tables
-from snip_local import lambda_api
+from snip_local import lambda_api, moto_transactions
 from snip_local.config import REGION
 from snip_local.functions import Functions, table_names
 
@@ -32,6 +32,7 @@ class AwsEndpoint:
 
     def __init__(self, functions: Functions | None = None) -> None:
         self.functions = functions
+        moto_transactions.install()  # safe here: every request below runs under self._lock
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._lock = threading.Lock()
 

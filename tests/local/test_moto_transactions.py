@@ -1,0 +1,93 @@
+"""The local stack's cheaper transaction rollback keeps moto's all-or-nothing behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from snip.settings import DEFAULT_TABLES, Env
+from snip.tables import create_tables
+from snip_local import moto_transactions
+
+KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
+LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
+NAMES = {"#k": "key"}
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    original = moto_transactions.dynamodb_models.DynamoDBBackend.transact_write_items
+    moto_transactions.install()
+    try:
+        with mock_aws():
+            dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+            create_tables(dynamodb, DEFAULT_TABLES)
+            yield dynamodb
+    finally:
+        moto_transactions.dynamodb_models.DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+
+
+def claim(key: str, shard: str = "0") -> list[dict[str, Any]]:
+    return [
+        {"Delete": {"TableName": KEYS, "Key": {"shard": {"N": shard}, "key": {"S": key}},
+                    "ConditionExpression": "attribute_exists(#k)", "ExpressionAttributeNames": NAMES}},
+        {"Put": {"TableName": LINKS, "Item": {"key": {"S": key}, "url": {"S": "https://e.com"}},
+                 "ConditionExpression": "attribute_not_exists(#k)", "ExpressionAttributeNames": NAMES}},
+    ]  # fmt: skip
+
+
+def test_a_committed_transaction_writes_both_items(client: Any) -> None:
+    client.put_item(TableName=KEYS, Item={"shard": {"N": "0"}, "key": {"S": "abc"}})
+    client.transact_write_items(TransactItems=claim("abc"))
+    assert client.scan(TableName=KEYS)["Items"] == []
+    assert client.scan(TableName=LINKS)["Count"] == 1
+
+
+def test_a_cancelled_transaction_writes_nothing(client: Any) -> None:
+    client.put_item(TableName=KEYS, Item={"shard": {"N": "0"}, "key": {"S": "abc"}})
+    client.put_item(TableName=LINKS, Item={"key": {"S": "abc"}, "url": {"S": "https://first.example"}})
+    with pytest.raises(client.exceptions.TransactionCanceledException) as cancelled:
+        client.transact_write_items(TransactItems=claim("abc"))
+    reasons = [r["Code"] for r in cancelled.value.response["CancellationReasons"]]
+    assert reasons == ["None", "ConditionalCheckFailed"]
+    assert client.scan(TableName=KEYS)["Count"] == 1  # the delete was rolled back
+    link = client.get_item(TableName=LINKS, Key={"key": {"S": "abc"}})["Item"]
+    assert link["url"]["S"] == "https://first.example"
+
+
+def test_transactions_with_an_update_still_roll_back(client: Any) -> None:
+    client.put_item(TableName=LINKS, Item={"key": {"S": "abc"}, "visits": {"N": "1"}})
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {"Update": {"TableName": LINKS, "Key": {"key": {"S": "abc"}},
+                            "UpdateExpression": "SET visits = visits + :one",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+                {"ConditionCheck": {"TableName": LINKS, "Key": {"key": {"S": "nope"}},
+                                    "ConditionExpression": "attribute_exists(#k)",
+                                    "ExpressionAttributeNames": NAMES}},
+            ]
+        )  # fmt: skip
+    item = client.get_item(TableName=LINKS, Key={"key": {"S": "abc"}})["Item"]
+    assert item["visits"]["N"] == "1"
+
+
+def test_tables_are_not_deep_copied(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+
+    copied: list[str] = []
+    real = copy.deepcopy
+
+    def spy(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, moto_transactions.dynamodb_models.Table):
+            copied.append(value.name)
+        return real(value, memo)
+
+    monkeypatch.setattr(copy, "deepcopy", spy)
+    client.put_item(TableName=KEYS, Item={"shard": {"N": "0"}, "key": {"S": "abc"}})
+    client.transact_write_items(TransactItems=claim("abc"))
+    assert copied == []
