@@ -49,6 +49,7 @@ destroy: venv
 	npx --yes aws-cdk@2 destroy --all --force $(CDK_ARGS)
 
 bench: venv runtime
+	$(BIN)/pip install -q --disable-pip-version-check -r bench/requirements.txt
 	$(BIN)/python -m bench
 
 clean:
