@@ -23,8 +23,8 @@ LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
 POOL_TARGET = 50  # the stack's default SNIP_POOL_TARGET
 CLIENTS = 16
-CREATES = 10_000 if LONG else 1_600
-BUDGET_SECONDS = 1_500 if LONG else 300  # bounds every loop; far above what it takes
+CREATES = 30_000 if LONG else 10_000
+BUDGET_SECONDS = 2_400 if LONG else 900  # bounds every loop; far above what it takes
 
 
 def test_overlapping_keygen_runs_never_duplicate_and_stay_bounded(local_stack: Stack) -> None:
