@@ -63,6 +63,12 @@ class DependencyUnavailable(SnipError):
     code = "service_unavailable"
     retry_after = 1
 
+    def __init__(self, message: str, *, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        # True when the request may have been carried out (a timeout, a 5xx): a write must be
+        # checked before it is reported as failed.
+        self.ambiguous = ambiguous
+
 
 class KeyTaken(Exception):
     """A conditional put found the key already used (by a link, live or deleted)."""

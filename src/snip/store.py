@@ -57,10 +57,12 @@ def dependency_guard() -> Iterator[None]:
     except ClientError as error:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if _code(error) in _UNAVAILABLE_CODES or status >= 500:
-            raise DependencyUnavailable(f"DynamoDB: {_code(error)}") from error
+            raise DependencyUnavailable(f"DynamoDB: {_code(error)}", ambiguous=status >= 500) from error
         raise
-    except (HTTPClientError, BotoConnectionError, NoCredentialsError) as error:
-        raise DependencyUnavailable(f"DynamoDB unreachable: {type(error).__name__}") from error
+    except (HTTPClientError, BotoConnectionError) as error:  # timeouts, dropped connections
+        raise DependencyUnavailable(f"DynamoDB unreachable: {type(error).__name__}", ambiguous=True) from error
+    except NoCredentialsError as error:
+        raise DependencyUnavailable("DynamoDB: no credentials") from error
 
 
 def _names(*attrs: str) -> dict[str, str]:
@@ -97,7 +99,7 @@ class Store:
             {"Put": self._new_link_put(link)},
         ]
         try:
-            with dependency_guard():
+            with self._checked_write(link):
                 self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
             if _code(error) != "TransactionCanceledException":
@@ -114,12 +116,32 @@ class Store:
     def put_link(self, link: Mapping[str, Any]) -> None:
         """Write a new link under a key nobody has used (alias, or a key generated inline)."""
         try:
-            with dependency_guard():
+            with self._checked_write(link):
                 self.client.put_item(**self._new_link_put(link))
         except ClientError as error:
             if _code(error) == "ConditionalCheckFailedException":
                 raise KeyTaken(link["key"]) from error
             raise
+
+    @contextmanager
+    def _checked_write(self, link: Mapping[str, Any]) -> Iterator[None]:
+        """Like ``dependency_guard``, but a write whose outcome is unknown (its answer was lost)
+        is looked up: if the link is there as we wrote it, the write happened."""
+        try:
+            with dependency_guard():
+                yield
+        except DependencyUnavailable as error:
+            if not error.ambiguous or not self._holds(link):
+                raise
+
+    def _holds(self, link: Mapping[str, Any]) -> bool:
+        try:
+            stored = self.get_link(link["key"], consistent=True)
+        except DependencyUnavailable:
+            return False
+        return stored is not None and all(
+            stored.get(name) == link.get(name) for name in ("owner", "created_at", "url")
+        )
 
     def _new_link_put(self, link: Mapping[str, Any]) -> dict[str, Any]:
         return {
