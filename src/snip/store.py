@@ -60,7 +60,8 @@ def dependency_guard() -> Iterator[None]:
             raise DependencyUnavailable(f"DynamoDB: {_code(error)}", ambiguous=status >= 500) from error
         raise
     except (HTTPClientError, BotoConnectionError) as error:  # timeouts, dropped connections
-        raise DependencyUnavailable(f"DynamoDB unreachable: {type(error).__name__}", ambiguous=True) from error
+        unreachable = f"DynamoDB unreachable: {type(error).__name__}"
+        raise DependencyUnavailable(unreachable, ambiguous=True) from error
     except NoCredentialsError as error:
         raise DependencyUnavailable("DynamoDB: no credentials") from error
 
