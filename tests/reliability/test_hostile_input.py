@@ -112,12 +112,16 @@ def hostile(environment: tuple[dict[str, Any], Any], request: pytest.FixtureRequ
         TOTALS["known_defect_cases"] = TOTALS.get("known_defect_cases", 0) + probe.cases
         return
     TOTALS["cases"] += probe.cases
+    kind = "generated" if getattr(request.node.function, "is_hypothesis_test", False) else "hand_written"
+    TOTALS[kind] = TOTALS.get(kind, 0) + probe.cases
     for name, counter in (("statuses", probe.statuses), ("codes", probe.codes)):
         for key, count in counter.items():
             TOTALS[name][key] = TOTALS[name].get(key, 0) + count
     figures.record(
         "hostile input",
         cases=TOTALS["cases"],
+        hand_written=TOTALS.get("hand_written", 0),
+        generated=TOTALS.get("generated", 0),
         answers_5xx=sum(n for status, n in TOTALS["statuses"].items() if status >= 500),
         statuses=dict(sorted(TOTALS["statuses"].items())),
         error_codes=dict(sorted(TOTALS["codes"].items())),
