@@ -15,7 +15,6 @@ import pytest
 from tests.e2e.stacks import Stack, launch, stop
 from tests.reliability import figures
 from tests.service.conftest import (  # noqa: F401  (fixtures, re-exported for this folder)
-    call,
     dynamodb,
     filled_pool,
     handlers,
