@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from snip.settings import DEFAULT_TABLES, Env
@@ -51,6 +52,7 @@ def test_overlapping_keygen_runs_never_duplicate_and_stay_bounded(local_stack: S
     )
 
 
+@pytest.mark.timeout(BUDGET_SECONDS + 300)  # the creates stop at the budget; the checks follow
 def test_many_clients_creating_never_share_a_key(local_stack: Stack) -> None:
     deadline = Deadline(BUDGET_SECONDS)
     per_client = CREATES // CLIENTS
