@@ -12,12 +12,9 @@ from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
-# Powertools comes from its public layer, built for Python 3.13 on arm64.
-# Layer version 27 is the newest whose Powertools version could be verified offline (3.23.0,
-# powertools-lambda-python issue #7689 and PR #7757); the functions are tested against 3.37.0
-# (functions/runtime-requirements.txt). Before a deploy, confirm the layer of 3.37.0 with
-#   aws ssm get-parameter --name /aws/service/powertools/python/arm64/python3.13/3.37.0
-# and pass its number with `-c powertoolsLayerVersion=<N>` (or change it here): see docs/deploy.md.
+# Powertools comes from its public layer, built for Python 3.13 on arm64. Layer version 27 is
+# Powertools 3.23.0 (powertools-lambda-python issue #7689 and PR #7757), the version the tests run
+# (pyproject.toml, functions/runtime-requirements.txt): change the three together (docs/deploy.md).
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
 POWERTOOLS_LAYER_VERSION = 27
