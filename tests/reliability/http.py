@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -49,3 +50,11 @@ class Deadline:
 
     def __bool__(self) -> bool:
         return time.monotonic() < self.end
+
+
+def rss_mb(pid: int) -> int:
+    """Resident memory of a process, in MiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return 0
