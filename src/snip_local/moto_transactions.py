@@ -1,13 +1,18 @@
-"""Cheaper rollback for moto's TransactWriteItems.
+"""Make moto's DynamoDB fit for a long-running local stack: cheap rollbacks, no instance hoarding.
 
-moto backs up every table a transaction touches with ``copy.deepcopy`` before it starts, so each
-create costs time and memory in proportion to every link stored so far (1,600 creates grew the
-local stack to gigabytes). The local endpoint already serializes every request under one lock,
-so a rollback only has to restore the *items* the transaction touches: this patch hands moto a
-table whose item index is copied (cheap: references to the same item objects) instead of a deep
-copy. Put and Delete replace or remove item objects, never change them, so the copied index is a
-faithful snapshot; a transaction with an Update (which changes an item in place) keeps moto's
-deep copy. Snip's own transactions use Put, Delete and ConditionCheck only.
+Two things in moto grow with every link stored and never shrink:
+
+* TransactWriteItems backs up each table it touches with ``copy.deepcopy`` before it starts, so
+  every create copies every stored item;
+* every model object moto creates (each ``Item`` written, each table copy) is appended to its
+  class's ``instances_tracked`` list, which only serves moto's ``/moto-api`` introspection, and is
+  never released.
+
+The local endpoint serializes every request under one lock, so a rollback only has to restore
+the item index of the tables a transaction touches. This patch keeps a copy of that index (it
+shares the item objects: Put and Delete replace or remove items, never change them) and lets moto's
+own backup be the table itself; a transaction with an Update, which changes an item in place,
+keeps moto's deep copy. Snip's own transactions use Put, Delete and ConditionCheck only.
 """
 
 from __future__ import annotations
@@ -15,22 +20,26 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from moto.core.common_models import BaseModel
 from moto.dynamodb import models as dynamodb_models
 
 _original = dynamodb_models.DynamoDBBackend.transact_write_items
 
 
-def _snapshot(table: Any) -> Any:
-    """A copy of ``table`` sharing its item objects, with its own item index."""
-    clone = copy.copy(table)
+class _Untracked(list):  # type: ignore[type-arg]
+    """An ``instances_tracked`` that keeps nothing."""
+
+    def append(self, _: Any) -> None:
+        return None
+
+
+def _index_copy(table: Any) -> Any:
     if table.range_key_attr is not None:
-        clone.items = type(table.items)(dict, {h: dict(r) for h, r in table.items.items()})
-    else:
-        clone.items = type(table.items)(dict, table.items)
-    return clone
+        return type(table.items)(dict, {h: dict(r) for h, r in table.items.items()})
+    return type(table.items)(dict, table.items)
 
 
-class _ShallowCopy:
+class _NoTableCopy:
     """Stands in for the ``copy`` module inside moto's dynamodb models during one call."""
 
     def __getattr__(self, name: str) -> Any:
@@ -39,21 +48,37 @@ class _ShallowCopy:
     @staticmethod
     def deepcopy(value: Any, memo: Any = None) -> Any:
         if isinstance(value, dynamodb_models.Table):
-            return _snapshot(value)
+            return value  # the rollback below restores its item index
         return copy.deepcopy(value, memo)
 
 
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
     if any("Update" in item for item in transact_items):
         return _original(self, transact_items)
-    saved = dynamodb_models.copy
-    dynamodb_models.copy = _ShallowCopy()  # type: ignore[assignment]
+    touched = {next(iter(item.values())).get("TableName") for item in transact_items}
+    saved = {name: _index_copy(self.tables[name]) for name in touched if name in self.tables}
+    moto_copy = dynamodb_models.copy
+    dynamodb_models.copy = _NoTableCopy()  # type: ignore[assignment]
     try:
         return _original(self, transact_items)
+    except Exception:
+        for name, items in saved.items():
+            self.tables[name].items = items
+        raise
     finally:
-        dynamodb_models.copy = saved
+        dynamodb_models.copy = moto_copy
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
 
 
 def install() -> None:
     """Patch moto for this process (the local stack's endpoint, which serializes all requests)."""
     dynamodb_models.DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    for model in _subclasses(BaseModel):
+        if model.__module__.startswith("moto.dynamodb"):
+            model.instances_tracked = _Untracked()  # type: ignore[attr-defined]

@@ -91,3 +91,12 @@ def test_tables_are_not_deep_copied(client: Any, monkeypatch: pytest.MonkeyPatch
     client.put_item(TableName=KEYS, Item={"shard": {"N": "0"}, "key": {"S": "abc"}})
     client.transact_write_items(TransactItems=claim("abc"))
     assert copied == []
+
+
+def test_moto_keeps_no_copy_of_every_item_written(client: Any) -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+
+    for n in range(20):
+        client.put_item(TableName=LINKS, Item={"key": {"S": f"k{n}"}})
+    assert len(Item.instances_tracked) == 0  # type: ignore[attr-defined]
+    assert len(moto_transactions.dynamodb_models.Table.instances_tracked) == 0  # type: ignore[attr-defined]
