@@ -222,8 +222,8 @@ def _as_invalid_input(errors: Any) -> InvalidInput:
     if kind == "json_invalid" or field not in _FIELDS:
         return InvalidInput("The body must be a JSON object.", code="invalid_json")
     reason = first.get("ctx", {}).get("error")  # our validators' own sentence
-    message = str(reason) if reason else f"{field}: {first.get('msg', 'is invalid')}."
-    return InvalidInput(message[:1].upper() + message[1:], code=f"invalid_{field}")
+    message = f"{field}: {reason or first.get('msg', 'is invalid')}"
+    return InvalidInput(message.rstrip(".") + ".", code=f"invalid_{field}")
 
 
 # -- entry point -------------------------------------------------------------------------
@@ -239,8 +239,10 @@ def _precheck(event: dict[str, Any]) -> SnipError | None:
     if media != JSON:
         return UnsupportedMediaType("Send the body as application/json.")
     try:
-        json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        # UTF-8 only (RFC 8259): json.loads would also guess UTF-16/32 from bytes, which the
+        # Event Handler then fails to decode. RecursionError: nested deeper than the parser goes.
+        json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
         return InvalidInput("The body must be a JSON object.", code="invalid_json")
     # Media types are case-insensitive (RFC 9110) but the Event Handler compares them as
     # written: hand it the canonical spelling.

@@ -78,8 +78,18 @@ def once(owner: str, idempotency_key: str, body: Any, action: Callable[[], dict[
         ) from None
     except IdempotencyPersistenceLayerError as error:
         if produced:
-            # The link exists; only marking the record complete failed. Answer what was done:
-            # a 503 now would send the client to retry into a second link.
-            logger.warning("link created, idempotency record left in progress", exc_info=True)
+            # The link exists; only marking the record complete failed. Try once more, so that a
+            # replay finds the first response; either way answer what was done: a 503 now would
+            # send the client to retry into a second link.
+            _complete(request, produced[0])
             return produced[0]
         raise DependencyUnavailable("The idempotency store is unavailable.") from error
+
+
+def _complete(request: dict[str, Any], response: dict[str, Any]) -> None:
+    try:
+        _persistence().save_success(data=request, result=response)
+    except Exception:
+        # Left in progress: replays answer 409 until it expires (the Lambda's remaining time),
+        # after which a replay would create the link again.
+        logger.warning("link created, idempotency record left in progress", exc_info=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from snip.validation import (
     MAX_URL_LENGTH,
@@ -26,7 +26,16 @@ ExpiresAt = Annotated[str, Field(description="RFC 3339 date-time with offset, in
                                  examples=["2030-01-31T12:00:00Z"]),
                       AfterValidator(check_expires_at)]  # fmt: skip
 MaxVisits = Annotated[int, Field(ge=1, le=MAX_VISITS)]
-RedirectStatus = Literal[301, 302, 307, 308]
+
+
+def _integer(value: object) -> object:
+    """Literal[301, ...] alone would take 301.0 (== 301): JSON numbers with a fraction are not statuses."""
+    if isinstance(value, float):
+        raise ValueError("redirect_status must be an integer: 301, 302, 307 or 308")
+    return value
+
+
+RedirectStatus = Annotated[Literal[301, 302, 307, 308], BeforeValidator(_integer)]
 
 
 class _Strict(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -14,6 +15,8 @@ REDIRECT_STATUSES = (301, 302, 307, 308)
 # Whitespace, controls, format characters (bidi overrides, zero-width joiners) and separators
 # have no place in a URL a person will be sent to.
 _FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}
+# host[:port], the host an IPv6 literal in brackets or a name without brackets or colons.
+_NETLOC = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^\[\]:@/]+)(:\d{0,5})?")
 
 
 def check_url(url: str) -> str:
@@ -31,6 +34,8 @@ def check_url(url: str) -> str:
         raise ValueError("url must be an absolute http or https URL")
     if "@" in parts.netloc:
         raise ValueError("url must not contain user information (user:password@)")
+    if not _NETLOC.fullmatch(parts.netloc):  # urlsplit ignores what follows "]" in "[::1]x"
+        raise ValueError("url has an invalid host")
     host = parts.hostname
     if not host:
         raise ValueError("url must have a host")

@@ -26,7 +26,7 @@ from moto.dynamodb import models as dynamodb_models
 _original = dynamodb_models.DynamoDBBackend.transact_write_items
 
 
-class _Untracked(list):  # type: ignore[type-arg]
+class _Untracked(list[Any]):
     """An ``instances_tracked`` that keeps nothing."""
 
     def append(self, _: Any) -> None:
@@ -70,7 +70,8 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
 
 
 def _subclasses(cls: type) -> list[type]:
-    found = []
+    found: list[type] = []
+    sub: type
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found

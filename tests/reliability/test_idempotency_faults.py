@@ -56,12 +56,6 @@ def test_a_retrying_client_ends_with_one_key(handlers: dict[str, Any], operation
 
 
 @pytest.mark.usefixtures("filled_pool")
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: after a fault on completing the idempotency record (the link is already written), "
-    "the record stays in progress: a replay answers 409 request_in_progress until it expires, then "
-    "creates a second link under a new key, where the contract promises a replay of the first response",
-)
 def test_a_completion_fault_still_replays_the_first_link(handlers: dict[str, Any], dynamodb: Any) -> None:
     drive = Driver(handlers)
     failed = fail_once(aws.dynamodb(), "UpdateItem", IDEMPOTENCY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from snip.settings import DEFAULT_TABLES, Env
-from tests.service.conftest import BASE_URL, Call, scan
+from tests.service.conftest import BASE_URL, Call, LambdaContext, scan
+from tests.service.events import rest_event, to_reply
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 FUTURE = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
@@ -131,6 +133,7 @@ INVALID_BODIES = [
     ({"url": "https://e.com", "redirect_status": 303}, "invalid_redirect_status"),
     ({"url": "https://e.com", "redirect_status": "302"}, "invalid_redirect_status"),
     ({"url": "https://e.com", "redirect_status": None}, "invalid_redirect_status"),
+    ({"url": "https://e.com", "redirect_status": 301.0}, "invalid_redirect_status"),
     # unknown fields
     ({"url": "https://e.com", "owner": "someone-else"}, "unknown_field"),
     ({"url": "https://e.com", "visits": 10}, "unknown_field"),
@@ -317,4 +320,14 @@ def test_health(call: Call) -> None:
 def test_json_nested_deeper_than_the_parser_is_invalid_json(call: Call, method: str) -> None:
     path = "/links" if method == "POST" else "/links/Abc1234"
     reply = call(method, path, body="[" * 1000 + "]" * 1000)
+    assert (reply.status, reply.error_code) == (400, "invalid_json")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_json_that_is_not_utf8_is_invalid_json(handlers: dict, encoding: str) -> None:
+    raw = json.dumps({"url": "https://e.com/b"}).encode(encoding)
+    _, event = rest_event("POST", "/links", body="placeholder")
+    event["body"] = base64.b64encode(raw).decode()
+    event["isBase64Encoded"] = True
+    reply = to_reply(handlers["shorten"](event, LambdaContext()))
     assert (reply.status, reply.error_code) == (400, "invalid_json")

@@ -97,3 +97,11 @@ def test_stored_timestamps_sort_like_instants() -> None:
 def test_expiry_that_overflows_utc_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="too far"):
         validation.check_expires_at("9999-12-31T23:59:59-01:00")
+
+
+@pytest.mark.parametrize(
+    "url", ["https://[::1]x/", "https://[::1/", "https://exa[mple.com/", "https://a.com:80:80/"]
+)
+def test_malformed_hosts_are_rejected(url: str) -> None:
+    with pytest.raises(ValueError):
+        validation.check_url(url)
