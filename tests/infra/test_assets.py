@@ -8,8 +8,6 @@ file in the asset or an import of something Lambda does not have fails here, not
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,41 +15,14 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from snip.routes import FUNCTIONS
 from snip.settings import Env
-from snip.tables import ALL_TABLES, KEYS, create_tables
+from snip.tables import ALL_TABLES, KEYS
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import resource
+from tests.lambda_sandbox import REGION, base_environment, moto_dynamodb, run_handler
 from tests.service.events import rest_event
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-LAMBDA_RUNTIME = REPO_ROOT / ".lambda-runtime"
-REGION = "us-east-1"
-RESULT_MARKER = "@@handler-result@@"
-
-# Runs in a clean interpreter (-S -I: no site-packages, no PYTHON* variables, no cwd on the path).
-RUNNER = f"""
-import importlib, json, sys
-spec = json.loads(sys.stdin.read())
-sys.path[:0] = [spec["asset"], spec["runtime"]]
-
-class Context:
-    function_name = spec["function_name"]
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:{REGION}:123456789012:function:" + function_name
-    memory_limit_in_mb = 512
-    aws_request_id = "asset-test"
-    log_group_name = "/aws/lambda/" + function_name
-    log_stream_name = "asset-test"
-    def get_remaining_time_in_millis(self):
-        return 10_000
-
-module = importlib.import_module(spec["module"])
-result = module.handler(spec["event"], Context())
-print("{RESULT_MARKER}" + json.dumps(result, default=str))
-"""
 
 SCHEDULED_EVENT = {
     "version": "0",
@@ -69,26 +40,10 @@ SCHEDULED_EVENT = {
 @pytest.fixture(scope="module")
 def dynamodb() -> Iterator[tuple[str, dict[str, str]]]:
     """moto in server mode on loopback, with the tables under names of this test's own."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
     suffix = uuid.uuid4().hex[:8]
     names = {table.env_name: f"asset-{table.logical_id.lower()}-{suffix}" for table in ALL_TABLES}
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
-    create_tables(client, names)
-    try:
+    with moto_dynamodb(names) as endpoint:
         yield endpoint, names
-    finally:
-        for name in names.values():
-            client.delete_table(TableName=name)
-        server.stop()
 
 
 def asset_dir(assembly: Assembly, name: str) -> Path:
@@ -110,45 +65,16 @@ def lambda_environment(
         else:
             assert isinstance(value, str), f"{key} is set from an unknown reference {value}"
             env[key] = value
-    return {
-        **env,
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        # No X-Ray daemon here; Lambda's active tracing is a template property tested elsewhere.
-        Env.TRACE_DISABLED: "true",
-        "LANG": "C.UTF-8",
-    }
+    return {**env, **base_environment(endpoint)}
 
 
 def invoke(assembly: Assembly, dynamodb: tuple[str, dict[str, str]], name: str, event: dict[str, Any]) -> Any:
-    assert (LAMBDA_RUNTIME / ".installed").exists(), "build the Lambda runtime emulation first: make runtime"
     asset = asset_dir(assembly, name)
     module = FUNCTIONS[name].handler.rpartition(".")[0]
     assert (asset / f"{module}.py").is_file(), f"{name}'s entry point is missing from its asset {asset}"
     endpoint, tables = dynamodb
-    spec = {
-        "asset": str(asset),
-        "runtime": str(LAMBDA_RUNTIME),
-        "module": module,
-        "function_name": f"snip-{name}",
-        "event": event,
-    }
-    done = subprocess.run(
-        [sys.executable, "-S", "-I", "-c", RUNNER],
-        input=json.dumps(spec),
-        capture_output=True,
-        text=True,
-        env=lambda_environment(assembly, name, endpoint, tables),
-        cwd=asset,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    (result,) = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARKER)]
-    return json.loads(result.removeprefix(RESULT_MARKER))
+    environment = lambda_environment(assembly, name, endpoint, tables)
+    return run_handler(asset, FUNCTIONS[name].handler, event, environment, f"snip-{name}")["result"]
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
