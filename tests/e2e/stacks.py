@@ -8,11 +8,13 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import requests
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = "probe=tests/e2e/fixtures/probe"
@@ -65,6 +67,28 @@ class Stack:
             ExpressionAttributeNames={"#s": "shard", "#k": "key"},
         )["Items"]:
             client.delete_item(TableName="snip-keys", Key=item)
+
+    def create_concurrently(
+        self, clients: int, per_client: int, prefix: str, deadline: float
+    ) -> list[tuple[int, str, str]]:
+        """``clients`` threads each POST ``per_client`` links (stopping at ``deadline``, a
+        ``time.monotonic()`` instant); returns (status, key, url) per request."""
+
+        def client(n: int) -> list[tuple[int, str, str]]:
+            session = requests.Session()
+            made = []
+            for i in range(per_client):
+                if time.monotonic() >= deadline:
+                    break
+                url = f"https://example.com/{prefix}/{n}/{i}"
+                response = session.post(
+                    f"{self.base_url}/links", json={"url": url}, headers=self.headers(), timeout=60
+                )
+                made.append((response.status_code, response.json().get("key", ""), url))
+            return made
+
+        with ThreadPoolExecutor(clients) as pool:
+            return [row for rows in pool.map(client, range(clients)) for row in rows]
 
     def descendants(self) -> set[int]:
         return descendants(self.process.pid)

@@ -17,20 +17,7 @@ BUDGET_SECONDS = 90  # a bound on each load loop, far above what it takes
 def test_concurrent_creates_get_distinct_keys_that_resolve(stack: Stack) -> None:
     deadline = time.monotonic() + BUDGET_SECONDS
 
-    def client(n: int) -> list[tuple[int, str, str]]:
-        session = requests.Session()
-        made = []
-        for i in range(LINKS_PER_CLIENT):
-            assert time.monotonic() < deadline, "load loop over budget"
-            url = f"https://example.com/c{n}/l{i}"
-            response = session.post(
-                f"{stack.base_url}/links", json={"url": url}, headers=stack.headers(), timeout=60
-            )
-            made.append((response.status_code, response.json().get("key", ""), url))
-        return made
-
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        results = [row for rows in pool.map(client, range(CLIENTS)) for row in rows]
+    results = stack.create_concurrently(CLIENTS, LINKS_PER_CLIENT, "c", deadline)
     assert [status for status, _, _ in results] == [201] * CLIENTS * LINKS_PER_CLIENT
     keys = [key for _, key, _ in results]
     assert len(set(keys)) == len(keys)

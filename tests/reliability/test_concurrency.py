@@ -57,21 +57,7 @@ def test_many_clients_creating_never_share_a_key(local_stack: Stack) -> None:
     deadline = Deadline(BUDGET_SECONDS)
     per_client = CREATES // CLIENTS
 
-    def client(n: int) -> list[tuple[int, str, str]]:
-        session = requests.Session()
-        made = []
-        for i in range(per_client):
-            if not deadline:
-                break
-            url = f"https://example.com/load/{n}/{i}"
-            response = session.post(
-                f"{local_stack.base_url}/links", json={"url": url}, headers=local_stack.headers(), timeout=60
-            )
-            made.append((response.status_code, response.json().get("key", ""), url))
-        return made
-
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        results = [row for rows in pool.map(client, range(CLIENTS)) for row in rows]
+    results = local_stack.create_concurrently(CLIENTS, per_client, "load", deadline.end)
     statuses = Counter(status for status, _, _ in results)
     keys = [key for status, key, _ in results if status == 201]
     stored = set(table_keys(local_stack, LINKS))
