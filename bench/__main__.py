@@ -23,9 +23,9 @@ BUDGET_SECONDS = 540  # make bench must end within 10 minutes, the venv and runt
 def _memory_settings() -> dict[str, int]:
     """Each function's memory, as the CDK stack configures it (infra/config.py)."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from infra.config import SIZING
+    from snip_deploy.function_specs import ALL_FUNCTIONS
 
-    return {name: sizing.memory_mb for name, sizing in SIZING.items()}
+    return {spec.name: spec.memory_mb for spec in ALL_FUNCTIONS}
 
 
 def rewrite_report() -> int:

@@ -46,7 +46,7 @@ SCHEDULE_EVENT = {"source": "aws.events", "detail-type": "Scheduled Event", "det
 
 def _top_up_pool(endpoint: str) -> None:
     """Keep the pool full, so that each keygen run is the every-minute check (one Scan, no write)."""
-    from snip.pool import refill_pool
+    from snip.key_pool import refill_pool
     from snip.settings import get_settings
     from snip.store import Store
 

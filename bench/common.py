@@ -70,7 +70,7 @@ def moto_server() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     from snip.settings import DEFAULT_TABLES
-    from snip.tables import create_tables
+    from snip_deploy.tables import create_tables
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per request
     server = ThreadedMotoServer(ip_address=LOCAL, port=0, verbose=False)

@@ -180,7 +180,7 @@ def run(creates: int = 200) -> dict[str, Any]:
 
     from snip import aws, runtime
     from snip.settings import DEFAULT_TABLES
-    from snip.tables import ALL_TABLES, create_tables
+    from snip_deploy.tables import ALL_TABLES, create_tables
     from tests.service.events import rest_event
 
     saved = dict(os.environ)

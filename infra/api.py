@@ -1,4 +1,4 @@
-"""The REST API: the routes of ``snip.routes.ROUTES``, API keys, usage plan, logs, custom domain."""
+"""The REST API: the routes of ``snip_deploy.routes.ROUTES``, API keys, usage plan, logs, custom domain."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
-from infra.config import LOG_RETENTION, STAGE_NAME, SnipConfig
+from infra.context import LOG_RETENTION, STAGE_NAME, SnipConfig
 from infra.nag import acknowledge
-from snip.routes import ROUTES
-from snip.settings import ApiLimits
+from snip_deploy.api_limits import ApiLimits
+from snip_deploy.routes import ROUTES
 
 
 class SnipApi(Construct):
@@ -95,7 +95,7 @@ class SnipApi(Construct):
         for route in ROUTES:
             resource = self.rest_api.root.resource_for_path(route.path)
             method = resource.add_method(
-                route.method, integrations[route.function], api_key_required=route.api_key_required
+                route.method, integrations[route.function.name], api_key_required=route.api_key_required
             )
             reason = (
                 "Owner identity on /links is the API key bound to a usage plan, as the contract "

@@ -7,9 +7,9 @@ from typing import Any
 
 from aws_cdk import App
 
-from infra.config import SnipConfig
+from infra.context import SnipConfig
 from infra.nag import enable_checks
-from infra.stack import SnipStack
+from infra.snip_stack import SnipStack
 
 STACK_NAME = "Snip"
 

@@ -13,8 +13,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.functions import SnipFunction
-from snip.settings import METRICS_NAMESPACE
+from infra.lambda_function import SnipFunction
+from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 
 FIVE_MINUTES = Duration.minutes(5)
 
@@ -24,10 +24,6 @@ POOL_DIMENSIONS = {"service": "keygen"}
 
 # 1% of API requests answered 5xx (API Gateway's 5XXError averages to that rate).
 API_5XX_RATE = 0.01
-
-# Keygen has a reserved concurrency of 1: a refill requested while one is running is throttled
-# by design (and dropped after a minute). Only many throttles mean the pool is starved.
-THROTTLES_TOLERATED = {"keygen": 10}
 
 
 def pool_size_metric() -> cw.Metric:
@@ -89,7 +85,7 @@ class Monitoring(Construct):
             self._alarm(
                 f"{name.title()}Throttles",
                 fn.function.metric_throttles(statistic="Sum", period=FIVE_MINUTES),
-                threshold=THROTTLES_TOLERATED.get(name, 1),
+                threshold=fn.spec.throttles_tolerated,
                 description=f"The {name} function was throttled",
             )
         for name, table in tables:

@@ -1,4 +1,4 @@
-"""The three DynamoDB tables, built from ``snip.tables`` (the single definition of their keys)."""
+"""The three DynamoDB tables, built from ``snip_deploy.tables`` (the single definition of their keys)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from snip import tables
+from snip_deploy import tables
 
 # links holds every key ever issued (tombstones included): losing it would let keys and aliases
 # be reissued. keys holds the unused pool, which shorten's claims are checked against.

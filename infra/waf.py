@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from infra.config import WAF_REDIRECT_LIMIT_PER_5_MIN
+from infra.context import WAF_REDIRECT_LIMIT_PER_5_MIN
 
 # Body rules of the common rule set that contradict the contract are counted, not blocked:
 # Snip accepts JSON bodies up to 16 KiB (the set blocks over 8 KiB) and any http(s) URL,

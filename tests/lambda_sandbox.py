@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from snip.tables import create_tables
+from snip_deploy.tables import create_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_RUNTIME = ROOT / ".lambda-runtime"

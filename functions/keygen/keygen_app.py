@@ -12,9 +12,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from snip import runtime
+from snip.key_pool import refill_pool
+from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.observability import instrument
-from snip.pool import refill_pool
-from snip.settings import METRICS_NAMESPACE, get_settings
+from snip.settings import get_settings
 
 logger = Logger(service="keygen")
 metrics = Metrics(namespace=METRICS_NAMESPACE, service="keygen")

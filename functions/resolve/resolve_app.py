@@ -13,9 +13,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from snip import runtime
 from snip.errors import SnipError
+from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.observability import instrument
 from snip.redirect import follow
-from snip.settings import METRICS_NAMESPACE
 from snip.web import error_response, header
 
 logger = Logger(service="resolve")

@@ -18,10 +18,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from snip import idempotent, runtime
 from snip.errors import BodyTooLarge, InvalidInput, SnipError, UnsupportedMediaType
+from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.models import ErrorBody, Health, Link, LinkCreate, LinkCreated, LinkPatch
 from snip.observability import instrument
 from snip.redirect import follow
-from snip.settings import METRICS_NAMESPACE, get_settings
+from snip.settings import get_settings
 from snip.validation import url_host
 from snip.web import JSON, error_body, error_response, header
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from snip import clock
 from snip.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
+from snip.key_pool import Claim, KeyPool
 from snip.keys import is_possible_key
 from snip.models import LinkCreate, LinkPatch
-from snip.pool import Claim, KeyPool
 from snip.store import Store
 from snip.validation import url_host
 

@@ -44,7 +44,7 @@ def request_refill() -> None:
 
 @lru_cache(maxsize=1)
 def pool() -> Any:
-    from snip.pool import KeyPool
+    from snip.key_pool import KeyPool
 
     return KeyPool(store(), get_settings(), request_refill)
 

@@ -1,12 +1,13 @@
 """Every setting Snip reads, in one place, read lazily from the environment.
 
 The CDK stack and the local stack take the environment variable *names* from ``Env`` and the
-API limits from ``API_LIMITS``, so code, infrastructure and the local stack cannot drift apart.
+defaults the functions read, so code, infrastructure and the local stack cannot drift apart.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,47 +34,12 @@ class Env:
     LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
 
 
-METRICS_NAMESPACE = "Snip"
-
 # Default table names: the local stack and the tests use them; the CDK stack passes its own.
 DEFAULT_TABLES = {
     Env.LINKS_TABLE: "snip-links",
     Env.KEYS_TABLE: "snip-keys",
     Env.IDEMPOTENCY_TABLE: "snip-idempotency",
 }
-
-
-@dataclass(frozen=True)
-class Throttle:
-    rate: float  # steady-state requests per second
-    burst: int  # token-bucket size
-
-
-@dataclass(frozen=True)
-class ApiLimits:
-    """API Gateway throttling: the CDK stack deploys these numbers, the local gateway enforces them."""
-
-    stage: Throttle  # applies to every client of the stage (API Gateway's account-level-style limit)
-    usage_plan: Throttle  # per API key
-    daily_quota: int  # per API key, requests per day
-    max_body_bytes: int  # API Gateway's payload limit is 10 MB; Snip's own limit is on POST/PATCH bodies
-
-
-def api_limits() -> ApiLimits:
-    """The limits, with optional overrides for experiments (``SNIP_THROTTLE_*``)."""
-    env = os.environ
-    return ApiLimits(
-        stage=Throttle(
-            rate=float(env.get("SNIP_THROTTLE_STAGE_RATE", "1000")),
-            burst=int(env.get("SNIP_THROTTLE_STAGE_BURST", "2000")),
-        ),
-        usage_plan=Throttle(
-            rate=float(env.get("SNIP_THROTTLE_KEY_RATE", "50")),
-            burst=int(env.get("SNIP_THROTTLE_KEY_BURST", "100")),
-        ),
-        daily_quota=int(env.get("SNIP_QUOTA_PER_DAY", "100000")),
-        max_body_bytes=10 * 1024 * 1024,
-    )
 
 
 @dataclass(frozen=True)
@@ -96,8 +62,8 @@ class Settings:
         return int(self.pool_target * self.pool_refill_ratio)
 
 
-def _int(name: str, default: int, low: int, high: int) -> int:
-    value = int(os.environ.get(name, default))
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = int(env.get(name, default))
     if not low <= value <= high:
         raise ValueError(f"{name}={value} is outside {low}..{high}")
     return value
@@ -106,7 +72,11 @@ def _int(name: str, default: int, low: int, high: int) -> int:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Read the settings once per process (call ``get_settings.cache_clear()`` in tests)."""
-    env = os.environ
+    return read_settings(os.environ)
+
+
+def read_settings(env: Mapping[str, str]) -> Settings:
+    """Settings from ``env`` (names from ``Env``), with Snip's defaults and range checks."""
     ratio = float(env.get(Env.POOL_REFILL_RATIO, "0.7"))
     if not 0 < ratio <= 1:
         raise ValueError(f"{Env.POOL_REFILL_RATIO}={ratio} is outside (0, 1]")
@@ -117,11 +87,11 @@ def get_settings() -> Settings:
         idempotency_table=env.get(Env.IDEMPOTENCY_TABLE, DEFAULT_TABLES[Env.IDEMPOTENCY_TABLE]),
         keygen_function=env.get(Env.KEYGEN_FUNCTION) or None,
         public_base_url=base_url.rstrip("/") if base_url else None,
-        key_length=_int(Env.KEY_LENGTH, 7, 4, 20),
-        pool_target=_int(Env.POOL_TARGET, 50, 1, 1_000_000),
+        key_length=_int(env, Env.KEY_LENGTH, 7, 4, 20),
+        pool_target=_int(env, Env.POOL_TARGET, 50, 1, 1_000_000),
         pool_refill_ratio=ratio,
-        pool_shards=_int(Env.POOL_SHARDS, 2, 1, 1000),
-        candidates=_int(Env.CANDIDATES, 10, 1, 100),
+        pool_shards=_int(env, Env.POOL_SHARDS, 2, 1, 1000),
+        candidates=_int(env, Env.CANDIDATES, 10, 1, 100),
         refill_request_interval=float(env.get(Env.REFILL_REQUEST_INTERVAL, "5")),
-        idempotency_ttl=_int(Env.IDEMPOTENCY_TTL, 86_400, 60, 7 * 86_400),
+        idempotency_ttl=_int(env, Env.IDEMPOTENCY_TTL, 86_400, 60, 7 * 86_400),
     )

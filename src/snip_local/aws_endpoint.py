@@ -18,10 +18,10 @@ from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 
-from snip.tables import create_tables
+from snip_deploy.tables import create_tables
 from snip_local import lambda_api, moto_transactions
-from snip_local.config import REGION
-from snip_local.functions import Functions, table_names
+from snip_local.local_config import REGION
+from snip_local.local_functions import LocalFunctions, table_names
 
 # The region in a SigV4 credential scope: ".../20250101/eu-west-1/dynamodb/aws4_request".
 _SCOPE_REGION = re.compile(r"(Credential=[^/,]+/\d{8}/)[^/,]+(/)")
@@ -30,7 +30,7 @@ _SCOPE_REGION = re.compile(r"(Credential=[^/,]+/\d{8}/)[^/,]+(/)")
 class AwsEndpoint:
     """The WSGI application: Lambda Invoke paths go to the functions, everything else to moto."""
 
-    def __init__(self, functions: Functions | None = None) -> None:
+    def __init__(self, functions: LocalFunctions | None = None) -> None:
         self.functions = functions
         moto_transactions.install()  # safe here: every request below runs under self._lock
         self._moto = DomainDispatcherApplication(create_backend_app)
@@ -51,7 +51,7 @@ class AwsEndpoint:
 
 
 class EndpointServer:
-    def __init__(self, port: int, functions: Functions | None = None) -> None:
+    def __init__(self, port: int, functions: LocalFunctions | None = None) -> None:
         self.app = AwsEndpoint(functions)
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", port, self.app, threaded=True, request_handler=_QuietHandler

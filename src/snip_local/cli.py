@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from snip_local.config import DEFAULT_API_KEYS, parse_api_keys
+from snip_local.local_config import DEFAULT_API_KEYS, parse_api_keys
 
 OK, REFUSED, USAGE, NOT_FOUND, UNAVAILABLE = 0, 1, 2, 3, 4
 FIELDS = (
@@ -116,7 +116,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from snip_local.stack import serve  # imports moto: only the server needs it
+    from snip_local.serve import serve  # imports moto: only the server needs it
 
     return serve()
 

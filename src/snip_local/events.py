@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from snip_local.config import ACCOUNT_ID, API_ID, STAGE
+from snip_local.local_config import ACCOUNT_ID, API_ID, STAGE
 
 RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 # Framing headers are the gateway's business, not the function's.

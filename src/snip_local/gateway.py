@@ -19,12 +19,12 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from snip.settings import ApiLimits
+from snip_deploy.api_limits import ApiLimits
 from snip_local.events import Caller, MalformedResponse, build_event, parse_response
-from snip_local.functions import Functions
-from snip_local.pool import NoCapacity
+from snip_local.local_functions import LocalFunctions
 from snip_local.routing import Router
 from snip_local.throttle import Limiter, Verdict
+from snip_local.worker_pool import NoCapacity
 
 log = logging.getLogger("snip_local")
 
@@ -41,7 +41,7 @@ RAW_HEADERS = "snip_local.raw_headers"
 
 class Gateway:
     def __init__(
-        self, functions: Functions, router: Router, api_keys: dict[str, str], limits: ApiLimits
+        self, functions: LocalFunctions, router: Router, api_keys: dict[str, str], limits: ApiLimits
     ) -> None:
         self.functions = functions
         self.router = router

@@ -13,9 +13,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from snip_local.config import ACCOUNT_ID, REGION
-from snip_local.functions import Functions
-from snip_local.pool import NoCapacity
+from snip_local.local_config import ACCOUNT_ID, REGION
+from snip_local.local_functions import LocalFunctions
+from snip_local.worker_pool import NoCapacity
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 
@@ -25,7 +25,7 @@ def _error(status: int, error_type: str, message: str) -> Response:
     return Response(body, status, {"x-amzn-ErrorType": error_type}, content_type="application/json")
 
 
-def invoke(functions: Functions, request: Request, name: str) -> Response:
+def invoke(functions: LocalFunctions, request: Request, name: str) -> Response:
     pool = functions.find(name)
     if pool is None:
         arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"

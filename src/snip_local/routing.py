@@ -1,11 +1,11 @@
-"""API Gateway's resource tree for Snip's routes (snip.routes.ROUTES), plus test-only functions."""
+"""API Gateway's resource tree for Snip's routes (snip_deploy.routes.ROUTES), plus test-only functions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from snip.routes import ROUTES
-from snip_local.config import function_name
+from snip_deploy.routes import ROUTES
+from snip_local.local_config import function_name
 
 TEST_PREFIX = "/__test__"
 
@@ -27,7 +27,7 @@ class Router:
     def __init__(self, test_functions: list[str]) -> None:
         self._methods: dict[str, dict[str, Target]] = {}  # resource -> method -> target
         for route in ROUTES:
-            self._add(route.method, route.path, function_name(route.function), route.api_key_required)
+            self._add(route.method, route.path, function_name(route.function.name), route.api_key_required)
         # Test-only functions answer on /__test__/<name>, without a key; see docs/local.md.
         for name in test_functions:
             for method in ("GET", "POST"):

@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from enum import Enum
 
-from snip.settings import ApiLimits, Throttle
+from snip_deploy.api_limits import ApiLimits, Throttle
 
 
 class TokenBucket:

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from infra.app import build_app
-from infra.config import SnipConfig
+from infra.context import SnipConfig
 from infra.synth import cdk_json_context
-from snip.settings import ApiLimits, Settings, api_limits, get_settings
+from snip.settings import Settings, get_settings
+from snip_deploy.api_limits import ApiLimits, api_limits
 
 DEFAULT = "Snip"
 # Every optional feature switched on: custom domain with a Route 53 alias, WAF, alarm e-mail.

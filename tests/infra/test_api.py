@@ -1,4 +1,4 @@
-"""The REST API: the routes of snip.routes, their auth, the limits of snip.settings, the domain."""
+"""The REST API: the routes of snip_deploy.routes, their auth, the limits of snip.settings, the domain."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.config import STAGE_NAME, WAF_REDIRECT_LIMIT_PER_5_MIN
-from snip.routes import ROUTES, Route
+from infra.context import STAGE_NAME, WAF_REDIRECT_LIMIT_PER_5_MIN
+from snip_deploy.routes import ROUTES, Route
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import get_att, logical_id, resource, resources
 
@@ -47,7 +47,7 @@ def test_route_auth_and_proxy_integration(template: dict[str, Any], route: Route
     integration = method["Integration"]
     assert integration["Type"] == "AWS_PROXY"
     assert integration["IntegrationHttpMethod"] == "POST"
-    function = logical_id(template, "AWS::Lambda::Function", f"{route.function.title()}Function")
+    function = logical_id(template, "AWS::Lambda::Function", f"{route.function.construct_id}Function")
     # arn:...:lambda:path/2015-03-31/functions/<function ARN>/invocations
     assert json.dumps(get_att(function)) in json.dumps(integration["Uri"])
 

@@ -16,9 +16,9 @@ from typing import Any
 import boto3
 import pytest
 
-from snip.routes import FUNCTIONS
 from snip.settings import Env
-from snip.tables import ALL_TABLES, KEYS
+from snip_deploy.function_specs import FUNCTIONS
+from snip_deploy.tables import ALL_TABLES, KEYS
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import resource
 from tests.lambda_sandbox import REGION, base_environment, moto_dynamodb, run_handler

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from aws_cdk import App
 
-from infra.config import POWERTOOLS_LAYER_VERSION, SnipConfig
+from infra.context import SnipConfig
+from snip_deploy.powertools import LAYER_VERSION as POWERTOOLS_LAYER_VERSION
 
 
 def config(**context: object) -> SnipConfig:

@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
-from infra.config import POWERTOOLS_LAYER_NAME, POWERTOOLS_LAYER_VERSION, SIZING
-from snip.routes import FUNCTIONS
-from snip.settings import METRICS_NAMESPACE, Env
-from snip.tables import IDEMPOTENCY, KEYS, LINKS, TableDef
+from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip.settings import Env
+from snip_deploy.function_specs import FUNCTIONS
+from snip_deploy.powertools import LAYER_NAME as POWERTOOLS_LAYER_NAME
+from snip_deploy.powertools import LAYER_VERSION as POWERTOOLS_LAYER_VERSION
+from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS, TableDef
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import as_list, get_att, logical_id, resource, resources
 
@@ -81,8 +83,8 @@ def test_powertools_layer_pinned_and_regional(template: dict[str, Any], name: st
 @pytest.mark.parametrize("name", NAMES)
 def test_memory_timeout_and_log_retention(template: dict[str, Any], name: str) -> None:
     props = function(template, name)["Properties"]
-    assert props["MemorySize"] == SIZING[name].memory_mb
-    assert props["Timeout"] == SIZING[name].timeout.to_seconds()
+    assert props["MemorySize"] == FUNCTIONS[name].memory_mb
+    assert props["Timeout"] == FUNCTIONS[name].timeout_seconds
     log_group = props["LoggingConfig"]["LogGroup"]
     retention = template["Resources"][log_group["Ref"]]["Properties"]["RetentionInDays"]
     assert 7 <= retention <= 90

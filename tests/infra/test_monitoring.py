@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from infra.monitoring import API_5XX_RATE, THROTTLES_TOLERATED
-from snip.routes import FUNCTIONS
-from snip.settings import METRICS_NAMESPACE
-from snip.tables import ALL_TABLES, TableDef
+from infra.monitoring import API_5XX_RATE
+from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip_deploy.function_specs import FUNCTIONS
+from snip_deploy.tables import ALL_TABLES, TableDef
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import logical_id, resource, resources
 
@@ -47,7 +47,7 @@ def test_api_5xx_rate(template: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_lambda_errors_and_throttles_per_function(template: dict[str, Any], name: str) -> None:
-    for metric, threshold in (("Errors", 1), ("Throttles", THROTTLES_TOLERATED.get(name, 1))):
+    for metric, threshold in (("Errors", 1), ("Throttles", FUNCTIONS[name].throttles_tolerated)):
         props = alarm(template, f"{name.title()}{metric}")
         assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("AWS/Lambda", metric, "Sum")
         assert props["Dimensions"] == [{"Name": "FunctionName", "Value": function_ref(template, name)}]

@@ -1,4 +1,4 @@
-"""The DynamoDB tables are the ones snip.tables defines, and the data that must survive does."""
+"""The DynamoDB tables are the ones snip_deploy.tables defines, and the data that must survive does."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.tables import RETAINED
-from snip.tables import ALL_TABLES, IDEMPOTENCY, KEYS, LINKS, TableDef
+from snip_deploy.tables import ALL_TABLES, IDEMPOTENCY, KEYS, LINKS, TableDef
 from tests.infra.helpers import logical_id, resource
 
 TABLE = "AWS::DynamoDB::Table"

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from snip.settings import DEFAULT_TABLES, Env
-from snip.tables import create_tables
+from snip_deploy.tables import create_tables
 from snip_local import moto_transactions
 
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from snip.settings import DEFAULT_TABLES
-from snip.tables import IDEMPOTENCY, LINKS
+from snip_deploy.tables import IDEMPOTENCY, LINKS
 from tests.reliability.clients import assert_snip_error
 from tests.service.conftest import LambdaContext
 from tests.service.events import Reply, rest_event, to_reply

@@ -20,7 +20,7 @@ from moto import mock_aws
 
 from snip import runtime
 from snip.settings import DEFAULT_TABLES
-from snip.tables import create_tables
+from snip_deploy.tables import create_tables
 from tests.reliability import figures
 from tests.reliability.hostile import API_HOST, OWN_HOST, Hostile, clear_links
 from tests.service.conftest import BASE_URL, LambdaContext

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from snip import runtime
 from snip.settings import DEFAULT_TABLES
-from snip.tables import create_tables
+from snip_deploy.tables import create_tables
 from tests.service.events import Reply, rest_event, to_reply
 
 ROOT = Path(__file__).resolve().parents[2]

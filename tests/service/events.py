@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from snip.routes import ROUTES
+from snip_deploy.routes import ROUTES
 
 API_DOMAIN = "abc123.execute-api.us-east-1.amazonaws.com"
 
@@ -21,7 +21,7 @@ def _match(method: str, path: str) -> tuple[str, str, dict[str, str] | None]:
         pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route.path) + "$"
         found = re.match(pattern, path)
         if found and route.method == method:
-            return route.function, route.path, found.groupdict() or None
+            return route.function.name, route.path, found.groupdict() or None
     raise LookupError(f"no route for {method} {path}")
 
 

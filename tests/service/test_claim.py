@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 
 from snip import aws, runtime
 from snip.errors import DependencyUnavailable
+from snip.key_pool import KeyPool
 from snip.keys import shard_of
-from snip.pool import KeyPool
 from snip.settings import DEFAULT_TABLES, Env, get_settings
 from tests.service.conftest import Call, scan
 from tests.service.test_links_api import create

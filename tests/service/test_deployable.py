@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from snip.routes import FUNCTIONS
 from snip.settings import DEFAULT_TABLES
+from snip_deploy.function_specs import FUNCTIONS
 from tests.lambda_sandbox import LAMBDA_RUNTIME, ROOT, base_environment, moto_dynamodb, run_handler
 from tests.service.events import rest_event
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from snip import runtime
+from snip.key_pool import refill_pool
 from snip.keys import new_key, shard_of
-from snip.pool import refill_pool
 from snip.settings import DEFAULT_TABLES, Env, get_settings
 from tests.service.conftest import LambdaContext, scan
 
@@ -185,7 +185,7 @@ def test_refill_goes_to_the_emptiest_shards(dynamodb: Any) -> None:
 
 
 def test_shard_deficits_fill_up_to_the_target_only() -> None:
-    from snip.pool import shard_deficits
+    from snip.key_pool import shard_deficits
 
     settings = dataclasses.replace(get_settings(), pool_target=50, pool_shards=2)
     assert shard_deficits({0: 40}, settings) == {1: 10}

@@ -6,7 +6,7 @@ import json
 
 from openapi_spec_validator import validate
 
-from snip.routes import ROUTES
+from snip_deploy.routes import ROUTES
 from tests.service.conftest import Call
 
 

@@ -8,8 +8,8 @@ import time
 import uuid
 from typing import Any
 
-from snip_local.config import ACCOUNT_ID, REGION
-from snip_local.pool import FunctionPool
+from snip_local.local_config import ACCOUNT_ID, REGION
+from snip_local.worker_pool import FunctionPool
 
 log = logging.getLogger("snip_local")
 
@@ -29,7 +29,7 @@ def scheduled_event(rule: str) -> dict[str, Any]:
     }
 
 
-class KeygenSchedule:
+class KeygenTimer:
     def __init__(self, pool: FunctionPool, interval: float) -> None:
         self.pool = pool
         self.interval = interval

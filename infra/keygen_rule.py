@@ -11,7 +11,7 @@ from constructs import Construct
 REFILL_EVERY = Duration.minutes(1)
 
 
-class KeygenSchedule(Construct):
+class KeygenRule(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, keygen: lambda_.IFunction) -> None:
         super().__init__(scope, construct_id)
         self.rule = events.Rule(

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
-# Powertools comes from its public layer, built for Python 3.13 on arm64. Layer version 27 is
-# Powertools 3.23.0 (powertools-lambda-python issue #7689 and PR #7757), the version the tests run
-# (pyproject.toml, functions/runtime-requirements.txt): change the three together (docs/deploy.md).
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
-POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
-POWERTOOLS_LAYER_VERSION = 27
+from snip_deploy import powertools
 
 # Both the functions' and the API's logs: long enough to investigate an incident, short enough
 # that logs never become the largest line of the bill.
@@ -33,38 +27,13 @@ WAF_REDIRECT_LIMIT_PER_5_MIN = 3000
 
 
 @dataclass(frozen=True)
-class Sizing:
-    """Memory and timeout of one function.
-
-    Memory also buys CPU (and so cold-start time) on Lambda. The first numbers are a judgement;
-    the benchmark that revises them is the per-function p50/p99 Duration and Init Duration at
-    256/512/1024 MB (make bench against a deployed stack, or AWS Lambda Power Tuning): take the
-    smallest size whose p99 does not improve by doubling it.
-    """
-
-    memory_mb: int
-    timeout: Duration
-
-
-SIZING = {
-    # On the public hot path: one UpdateItem; 512 MB halves the Python+Powertools cold start
-    # compared with 128 MB for a fraction of a cent per million (docs/deploy.md).
-    "resolve": Sizing(512, Duration.seconds(5)),
-    # A transaction, an idempotency record and, with an empty pool, a key made on the spot.
-    "shorten": Sizing(512, Duration.seconds(10)),
-    # Off the request path: up to pool_target conditional puts per run, once a minute.
-    "keygen": Sizing(256, Duration.seconds(60)),
-}
-
-
-@dataclass(frozen=True)
 class SnipConfig:
     domain_name: str | None = None
     certificate_arn: str | None = None
     hosted_zone_id: str | None = None
     alarm_email: str | None = None
     waf: bool = False
-    powertools_layer_version: int = POWERTOOLS_LAYER_VERSION
+    powertools_layer_version: int = powertools.LAYER_VERSION
 
     def __post_init__(self) -> None:
         if self.domain_name and not self.certificate_arn:
@@ -93,5 +62,5 @@ class SnipConfig:
             alarm_email=text("alarmEmail"),
             # -c waf=true arrives as a string, cdk.json may hold a boolean.
             waf=str(waf).lower() == "true" if waf is not None else False,
-            powertools_layer_version=int(layer) if layer is not None else POWERTOOLS_LAYER_VERSION,
+            powertools_layer_version=int(layer) if layer is not None else powertools.LAYER_VERSION,
         )

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
-from snip_local.config import ACCOUNT_ID, REGION
+from snip_local.local_config import ACCOUNT_ID, REGION
 
 log = logging.getLogger("snip_local")
 
@@ -32,7 +32,7 @@ FATAL_ERRORS = {"Sandbox.Timedout", "Runtime.ExitError"}
 
 
 @dataclass(frozen=True)
-class FunctionSpec:
+class WorkerSpec:
     function_name: str  # "snip-shorten"
     folder: Path
     handler: str  # "shorten_app.handler"
@@ -69,7 +69,7 @@ def _error(error_type: str, message: str) -> dict[str, Any]:
 class Worker:
     """One worker process and its end of the socket."""
 
-    def __init__(self, spec: FunctionSpec, label: str) -> None:
+    def __init__(self, spec: WorkerSpec, label: str) -> None:
         self.spec = spec
         self.label = label
         parent, child = socket.socketpair()
@@ -142,7 +142,7 @@ class Worker:
 
 
 class FunctionPool:
-    def __init__(self, spec: FunctionSpec) -> None:
+    def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
         self._idle: list[Worker] = []  # most recently used last
         self._all: set[Worker] = set()

@@ -8,10 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from snip.routes import FUNCTIONS
-from snip.settings import DEFAULT_TABLES, METRICS_NAMESPACE, Env
-from snip_local.config import REGION, REPO_ROOT, LocalConfig, function_name
-from snip_local.pool import FunctionPool, FunctionSpec, worker_env
+from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip.settings import DEFAULT_TABLES, Env
+from snip_deploy.function_specs import FUNCTIONS
+from snip_local.local_config import REGION, REPO_ROOT, LocalConfig, function_name
+from snip_local.worker_pool import FunctionPool, WorkerSpec, worker_env
 
 log = logging.getLogger("snip_local")
 
@@ -45,7 +46,7 @@ def function_env(config: LocalConfig) -> dict[str, str]:
     return env
 
 
-def function_specs(config: LocalConfig) -> dict[str, FunctionSpec]:
+def function_specs(config: LocalConfig) -> dict[str, WorkerSpec]:
     """Function name -> spec, for Snip's functions and the test-only ones (which may stand in for them)."""
     folders: dict[str, tuple[Path, str]] = {
         name: (REPO_ROOT / fn.folder, fn.handler) for name, fn in FUNCTIONS.items()
@@ -56,7 +57,7 @@ def function_specs(config: LocalConfig) -> dict[str, FunctionSpec]:
     specs = {}
     for name, (folder, handler) in folders.items():
         fname = function_name(name)
-        specs[fname] = FunctionSpec(
+        specs[fname] = WorkerSpec(
             function_name=fname,
             folder=folder,
             handler=handler,
@@ -69,7 +70,7 @@ def function_specs(config: LocalConfig) -> dict[str, FunctionSpec]:
     return specs
 
 
-class Functions:
+class LocalFunctions:
     def __init__(self, config: LocalConfig) -> None:
         self.pools = {name: FunctionPool(spec) for name, spec in function_specs(config).items()}
         # Lambda queues asynchronous invocations; a few threads drain the queue through the pools.

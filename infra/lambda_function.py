@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import RemovalPolicy, SymlinkFollowMode
+from aws_cdk import Duration, RemovalPolicy, SymlinkFollowMode
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config import LOG_RETENTION, Sizing
+from infra.context import LOG_RETENTION
 from infra.nag import acknowledge
 from infra.tables import TableAccess
-from snip.routes import Function
-from snip.settings import METRICS_NAMESPACE, Env
+from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip.settings import Env
+from snip_deploy.function_specs import FunctionSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ASSET_EXCLUDE = ["__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache"]
 
 
-def function_code(spec: Function) -> lambda_.Code:
+def function_code(spec: FunctionSpec) -> lambda_.Code:
     """The function's deployable folder as a zip asset (no Docker: nothing to compile)."""
     return lambda_.Code.from_asset(
         str(REPO_ROOT / spec.folder),
@@ -41,12 +42,10 @@ class SnipFunction(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        spec: Function,
-        sizing: Sizing,
+        spec: FunctionSpec,
         layer: lambda_.ILayerVersion,
         tables: Sequence[TableAccess],
         environment: Mapping[str, str] | None = None,
-        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
@@ -69,12 +68,12 @@ class SnipFunction(Construct):
             runtime=lambda_.Runtime.PYTHON_3_13,
             architecture=lambda_.Architecture.ARM_64,
             layers=[layer],
-            memory_size=sizing.memory_mb,
-            timeout=sizing.timeout,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
             role=self.role,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
-            reserved_concurrent_executions=reserved_concurrency,
+            reserved_concurrent_executions=spec.reserved_concurrency,
             environment={
                 Env.SERVICE_NAME: spec.name,
                 Env.METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -9,20 +9,17 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.api import SnipApi
-from infra.config import (
-    POWERTOOLS_LAYER_ACCOUNT,
-    POWERTOOLS_LAYER_NAME,
-    SIZING,
-    SnipConfig,
-)
-from infra.functions import SnipFunction
+from infra.context import SnipConfig
+from infra.keygen_rule import KeygenRule
+from infra.lambda_function import SnipFunction
 from infra.monitoring import Monitoring
-from infra.schedule import KeygenSchedule
 from infra.tables import SnipTables
 from infra.waf import RedirectWaf
-from snip.routes import FUNCTIONS
-from snip.settings import Env, api_limits, get_settings
-from snip.tables import IDEMPOTENCY, KEYS, LINKS
+from snip.settings import Env, get_settings
+from snip_deploy import powertools
+from snip_deploy.api_limits import api_limits
+from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
+from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS
 
 
 class SnipStack(Stack):
@@ -30,11 +27,10 @@ class SnipStack(Stack):
         super().__init__(scope, construct_id, description="Snip: a serverless URL shortener", **kwargs)
         settings = get_settings()
         tables = SnipTables(self, "Tables")
-        powertools = lambda_.LayerVersion.from_layer_version_arn(
+        powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
             "Powertools",
-            f"arn:aws:lambda:{self.region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-            f"{POWERTOOLS_LAYER_NAME}:{config.powertools_layer_version}",
+            powertools.layer_arn(self.region, config.powertools_layer_version),
         )
         # keygen and shorten must agree on the pool's shape (shorten queries the shards keygen
         # fills), and the pool alarm on its threshold: all three take them from one Settings.
@@ -47,13 +43,10 @@ class SnipStack(Stack):
         keygen = SnipFunction(
             self,
             "Keygen",
-            spec=FUNCTIONS["keygen"],
-            sizing=SIZING["keygen"],
-            layer=powertools,
+            spec=KEYGEN,
+            layer=powertools_layer,
             tables=[tables.access(KEYS, "PutItem", "Scan"), tables.access(LINKS, "ConditionCheckItem")],
             environment=pool_env,
-            # One refill at a time: concurrent refills would only race each other's puts.
-            reserved_concurrency=1,
         )
         # Throttled or failed on-demand refills are not worth retrying: the schedule runs again
         # within a minute.
@@ -62,9 +55,8 @@ class SnipStack(Stack):
         shorten = SnipFunction(
             self,
             "Shorten",
-            spec=FUNCTIONS["shorten"],
-            sizing=SIZING["shorten"],
-            layer=powertools,
+            spec=SHORTEN,
+            layer=powertools_layer,
             tables=[
                 # Claiming a key is one transaction: Delete from the pool + conditional Put of the link.
                 tables.access(KEYS, "Query", "DeleteItem"),
@@ -82,16 +74,15 @@ class SnipStack(Stack):
         resolve = SnipFunction(
             self,
             "Resolve",
-            spec=FUNCTIONS["resolve"],
-            sizing=SIZING["resolve"],
-            layer=powertools,
+            spec=RESOLVE,
+            layer=powertools_layer,
             # Read the link, count the visit (one conditional UpdateItem).
             tables=[tables.access(LINKS, "GetItem", "UpdateItem")],
             environment={Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else None,
         )
         functions = [shorten, resolve, keygen]
 
-        KeygenSchedule(self, "Schedule", keygen=keygen.function)
+        KeygenRule(self, "Schedule", keygen=keygen.function)
         api = SnipApi(
             self,
             "Api",

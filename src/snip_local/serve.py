@@ -11,13 +11,14 @@ import threading
 from contextlib import ExitStack
 from types import FrameType
 
-from snip.settings import api_limits, get_settings
+from snip.settings import get_settings
+from snip_deploy.api_limits import api_limits
 from snip_local.aws_endpoint import EndpointServer
-from snip_local.config import REGION, LocalConfig, function_name
-from snip_local.functions import Functions
 from snip_local.gateway import Gateway, GatewayServer
+from snip_local.keygen_timer import KeygenTimer
+from snip_local.local_config import REGION, LocalConfig, function_name
+from snip_local.local_functions import LocalFunctions
 from snip_local.routing import Router
-from snip_local.schedule import KeygenSchedule
 
 log = logging.getLogger("snip_local")
 
@@ -37,7 +38,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGINT and SIGTERM both stop the stack the same, orderly way
 
 
-def banner(config: LocalConfig, tables: dict[str, str], functions: Functions) -> str:
+def banner(config: LocalConfig, tables: dict[str, str], functions: LocalFunctions) -> str:
     secret = next(iter(config.api_keys))
     curl = (
         f"curl -s -X POST {config.base_url}/links -H 'x-api-key: {secret}' "
@@ -73,7 +74,7 @@ def serve() -> int:
     signal.signal(signal.SIGTERM, _stop)
     with ExitStack() as running:
         try:
-            functions = Functions(config)
+            functions = LocalFunctions(config)
             running.callback(functions.close)
             endpoint = EndpointServer(config.aws_port, functions)
             gateway = GatewayServer(
@@ -83,7 +84,7 @@ def serve() -> int:
             endpoint.start()
             running.callback(endpoint.stop)
             tables = endpoint.create_tables()
-            schedule = KeygenSchedule(functions.pools[function_name("keygen")], config.keygen_interval)
+            schedule = KeygenTimer(functions.pools[function_name("keygen")], config.keygen_interval)
             # The pool is filled before the gateway accepts a request, as a deployed stack's would be.
             if not schedule.run_once():
                 print("snip serve: keygen's initial fill failed (see above)", file=sys.stderr)

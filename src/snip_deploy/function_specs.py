@@ -1,0 +1,60 @@
+"""Snip's Lambda functions: what each one is and how it is sized, in one place.
+
+The CDK stack deploys each function from its spec; the local stack runs it with the same memory,
+timeout and reserved concurrency; the alarms take their thresholds from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function.
+
+    Memory also buys CPU (and so cold-start time) on Lambda. The first numbers are a judgement;
+    the benchmark that revises them is the per-function p50/p99 Duration and Init Duration at
+    256/512/1024 MB (make bench against a deployed stack, or AWS Lambda Power Tuning): take the
+    smallest size whose p99 does not improve by doubling it.
+    """
+
+    name: str  # "shorten" | "resolve" | "keygen"; also the Lambda function's suffix and log service
+    folder: str  # deployable folder, relative to the repository root
+    handler: str  # Lambda handler string: module.function
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int | None = None
+    throttles_tolerated: int = 1  # throttle events per 5 minutes before the alarm fires
+
+    @property
+    def construct_id(self) -> str:
+        return self.name.title()
+
+
+# On the public hot path: one UpdateItem; 512 MB halves the Python+Powertools cold start
+# compared with 128 MB for a fraction of a cent per million (docs/deploy.md).
+RESOLVE = FunctionSpec(
+    "resolve", "functions/resolve", "resolve_app.handler", memory_mb=512, timeout_seconds=5
+)
+
+# A transaction, an idempotency record and, with an empty pool, a key made on the spot.
+SHORTEN = FunctionSpec(
+    "shorten", "functions/shorten", "shorten_app.handler", memory_mb=512, timeout_seconds=10
+)
+
+# Off the request path: up to pool_target conditional puts per run, once a minute. One refill at a
+# time (concurrent refills would only race each other's puts), so a refill requested while one is
+# running is throttled by design: only many throttles mean the pool is starved.
+KEYGEN = FunctionSpec(
+    "keygen",
+    "functions/keygen",
+    "keygen_app.handler",
+    memory_mb=256,
+    timeout_seconds=60,
+    reserved_concurrency=1,
+    throttles_tolerated=10,
+)
+
+ALL_FUNCTIONS = (SHORTEN, RESOLVE, KEYGEN)
+FUNCTIONS = {spec.name: spec for spec in ALL_FUNCTIONS}
