@@ -16,6 +16,7 @@ from constructs import Construct
 from infra.context import LOG_RETENTION, STAGE_NAME, SnipConfig
 from infra.nag import acknowledge
 from snip_deploy.api_limits import ApiLimits
+from snip_deploy.function_specs import FunctionSpec
 from snip_deploy.routes import ROUTES
 
 
@@ -25,7 +26,7 @@ class SnipApi(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        functions: Mapping[str, lambda_.IFunction],
+        functions: Mapping[FunctionSpec, lambda_.IFunction],
         limits: ApiLimits,
         config: SnipConfig,
     ) -> None:
@@ -85,17 +86,17 @@ class SnipApi(Construct):
                 "stage throttling and usage-plan quotas bound abuse without it.",
             )
 
-    def _add_routes(self, functions: Mapping[str, lambda_.IFunction]) -> None:
+    def _add_routes(self, functions: Mapping[FunctionSpec, lambda_.IFunction]) -> None:
         # One proxy integration per function, shared by its methods; the console's test-invoke
         # permission is left out (half the Lambda permissions, none of them needed).
         integrations = {
-            name: apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
-            for name, function in functions.items()
+            spec: apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
+            for spec, function in functions.items()
         }
         for route in ROUTES:
             resource = self.rest_api.root.resource_for_path(route.path)
             method = resource.add_method(
-                route.method, integrations[route.function.name], api_key_required=route.api_key_required
+                route.method, integrations[route.function], api_key_required=route.api_key_required
             )
             reason = (
                 "Owner identity on /links is the API key bound to a usage plan, as the contract "
@@ -111,7 +112,7 @@ class SnipApi(Construct):
         plan = self.rest_api.add_usage_plan(
             "UsagePlan",
             name="snip-default",
-            description="Per-key limits from snip.settings.api_limits()",
+            description="Per-key limits from snip_deploy.api_limits (CDK context)",
             throttle=apigw.ThrottleSettings(
                 rate_limit=limits.usage_plan.rate, burst_limit=limits.usage_plan.burst
             ),

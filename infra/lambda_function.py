@@ -13,7 +13,7 @@ from constructs import Construct
 
 from infra.context import LOG_RETENTION
 from infra.nag import acknowledge
-from infra.tables import TableAccess
+from infra.table_constructs import TableAccess
 from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.settings import Env
 from snip_deploy.function_specs import FunctionSpec
@@ -81,6 +81,13 @@ class SnipFunction(Construct):
                 **(environment or {}),
             },
         )
+        if spec.max_event_age_seconds is not None or spec.max_retry_attempts is not None:
+            self.function.configure_async_invoke(
+                retry_attempts=spec.max_retry_attempts,
+                max_event_age=(
+                    Duration.seconds(spec.max_event_age_seconds) if spec.max_event_age_seconds else None
+                ),
+            )
         for access in tables:
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=list(access.actions), resources=[access.table.table_arn])

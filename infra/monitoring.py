@@ -15,12 +15,14 @@ from constructs import Construct
 
 from infra.lambda_function import SnipFunction
 from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip.metric_names import POOL_SIZE
+from snip_deploy.function_specs import KEYGEN
 
 FIVE_MINUTES = Duration.minutes(5)
 
-# The keygen function reports the pool after each run as EMF: namespace Snip, service=keygen.
-POOL_SIZE_METRIC = "PoolSize"
-POOL_DIMENSIONS = {"service": "keygen"}
+# The keygen function reports the pool after each run as EMF: namespace Snip, service=keygen
+# (Powertools' service dimension is the function's POWERTOOLS_SERVICE_NAME, its spec's name).
+POOL_DIMENSIONS = {"service": KEYGEN.name}
 
 # 1% of API requests answered 5xx (API Gateway's 5XXError averages to that rate).
 API_5XX_RATE = 0.01
@@ -29,7 +31,7 @@ API_5XX_RATE = 0.01
 def pool_size_metric() -> cw.Metric:
     return cw.Metric(
         namespace=METRICS_NAMESPACE,
-        metric_name=POOL_SIZE_METRIC,
+        metric_name=POOL_SIZE,
         dimensions_map=POOL_DIMENSIONS,
         statistic="Maximum",
         period=FIVE_MINUTES,
@@ -95,7 +97,7 @@ class Monitoring(Construct):
                 threshold=1,
                 description=f"DynamoDB throttled requests on the {name} table",
             )
-        keygen = next(fn for fn in functions if fn.spec.name == "keygen")
+        keygen = next(fn for fn in functions if fn.spec == KEYGEN)
         # The pool may dip below the threshold between two runs: that is what triggers a refill.
         # Alarm only when even the fullest reading stays below it for 15 minutes. Missing data
         # counts as breaching: keygen runs every minute, so no PoolSize means keygen is not

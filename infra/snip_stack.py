@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.api import SnipApi
-from infra.context import SnipConfig
+from infra.context import SnipConfig, settings_environment
 from infra.keygen_rule import KeygenRule
 from infra.lambda_function import SnipFunction
 from infra.monitoring import Monitoring
-from infra.tables import SnipTables
+from infra.table_constructs import SnipTables
 from infra.waf import RedirectWaf
-from snip.settings import Env, get_settings
+from snip.settings import Env
 from snip_deploy import powertools
-from snip_deploy.api_limits import api_limits
 from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
 from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS
 
@@ -25,7 +24,8 @@ from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS
 class SnipStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: SnipConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description="Snip: a serverless URL shortener", **kwargs)
-        settings = get_settings()
+        # Everything configurable comes from CDK context (config), never from the deployer's shell.
+        settings = config.settings
         tables = SnipTables(self, "Tables")
         powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
@@ -33,24 +33,16 @@ class SnipStack(Stack):
             powertools.layer_arn(self.region, config.powertools_layer_version),
         )
         # keygen and shorten must agree on the pool's shape (shorten queries the shards keygen
-        # fills), and the pool alarm on its threshold: all three take them from one Settings.
-        pool_env = {
-            Env.POOL_TARGET: str(settings.pool_target),
-            Env.POOL_REFILL_RATIO: str(settings.pool_refill_ratio),
-            Env.POOL_SHARDS: str(settings.pool_shards),
-        }
-
+        # fills), and the pool alarm on its threshold: all three take them from one Settings;
+        # each function is told the settings its spec says it reads.
         keygen = SnipFunction(
             self,
             "Keygen",
             spec=KEYGEN,
             layer=powertools_layer,
             tables=[tables.access(KEYS, "PutItem", "Scan"), tables.access(LINKS, "ConditionCheckItem")],
-            environment=pool_env,
+            environment=settings_environment(settings, KEYGEN.settings),
         )
-        # Throttled or failed on-demand refills are not worth retrying: the schedule runs again
-        # within a minute.
-        keygen.function.configure_async_invoke(retry_attempts=0, max_event_age=Duration.minutes(1))
 
         shorten = SnipFunction(
             self,
@@ -64,7 +56,7 @@ class SnipStack(Stack):
                 tables.access(IDEMPOTENCY, "GetItem", "PutItem", "UpdateItem", "DeleteItem"),
             ],
             environment={
-                **pool_env,
+                **settings_environment(settings, SHORTEN.settings),
                 Env.KEYGEN_FUNCTION: keygen.function.function_name,
                 **({Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else {}),
             },
@@ -78,16 +70,19 @@ class SnipStack(Stack):
             layer=powertools_layer,
             # Read the link, count the visit (one conditional UpdateItem).
             tables=[tables.access(LINKS, "GetItem", "UpdateItem")],
-            environment={Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else None,
+            environment={
+                **settings_environment(settings, RESOLVE.settings),
+                **({Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else {}),
+            },
         )
         functions = [shorten, resolve, keygen]
 
-        KeygenRule(self, "Schedule", keygen=keygen.function)
+        KeygenRule(self, "Schedule", keygen=keygen)
         api = SnipApi(
             self,
             "Api",
-            functions={fn.spec.name: fn.function for fn in functions},
-            limits=api_limits(),
+            functions={fn.spec: fn.function for fn in functions},
+            limits=config.limits,
             config=config,
         )
         if config.waf:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from snip.settings import Env
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -24,8 +26,14 @@ class FunctionSpec:
     handler: str  # Lambda handler string: module.function
     memory_mb: int
     timeout_seconds: int
+    # Deploy-time settings (``Env`` names) the function reads; the CDK stack sets exactly these.
+    settings: tuple[str, ...] = ()
     reserved_concurrency: int | None = None
     throttles_tolerated: int = 1  # throttle events per 5 minutes before the alarm fires
+    # How long an asynchronous event (schedule, on-demand invoke) may wait for a free environment
+    # before it is dropped; None is Lambda's default (6 hours, with retries).
+    max_event_age_seconds: int | None = None
+    max_retry_attempts: int | None = None  # for asynchronous events that fail; None is Lambda's 2
 
     @property
     def construct_id(self) -> str:
@@ -38,22 +46,34 @@ RESOLVE = FunctionSpec(
     "resolve", "functions/resolve", "resolve_app.handler", memory_mb=512, timeout_seconds=5
 )
 
+# keygen and shorten must agree on the pool's shape (shorten queries the shards keygen fills).
+_POOL_SHAPE = (Env.POOL_TARGET, Env.POOL_REFILL_RATIO, Env.POOL_SHARDS, Env.KEY_LENGTH)
+
 # A transaction, an idempotency record and, with an empty pool, a key made on the spot.
 SHORTEN = FunctionSpec(
-    "shorten", "functions/shorten", "shorten_app.handler", memory_mb=512, timeout_seconds=10
+    "shorten",
+    "functions/shorten",
+    "shorten_app.handler",
+    memory_mb=512,
+    timeout_seconds=10,
+    settings=(*_POOL_SHAPE, Env.CANDIDATES, Env.REFILL_REQUEST_INTERVAL, Env.IDEMPOTENCY_TTL),
 )
 
 # Off the request path: up to pool_target conditional puts per run, once a minute. One refill at a
 # time (concurrent refills would only race each other's puts), so a refill requested while one is
-# running is throttled by design: only many throttles mean the pool is starved.
+# running is throttled by design: only many throttles mean the pool is starved. A throttled or
+# failed refill is not worth retrying: the schedule runs again within a minute.
 KEYGEN = FunctionSpec(
     "keygen",
     "functions/keygen",
     "keygen_app.handler",
     memory_mb=256,
     timeout_seconds=60,
+    settings=_POOL_SHAPE,
     reserved_concurrency=1,
     throttles_tolerated=10,
+    max_event_age_seconds=60,
+    max_retry_attempts=0,
 )
 
 ALL_FUNCTIONS = (SHORTEN, RESOLVE, KEYGEN)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,8 @@ import pytest
 from infra.app import build_app
 from infra.context import SnipConfig
 from infra.synth import cdk_json_context
-from snip.settings import Settings, get_settings
-from snip_deploy.api_limits import ApiLimits, api_limits
+from snip.settings import Settings
+from snip_deploy.api_limits import ApiLimits
 
 DEFAULT = "Snip"
 # Every optional feature switched on: custom domain with a Route 53 alias, WAF, alarm e-mail.
@@ -32,7 +31,7 @@ FULL_CONFIG = SnipConfig(
 class Assembly:
     directory: Path
     templates: dict[str, dict[str, Any]]
-    settings: Settings  # what the stack was synthesized with: snip.settings' defaults
+    settings: Settings  # what the default stack was synthesized with: no context, so the defaults
     limits: ApiLimits
 
     def template_path(self, stack: str) -> Path:
@@ -43,26 +42,23 @@ class Assembly:
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Assembly:
     """Both stacks in one app, synthesized once, with cdk-nag on (a finding fails the synth)."""
     outdir = tmp_path_factory.mktemp("cdk.out")
-    # The stack reads pool sizes and API limits from snip.settings: synthesize with its defaults.
+    # Pool sizes and API limits come from CDK context (none here: the defaults), not the shell.
     with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in os.environ if n.startswith("SNIP_")]:
-            env.delenv(name)
         env.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-        get_settings.cache_clear()
-        try:
-            app = build_app(
-                outdir=str(outdir),
-                context=cdk_json_context(),
-                stacks={DEFAULT: SnipConfig(), FULL: FULL_CONFIG},
-            )
-            app.synth()
-            settings, limits = get_settings(), api_limits()
-        finally:
-            get_settings.cache_clear()
-    templates = {
-        stack: json.loads((outdir / f"{stack}.template.json").read_text()) for stack in (DEFAULT, FULL)
-    }
-    return Assembly(directory=outdir, templates=templates, settings=settings, limits=limits)
+        default = SnipConfig()
+        build_app(
+            outdir=str(outdir), context=cdk_json_context(), stacks={DEFAULT: default, FULL: FULL_CONFIG}
+        ).synth()
+    return Assembly(
+        directory=outdir,
+        templates=read_templates(outdir, DEFAULT, FULL),
+        settings=default.settings,
+        limits=default.limits,
+    )
+
+
+def read_templates(outdir: Path, *stacks: str) -> dict[str, dict[str, Any]]:
+    return {stack: json.loads((outdir / f"{stack}.template.json").read_text()) for stack in stacks}
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.tables import RETAINED
+from infra.table_constructs import RETAINED
 from snip_deploy.tables import ALL_TABLES, IDEMPOTENCY, KEYS, LINKS, TableDef
 from tests.infra.helpers import logical_id, resource
 

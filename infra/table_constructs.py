@@ -1,4 +1,4 @@
-"""The three DynamoDB tables, built from ``snip_deploy.tables`` (the single definition of their keys)."""
+"""The three DynamoDB tables as CDK constructs, from ``snip_deploy.tables`` (their one definition)."""
 
 from __future__ import annotations
 
