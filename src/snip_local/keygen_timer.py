@@ -1,4 +1,9 @@
-"""keygen's EventBridge schedule: a "Scheduled Event" every interval, through the keygen function."""
+"""keygen's EventBridge schedule: a "Scheduled Event" every interval, through the keygen function.
+
+The local counterpart of ``infra.keygen_rule.KeygenRule``. EventBridge invokes a function
+asynchronously: a run that finds keygen's one environment busy waits, as Lambda's queue would, up
+to keygen's maximum event age, and is dropped after that.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import uuid
 from typing import Any
 
 from snip_local.local_config import ACCOUNT_ID, REGION
-from snip_local.worker_pool import FunctionPool
+from snip_local.worker_pool import FunctionPool, NoCapacity
 
 log = logging.getLogger("snip_local")
 
@@ -38,7 +43,11 @@ class KeygenTimer:
         self._thread = threading.Thread(target=self._run, name="keygen-schedule", daemon=True)
 
     def run_once(self) -> bool:
-        outcome = self.pool.invoke(scheduled_event(self.rule), wait=self.pool.spec.timeout)
+        try:
+            outcome = self.pool.invoke(scheduled_event(self.rule), wait=self.pool.spec.max_event_age)
+        except NoCapacity as exc:
+            log.warning("keygen (schedule) dropped: %s", exc)
+            return False
         if outcome.error is not None:
             log.error("keygen (schedule): %s: %s", outcome.error["errorType"], outcome.error["errorMessage"])
             return False

@@ -1,7 +1,8 @@
 """The local stack's own settings, read from the environment once, at start (documented in docs/local.md).
 
 The functions' settings (pool size, table names, ...) stay in ``snip.settings``; the stack only passes
-the environment through to them.
+the environment through to them. Each function's timeout, memory and reserved concurrency are its
+deployed ones, from ``snip_deploy.function_specs``: not settings of the local stack.
 """
 
 from __future__ import annotations
@@ -55,9 +56,7 @@ class LocalConfig:
     port: int
     aws_port: int
     api_keys: dict[str, str]  # secret -> key id
-    max_workers: int  # per function
-    function_timeout: float  # seconds, like a Lambda function's timeout
-    memory_mb: int
+    max_workers: int  # per function: the machine's cap (a function's reserved concurrency may be lower)
     keygen_interval: float  # seconds between scheduled keygen runs
     function_logs: bool
     test_functions: dict[str, Path]
@@ -78,8 +77,6 @@ class LocalConfig:
             aws_port=int(env.get("SNIP_DYNAMODB_PORT", "8000")),
             api_keys=parse_api_keys(env.get("SNIP_API_KEYS", DEFAULT_API_KEYS)),
             max_workers=max(1, int(env.get("SNIP_MAX_WORKERS", "4"))),
-            function_timeout=float(env.get("SNIP_FUNCTION_TIMEOUT", "15")),
-            memory_mb=int(env.get("SNIP_FUNCTION_MEMORY", "256")),
             keygen_interval=float(env.get("SNIP_KEYGEN_INTERVAL", "60")),
             function_logs=env.get("SNIP_FUNCTION_LOGS", "on").lower() not in {"0", "off", "false", "no"},
             test_functions=parse_test_functions(env.get("SNIP_TEST_FUNCTIONS", "")),

@@ -1,20 +1,32 @@
-"""The functions of the local stack, by Lambda function name: Snip's three, plus any test-only ones."""
+"""The functions of the local stack, by Lambda function name: Snip's three, plus any test-only ones.
+
+Each runs with its deployed timeout, memory and reserved concurrency (``snip_deploy.function_specs``).
+Asynchronous invocations (shorten's refill requests) wait in a queue, as Lambda's do, for up to the
+function's maximum event age; a synchronous invoke over a reserved-concurrency limit is refused with
+429, as Lambda throttles it.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.settings import DEFAULT_TABLES, Env
-from snip_deploy.function_specs import FUNCTIONS
+from snip_deploy.function_specs import FUNCTIONS, KEYGEN, FunctionSpec
 from snip_local.local_config import REGION, REPO_ROOT, LocalConfig, function_name
-from snip_local.worker_pool import FunctionPool, WorkerSpec, worker_env
+from snip_local.worker_pool import FunctionPool, NoCapacity, WorkerSpec, worker_env
 
 log = logging.getLogger("snip_local")
+
+# Lambda keeps an asynchronous event for up to 6 hours unless the function says otherwise.
+DEFAULT_MAX_EVENT_AGE = 6 * 3600.0
+# Test-only functions (SNIP_TEST_FUNCTIONS) that stand in for none of Snip's own.
+TEST_FUNCTION_MEMORY_MB = 256
+TEST_FUNCTION_TIMEOUT = 15
 
 
 def table_names() -> dict[str, str]:
@@ -36,7 +48,7 @@ def function_env(config: LocalConfig) -> dict[str, str]:
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_ENDPOINT_URL_DYNAMODB": config.aws_url,
             "AWS_ENDPOINT_URL_LAMBDA": config.aws_url,
-            Env.KEYGEN_FUNCTION: function_name("keygen"),
+            Env.KEYGEN_FUNCTION: function_name(KEYGEN.name),
             Env.PUBLIC_BASE_URL: config.base_url,
         }
     )
@@ -46,33 +58,49 @@ def function_env(config: LocalConfig) -> dict[str, str]:
     return env
 
 
-def function_specs(config: LocalConfig) -> dict[str, WorkerSpec]:
-    """Function name -> spec, for Snip's functions and the test-only ones (which may stand in for them)."""
-    folders: dict[str, tuple[Path, str]] = {
-        name: (REPO_ROOT / fn.folder, fn.handler) for name, fn in FUNCTIONS.items()
-    }
+def local_function_specs(config: LocalConfig) -> list[FunctionSpec]:
+    """Snip's functions, with any test-only stand-in's folder (it keeps the function's limits)."""
+    specs = dict(FUNCTIONS)
     for name, folder in config.test_functions.items():
-        folders[name] = (folder, f"{name}_app.handler")
-    base = function_env(config)
-    specs = {}
-    for name, (folder, handler) in folders.items():
-        fname = function_name(name)
-        specs[fname] = WorkerSpec(
-            function_name=fname,
-            folder=folder,
-            handler=handler,
-            env=worker_env(base, fname, config.memory_mb, folder),
-            timeout=config.function_timeout,
-            memory_mb=config.memory_mb,
-            max_workers=config.max_workers,
-            show_logs=config.function_logs,
+        own = specs.get(name)
+        specs[name] = FunctionSpec(
+            name,
+            str(folder),
+            f"{name}_app.handler",
+            memory_mb=own.memory_mb if own else TEST_FUNCTION_MEMORY_MB,
+            timeout_seconds=own.timeout_seconds if own else TEST_FUNCTION_TIMEOUT,
+            reserved_concurrency=own.reserved_concurrency if own else None,
+            max_event_age_seconds=own.max_event_age_seconds if own else None,
         )
-    return specs
+    return list(specs.values())
+
+
+def worker_spec(spec: FunctionSpec, config: LocalConfig, base_env: dict[str, str]) -> WorkerSpec:
+    """How the local stack runs one function: as deployed, within the machine's worker cap."""
+    name = function_name(spec.name)
+    folder = (REPO_ROOT / spec.folder).resolve()  # an absolute folder (a test stand-in's) stays as is
+    reserved = spec.reserved_concurrency
+    return WorkerSpec(
+        function_name=name,
+        folder=folder,
+        handler=spec.handler,
+        env=worker_env(base_env, name, spec.memory_mb, folder),
+        timeout=float(spec.timeout_seconds),
+        memory_mb=spec.memory_mb,
+        max_workers=min(reserved, config.max_workers) if reserved else config.max_workers,
+        reserved=reserved is not None,
+        max_event_age=float(spec.max_event_age_seconds or DEFAULT_MAX_EVENT_AGE),
+        show_logs=config.function_logs,
+    )
 
 
 class LocalFunctions:
     def __init__(self, config: LocalConfig) -> None:
-        self.pools = {name: FunctionPool(spec) for name, spec in function_specs(config).items()}
+        base_env = function_env(config)
+        self.pools = {
+            function_name(spec.name): FunctionPool(worker_spec(spec, config, base_env))
+            for spec in local_function_specs(config)
+        }
         # Lambda queues asynchronous invocations; a few threads drain the queue through the pools.
         self._async = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lambda-event")
 
@@ -82,11 +110,18 @@ class LocalFunctions:
         return self.pools.get(name)
 
     def invoke_async(self, pool: FunctionPool, event: Any) -> None:
-        self._async.submit(self._run_event, pool, event)
+        self._async.submit(self._run_event, pool, event, time.monotonic())
 
-    def _run_event(self, pool: FunctionPool, event: Any) -> None:
+    def _run_event(self, pool: FunctionPool, event: Any, queued_at: float) -> None:
+        # Queued, as Lambda queues it: the event waits for a free environment (keygen has one)
+        # until it is older than the function's maximum event age, then it is dropped.
+        age = time.monotonic() - queued_at
         try:
-            outcome = pool.invoke(event, wait=pool.spec.timeout)
+            outcome = pool.invoke(event, wait=max(0.0, pool.spec.max_event_age - age))
+        except NoCapacity as exc:
+            waited = time.monotonic() - queued_at
+            log.warning("invoke %s (Event) dropped after %.0f s: %s", pool.spec.function_name, waited, exc)
+            return
         except Exception:
             log.exception("async invocation of %s failed", pool.spec.function_name)
             return

@@ -13,6 +13,7 @@ from types import FrameType
 
 from snip.settings import get_settings
 from snip_deploy.api_limits import api_limits
+from snip_deploy.function_specs import KEYGEN
 from snip_local.aws_endpoint import EndpointServer
 from snip_local.gateway import Gateway, GatewayServer
 from snip_local.keygen_timer import KeygenTimer
@@ -84,7 +85,7 @@ def serve() -> int:
             endpoint.start()
             running.callback(endpoint.stop)
             tables = endpoint.create_tables()
-            schedule = KeygenTimer(functions.pools[function_name("keygen")], config.keygen_interval)
+            schedule = KeygenTimer(functions.pools[function_name(KEYGEN.name)], config.keygen_interval)
             # The pool is filled before the gateway accepts a request, as a deployed stack's would be.
             if not schedule.run_once():
                 print("snip serve: keygen's initial fill failed (see above)", file=sys.stderr)

@@ -2,7 +2,8 @@
 
 Like Lambda, a pool starts a new environment (a cold start) only when every warm one is busy, up to a
 limit, reuses warm ones (most recently used first), and discards an environment whose invocation timed
-out, crashed or failed to initialise.
+out, crashed or failed to initialise. The limit is the function's reserved concurrency when it has one
+(keygen: 1, so two keygen environments never exist at once), else the machine's ``SNIP_MAX_WORKERS``.
 """
 
 from __future__ import annotations
@@ -37,9 +38,13 @@ class WorkerSpec:
     folder: Path
     handler: str  # "shorten_app.handler"
     env: dict[str, str]
-    timeout: float
-    memory_mb: int
-    max_workers: int
+    timeout: float  # the deployed function's timeout, seconds
+    memory_mb: int  # the deployed function's memory (what the handler's context reports)
+    max_workers: int  # environments at most: reserved concurrency, or the machine's cap
+    # Lambda's answer when the limit is reserved concurrency: a synchronous invoke over it is
+    # throttled at once (429), an asynchronous one waits in the queue for up to max_event_age.
+    reserved: bool
+    max_event_age: float  # seconds an asynchronous event may wait for an environment
     show_logs: bool
 
     @property
