@@ -11,23 +11,22 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from snip import runtime
+from snip import metric_names, runtime
 from snip.key_pool import refill_pool
-from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.observability import instrument
 from snip.settings import get_settings
 
 logger = Logger(service="keygen")
-metrics = Metrics(namespace=METRICS_NAMESPACE, service="keygen")
+metrics = Metrics(namespace=metric_names.NAMESPACE, service="keygen")
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     refill = refill_pool(runtime.store(), get_settings())
     trigger = event.get("detail-type") or event.get("source") or "invoke"
     logger.info("pool checked", extra={"trigger": trigger, **refill.__dict__})
-    metrics.add_metric(name="KeysGenerated", unit=MetricUnit.Count, value=refill.added)
-    metrics.add_metric(name="KeyCollisions", unit=MetricUnit.Count, value=refill.collisions)
-    metrics.add_metric(name="PoolSize", unit=MetricUnit.Count, value=refill.pool_after)
+    metrics.add_metric(name=metric_names.KEYS_GENERATED, unit=MetricUnit.Count, value=refill.added)
+    metrics.add_metric(name=metric_names.KEY_COLLISIONS, unit=MetricUnit.Count, value=refill.collisions)
+    metrics.add_metric(name=metric_names.POOL_SIZE, unit=MetricUnit.Count, value=refill.pool_after)
     return {"pool_before": refill.pool_before, "added": refill.added, "pool_after": refill.pool_after}
 
 

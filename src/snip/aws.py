@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's boto3 has no types
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
 
 # Short timeouts and the SDK's standard retry mode (exponential back-off with jitter, retry
 # quotas): a request that still fails after them becomes a 503 with Retry-After, not a hung
@@ -20,10 +24,10 @@ _CONFIG = Config(
 
 
 @lru_cache(maxsize=1)
-def dynamodb() -> Any:
+def dynamodb() -> DynamoDBClient:
     return boto3.client("dynamodb", config=_CONFIG)
 
 
 @lru_cache(maxsize=1)
-def lambda_() -> Any:
+def lambda_() -> LambdaClient:
     return boto3.client("lambda", config=_CONFIG)

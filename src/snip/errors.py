@@ -1,11 +1,15 @@
-"""Domain exceptions. Each knows its HTTP status and error code; handlers map them in one place."""
+"""Domain exceptions. Each knows its HTTP status, error code and what it means to a client:
+handlers map them in one place, and the OpenAPI document describes them from the same classes."""
 
 from __future__ import annotations
+
+from snip.validation import MAX_BODY_BYTES
 
 
 class SnipError(Exception):
     status = 500
     code = "internal_error"
+    description = "Something went wrong on our side"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -17,21 +21,25 @@ class SnipError(Exception):
 class InvalidInput(SnipError):
     status = 400
     code = "invalid_request"
+    description = "Invalid request (see error.code)"
 
 
 class UnsupportedMediaType(SnipError):
     status = 415
     code = "unsupported_media_type"
+    description = "Body is not application/json"
 
 
 class BodyTooLarge(SnipError):
     status = 413
     code = "body_too_large"
+    description = f"Body larger than {MAX_BODY_BYTES // 1024} KiB"
 
 
 class LinkNotFound(SnipError):
     status = 404
     code = "link_not_found"
+    description = "No such link (or not yours)"
 
 
 class LinkGone(SnipError):
@@ -39,21 +47,25 @@ class LinkGone(SnipError):
 
     status = 410
     code = "link_gone"
+    description = "Deleted, disabled, expired or out of visits"
 
 
 class AliasTaken(SnipError):
     status = 409
     code = "alias_taken"
+    description = "Alias taken"
 
 
 class RequestInProgress(SnipError):
     status = 409
     code = "request_in_progress"
+    description = "The same Idempotency-Key still in flight"
 
 
 class IdempotencyMismatch(SnipError):
     status = 422
     code = "idempotency_mismatch"
+    description = "Idempotency-Key reused with another body"
 
 
 class DependencyUnavailable(SnipError):
@@ -61,6 +73,7 @@ class DependencyUnavailable(SnipError):
 
     status = 503
     code = "service_unavailable"
+    description = "A dependency failed; retry after Retry-After seconds"
     retry_after = 1
 
     def __init__(self, message: str, *, ambiguous: bool = False) -> None:

@@ -24,7 +24,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from snip import aws
 from snip.errors import DependencyUnavailable, IdempotencyMismatch, InvalidInput, RequestInProgress
-from snip.runtime import forget_on_reset
 from snip.settings import get_settings
 
 MAX_KEY_LENGTH = 128
@@ -40,13 +39,11 @@ def check_idempotency_key(value: str) -> str:
     return value
 
 
-@forget_on_reset
 @lru_cache(maxsize=1)
 def _persistence() -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=aws.dynamodb())
 
 
-@forget_on_reset
 @lru_cache(maxsize=1)
 def config() -> IdempotencyConfig:
     return IdempotencyConfig(

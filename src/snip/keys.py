@@ -9,9 +9,13 @@ from collections.abc import Callable
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-# Anything a key may look like: generated keys are base62, aliases add "_" and "-".
-KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-ALIAS_PATTERN = re.compile(r"[A-Za-z0-9_-]{3,64}")
+# Anything a key may look like: generated keys are base62, aliases add "_" and "-". The API
+# models take the alias rule from here too.
+KEY_CHARACTERS = "A-Za-z0-9_-"
+ALIAS_MIN_LENGTH = 3
+MAX_KEY_LENGTH = 64
+KEY_PATTERN = re.compile(f"[{KEY_CHARACTERS}]{{1,{MAX_KEY_LENGTH}}}")
+ALIAS_PATTERN = re.compile(f"[{KEY_CHARACTERS}]{{{ALIAS_MIN_LENGTH},{MAX_KEY_LENGTH}}}")
 
 # Paths the API uses or may use; compared case-insensitively.
 RESERVED_WORDS = frozenset(
@@ -51,7 +55,9 @@ def is_possible_key(key: str) -> bool:
 def alias_problem(alias: str) -> str | None:
     """Why ``alias`` cannot be used, or None."""
     if not ALIAS_PATTERN.fullmatch(alias):
-        return "An alias is 3 to 64 characters of letters, digits, '_' and '-'."
+        return (
+            f"An alias is {ALIAS_MIN_LENGTH} to {MAX_KEY_LENGTH} characters of letters, digits, '_' and '-'."
+        )
     if alias.lower() in RESERVED_WORDS:
         return f"'{alias}' is a reserved word."
     return None

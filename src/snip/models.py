@@ -6,13 +6,19 @@ documented schema and the enforced one are the same objects.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from snip.errors import InvalidInput
+from snip.keys import ALIAS_MIN_LENGTH, KEY_CHARACTERS, MAX_KEY_LENGTH
 from snip.validation import (
+    DEFAULT_REDIRECT_STATUS,
     MAX_URL_LENGTH,
     MAX_VISITS,
+    REDIRECT_STATUSES,
+    RedirectStatusCode,
     check_alias,
     check_expires_at,
     check_url,
@@ -20,7 +26,8 @@ from snip.validation import (
 
 Url = Annotated[str, Field(max_length=MAX_URL_LENGTH, examples=["https://example.com/a/long/path"]),
                 AfterValidator(check_url)]  # fmt: skip
-Alias = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
+Alias = Annotated[str, Field(min_length=ALIAS_MIN_LENGTH, max_length=MAX_KEY_LENGTH,
+                             pattern=f"^[{KEY_CHARACTERS}]+$"),
                   AfterValidator(check_alias)]  # fmt: skip
 ExpiresAt = Annotated[str, Field(description="RFC 3339 date-time with offset, in the future",
                                  examples=["2030-01-31T12:00:00Z"]),
@@ -28,14 +35,17 @@ ExpiresAt = Annotated[str, Field(description="RFC 3339 date-time with offset, in
 MaxVisits = Annotated[int, Field(ge=1, le=MAX_VISITS)]
 
 
+_STATUS_LIST = ", ".join(map(str, REDIRECT_STATUSES[:-1])) + f" or {REDIRECT_STATUSES[-1]}"
+
+
 def _integer(value: object) -> object:
     """Literal[301, ...] alone would take 301.0 (== 301): JSON numbers with a fraction are not statuses."""
     if isinstance(value, float):
-        raise ValueError("redirect_status must be an integer: 301, 302, 307 or 308")
+        raise ValueError(f"redirect_status must be an integer: {_STATUS_LIST}")
     return value
 
 
-RedirectStatus = Annotated[Literal[301, 302, 307, 308], BeforeValidator(_integer)]
+RedirectStatus = Annotated[RedirectStatusCode, BeforeValidator(_integer)]
 
 
 class _Strict(BaseModel):
@@ -48,7 +58,7 @@ class LinkCreate(_Strict):
     alias: Alias | None = None
     expires_at: ExpiresAt | None = None
     max_visits: MaxVisits | None = None
-    redirect_status: RedirectStatus = 302
+    redirect_status: RedirectStatus = DEFAULT_REDIRECT_STATUS
 
 
 class LinkPatch(_Strict):
@@ -92,3 +102,21 @@ class ErrorBody(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+_FIELDS = set(LinkCreate.model_fields) | set(LinkPatch.model_fields)
+
+
+def as_invalid_input(errors: Sequence[Any]) -> InvalidInput:
+    """The first pydantic error as Snip's error code: unknown_field, invalid_<field>, invalid_json."""
+    first = errors[0] if errors else {}
+    loc = tuple(first.get("loc", ()))
+    kind = first.get("type", "")
+    field = loc[1] if len(loc) > 1 and loc[0] == "body" else None
+    if kind == "extra_forbidden" and field is not None:
+        return InvalidInput(f"Unknown field '{field}'.", code="unknown_field")
+    if kind == "json_invalid" or field not in _FIELDS:
+        return InvalidInput("The body must be a JSON object.", code="invalid_json")
+    reason = first.get("ctx", {}).get("error")  # our validators' own sentence
+    message = f"{field}: {reason or first.get('msg', 'is invalid')}"
+    return InvalidInput(message.rstrip(".") + ".", code=f"invalid_{field}")

@@ -1,43 +1,61 @@
-"""Following a short link: the hot path of the resolve function."""
+"""Following a short link: the hot path of the resolve function.
+
+``follow`` answers in domain terms, a ``Redirect`` or a ``SnipError``; the handler turns either
+into an HTTP response (``snip.web``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import re
+from dataclasses import dataclass
 
 from snip import clock
-from snip.errors import LinkGone, LinkNotFound, SnipError
+from snip.errors import LinkGone, LinkNotFound
 from snip.keys import is_possible_key
+from snip.redirect_rule import is_active
 from snip.store import Store
-from snip.web import error_response, header, is_preview_bot, redirect_response
+
+# Link-preview and crawler user agents: redirected, counted as bot_visits, never spending
+# max_visits (a link pasted into Slack must not burn a one-time link).
+_BOTS = re.compile(
+    r"slackbot|slack-imgproxy|twitterbot|facebookexternalhit|facebot|linkedinbot|whatsapp"
+    r"|telegrambot|discordbot|skypeuripreview|redditbot|pinterestbot|embedly|iframely"
+    r"|vkshare|applebot|googlebot|bingbot|mastodon|bluesky|cardyb|snapchat|viber|line-poker"
+    r"|google-pagerenderer|yahoo! slurp|duckduckbot|yandexbot|baiduspider|quora link preview"
+    r"|microsoftpreview",
+    re.IGNORECASE,
+)
 
 
-def is_active(item: Mapping[str, Any], now: str) -> bool:
-    """The rules of ``store._ACTIVE``, for HEAD, which looks without counting."""
-    expires_at = item.get("expires_at")
-    max_visits = item.get("max_visits")
-    return (
-        "deleted_at" not in item
-        and not item.get("disabled", False)
-        and (expires_at is None or expires_at > now)
-        and (max_visits is None or item.get("visits", 0) < max_visits)
-    )
+def is_preview_bot(user_agent: str | None) -> bool:
+    return bool(user_agent) and _BOTS.search(user_agent or "") is not None
 
 
-def follow(store: Store, method: str, key: str, headers: Mapping[str, str] | None) -> dict[str, Any]:
-    """Answer GET or HEAD /{key}: one DynamoDB request either way."""
-    try:
-        if not is_possible_key(key):
+@dataclass(frozen=True)
+class Redirect:
+    """Where a live link sends its visitor, and with which status."""
+
+    url: str
+    status: int
+
+
+def follow(store: Store, key: str, *, count: bool, user_agent: str | None, request_id: str) -> Redirect:
+    """One DynamoDB request either way: with ``count`` (GET) the visit is counted in the same
+    conditional update that checks the link is live; without (HEAD) the link is only read.
+
+    ``request_id`` names the request to the store (API Gateway's, else Lambda's request id).
+    """
+    if not is_possible_key(key):
+        raise LinkNotFound("No link with this key.")
+    now = clock.now_ts()
+    if count:
+        bot = is_preview_bot(user_agent)
+        item = store.record_visit(key, now, bot=bot, request_id=request_id)
+    else:
+        found = store.get_link(key, consistent=False)
+        if found is None:
             raise LinkNotFound("No link with this key.")
-        now = clock.now_ts()
-        if method == "HEAD":  # answers like GET, counts nothing
-            item = store.get_link(key, consistent=False)
-            if item is None:
-                raise LinkNotFound("No link with this key.")
-            if not is_active(item, now):
-                raise LinkGone("This link is no longer active.")
-        else:
-            item = store.record_visit(key, now, bot=is_preview_bot(header(headers, "User-Agent")))
-        return redirect_response(item["url"], int(item["redirect_status"]))
-    except SnipError as error:
-        return error_response(error, header(headers, "Accept"))
+        if not is_active(found, now):
+            raise LinkGone("This link is no longer active.")
+        item = found
+    return Redirect(item["url"], int(item["redirect_status"]))

@@ -1,7 +1,8 @@
 """What one execution environment builds once and reuses: the store, its key pool, the services.
 
 Everything is built on first use, never at import, so that importing a handler reads no
-environment and opens no connection (tests and SnapStart both rely on that).
+environment and opens no connection (tests and SnapStart both rely on that). The key pool and
+the links service are imported on first use too: resolve never loads them (or pydantic).
 """
 
 from __future__ import annotations
@@ -9,13 +10,17 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
 from snip import aws
 from snip.settings import get_settings
 from snip.store import Store
+
+if TYPE_CHECKING:
+    from snip.key_pool import KeyPool
+    from snip.links import Links
 
 logger = Logger(child=True)
 
@@ -43,7 +48,7 @@ def request_refill() -> None:
 
 
 @lru_cache(maxsize=1)
-def pool() -> Any:
+def pool() -> KeyPool:
     from snip.key_pool import KeyPool
 
     return KeyPool(store(), get_settings(), request_refill)
@@ -66,22 +71,7 @@ def warm_pool_at_init() -> None:
 
 
 @lru_cache(maxsize=1)
-def links() -> Any:
+def links() -> Links:
     from snip.links import Links
 
     return Links(store(), pool())
-
-
-_also_reset: list[Any] = []
-
-
-def forget_on_reset(cached: Any) -> Any:
-    """Register another per-instance cache (an ``lru_cache``d builder) for ``reset``."""
-    _also_reset.append(cached)
-    return cached
-
-
-def reset() -> None:
-    """Forget everything built so far (tests: a new execution environment)."""
-    for cached in (store, pool, links, get_settings, aws.dynamodb, aws.lambda_, *_also_reset):
-        getattr(cached, "cache_clear", lambda: None)()  # tests may have replaced a client

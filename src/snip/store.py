@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from snip.errors import DependencyUnavailable, KeyClaimConflict, KeyTaken, LinkGone, LinkNotFound
+from snip.redirect_rule import ACTIVE_CONDITION as _ACTIVE
 
 # Errors that mean "DynamoDB could not do it now", after the SDK's own retries.
 _UNAVAILABLE_CODES = frozenset(
@@ -70,12 +71,6 @@ def _names(*attrs: str) -> dict[str, str]:
     return {f"#{a}": a for a in attrs}
 
 
-# Conditions under which a link redirects; the same rules as ``links.is_active`` in Python.
-_ACTIVE = (
-    "attribute_exists(#key) AND attribute_not_exists(#deleted_at) AND #disabled = :false"
-    " AND (attribute_not_exists(#expires_at) OR #expires_at > :now)"
-    " AND (attribute_not_exists(#max_visits) OR #visits < #max_visits)"
-)
 _OWNED = "attribute_exists(#key) AND #owner = :owner AND attribute_not_exists(#deleted_at)"
 
 
@@ -188,7 +183,7 @@ class Store:
             raise
         return from_item(response["Attributes"])
 
-    def record_visit(self, key: str, now: str, *, bot: bool) -> dict[str, Any]:
+    def record_visit(self, key: str, now: str, *, bot: bool, request_id: str = "") -> dict[str, Any]:
         """Count one visit if the link is active, in one UpdateItem; returns the updated link.
 
         A bot's visit is counted apart and never spends ``max_visits``.

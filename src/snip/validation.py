@@ -1,9 +1,10 @@
-"""Rules for user input that are not plain types: URLs, aliases, expiry times."""
+"""Rules for user input that are not plain types: URLs, aliases, expiry times, redirect statuses."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 
 from snip import clock
@@ -11,7 +12,14 @@ from snip.keys import alias_problem
 
 MAX_URL_LENGTH = 2048
 MAX_VISITS = 1_000_000_000
-REDIRECT_STATUSES = (301, 302, 307, 308)
+# Request bodies larger than this are refused (413) before they are parsed.
+MAX_BODY_BYTES = 16 * 1024
+
+# The statuses a link may redirect with: the API's type, the cache headers and the OpenAPI
+# document all derive from this one Literal.
+RedirectStatusCode = Literal[301, 302, 307, 308]
+REDIRECT_STATUSES: tuple[int, ...] = get_args(RedirectStatusCode)
+DEFAULT_REDIRECT_STATUS: RedirectStatusCode = 302
 # Whitespace, controls, format characters (bidi overrides, zero-width joiners) and separators
 # have no place in a URL a person will be sent to.
 _FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}

@@ -1,5 +1,8 @@
 """HTTP details shared by the functions: error bodies, content negotiation, caching headers.
 
+The only module that builds Lambda proxy responses (``{"statusCode": ...}``): domain code
+returns results or raises ``SnipError``, and the handlers answer through here.
+
 Kept free of heavy imports: the resolve function loads this on its cold start.
 """
 
@@ -7,38 +10,22 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from snip.errors import DependencyUnavailable, SnipError
+from snip.validation import REDIRECT_STATUSES
 
 JSON = "application/json"
 
 # Permanent redirects may be cached anywhere for an hour; temporary ones never by a shared
 # cache, so that an edit, a delete or an expiry takes effect at once (and every visit counts).
-_REDIRECT_CACHE = {
-    301: "public, max-age=3600",
-    308: "public, max-age=3600",
-    302: "private, no-store",
-    307: "private, no-store",
+PERMANENT_REDIRECTS = frozenset({301, 308})
+REDIRECT_CACHE = {
+    status: "public, max-age=3600" if status in PERMANENT_REDIRECTS else "private, no-store"
+    for status in REDIRECT_STATUSES
 }
 NO_STORE = "no-store"
-
-# Link-preview and crawler user agents: redirected, counted as bot_visits, never spending
-# max_visits (a link pasted into Slack must not burn a one-time link).
-_BOTS = re.compile(
-    r"slackbot|slack-imgproxy|twitterbot|facebookexternalhit|facebot|linkedinbot|whatsapp"
-    r"|telegrambot|discordbot|skypeuripreview|redditbot|pinterestbot|embedly|iframely"
-    r"|vkshare|applebot|googlebot|bingbot|mastodon|bluesky|cardyb|snapchat|viber|line-poker"
-    r"|google-pagerenderer|yahoo! slurp|duckduckbot|yandexbot|baiduspider|quora link preview"
-    r"|microsoftpreview",
-    re.IGNORECASE,
-)
-
-
-def is_preview_bot(user_agent: str | None) -> bool:
-    return bool(user_agent) and _BOTS.search(user_agent or "") is not None
 
 
 def header(headers: Mapping[str, str] | None, name: str) -> str | None:
@@ -107,9 +94,10 @@ def error_response(error: SnipError, accept: str | None = None) -> dict[str, Any
 
 
 def redirect_response(url: str, status: int) -> dict[str, Any]:
+    """A Lambda proxy response for a redirect: a status, a Location and a Cache-Control, nothing more."""
     return {
         "statusCode": status,
-        "headers": {"Location": url, "Cache-Control": _REDIRECT_CACHE[status]},
+        "headers": {"Location": url, "Cache-Control": REDIRECT_CACHE[status]},
         "body": "",
         "isBase64Encoded": False,
     }

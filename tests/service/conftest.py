@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from snip import runtime
-from snip.settings import DEFAULT_TABLES
+from snip import aws, idempotent, runtime
+from snip.settings import DEFAULT_TABLES, get_settings
 from snip_deploy.tables import create_tables
 from tests.service.events import Reply, rest_event, to_reply
 
@@ -38,14 +38,33 @@ class LambdaContext:
         return 10_000
 
 
+# What one execution environment builds once (lru_cached builders), forgotten between tests.
+_PER_INSTANCE = (
+    runtime.store,
+    runtime.pool,
+    runtime.links,
+    get_settings,
+    aws.dynamodb,
+    aws.lambda_,
+    idempotent.config,
+    idempotent._persistence,
+)
+
+
+def new_instance() -> None:
+    """Forget everything built so far, as a new Lambda execution environment would start."""
+    for cached in _PER_INSTANCE:
+        cached.cache_clear()
+
+
 @pytest.fixture
 def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SNIP_PUBLIC_BASE_URL", BASE_URL)
     for name, table in DEFAULT_TABLES.items():
         monkeypatch.setenv(name, table)
-    runtime.reset()
+    new_instance()
     yield
-    runtime.reset()
+    new_instance()
 
 
 @pytest.fixture

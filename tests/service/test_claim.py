@@ -17,7 +17,7 @@ from snip.errors import DependencyUnavailable
 from snip.key_pool import KeyPool
 from snip.keys import shard_of
 from snip.settings import DEFAULT_TABLES, Env, get_settings
-from tests.service.conftest import Call, scan
+from tests.service.conftest import Call, new_instance, scan
 from tests.service.test_links_api import create
 
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
@@ -54,7 +54,7 @@ def pool_keys(dynamodb: Any) -> set[str]:
 def refills(monkeypatch: pytest.MonkeyPatch, dynamodb: Any) -> list[dict[str, Any]]:
     """Asynchronous invokes of keygen, recorded instead of sent."""
     monkeypatch.setenv(Env.KEYGEN_FUNCTION, "snip-keygen")
-    runtime.reset()
+    new_instance()
     sent: list[dict[str, Any]] = []
 
     class Lambda:
@@ -151,7 +151,7 @@ class TestEmptyPool:
         self, call: Call, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv(Env.KEYGEN_FUNCTION, "snip-keygen")
-        runtime.reset()
+        new_instance()
 
         class Broken:
             def invoke(self, **_: Any) -> None:

@@ -13,7 +13,7 @@ from snip import runtime
 from snip.key_pool import refill_pool
 from snip.keys import new_key, shard_of
 from snip.settings import DEFAULT_TABLES, Env, get_settings
-from tests.service.conftest import LambdaContext, scan
+from tests.service.conftest import LambdaContext, new_instance, scan
 
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
@@ -66,7 +66,7 @@ def test_target_ratio_and_length_come_from_settings(dynamodb: Any, monkeypatch: 
     monkeypatch.setenv(Env.POOL_TARGET, "120")
     monkeypatch.setenv(Env.POOL_REFILL_RATIO, "0.5")
     monkeypatch.setenv(Env.KEY_LENGTH, "9")
-    runtime.reset()
+    new_instance()
     seed_pool(dynamodb, 59)
     refill = refill_pool(runtime.store(), get_settings())
     assert refill.added == 61
@@ -113,7 +113,7 @@ def test_large_refills_go_in_batches_of_50(
     dynamodb: Any, requests_made: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(Env.POOL_TARGET, "130")
-    runtime.reset()
+    new_instance()
     from snip import aws
 
     made: list[int] = []

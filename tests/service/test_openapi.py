@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from openapi_spec_validator import validate
 
+from snip.errors import (
+    AliasTaken,
+    BodyTooLarge,
+    DependencyUnavailable,
+    IdempotencyMismatch,
+    InvalidInput,
+    RequestInProgress,
+    UnsupportedMediaType,
+)
 from snip_deploy.routes import ROUTES
-from tests.service.conftest import Call
+from tests.service.conftest import Call, LambdaContext
+from tests.service.events import rest_event, to_reply
 
 
 def document(call: Call) -> dict:
@@ -44,3 +55,23 @@ def test_request_and_response_schemas_come_from_the_models(call: Call) -> None:
     assert "503" in create["responses"]
     patch = doc["paths"]["/links/{key}"]["patch"]["requestBody"]["content"]["application/json"]
     assert patch["schema"]["$ref"].endswith("/LinkPatch")
+
+
+def test_error_responses_are_described_by_the_error_classes(call: Call) -> None:
+    create = document(call)["paths"]["/links"]["post"]["responses"]
+    for error in (
+        InvalidInput,
+        BodyTooLarge,
+        UnsupportedMediaType,
+        IdempotencyMismatch,
+        DependencyUnavailable,
+    ):
+        assert create[str(error.status)]["description"] == error.description
+    assert AliasTaken.description in create["409"]["description"]
+    assert RequestInProgress.description in create["409"]["description"]
+
+
+def test_the_redirect_is_documented_but_served_by_resolve_only(handlers: dict[str, Any]) -> None:
+    _, event = rest_event("GET", "/Abc1234", api_key_id=None)  # API Gateway sends this to resolve
+    reply = to_reply(handlers["shorten"](event, LambdaContext()))
+    assert (reply.status, reply.error_code) == (404, "not_found")

@@ -8,7 +8,8 @@ import pytest
 
 from snip import clock
 from snip.settings import DEFAULT_TABLES, Env
-from tests.service.conftest import Call
+from tests.service.conftest import Call, LambdaContext
+from tests.service.events import rest_event, to_reply
 from tests.service.test_links_api import create
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
@@ -180,3 +181,27 @@ def test_a_redirect_is_one_database_request(call: Call) -> None:
     calls.clear()
     call("HEAD", f"/{key}", api_key_id=None)
     assert calls == ["GetItem"]
+
+
+def test_a_visit_is_recorded_under_api_gateways_request_id(
+    call: Call, handlers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """API Gateway's requestId names the visit; Lambda's request id stands in when it is absent."""
+    from snip import runtime
+
+    key = create(call)["key"]
+    store = runtime.store()
+    named: list[str] = []
+    record_visit = store.record_visit
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        named.append(kwargs["request_id"])
+        return record_visit(*args, **kwargs)
+
+    monkeypatch.setattr(store, "record_visit", spy)
+    _, event = rest_event("GET", f"/{key}", api_key_id=None)
+    gateway_id = event["requestContext"]["requestId"]
+    assert to_reply(handlers["resolve"](event, LambdaContext())).status == 302
+    del event["requestContext"]["requestId"]
+    assert to_reply(handlers["resolve"](event, LambdaContext())).status == 302
+    assert named == [gateway_id, LambdaContext.aws_request_id]

@@ -6,6 +6,7 @@ import pytest
 
 from snip import web
 from snip.errors import DependencyUnavailable, LinkGone, LinkNotFound
+from snip.validation import REDIRECT_STATUSES
 
 
 @pytest.mark.parametrize(
@@ -29,25 +30,9 @@ def test_headers_are_case_insensitive() -> None:
     assert web.header(None, "Accept") is None
 
 
-@pytest.mark.parametrize(
-    "agent",
-    ["Slackbot 1.0", "Twitterbot/1.0", "facebookexternalhit/1.1", "WhatsApp/2.0", "Discordbot/2.0"],
-)
-def test_preview_bots(agent: str) -> None:
-    assert web.is_preview_bot(agent)
-
-
-@pytest.mark.parametrize(
-    "agent",
-    [
-        None,
-        "",
-        "curl/8.5.0",
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605.1.15",
-    ],
-)
-def test_people_are_not_bots(agent: str | None) -> None:
-    assert not web.is_preview_bot(agent)
+def test_the_cache_table_covers_exactly_the_redirect_statuses() -> None:
+    assert set(web.REDIRECT_CACHE) == set(REDIRECT_STATUSES)
+    assert set(REDIRECT_STATUSES) > web.PERMANENT_REDIRECTS
 
 
 def test_error_response_json_and_retry_after() -> None:
