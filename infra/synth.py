@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         assembly = build_app(outdir=args.outdir, context=context).synth()
+    except ValueError as error:  # a context value out of range, named by its key (infra.context)
+        print(f"synth failed: {error}", file=sys.stderr)
+        return 2
     except RuntimeError as error:  # cdk-nag findings: CDK has printed the report already
         print(f"synth failed: {error}", file=sys.stderr)
         return 1

@@ -17,12 +17,15 @@ import boto3
 import pytest
 
 from snip.settings import Env
-from snip_deploy.function_specs import FUNCTIONS
+from snip_deploy.function_specs import FUNCTIONS, KEYGEN
 from snip_deploy.tables import ALL_TABLES, KEYS
+from snip_local.local_config import function_name
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import resource
 from tests.lambda_sandbox import REGION, base_environment, moto_dynamodb, run_handler
 from tests.service.events import rest_event
+
+RUNTIME_PACKAGE = Path(__file__).resolve().parents[2] / "src" / "snip"
 
 SCHEDULED_EVENT = {
     "version": "0",
@@ -32,7 +35,7 @@ SCHEDULED_EVENT = {
     "account": "123456789012",
     "time": "2026-01-01T00:00:00Z",
     "region": REGION,
-    "resources": ["arn:aws:events:us-east-1:123456789012:rule/snip-keygen"],
+    "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{function_name(KEYGEN.name)}"],
     "detail": {},
 }
 
@@ -61,7 +64,7 @@ def lambda_environment(
         if key in tables:
             env[key] = tables[key]
         elif key == Env.KEYGEN_FUNCTION:
-            env[key] = "snip-keygen"
+            env[key] = function_name(KEYGEN.name)
         else:
             assert isinstance(value, str), f"{key} is set from an unknown reference {value}"
             env[key] = value
@@ -74,7 +77,7 @@ def invoke(assembly: Assembly, dynamodb: tuple[str, dict[str, str]], name: str, 
     assert (asset / f"{module}.py").is_file(), f"{name}'s entry point is missing from its asset {asset}"
     endpoint, tables = dynamodb
     environment = lambda_environment(assembly, name, endpoint, tables)
-    return run_handler(asset, FUNCTIONS[name].handler, event, environment, f"snip-{name}")["result"]
+    return run_handler(asset, FUNCTIONS[name].handler, event, environment, function_name(name))["result"]
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -85,6 +88,21 @@ def test_asset_carries_the_shared_package_as_files(assembly: Assembly, name: str
     assert not list(asset.rglob("__pycache__"))
     # One function's folder, not the repository.
     assert {p.name for p in asset.iterdir()} <= {f"{name}_app.py", "snip"}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_asset_carries_only_runtime_code(assembly: Assembly, name: str) -> None:
+    """Exactly the entry point and the runtime package's modules: no deploy-time or local code."""
+    asset = asset_dir(assembly, name)
+    files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if not p.is_dir()}
+    runtime = {
+        f"snip/{p.relative_to(RUNTIME_PACKAGE).as_posix()}"
+        for p in RUNTIME_PACKAGE.rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert files == {f"{name}_app.py"} | runtime, f"{name}'s asset: {sorted(files)}"
+    for banned in ("snip_deploy", "snip_local", "infra", "tests", "__pycache__", ".mypy_cache"):
+        assert not [f for f in files if banned in f.split("/")], f"{banned} in {name}'s asset"
 
 
 def test_resolve_asset_answers_404_for_an_unknown_key(assembly: Assembly, dynamodb: Any) -> None:
