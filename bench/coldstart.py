@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, dynamodb_client, lambda_env, median, moto_server
 from bench.events import get_event, post_event
+from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
 
 SEED_KEY = "Bench01"
 SEED_URL = "https://example.com/cold/start"
@@ -35,11 +36,11 @@ class Variant:
 VARIANTS = (
     Variant("bare", "bare", BARE, "bare_app.handler", "get", True),
     # resolve never loads the X-Ray SDK (trace=False), so the deployed configuration is the only one.
-    Variant("resolve", "resolve", ROOT / "functions/resolve", "resolve_app.handler", "get", True),
-    Variant("shorten", "shorten", ROOT / "functions/shorten", "shorten_app.handler", "post", False),
-    Variant("shorten_traced", "shorten", ROOT / "functions/shorten", "shorten_app.handler", "post", True),
-    Variant("keygen", "keygen", ROOT / "functions/keygen", "keygen_app.handler", "schedule", False),
-    Variant("keygen_traced", "keygen", ROOT / "functions/keygen", "keygen_app.handler", "schedule", True),
+    Variant("resolve", RESOLVE.name, ROOT / RESOLVE.folder, RESOLVE.handler, "get", True),
+    Variant("shorten", SHORTEN.name, ROOT / SHORTEN.folder, SHORTEN.handler, "post", False),
+    Variant("shorten_traced", SHORTEN.name, ROOT / SHORTEN.folder, SHORTEN.handler, "post", True),
+    Variant("keygen", KEYGEN.name, ROOT / KEYGEN.folder, KEYGEN.handler, "schedule", False),
+    Variant("keygen_traced", KEYGEN.name, ROOT / KEYGEN.folder, KEYGEN.handler, "schedule", True),
 )
 SCHEDULE_EVENT = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
 

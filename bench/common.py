@@ -12,6 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip_deploy.function_specs import FUNCTIONS
+from snip_local.local_config import function_name
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIME = ROOT / ".lambda-runtime"
 BENCH = ROOT / "bench"
@@ -42,13 +46,13 @@ def lambda_env(
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
-        "AWS_LAMBDA_FUNCTION_NAME": f"snip-{name}",
+        "AWS_LAMBDA_FUNCTION_NAME": function_name(name),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/snip-{name}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(FUNCTIONS[name].memory_mb if name in FUNCTIONS else 512),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name(name)}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
         "POWERTOOLS_SERVICE_NAME": name,
-        "POWERTOOLS_METRICS_NAMESPACE": "Snip",
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "SNIP_PUBLIC_BASE_URL": "https://sho.rt",
     }
     if folder is not None:

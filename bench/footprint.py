@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import BARE, ROOT
+from snip_deploy.function_specs import ALL_FUNCTIONS
 
 
 def asset_bytes(folder: Path) -> tuple[int, int]:
@@ -21,7 +22,7 @@ def asset_bytes(folder: Path) -> tuple[int, int]:
 
 
 def run() -> dict[str, Any]:
-    folders = {name: ROOT / "functions" / name for name in ("resolve", "shorten", "keygen")}
+    folders = {spec.name: ROOT / spec.folder for spec in ALL_FUNCTIONS}
     folders["bare"] = BARE
     out = {}
     for name, folder in folders.items():

@@ -29,6 +29,7 @@ from typing import Any
 from bench.common import ROOT
 from bench.emf import metric_totals
 from bench.events import post_event
+from snip_deploy.function_specs import ALL_FUNCTIONS
 
 SIZE_KB = 1024
 
@@ -178,8 +179,8 @@ def run(creates: int = 200) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from snip import aws, runtime
-    from snip.settings import DEFAULT_TABLES
+    from snip import aws, idempotent, runtime
+    from snip.settings import DEFAULT_TABLES, get_settings
     from snip_deploy.tables import ALL_TABLES, create_tables
     from tests.service.events import rest_event
 
@@ -196,8 +197,16 @@ def run(creates: int = 200) -> dict[str, Any]:
     )
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "SNIP_KEYGEN_FUNCTION"):
         os.environ.pop(name, None)
-    for name in ("shorten", "resolve", "keygen"):
-        sys.path.insert(0, str(ROOT / "functions" / name))
+    for spec in ALL_FUNCTIONS:
+        sys.path.insert(0, str(ROOT / spec.folder))
+
+    def new_instance() -> None:
+        """Forget what an execution environment builds once (its lru_cached builders)."""
+        for cached in (runtime.store, runtime.pool, runtime.links, get_settings, aws.dynamodb, aws.lambda_):
+            cached.cache_clear()
+        idempotent.config.cache_clear()
+        idempotent._persistence.cache_clear()
+
     logs = io.StringIO()  # the functions' logs and EMF metrics
     results: dict[str, Any] = {}
     try:
@@ -208,7 +217,7 @@ def run(creates: int = 200) -> dict[str, Any]:
             import resolve_app
             import shorten_app
 
-            runtime.reset()
+            new_instance()
             peek = boto3.client("dynamodb")
             create_tables(peek, DEFAULT_TABLES)
             key_names = {
@@ -270,7 +279,7 @@ def run(creates: int = 200) -> dict[str, Any]:
                     assert status == 302, (method, key, status)
                 results[f"redirect_{method.lower()}"] = meter.snapshot(min(100, len(keys)))
     finally:
-        runtime.reset()
+        new_instance()
         os.environ.clear()
         os.environ.update(saved)
     return results

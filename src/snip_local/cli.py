@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from snip.validation import REDIRECT_STATUSES
 from snip_local.local_config import DEFAULT_API_KEYS, parse_api_keys
 
 OK, REFUSED, USAGE, NOT_FOUND, UNAVAILABLE = 0, 1, 2, 3, 4
@@ -136,7 +137,7 @@ def parser() -> argparse.ArgumentParser:
     shorten.add_argument("--alias")
     shorten.add_argument("--expires-at", help="RFC 3339, e.g. 2030-01-01T00:00:00Z")
     shorten.add_argument("--max-visits", type=int)
-    shorten.add_argument("--redirect-status", type=int, choices=(301, 302, 307, 308))
+    shorten.add_argument("--redirect-status", type=int, choices=REDIRECT_STATUSES)
     shorten.set_defaults(func=cmd_shorten)
     for name, func, text in (("get", cmd_get, "show a link"), ("delete", cmd_delete, "delete a link")):
         sub = commands.add_parser(name, parents=[client], help=text)
