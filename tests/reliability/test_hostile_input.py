@@ -18,12 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from snip import runtime
 from snip.settings import DEFAULT_TABLES
 from snip_deploy.tables import create_tables
 from tests.reliability import figures
 from tests.reliability.hostile import API_HOST, OWN_HOST, Hostile, clear_links
-from tests.service.conftest import BASE_URL, LambdaContext
+from tests.service.conftest import BASE_URL, LambdaContext, new_instance
 
 EXAMPLES = 60  # per generated test; 6 tests
 SETTINGS = settings(
@@ -86,7 +85,7 @@ def environment() -> Iterator[tuple[dict[str, Any], Any]]:
         patch.setenv("SNIP_PUBLIC_BASE_URL", BASE_URL)
         for name, table in DEFAULT_TABLES.items():
             patch.setenv(name, table)
-        runtime.reset()
+        new_instance()
         client = boto3.client("dynamodb")
         create_tables(client, DEFAULT_TABLES)
         import keygen_app
@@ -100,7 +99,7 @@ def environment() -> Iterator[tuple[dict[str, Any], Any]]:
         }
         handlers["keygen"]({"source": "aws.events"}, LambdaContext())
         yield handlers, client
-        runtime.reset()
+        new_instance()
 
 
 @pytest.fixture
