@@ -20,9 +20,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_API_KEYS = "local:local-dev-key"
 
 
+FUNCTION_NAME_PREFIX = "snip-"
+
+
 def function_name(name: str) -> str:
-    """The Lambda function name of one of Snip's functions, as the functions see it."""
-    return f"snip-{name}"
+    """The local Lambda function name of a function (``FunctionSpec.name``), as the functions see it."""
+    return f"{FUNCTION_NAME_PREFIX}{name}"
 
 
 def parse_api_keys(spec: str) -> dict[str, str]:

@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
-from snip_local.local_config import ACCOUNT_ID, REGION
+from snip_local.local_config import ACCOUNT_ID, FUNCTION_NAME_PREFIX, REGION
 
 log = logging.getLogger("snip_local")
 
@@ -174,7 +174,7 @@ class FunctionPool:
                 self._cond.wait(remaining)
 
     def _start_worker(self) -> tuple[Worker | None, dict[str, Any] | None]:
-        label = f"{self.spec.function_name.removeprefix('snip-')}#{next(self._numbers)}"
+        label = f"{self.spec.function_name.removeprefix(FUNCTION_NAME_PREFIX)}#{next(self._numbers)}"
         began = time.monotonic()
         worker: Worker | None = None
         try:

@@ -16,10 +16,13 @@ from typing import Any
 import boto3
 import requests
 
+from snip.settings import DEFAULT_TABLES, Env
+
 REPO = Path(__file__).resolve().parents[2]
 PROBE = "probe=tests/e2e/fixtures/probe"
 READY_MARK = "curl -s -X POST"  # the last line `snip serve` prints once it accepts requests
 START_TIMEOUT = 60.0
+KEYS_TABLE = DEFAULT_TABLES[Env.KEYS_TABLE]  # the local stack creates the tables under the default names
 
 
 def free_port() -> int:
@@ -57,16 +60,16 @@ class Stack:
         )
 
     def pool_size(self) -> int:
-        return int(self.dynamodb().scan(TableName="snip-keys", Select="COUNT")["Count"])
+        return int(self.dynamodb().scan(TableName=KEYS_TABLE, Select="COUNT")["Count"])
 
     def empty_pool(self) -> None:
         client = self.dynamodb()
         for item in client.scan(
-            TableName="snip-keys",
+            TableName=KEYS_TABLE,
             ProjectionExpression="#s, #k",
             ExpressionAttributeNames={"#s": "shard", "#k": "key"},
         )["Items"]:
-            client.delete_item(TableName="snip-keys", Key=item)
+            client.delete_item(TableName=KEYS_TABLE, Key=item)
 
     def create_concurrently(
         self, clients: int, per_client: int, prefix: str, deadline: float
