@@ -7,7 +7,9 @@ exception handlers below).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -31,7 +33,7 @@ from snip.errors import (
 from snip.models import Health, Link, LinkCreate, LinkCreated, LinkPatch, as_invalid_input
 from snip.observability import instrument
 from snip.settings import get_settings
-from snip.validation import url_host
+from snip.validation import server_address
 from snip.web import JSON, error_body, error_response, header
 
 logger = Logger(service="shorten")
@@ -58,10 +60,21 @@ def _base_url() -> str:
 
 
 def _own_hosts() -> set[str]:
-    hosts = {url_host(_base_url())}
-    domain = app.current_event.request_context.domain_name
-    if domain:
-        hosts.add(domain.split(":")[0].lower())
+    """Every address this API answers on, as ``server_address`` spells it: a link to one loops.
+
+    The public base URL, the host the request came to, and the API's own execute-api host,
+    which still answers (with or without a stage in the path) when a custom domain is in front.
+    """
+    event = app.current_event
+    context = event.request_context
+    scheme = header(event.headers, "X-Forwarded-Proto") or "https"
+    hosts = {server_address(_base_url())}
+    for host in (context.domain_name, header(event.headers, "Host")):
+        with contextlib.suppress(ValueError):  # not a host a URL could name: no link points at it
+            hosts.add(server_address(f"{scheme}://{host}/") if host else "")
+    region = os.environ.get("AWS_REGION")  # set by Lambda in every function
+    if context.api_id and region:
+        hosts.add(server_address(f"https://{context.api_id}.execute-api.{region}.amazonaws.com/"))
     return hosts - {""}
 
 

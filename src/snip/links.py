@@ -15,7 +15,7 @@ from snip.key_pool import Claim, KeyPool
 from snip.keys import is_possible_key
 from snip.models import LinkCreate, LinkPatch
 from snip.store import Store
-from snip.validation import url_host
+from snip.validation import server_address
 
 _CREATED_FIELDS = ("key", "url", "created_at", "expires_at", "max_visits", "redirect_status")
 
@@ -33,7 +33,8 @@ def view(item: Mapping[str, Any], base_url: str, *, detail: bool) -> dict[str, A
 
 
 def _reject_self_reference(url: str, own_hosts: Collection[str]) -> None:
-    if url_host(url) in own_hosts:
+    """``own_hosts`` holds Snip's own ``server_address`` values: a link to one would loop."""
+    if server_address(url) in own_hosts:
         raise InvalidInput("url must not point at this shortener.", code="invalid_url")
 
 

@@ -29,7 +29,8 @@ Url = Annotated[str, Field(max_length=MAX_URL_LENGTH, examples=["https://example
 Alias = Annotated[str, Field(min_length=ALIAS_MIN_LENGTH, max_length=MAX_KEY_LENGTH,
                              pattern=f"^[{KEY_CHARACTERS}]+$"),
                   AfterValidator(check_alias)]  # fmt: skip
-ExpiresAt = Annotated[str, Field(description="RFC 3339 date-time with offset, in the future",
+ExpiresAt = Annotated[str, Field(description="RFC 3339 date-time with offset, in the future; stored "
+                                             "in UTC to the second, a fraction rounded up",
                                  examples=["2030-01-31T12:00:00Z"]),
                       AfterValidator(check_expires_at)]  # fmt: skip
 MaxVisits = Annotated[int, Field(ge=1, le=MAX_VISITS)]

@@ -34,5 +34,6 @@ def instrument(
     if trace and tracing_enabled():
         from aws_lambda_powertools import Tracer
 
-        wrapped = Tracer().capture_lambda_handler(wrapped)
+        # Never the response: a trace is no place for the links' target URLs and their tokens.
+        wrapped = Tracer().capture_lambda_handler(wrapped, capture_response=False)
     return logger.inject_lambda_context(wrapped, correlation_id_path=correlation_path)

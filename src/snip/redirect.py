@@ -16,13 +16,23 @@ from snip.redirect_rule import is_active
 from snip.store import Store
 
 # Link-preview and crawler user agents: redirected, counted as bot_visits, never spending
-# max_visits (a link pasted into Slack must not burn a one-time link).
+# max_visits (a link pasted into Slack must not burn a one-time link). Each entry is the
+# crawler's own token, never the app's name: the in-app browsers of Snapchat ("... Snapchat/13.2"),
+# Viber ("... Viber/21.0"), Instagram, Facebook ("[FBAN/FBIOS;FBAV/...]"), LINE ("Line/14.5") and
+# WeChat ("MicroMessenger/8.0") carry the app's name and are people. Sources for the tokens:
+# Snap's "Snap URL Preview Service; bot; snapchat; https://developers.snap.com/robots"
+# (https://developer.snapchat.com/robots); Meta's facebookexternalhit / facebookcatalog / Facebot
+# (https://developers.facebook.com/docs/sharing/webmasters/web-crawlers/), which LINE's previewer
+# extends as "facebookexternalhit/1.1;line-poker/1.0"; WhatsApp's previewer "WhatsApp/2.x" and
+# Viber's "Viber/x" start the header (Yandex antirobot's preview_uid.cpp matches exactly these
+# prefixes); "TelegramBot (like TwitterBot)".
 _BOTS = re.compile(
-    r"slackbot|slack-imgproxy|twitterbot|facebookexternalhit|facebot|linkedinbot|whatsapp"
-    r"|telegrambot|discordbot|skypeuripreview|redditbot|pinterestbot|embedly|iframely"
-    r"|vkshare|applebot|googlebot|bingbot|mastodon|bluesky|cardyb|snapchat|viber|line-poker"
-    r"|google-pagerenderer|yahoo! slurp|duckduckbot|yandexbot|baiduspider|quora link preview"
-    r"|microsoftpreview",
+    r"^(?:whatsapp/|viber(?:/|$))"
+    r"|snap url preview service|facebookexternalhit|facebookcatalog|facebot|line-poker"
+    r"|slackbot|slack-imgproxy|twitterbot|linkedinbot|telegrambot|discordbot|skypeuripreview"
+    r"|redditbot|pinterestbot|embedly|iframely|vkshare|applebot|googlebot|bingbot|mastodon"
+    r"|bluesky|cardyb|google-pagerenderer|yahoo! slurp|duckduckbot|yandexbot|baiduspider"
+    r"|quora link preview|microsoftpreview",
     re.IGNORECASE,
 )
 

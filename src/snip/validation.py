@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 import unicodedata
+from datetime import timedelta
 from typing import Literal, get_args
 from urllib.parse import urlsplit
 
@@ -49,35 +52,84 @@ def check_url(url: str) -> str:
         raise ValueError("url must have a host")
     if port == 0:
         raise ValueError("url has an invalid port")
-    if not _valid_host(host):
+    if normalize_host(host) is None:
         raise ValueError("url has an invalid host name")
     return url
 
 
-def _valid_host(host: str) -> bool:
+# The last label of a host that browsers (WHATWG URL) read as an IPv4 address: decimal or 0x-hex.
+_NUMERIC_LABEL = re.compile(r"\d+|0x[0-9a-f]*", re.ASCII)
+
+
+def normalize_host(host: str) -> str | None:
+    """The one spelling of a URL host, or None if it is not a valid host.
+
+    Names are mapped as a whole by IDNA (the codec's nameprep folds case and width and reads
+    U+3002, U+FF0E and U+FF61 as dots), so the trailing dot is stripped after the mapping, never
+    before. IPv4 addresses in any spelling browsers accept (127.1, 2130706433, 0x7f.0.0.1,
+    0177.0.0.1) become a dotted quad, decided by ``inet_aton``; IPv6 addresses their compressed
+    form, and an IPv4-mapped one (::ffff:127.0.0.1) the IPv4 address it maps.
+    """
     if ":" in host:  # an IPv6 literal (urlsplit strips the brackets)
-        return all(c in "0123456789abcdef:." for c in host)
+        try:
+            address = ipaddress.IPv6Address(host)
+        except ValueError:
+            return None
+        return str(address.ipv4_mapped or address)
     try:
-        ascii_host = host.encode("idna").decode("ascii")
+        name = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
-        return False
-    labels = ascii_host.rstrip(".").split(".")
-    return all(
+        return None
+    name = name.removesuffix(".")
+    labels = name.split(".")
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(name))
+        except OSError:
+            return None
+    valid = all(
         0 < len(label) <= 63
         and all(c.isalnum() or c == "-" for c in label)
         and not label.startswith("-")
         and not label.endswith("-")
         for label in labels
     )
+    return name if valid else None
 
 
 def url_host(url: str) -> str:
-    """The normalized host of a URL: lower case, no trailing dot, IDN as ASCII."""
-    host = (urlsplit(url).hostname or "").rstrip(".")
+    """The normalized host of a URL (see ``normalize_host``); for an invalid host, its lower case."""
+    host = urlsplit(url).hostname or ""
+    return normalize_host(host) or host.lower()
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_loopback(host: str) -> bool:
+    """A normalized host that names this machine: localhost (RFC 6761), 127/8, ::1, 0.0.0.0."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
     try:
-        return host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return host.lower()
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def server_address(url: str) -> str:
+    """What names the server a URL reaches, for the self-reference rule.
+
+    A public host is one service on every port: its normalized host. One machine runs many
+    servers, so a loopback host is ``loopback:<port>`` (the scheme's port when none is given),
+    whichever spelling of the machine the URL uses.
+    """
+    parts = urlsplit(url)
+    host = url_host(url)
+    if not is_loopback(host):
+        return host
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    return f"loopback:{port}"
 
 
 def check_alias(alias: str) -> str:
@@ -88,11 +140,17 @@ def check_alias(alias: str) -> str:
 
 
 def check_expires_at(value: str) -> str:
-    """Return the expiry as Snip stores it (UTC, second precision) if it lies in the future."""
+    """Return the expiry as Snip stores it (UTC, second precision) if it lies in the future.
+
+    A fraction of a second is rounded up, never down: an expiry 0.3 s ahead stored truncated
+    would name a moment already past, and the link would be born expired.
+    """
     moment = clock.parse_rfc3339(value)
     if moment <= clock.utcnow():
         raise ValueError("expires_at must be in the future")
     try:
+        if moment.microsecond:
+            moment += timedelta(microseconds=1_000_000 - moment.microsecond)
         return clock.format_ts(moment)
     except OverflowError:  # 9999-12-31T23:59:59-01:00 is past year 9999 in UTC
         raise ValueError("expires_at is too far in the future") from None

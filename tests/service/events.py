@@ -10,7 +10,9 @@ from typing import Any
 
 from snip_deploy.routes import ROUTES
 
-API_DOMAIN = "abc123.execute-api.us-east-1.amazonaws.com"
+API_ID = "abc123"
+API_REGION = "us-east-1"
+API_DOMAIN = f"{API_ID}.execute-api.{API_REGION}.amazonaws.com"
 
 
 def _match(method: str, path: str) -> tuple[str, str, dict[str, str] | None]:
@@ -32,12 +34,17 @@ def rest_event(
     body: str | dict[str, Any] | list[Any] | None = None,
     headers: dict[str, str] | None = None,
     api_key_id: str | None = "owner-a",
+    domain: str = API_DOMAIN,
 ) -> tuple[str, dict[str, Any]]:
-    """The function a request goes to, and the event it receives."""
+    """The function a request goes to, and the event it receives.
+
+    ``domain`` is the host the client called: the execute-api host (the path in the request
+    context then starts with the stage), or a custom domain whose base path mapping hides it.
+    """
     function, resource, params = _match(method, path)
     if isinstance(body, (dict, list)):
         body = json.dumps(body)
-    all_headers = {"Host": API_DOMAIN, "User-Agent": "pytest", "Accept": "*/*"}
+    all_headers = {"Host": domain, "User-Agent": "pytest", "Accept": "*/*"}
     if body is not None:
         all_headers["Content-Type"] = "application/json"
     all_headers.update(headers or {})
@@ -56,12 +63,13 @@ def rest_event(
         "requestContext": {
             "resourcePath": resource,
             "httpMethod": method,
-            "path": f"/prod{path}",
+            "path": f"/prod{path}" if domain == API_DOMAIN else path,
             "stage": "prod",
             "requestId": request_id,
             "extendedRequestId": request_id,
-            "domainName": API_DOMAIN,
-            "apiId": "abc123",
+            "domainName": domain,
+            "domainPrefix": domain.split(".")[0],
+            "apiId": API_ID,
             "accountId": "123456789012",
             "protocol": "HTTP/1.1",
             "requestTimeEpoch": 1_700_000_000_000,

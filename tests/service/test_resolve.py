@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -54,24 +55,6 @@ def test_max_visits_allows_exactly_n_redirects(call: Call) -> None:
     statuses = [get(call, key).status for _ in range(6)]
     assert statuses == [302, 302, 302, 410, 410, 410]
     assert call("GET", f"/links/{key}").json["visits"] == 3
-
-
-def test_max_visits_is_enforced_by_the_database_condition(call: Call, dynamodb: Any) -> None:
-    """Two instances that both read visits=0 of a one-time link: only one update may win.
-
-    moto is not concurrent, so the interleaving is injected: the second visit runs after the
-    first has committed, exactly as DynamoDB serializes two conditional updates on one item.
-    """
-    from snip import runtime
-
-    key = create(call, max_visits=1)["key"]
-    store = runtime.store()
-    now = clock.now_ts()
-    assert store.record_visit(key, now, bot=False)["visits"] == 1
-    from snip.errors import LinkGone
-
-    with pytest.raises(LinkGone):
-        store.record_visit(key, now, bot=False)
 
 
 def test_unknown_key_is_404_json(call: Call) -> None:
@@ -158,6 +141,31 @@ def test_preview_bots_are_redirected_but_never_spend_max_visits(call: Call, agen
     assert (link["visits"], link["bot_visits"]) == (0, 3)
     assert get(call, key).status == 302  # the one human visit is still there
     assert get(call, key).status == 410
+
+
+SNAPCHAT_BROWSER = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 Snapchat/13.2.0.42 (like Safari/8617.1.17.10.9, panda)"
+)
+
+
+def test_an_in_app_browser_spends_a_one_time_link(call: Call) -> None:
+    """A person opening the link in Snapchat's browser is a visit, not a preview."""
+    key = create(call, max_visits=1)["key"]
+    assert get(call, key, **{"User-Agent": SNAPCHAT_BROWSER}).status == 302
+    assert get(call, key, **{"User-Agent": SNAPCHAT_BROWSER}).status == 410
+    link = call("GET", f"/links/{key}").json
+    assert (link["visits"], link["bot_visits"]) == (1, 0)
+
+
+def test_an_expiry_a_fraction_of_a_second_ahead_is_not_born_expired(
+    call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime(2030, 1, 1, 0, 0, 0, 500_000, tzinfo=UTC)
+    monkeypatch.setattr(clock, "utcnow", lambda: now)
+    link = create(call, expires_at="2030-01-01T00:00:00.800Z")
+    assert link["expires_at"] == "2030-01-01T00:00:01Z"
+    assert get(call, link["key"]).status == 302
 
 
 def test_head_answers_like_get_and_counts_nothing(call: Call) -> None:

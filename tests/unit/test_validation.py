@@ -60,10 +60,70 @@ def test_url_host_normalizes() -> None:
     assert validation.url_host("https://bücher.example/") == "xn--bcher-kva.example"
 
 
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://sho.rt\u3002/X", "sho.rt"),  # the dot is mapped before the trailing one goes
+        ("https://sho.rt\uff0e/X", "sho.rt"),
+        ("https://sho.rt\uff61/X", "sho.rt"),
+        ("https://sho\u3002rt/X", "sho.rt"),
+        ("https://\uff33\uff28\uff2f.rt/X", "sho.rt"),  # full-width capitals
+        ("http://127.1/", "127.0.0.1"),
+        ("http://2130706433/", "127.0.0.1"),
+        ("http://0x7f.0.0.1/", "127.0.0.1"),
+        ("http://0177.0.0.1/", "127.0.0.1"),
+        ("http://127.0.0.1./", "127.0.0.1"),
+        ("http://[::ffff:127.0.0.1]/", "127.0.0.1"),
+        ("http://[0:0:0:0:0:0:0:1]/", "::1"),
+        ("http://[2001:DB8::1]/", "2001:db8::1"),
+    ],
+)
+def test_every_spelling_of_a_host_normalizes_to_one(url: str, host: str) -> None:
+    assert validation.check_url(url) == url  # what check_url takes, url_host reads the same way
+    assert validation.url_host(url) == host
+
+
+@pytest.mark.parametrize(
+    "url", ["http://256.0.0.1/", "http://1.2.3.4.5/", "http://0x7g.0.0.1/", "https://a..b/"]
+)
+def test_hosts_that_read_as_no_address_are_rejected(url: str) -> None:
+    with pytest.raises(ValueError):
+        validation.check_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("https://sho.rt/", "sho.rt"),
+        ("http://sho.rt:8443/", "sho.rt"),  # a public host is one service on every port
+        ("http://localhost/", "loopback:80"),
+        ("https://LOCALHOST./", "loopback:443"),
+        ("http://127.1:8080/", "loopback:8080"),
+        ("http://[::1]:8080/", "loopback:8080"),
+        ("http://dev.localhost:8080/", "loopback:8080"),
+        ("http://0.0.0.0:8080/", "loopback:8080"),
+        ("http://10.0.0.1:8080/", "10.0.0.1"),
+    ],
+)
+def test_server_address(url: str, address: str) -> None:
+    assert validation.server_address(url) == address
+
+
 def test_expires_at_is_normalized_to_utc_seconds() -> None:
-    future = datetime.now(UTC) + timedelta(days=1)
+    future = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
     text = future.astimezone().isoformat()
     assert validation.check_expires_at(text) == clock.format_ts(future)
+
+
+def test_a_fraction_of_a_second_rounds_the_expiry_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """0.3 s ahead, truncated, would name a second already begun: the link would be born expired."""
+    now = datetime(2030, 1, 1, 0, 0, 0, 500_000, tzinfo=UTC)
+    monkeypatch.setattr(clock, "utcnow", lambda: now)
+    assert validation.check_expires_at("2030-01-01T00:00:00.8Z") == "2030-01-01T00:00:01Z"
+    assert validation.check_expires_at("2030-01-01T00:00:01.000001Z") == "2030-01-01T00:00:02Z"
+    assert validation.check_expires_at("2030-01-01T00:00:01Z") == "2030-01-01T00:00:01Z"
+    with pytest.raises(ValueError, match="too far"):
+        validation.check_expires_at("9999-12-31T23:59:59.5Z")
 
 
 @pytest.mark.parametrize(
