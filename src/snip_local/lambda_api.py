@@ -2,9 +2,9 @@
 
 Enough of it for boto3's ``lambda.invoke`` and ``aws lambda invoke --endpoint-url``: RequestResponse runs
 the function and returns its payload (``X-Amz-Function-Error`` on failure), Event answers 202 at once and
-queues it (``LocalFunctions.invoke_async``), DryRun answers 204. A RequestResponse invoke of a function
-whose reserved concurrency is in use is throttled at once (429 ``TooManyRequestsException``), as Lambda
-does; boto3 retries it as it would against AWS.
+queues it (``LocalFunctions.invoke_async``), DryRun answers 204. A RequestResponse invoke that finds every
+environment the function may have busy (keygen has one) waits for one up to the function's timeout, then
+gets 429 ``TooManyRequestsException``; Lambda would answer that 429 at once (see docs/local.md, why).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def invoke(functions: LocalFunctions, request: Request, name: str) -> Response:
     if mode != "RequestResponse":
         return _error(400, "InvalidParameterValueException", f"Unsupported invocation type {mode}")
     try:
-        outcome = pool.invoke(event, wait=0.0 if pool.spec.reserved else pool.spec.timeout)
+        outcome = pool.invoke(event, wait=pool.spec.timeout)
     except NoCapacity as exc:
         return _error(429, "TooManyRequestsException", str(exc))
     headers = {"X-Amz-Executed-Version": "$LATEST"}

@@ -1,9 +1,10 @@
 """The functions of the local stack, by Lambda function name: Snip's three, plus any test-only ones.
 
-Each runs with its deployed timeout, memory and reserved concurrency (``snip_deploy.function_specs``).
-Asynchronous invocations (shorten's refill requests) wait in a queue, as Lambda's do, for up to the
-function's maximum event age; a synchronous invoke over a reserved-concurrency limit is refused with
-429, as Lambda throttles it.
+Each runs with its deployed timeout, memory and reserved concurrency (``snip_deploy.function_specs``),
+so keygen has one environment and never runs twice at once. An invocation that finds it busy waits:
+an asynchronous one (shorten's refill requests, the schedule) as in Lambda's queue, for up to the
+function's maximum event age, then it is dropped; a synchronous one for up to the function's timeout,
+then 429 (docs/local.md says why this one waits where Lambda would refuse at once).
 """
 
 from __future__ import annotations
@@ -88,7 +89,6 @@ def worker_spec(spec: FunctionSpec, config: LocalConfig, base_env: dict[str, str
         timeout=float(spec.timeout_seconds),
         memory_mb=spec.memory_mb,
         max_workers=min(reserved, config.max_workers) if reserved else config.max_workers,
-        reserved=reserved is not None,
         max_event_age=float(spec.max_event_age_seconds or DEFAULT_MAX_EVENT_AGE),
         show_logs=config.function_logs,
     )

@@ -41,9 +41,6 @@ class WorkerSpec:
     timeout: float  # the deployed function's timeout, seconds
     memory_mb: int  # the deployed function's memory (what the handler's context reports)
     max_workers: int  # environments at most: reserved concurrency, or the machine's cap
-    # Lambda's answer when the limit is reserved concurrency: a synchronous invoke over it is
-    # throttled at once (429), an asynchronous one waits in the queue for up to max_event_age.
-    reserved: bool
     max_event_age: float  # seconds an asynchronous event may wait for an environment
     show_logs: bool
 
