@@ -28,7 +28,10 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     headers = event.get("headers") or {}
     key = (event.get("pathParameters") or {}).get("key") or ""
     try:
-        response = follow(runtime.store(), event.get("httpMethod", "GET"), key, headers)
+        request_id = (event.get("requestContext") or {}).get("requestId") or ""
+        response = follow(
+            runtime.store(), event.get("httpMethod", "GET"), key, headers, request_id=request_id
+        )
     except Exception:
         logger.exception("unexpected failure while resolving a link")
         response = error_response(SnipError("Something went wrong on our side."), header(headers, "Accept"))

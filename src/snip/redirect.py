@@ -24,8 +24,10 @@ def is_active(item: Mapping[str, Any], now: str) -> bool:
     )
 
 
-def follow(store: Store, method: str, key: str, headers: Mapping[str, str] | None) -> dict[str, Any]:
-    """Answer GET or HEAD /{key}: one DynamoDB request either way."""
+def follow(
+    store: Store, method: str, key: str, headers: Mapping[str, str] | None, *, request_id: str = ""
+) -> dict[str, Any]:
+    """Answer GET or HEAD /{key}: one DynamoDB request either way (``request_id`` marks the visit)."""
     try:
         if not is_possible_key(key):
             raise LinkNotFound("No link with this key.")
@@ -37,7 +39,8 @@ def follow(store: Store, method: str, key: str, headers: Mapping[str, str] | Non
             if not is_active(item, now):
                 raise LinkGone("This link is no longer active.")
         else:
-            item = store.record_visit(key, now, bot=is_preview_bot(header(headers, "User-Agent")))
+            bot = is_preview_bot(header(headers, "User-Agent"))
+            item = store.record_visit(key, now, bot=bot, request_id=request_id)
         return redirect_response(item["url"], int(item["redirect_status"]))
     except SnipError as error:
         return error_response(error, header(headers, "Accept"))
