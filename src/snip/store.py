@@ -113,6 +113,18 @@ def _deleted_by(owner: str, marker: str) -> Callable[[Mapping[str, Any]], bool]:
     return lambda stored: stored.get("owner") == owner and stored.get(DELETE_MARKER) == marker
 
 
+def _changed(
+    stored: Mapping[str, Any], owner: str, changes: Mapping[str, Any], removals: tuple[str, ...]
+) -> bool:
+    """Whether the owner's live link shows ``changes`` made and ``removals`` gone."""
+    return (
+        stored.get("owner") == owner
+        and "deleted_at" not in stored
+        and all(stored.get(name) == value for name, value in changes.items())
+        and not any(name in stored for name in removals)
+    )
+
+
 def _counted(item: Mapping[str, Any]) -> dict[str, Any]:
     """A visit found counted by its own marker; the link may have been deleted since."""
     if "url" not in item:
@@ -159,8 +171,8 @@ class Store:
 
         ``link`` gets a ``create_marker`` (unless it has one); the ClientRequestToken is derived
         from it, so that DynamoDB itself answers a repeat of this very claim (within 10 minutes)
-        with the first result. Without that (moto, or a repeat after 10 minutes) the cancelled repeat shows our
-        own link in its reasons and counts as the success it was.
+        with the first result. Without that (moto, or a repeat after 10 minutes) the cancelled
+        repeat shows our own link in its reasons and counts as the success it was.
         """
         link = _marked(link)
         actions = [
@@ -260,7 +272,8 @@ class Store:
         """Set ``changes`` and remove ``removals`` on the owner's live link; LinkNotFound otherwise.
 
         Sent twice it does the same thing twice (no counter, no condition on what it sets), so a
-        lost answer needs no marker: the SDK's retry answers what the first attempt did.
+        lost answer needs no marker: the SDK's retry answers what the first attempt did. If every
+        attempt's answer was lost, the link is read: showing the change, it is the answer.
         """
         names = _names("key", "owner", "deleted_at", *changes, *removals)
         values = to_item({":owner": owner, **{f":{k}": v for k, v in changes.items()}})
@@ -280,6 +293,11 @@ class Store:
                     ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW",
                 )
+        except DependencyUnavailable as error:
+            stored = self._lookup(key) if error.ambiguous else None
+            if stored is None or not _changed(stored, owner, changes, removals):
+                raise
+            return stored
         except ClientError as error:
             if _code(error) == "ConditionalCheckFailedException":
                 raise LinkNotFound("No link with this key.") from error
