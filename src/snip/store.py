@@ -61,7 +61,10 @@ def dependency_guard() -> Iterator[None]:
     except ClientError as error:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if _code(error) in _UNAVAILABLE_CODES or status >= 500:
-            raise DependencyUnavailable(f"DynamoDB: {_code(error)}", ambiguous=status >= 500) from error
+            # TransactionInProgress: a repeat of a transaction (same ClientRequestToken) that is
+            # still being carried out, so it may well be done by now.
+            ambiguous = status >= 500 or _code(error) == "TransactionInProgressException"
+            raise DependencyUnavailable(f"DynamoDB: {_code(error)}", ambiguous=ambiguous) from error
         raise
     except (HTTPClientError, BotoConnectionError) as error:  # timeouts, dropped connections
         unreachable = f"DynamoDB unreachable: {type(error).__name__}"
