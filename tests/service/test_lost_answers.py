@@ -249,3 +249,15 @@ def test_delete(call: Call, dynamodb: Any, lost: int) -> None:
 
 def test_the_sdk_sends_a_call_at_most_sdk_attempts_times(dynamodb: Any) -> None:
     assert aws.dynamodb().meta.config.retries == {"mode": "standard", "total_max_attempts": SDK_ATTEMPTS}
+
+
+@pytest.mark.usefixtures("filled_pool")
+def test_a_counted_visit_nobody_can_confirm_is_503(call: Call, dynamodb: Any) -> None:
+    """What is left: every answer lost and the lookup failing too. The visit was counted once;
+    the client is told to retry (a new request, counted as a new visit)."""
+    key = create(call)
+    lose("UpdateItem", SDK_ATTEMPTS)
+    lookup = LostAnswers(aws.dynamodb(), "GetItem", attempts=SDK_ATTEMPTS, applied=False)
+    assert call("GET", f"/{key}", api_key_id=None).status == 503
+    assert len(lookup.lost) == SDK_ATTEMPTS
+    assert counter(dynamodb, key, "visits") == 1
