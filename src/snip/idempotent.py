@@ -1,14 +1,17 @@
 """Idempotency-Key support for creates, through Powertools Idempotency.
 
 A record is keyed by (owner, Idempotency-Key), so two owners never see each other's replays,
-and carries a hash of the body, so the same key with another body is refused.
+and carries a hash of the body, so the same key with another body is refused. It also carries a
+marker of the put that wrote it (``_MarkedPuts``), so that a put whose answer was lost and which
+was sent again does not find "a request in progress" that is its own.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.idempotency import (
@@ -21,10 +24,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
+from botocore.exceptions import ClientError
 
 from snip import aws
 from snip.errors import DependencyUnavailable, IdempotencyMismatch, InvalidInput, RequestInProgress
 from snip.settings import get_settings
+from snip.store import dependency_guard
 
 MAX_KEY_LENGTH = 128
 logger = Logger(child=True)
@@ -39,9 +44,66 @@ def check_idempotency_key(value: str) -> str:
     return value
 
 
+RECORD_KEY = "id"  # Powertools' default key attribute, the idempotency table's partition key
+PUT_MARKER = "put_marker"
+
+
+class _MarkedPuts:
+    """The DynamoDB client as Powertools Idempotency sees it, but every record it puts (its only
+    PutItem: the in-progress record) carries a fresh marker.
+
+    Powertools' put is conditional (no live record yet); sent again after its answer was lost
+    (by botocore's retries), it fails on the record its first attempt wrote, and Powertools would
+    answer "in progress" until that record expires. Here a put that fails on a record bearing its
+    own marker (the failed put's ALL_OLD, or a consistent read if that is missing) succeeded; so
+    does a put whose every attempt was lost once a consistent read finds its record.
+    Costs: about 30 bytes per record; no extra request unless an answer was lost.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        marker = {"S": secrets.token_urlsafe(12)}
+        kwargs["Item"] = {**kwargs["Item"], PUT_MARKER: marker}
+        kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        try:
+            with dependency_guard():
+                return self._client.put_item(**kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            old = cast(dict[str, Any] | None, error.response.get("Item")) or self._stored(kwargs)
+            if old and old.get(PUT_MARKER) == marker:
+                return {}
+            raise
+        except DependencyUnavailable as unavailable:
+            if unavailable.ambiguous and (self._stored(kwargs, quiet=True) or {}).get(PUT_MARKER) == marker:
+                return {}
+            raise
+
+    def _stored(self, put: dict[str, Any], *, quiet: bool = False) -> dict[str, Any] | None:
+        key = {RECORD_KEY: put["Item"][RECORD_KEY]}
+        try:
+            with dependency_guard():
+                item = self._client.get_item(TableName=put["TableName"], Key=key, ConsistentRead=True)
+        except DependencyUnavailable:
+            if quiet:
+                return None
+            raise
+        return cast(dict[str, Any] | None, item.get("Item"))
+
+
 @lru_cache(maxsize=1)
 def _persistence() -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=aws.dynamodb())
+    return DynamoDBPersistenceLayer(
+        table_name=get_settings().idempotency_table,
+        key_attr=RECORD_KEY,
+        boto3_client=cast(Any, _MarkedPuts(aws.dynamodb())),
+    )
 
 
 @lru_cache(maxsize=1)

@@ -1,11 +1,14 @@
 """Links: creating, reading, changing and deleting them, for their owner.
 
 A link item carries key, url, owner, created_at, expires_at, max_visits, visits, bot_visits,
-last_visit_at, redirect_status, disabled and, once deleted, the tombstone deleted_at.
+last_visit_at, redirect_status, disabled and, once deleted, the tombstone deleted_at. It also
+carries the markers that decide a write whose answer was lost (``store``): create_marker,
+delete_marker on the tombstone, recent_visits; the API never shows them.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -14,7 +17,7 @@ from snip.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
 from snip.key_pool import Claim, KeyPool
 from snip.keys import is_possible_key
 from snip.models import LinkCreate, LinkPatch
-from snip.store import Store
+from snip.store import CREATE_MARKER, Store
 from snip.validation import server_address
 
 _CREATED_FIELDS = ("key", "url", "created_at", "expires_at", "max_visits", "redirect_status")
@@ -57,6 +60,8 @@ class Links:
             "visits": 0,
             "bot_visits": 0,
             "disabled": False,
+            # This create's own mark: a repeat of its write recognises the link as its own.
+            CREATE_MARKER: secrets.token_urlsafe(12),
         }
         if request.alias is not None:
             item = {"key": request.alias, **fields}
@@ -96,4 +101,4 @@ class Links:
         """Leave a tombstone: the key answers 410 and is never issued again."""
         if not is_possible_key(key):
             raise LinkNotFound("No link with this key.")
-        self._store.update_link(key, owner, {"deleted_at": clock.now_ts()}, removals=("url",))
+        self._store.delete_link(key, owner, clock.now_ts(), secrets.token_urlsafe(12))

@@ -6,7 +6,10 @@ from error codes and CancellationReasons, never from message text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import base64
+import hashlib
+import secrets
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -15,6 +18,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from snip import clock
 from snip.errors import DependencyUnavailable, KeyClaimConflict, KeyTaken, LinkGone, LinkNotFound
 from snip.redirect_rule import ACTIVE_CONDITION as _ACTIVE
 
@@ -58,7 +62,10 @@ def dependency_guard() -> Iterator[None]:
     except ClientError as error:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if _code(error) in _UNAVAILABLE_CODES or status >= 500:
-            raise DependencyUnavailable(f"DynamoDB: {_code(error)}", ambiguous=status >= 500) from error
+            # TransactionInProgress: a repeat of a transaction (same ClientRequestToken) that is
+            # still being carried out, so it may well be done by now.
+            ambiguous = status >= 500 or _code(error) == "TransactionInProgressException"
+            raise DependencyUnavailable(f"DynamoDB: {_code(error)}", ambiguous=ambiguous) from error
         raise
     except (HTTPClientError, BotoConnectionError) as error:  # timeouts, dropped connections
         unreachable = f"DynamoDB unreachable: {type(error).__name__}"
@@ -67,11 +74,83 @@ def dependency_guard() -> Iterator[None]:
         raise DependencyUnavailable("DynamoDB: no credentials") from error
 
 
+def _old_item(error: ClientError) -> dict[str, Any] | None:
+    """The item a condition failed on (ReturnValuesOnConditionCheckFailure=ALL_OLD), if any."""
+    item = error.response.get("Item")
+    return item if isinstance(item, dict) else None
+
+
 def _names(*attrs: str) -> dict[str, str]:
     return {f"#{a}": a for a in attrs}
 
 
 _OWNED = "attribute_exists(#key) AND #owner = :owner AND attribute_not_exists(#deleted_at)"
+
+# The markers that let a repeated write recognise its own earlier attempt (see "links" below).
+CREATE_MARKER = "create_marker"  # on a link: the request that created it
+DELETE_MARKER = "delete_marker"  # on a tombstone: the request that deleted it
+RECENT_VISITS = "recent_visits"  # string set: the markers of the visits counted lately
+# How long a visit's marker is kept. Every attempt of one request is sent within its Lambda's
+# timeout (resolve 5 s, shorten 10 s) of the ``now`` it carries; the rest is room for clocks
+# that disagree between instances.
+VISIT_MARKER_SECONDS = 30
+FORGET_AFTER = 8  # old markers gathered before one extra write drops them
+
+
+def _marked(link: Mapping[str, Any]) -> dict[str, Any]:
+    """The link with its ``create_marker``: the caller's, or a fresh one for this write."""
+    return {**link, CREATE_MARKER: link.get(CREATE_MARKER) or secrets.token_urlsafe(12)}
+
+
+def _created_by(link: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]:
+    marker = link[CREATE_MARKER]
+    return lambda stored: stored.get(CREATE_MARKER) == marker
+
+
+def _deleted_by(owner: str, marker: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda stored: stored.get("owner") == owner and stored.get(DELETE_MARKER) == marker
+
+
+def _changed(
+    stored: Mapping[str, Any], owner: str, changes: Mapping[str, Any], removals: tuple[str, ...]
+) -> bool:
+    """Whether the owner's live link shows ``changes`` made and ``removals`` gone."""
+    return (
+        stored.get("owner") == owner
+        and "deleted_at" not in stored
+        and all(stored.get(name) == value for name, value in changes.items())
+        and not any(name in stored for name in removals)
+    )
+
+
+def _counted(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A visit found counted by its own marker; the link may have been deleted since."""
+    if "url" not in item:
+        raise LinkGone("This link is no longer active.")
+    return dict(item)
+
+
+def visit_marker(now: str, request_id: str) -> str:
+    """``<epoch seconds>:<12 characters>``: when the visit came (so old markers can go) and a
+    72-bit digest of the request id (a random one without it). Two different requests share a
+    marker with odds of about n²/2⁷³ for n markers kept: a visit left uncounted, never one
+    counted twice."""
+    if request_id:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(request_id.encode()).digest()[:9]).decode()
+    else:
+        digest = secrets.token_urlsafe(9)
+    return f"{_epoch(now)}:{digest}"
+
+
+def _epoch(now: str) -> int:
+    return int(clock.parse_rfc3339(now).timestamp())
+
+
+def _marker_time(marker: str) -> int:
+    try:
+        return int(marker.split(":", 1)[0])
+    except ValueError:
+        return 0
 
 
 class Store:
@@ -81,8 +160,19 @@ class Store:
         self.keys_table = keys_table
 
     # -- links ---------------------------------------------------------------------------
+    # Every write to a link is decided even when its answer is lost and the write is sent again,
+    # by botocore's retries (inside one call) or by us: the item carries a marker of the request
+    # that wrote it, conditional writes return the item they failed on (ALL_OLD), and a write
+    # that failed on its own marker met its own earlier attempt, so it succeeded.
     def claim_key(self, shard: int, key: str, link: Mapping[str, Any]) -> None:
-        """Move ``key`` from the pool into a new link, atomically (one TransactWriteItems)."""
+        """Move ``key`` from the pool into a new link, atomically (one TransactWriteItems).
+
+        ``link`` gets a ``create_marker`` (unless it has one); the ClientRequestToken is derived
+        from it, so that DynamoDB itself answers a repeat of this very claim (within 10 minutes)
+        with the first result. Without that (moto, or a repeat after 10 minutes) the cancelled
+        repeat shows our own link in its reasons and counts as the success it was.
+        """
+        link = _marked(link)
         actions = [
             {
                 "Delete": {
@@ -94,14 +184,18 @@ class Store:
             },
             {"Put": self._new_link_put(link)},
         ]
+        token = hashlib.sha256(f"{link[CREATE_MARKER]}/{key}".encode()).hexdigest()[:36]
         try:
-            with self._checked_write(link):
-                self.client.transact_write_items(TransactItems=actions)
+            with self._checked_write(key, _created_by(link)):
+                self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
         except ClientError as error:
             if _code(error) != "TransactionCanceledException":
                 raise
-            codes = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+            reasons = error.response.get("CancellationReasons", [])
+            codes = [r.get("Code", "None") for r in reasons]
             if len(codes) > 1 and codes[1] == _CONDITION_FAILED:
+                if self._is_own(key, reasons[1].get("Item"), _created_by(link)):
+                    return
                 raise KeyClaimConflict("used") from error
             if codes and codes[0] == _CONDITION_FAILED:
                 raise KeyClaimConflict("claimed") from error
@@ -111,33 +205,16 @@ class Store:
 
     def put_link(self, link: Mapping[str, Any]) -> None:
         """Write a new link under a key nobody has used (alias, or a key generated inline)."""
+        link = _marked(link)
         try:
-            with self._checked_write(link):
+            with self._checked_write(link["key"], _created_by(link)):
                 self.client.put_item(**self._new_link_put(link))
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
-                raise KeyTaken(link["key"]) from error
-            raise
-
-    @contextmanager
-    def _checked_write(self, link: Mapping[str, Any]) -> Iterator[None]:
-        """Like ``dependency_guard``, but a write whose outcome is unknown (its answer was lost)
-        is looked up: if the link is there as we wrote it, the write happened."""
-        try:
-            with dependency_guard():
-                yield
-        except DependencyUnavailable as error:
-            if not error.ambiguous or not self._holds(link):
+            if _code(error) != "ConditionalCheckFailedException":
                 raise
-
-    def _holds(self, link: Mapping[str, Any]) -> bool:
-        try:
-            stored = self.get_link(link["key"], consistent=True)
-        except DependencyUnavailable:
-            return False
-        return stored is not None and all(
-            stored.get(name) == link.get(name) for name in ("owner", "created_at", "url")
-        )
+            if self._is_own(link["key"], _old_item(error), _created_by(link)):
+                return
+            raise KeyTaken(link["key"]) from error
 
     def _new_link_put(self, link: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -145,7 +222,39 @@ class Store:
             "Item": to_item(link),
             "ConditionExpression": "attribute_not_exists(#key)",
             "ExpressionAttributeNames": _names("key"),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
+
+    @contextmanager
+    def _checked_write(self, key: str, mine: Callable[[Mapping[str, Any]], bool]) -> Iterator[None]:
+        """Like ``dependency_guard``, but a write whose outcome is unknown once the SDK has given
+        up (its answers lost) is looked up: if the item bears our marker, the write happened."""
+        try:
+            with dependency_guard():
+                yield
+        except DependencyUnavailable as error:
+            if not error.ambiguous:
+                raise
+            stored = self._lookup(key)
+            if stored is None or not mine(stored):
+                raise
+
+    def _lookup(self, key: str) -> dict[str, Any] | None:
+        """The item as it is now (strongly consistent), or None if it cannot be read either."""
+        try:
+            return self.get_link(key, consistent=True)
+        except DependencyUnavailable:
+            return None
+
+    def _is_own(
+        self, key: str, old: Mapping[str, Any] | None, mine: Callable[[Mapping[str, Any]], bool]
+    ) -> bool:
+        """Whether the item a condition failed on was written by this very request.
+
+        DynamoDB (and moto) return that item with ALL_OLD; only if it is missing is it read.
+        """
+        item = from_item(old) if old else self.get_link(key, consistent=True)
+        return item is not None and mine(item)
 
     def get_link(self, key: str, *, consistent: bool) -> dict[str, Any] | None:
         with dependency_guard():
@@ -158,7 +267,12 @@ class Store:
     def update_link(
         self, key: str, owner: str, changes: Mapping[str, Any], removals: tuple[str, ...] = ()
     ) -> dict[str, Any]:
-        """Set ``changes`` and remove ``removals`` on the owner's live link; LinkNotFound otherwise."""
+        """Set ``changes`` and remove ``removals`` on the owner's live link; LinkNotFound otherwise.
+
+        Sent twice it does the same thing twice (no counter, no condition on what it sets), so a
+        lost answer needs no marker: the SDK's retry answers what the first attempt did. If every
+        attempt's answer was lost, the link is read: showing the change, it is the answer.
+        """
         names = _names("key", "owner", "deleted_at", *changes, *removals)
         values = to_item({":owner": owner, **{f":{k}": v for k, v in changes.items()}})
         expression = ""
@@ -177,43 +291,126 @@ class Store:
                     ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW",
                 )
+        except DependencyUnavailable as error:
+            stored = self._lookup(key) if error.ambiguous else None
+            if stored is None or not _changed(stored, owner, changes, removals):
+                raise
+            return stored
         except ClientError as error:
             if _code(error) == "ConditionalCheckFailedException":
                 raise LinkNotFound("No link with this key.") from error
             raise
         return from_item(response["Attributes"])
 
-    def record_visit(self, key: str, now: str, *, bot: bool, request_id: str = "") -> dict[str, Any]:
-        """Count one visit if the link is active, in one UpdateItem; returns the updated link.
+    def delete_link(self, key: str, owner: str, deleted_at: str, marker: str) -> None:
+        """Turn the owner's live link into a tombstone that bears ``marker``; LinkNotFound otherwise.
 
-        A bot's visit is counted apart and never spends ``max_visits``.
+        A repeat of this very delete (its first answer lost) fails the condition on a tombstone
+        with our marker: that is the delete succeeding, not a link that was never there.
         """
+        mine = _deleted_by(owner, marker)
+        try:
+            with self._checked_write(key, mine):
+                self.client.update_item(
+                    TableName=self.links_table,
+                    Key=to_item({"key": key}),
+                    UpdateExpression="SET #deleted_at = :deleted_at, #delete_marker = :marker REMOVE #url",
+                    ConditionExpression=_OWNED,
+                    ExpressionAttributeNames=_names("key", "owner", "deleted_at", DELETE_MARKER, "url"),
+                    ExpressionAttributeValues=to_item(
+                        {":owner": owner, ":deleted_at": deleted_at, ":marker": marker}
+                    ),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+            old = _old_item(error)
+            if old and self._is_own(key, old, mine):
+                return
+            raise LinkNotFound("No link with this key.") from error
+
+    def record_visit(self, key: str, now: str, *, bot: bool, request_id: str = "") -> dict[str, Any]:
+        """Count one visit if the link is active, in one UpdateItem; returns the link.
+
+        A bot's visit is counted apart and never spends ``max_visits``. The visit's marker (from
+        ``request_id``, API Gateway's id of the request) is added to ``recent_visits`` in the same
+        update, whose condition refuses a marker already there: a repeat of this very visit can
+        never count twice, however many visitors came in between, and it answers the link as
+        its first attempt did (which may have spent the last visit).
+        """
+        marker = visit_marker(now, request_id)
         counter = "bot_visits" if bot else "visits"
         update = f"SET #{counter} = if_not_exists(#{counter}, :zero) + :one"
-        if not bot:
-            update += ", #last_visit_at = :now"
         names = _names("key", "deleted_at", "disabled", "expires_at", "max_visits", "visits", counter)
         if not bot:
+            update += ", #last_visit_at = :now"
             names.update(_names("last_visit_at"))
+        update += f" ADD #{RECENT_VISITS} :markers"
+        names.update(_names(RECENT_VISITS))
         try:
             with dependency_guard():
                 response = self.client.update_item(
                     TableName=self.links_table,
                     Key=to_item({"key": key}),
                     UpdateExpression=update,
-                    ConditionExpression=_ACTIVE,
+                    ConditionExpression=f"{_ACTIVE} AND NOT contains(#{RECENT_VISITS}, :marker)",
                     ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=to_item({":zero": 0, ":one": 1, ":now": now, ":false": False}),
+                    ExpressionAttributeValues=to_item(
+                        {
+                            ":zero": 0,
+                            ":one": 1,
+                            ":now": now,
+                            ":false": False,
+                            ":marker": marker,
+                            ":markers": {marker},
+                        }
+                    ),
                     ReturnValues="ALL_NEW",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
+        except DependencyUnavailable as error:
+            # The SDK gave up: look whether this visit was counted, and answer it if it was.
+            stored = self._lookup(key) if error.ambiguous else None
+            if stored is None or marker not in stored.get(RECENT_VISITS, ()):
+                raise
+            return _counted(stored)
         except ClientError as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise
-            if error.response.get("Item"):
-                raise LinkGone("This link is no longer active.") from error
-            raise LinkNotFound("No link with this key.") from error
-        return from_item(response["Attributes"])
+            old = _old_item(error)
+            if not old:
+                raise LinkNotFound("No link with this key.") from error
+            stored = from_item(old)
+            if marker in stored.get(RECENT_VISITS, ()):
+                return _counted(stored)  # our own earlier attempt counted it
+            raise LinkGone("This link is no longer active.") from error
+        item = from_item(response["Attributes"])
+        self._forget_old_visits(key, item, now)
+        return item
+
+    def _forget_old_visits(self, key: str, item: Mapping[str, Any], now: str) -> None:
+        """Drop markers older than ``VISIT_MARKER_SECONDS``, once ``FORGET_AFTER`` of them have
+        gathered: one extra write per that many visits, and the item stays small."""
+        horizon = _epoch(now) - VISIT_MARKER_SECONDS
+        old = {m for m in item.get(RECENT_VISITS, ()) if _marker_time(m) < horizon}
+        if len(old) < FORGET_AFTER:
+            return
+        try:
+            with dependency_guard():
+                self.client.update_item(
+                    TableName=self.links_table,
+                    Key=to_item({"key": key}),
+                    UpdateExpression=f"DELETE #{RECENT_VISITS} :old",
+                    ConditionExpression="attribute_exists(#key)",
+                    ExpressionAttributeNames=_names("key", RECENT_VISITS),
+                    ExpressionAttributeValues=to_item({":old": old}),
+                )
+        except DependencyUnavailable:
+            pass  # the visit is counted; a later visit forgets them
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
 
     # -- the key pool --------------------------------------------------------------------
     def candidate_keys(self, shard: int, start: str, limit: int) -> list[str]:

@@ -124,37 +124,7 @@ def test_logs_are_json_with_the_request_id(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def lose_answer(client: Any, operation: str) -> list[str]:
-    """The next ``operation`` is carried out by DynamoDB, and its answer lost (a read timeout)."""
-    from botocore.exceptions import ReadTimeoutError
-
-    lost: list[str] = []
-
-    def after_call(model: Any, **_: Any) -> None:
-        if not lost:
-            lost.append(model.name)
-            raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com/")
-
-    client.meta.events.register_first(f"after-call.dynamodb.{operation}", after_call)
-    return lost
-
-
-@pytest.mark.usefixtures("filled_pool")
-@pytest.mark.parametrize(
-    ("operation", "body"),
-    [
-        ("TransactWriteItems", {"url": "https://e.com/claimed"}),
-        ("PutItem", {"url": "https://e.com/aliased", "alias": "lost-answer"}),
-    ],
-)
-def test_a_write_whose_answer_is_lost_is_looked_up_not_reported_failed(
-    call: Call, dynamodb: Any, operation: str, body: dict[str, str]
-) -> None:
-    lost = lose_answer(aws.dynamodb(), operation)
-    reply = call("POST", "/links", body=body)
-    assert lost == [operation]
-    assert reply.status == 201, reply.body
-    assert [i["key"]["S"] for i in scan(dynamodb, LINKS)] == [reply.json["key"]]
+# A write DynamoDB did whose answers were all lost: tests/service/test_lost_answers.py.
 
 
 @pytest.mark.usefixtures("filled_pool")

@@ -1,0 +1,263 @@
+"""A write DynamoDB carried out whose answer was lost: the state and the answer of a clean run.
+
+Each test runs the same request three ways: clean (``lost=0``), with the first attempt's answer
+lost so that botocore's own retry sends it again (``lost=1``), and with every attempt's answer
+lost so that the SDK gives up and our own code decides (``lost=3``). The faults act inside the
+SDK's retry loop (``faults.LostAnswers``), and every case asserts the same status, body and items.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from snip import aws
+from snip.settings import DEFAULT_TABLES, Env
+from snip.store import FORGET_AFTER, RECENT_VISITS, VISIT_MARKER_SECONDS, Store
+from tests.service.conftest import BASE_URL, Call, scan
+from tests.service.faults import SDK_ATTEMPTS, LostAnswers
+
+LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
+KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
+IDEMPOTENCY = DEFAULT_TABLES[Env.IDEMPOTENCY_TABLE]
+LOST = pytest.mark.parametrize("lost", [0, 1, SDK_ATTEMPTS], ids=["clean", "sdk-retry", "sdk-gave-up"])
+URL = "https://example.com/once"
+
+
+def lose(operation: str, lost: int, *, table: str = LINKS, **kwargs: Any) -> LostAnswers:
+    return LostAnswers(aws.dynamodb(), operation, table=table, attempts=lost, **kwargs)
+
+
+def links(dynamodb: Any) -> dict[str, dict[str, Any]]:
+    return {item["key"]["S"]: item for item in scan(dynamodb, LINKS)}
+
+
+def counter(dynamodb: Any, key: str, name: str) -> int:
+    return int(links(dynamodb)[key].get(name, {"N": "0"})["N"])
+
+
+def created_body(key: str, created_at: str) -> dict[str, Any]:
+    """What a clean create of ``{"url": URL}`` answers."""
+    return {
+        "key": key,
+        "short_url": f"{BASE_URL}/{key}",
+        "url": URL,
+        "created_at": created_at,
+        "expires_at": None,
+        "max_visits": None,
+        "redirect_status": 302,
+        "visits": 0,
+    }
+
+
+def create(call: Call, **body: Any) -> str:
+    reply = call("POST", "/links", body={"url": URL, **body})
+    assert reply.status == 201, reply.body
+    return str(reply.json["key"])
+
+
+# -- creates ---------------------------------------------------------------------------------
+@LOST
+def test_aliased_create(call: Call, dynamodb: Any, lost: int) -> None:
+    faults = lose("PutItem", lost)
+    reply = call("POST", "/links", body={"url": URL, "alias": "mine"})
+    assert len(faults.lost) == lost
+    assert reply.status == 201, reply.body
+    assert reply.json == created_body("mine", reply.json["created_at"])
+    assert list(links(dynamodb)) == ["mine"]
+
+
+@LOST
+def test_aliased_create_with_an_idempotency_key(call: Call, dynamodb: Any, lost: int) -> None:
+    faults = lose("PutItem", lost)
+    headers = {"Idempotency-Key": "alias-once"}
+    reply = call("POST", "/links", body={"url": URL, "alias": "mine"}, headers=headers)
+    assert len(faults.lost) == lost
+    assert reply.status == 201, reply.body
+    replay = call("POST", "/links", body={"url": URL, "alias": "mine"}, headers=headers)
+    assert (replay.status, replay.json) == (201, reply.json)
+    assert list(links(dynamodb)) == ["mine"]
+
+
+@LOST
+@pytest.mark.usefixtures("filled_pool")
+def test_create_claiming_a_pool_key(call: Call, dynamodb: Any, lost: int) -> None:
+    pool_before = {item["key"]["S"] for item in scan(dynamodb, KEYS)}
+    faults = lose("TransactWriteItems", lost)
+    reply = call("POST", "/links", body={"url": URL})
+    assert len(faults.lost) == lost
+    assert reply.status == 201, reply.body
+    key = reply.json["key"]
+    assert reply.json == created_body(key, reply.json["created_at"])
+    assert list(links(dynamodb)) == [key]
+    assert {item["key"]["S"] for item in scan(dynamodb, KEYS)} == pool_before - {key}
+
+
+@LOST
+def test_create_with_a_key_generated_on_the_spot(call: Call, dynamodb: Any, lost: int) -> None:
+    assert scan(dynamodb, KEYS) == []  # no pool: the key is generated inline, one PutItem
+    faults = lose("PutItem", lost)
+    reply = call("POST", "/links", body={"url": URL})
+    assert len(faults.lost) == lost
+    assert reply.status == 201, reply.body
+    key = reply.json["key"]
+    assert reply.json == created_body(key, reply.json["created_at"])
+    assert list(links(dynamodb)) == [key]
+
+
+@LOST
+@pytest.mark.usefixtures("filled_pool")
+def test_idempotency_record_put(call: Call, dynamodb: Any, lost: int) -> None:
+    faults = lose("PutItem", lost, table=IDEMPOTENCY)
+    headers = {"Idempotency-Key": "put-once"}
+    reply = call("POST", "/links", body={"url": URL}, headers=headers)
+    assert len(faults.lost) == lost
+    assert reply.status == 201, reply.body
+    assert list(links(dynamodb)) == [reply.json["key"]]
+    replay = call("POST", "/links", body={"url": URL}, headers=headers)
+    assert (replay.status, replay.json) == (201, reply.json)
+    assert [item["status"]["S"] for item in scan(dynamodb, IDEMPOTENCY)] == ["COMPLETED"]
+
+
+@LOST
+@pytest.mark.usefixtures("filled_pool")
+def test_idempotency_record_completion(call: Call, dynamodb: Any, lost: int) -> None:
+    faults = lose("UpdateItem", lost, table=IDEMPOTENCY)
+    headers = {"Idempotency-Key": "complete-once"}
+    reply = call("POST", "/links", body={"url": URL}, headers=headers)
+    assert len(faults.lost) == lost
+    assert reply.status == 201, reply.body
+    replay = call("POST", "/links", body={"url": URL}, headers=headers)
+    assert (replay.status, replay.json) == (201, reply.json)
+    assert list(links(dynamodb)) == [reply.json["key"]]
+    assert [item["status"]["S"] for item in scan(dynamodb, IDEMPOTENCY)] == ["COMPLETED"]
+
+
+# -- visits ----------------------------------------------------------------------------------
+BOT = "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"
+
+
+@LOST
+@pytest.mark.parametrize(("agent", "counted"), [("Mozilla/5.0", "visits"), (BOT, "bot_visits")])
+@pytest.mark.usefixtures("filled_pool")
+def test_a_visit_counts_once(call: Call, dynamodb: Any, lost: int, agent: str, counted: str) -> None:
+    key = create(call)
+    faults = lose("UpdateItem", lost)
+    reply = call("GET", f"/{key}", api_key_id=None, headers={"User-Agent": agent})
+    assert len(faults.lost) == lost
+    assert (reply.status, reply.headers["Location"]) == (302, URL)
+    assert (counter(dynamodb, key, "visits"), counter(dynamodb, key, "bot_visits")) == (
+        int(counted == "visits"),
+        int(counted == "bot_visits"),
+    )
+
+
+@LOST
+@pytest.mark.usefixtures("filled_pool")
+def test_the_only_visit_of_a_one_time_link_redirects(call: Call, dynamodb: Any, lost: int) -> None:
+    key = create(call, max_visits=1)
+    faults = lose("UpdateItem", lost)
+    reply = call("GET", f"/{key}", api_key_id=None)
+    assert len(faults.lost) == lost
+    assert (reply.status, reply.headers.get("Location")) == (302, URL), reply.body
+    assert counter(dynamodb, key, "visits") == 1
+    assert call("GET", f"/{key}", api_key_id=None).status == 410
+
+
+@pytest.mark.parametrize("lost", [1, SDK_ATTEMPTS], ids=["sdk-retry", "sdk-gave-up"])
+@pytest.mark.usefixtures("filled_pool")
+def test_other_visitors_between_the_attempts_do_not_make_it_count_twice(
+    call: Call, dynamodb: Any, lost: int
+) -> None:
+    key = create(call)
+    others: list[int] = []
+
+    def another_visitor() -> None:
+        others.append(call("GET", f"/{key}", api_key_id=None).status)
+
+    lose("UpdateItem", lost, between=another_visitor)
+    assert call("GET", f"/{key}", api_key_id=None).status == 302
+    assert others == [302] * lost
+    assert counter(dynamodb, key, "visits") == 1 + lost
+
+
+@pytest.mark.usefixtures("filled_pool")
+def test_a_visit_that_never_reached_dynamodb_is_503_and_not_counted(call: Call, dynamodb: Any) -> None:
+    key = create(call)
+    faults = lose("UpdateItem", SDK_ATTEMPTS, applied=False)
+    reply = call("GET", f"/{key}", api_key_id=None)
+    assert len(faults.lost) == SDK_ATTEMPTS
+    assert reply.status == 503
+    assert counter(dynamodb, key, "visits") == 0
+
+
+def test_old_visit_markers_are_forgotten_and_new_ones_kept(dynamodb: Any) -> None:
+    store = Store(aws.dynamodb(), LINKS, KEYS)
+    store.put_link({"key": "Marked1", "url": URL, "owner": "o", "redirect_status": 302, "disabled": False})
+    start = 1_800_000_000
+    visits = FORGET_AFTER + 2
+
+    def at(second: int) -> str:
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    for n in range(visits):  # old visits, one per second
+        store.record_visit("Marked1", at(start + n), bot=False, request_id=f"old-{n}")
+    assert len(links(dynamodb)["Marked1"][RECENT_VISITS]["SS"]) == visits
+    later = start + visits - 1 + VISIT_MARKER_SECONDS  # the last old visit is just inside
+    item = store.record_visit("Marked1", at(later), bot=False, request_id="new")
+    markers = links(dynamodb)["Marked1"][RECENT_VISITS]["SS"]
+    assert len(item[RECENT_VISITS]) == visits + 1  # the answer, before they were dropped
+    assert all(int(m.split(":")[0]) >= later - VISIT_MARKER_SECONDS for m in markers), markers
+    assert len(markers) == 2  # "new", and the last old one still inside the window
+    # a repeat of a visit still remembered does not count
+    before = counter(dynamodb, "Marked1", "visits")
+    store.record_visit("Marked1", at(later), bot=False, request_id="new")
+    assert counter(dynamodb, "Marked1", "visits") == before
+
+
+# -- the owner's changes -----------------------------------------------------------------------
+@LOST
+@pytest.mark.usefixtures("filled_pool")
+def test_patch(call: Call, dynamodb: Any, lost: int) -> None:
+    key = create(call)
+    faults = lose("UpdateItem", lost)
+    reply = call("PATCH", f"/links/{key}", body={"disabled": True, "max_visits": 5})
+    assert len(faults.lost) == lost
+    assert reply.status == 200, reply.body
+    assert (reply.json["disabled"], reply.json["max_visits"]) == (True, 5)
+    assert reply.json == call("GET", f"/links/{key}").json
+
+
+@LOST
+@pytest.mark.usefixtures("filled_pool")
+def test_delete(call: Call, dynamodb: Any, lost: int) -> None:
+    key = create(call)
+    faults = lose("UpdateItem", lost)
+    reply = call("DELETE", f"/links/{key}")
+    assert len(faults.lost) == lost
+    assert reply.status == 204, reply.body
+    tombstone = links(dynamodb)[key]
+    assert "deleted_at" in tombstone
+    assert "url" not in tombstone
+    assert call("GET", f"/links/{key}").status == 404
+    assert call("GET", f"/{key}", api_key_id=None).status == 410
+    assert call("DELETE", f"/links/{key}").status == 404  # a new request: nothing left to delete
+
+
+def test_the_sdk_sends_a_call_at_most_sdk_attempts_times(dynamodb: Any) -> None:
+    assert aws.dynamodb().meta.config.retries == {"mode": "standard", "total_max_attempts": SDK_ATTEMPTS}
+
+
+@pytest.mark.usefixtures("filled_pool")
+def test_a_counted_visit_nobody_can_confirm_is_503(call: Call, dynamodb: Any) -> None:
+    """What is left: every answer lost and the lookup failing too. The visit was counted once;
+    the client is told to retry (a new request, counted as a new visit)."""
+    key = create(call)
+    lose("UpdateItem", SDK_ATTEMPTS)
+    lookup = LostAnswers(aws.dynamodb(), "GetItem", attempts=SDK_ATTEMPTS, applied=False)
+    assert call("GET", f"/{key}", api_key_id=None).status == 503
+    assert len(lookup.lost) == SDK_ATTEMPTS
+    assert counter(dynamodb, key, "visits") == 1
