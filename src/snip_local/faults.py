@@ -93,9 +93,7 @@ def parse(spec: str) -> dict[tuple[str, str | None], _Settings]:
         except ValueError as error:
             if isinstance(error, FaultSpecError):
                 raise
-            raise FaultSpecError(
-                f"{item!r}: rates are 0 to 1, delay_ms 0 to {MAX_DELAY_MS}"
-            ) from None
+            raise FaultSpecError(f"{item!r}: rates are 0 to 1, delay_ms 0 to {MAX_DELAY_MS}") from None
         if sum(settings.rates.values()) > 1.0:
             raise FaultSpecError(f"{selector!r}: error + throttle + lost is more than 1")
     return rules
@@ -189,4 +187,6 @@ class Faults:
 def error_answer(fault: str) -> tuple[int, bytes]:
     """The status and JSON body DynamoDB sends for an injected error."""
     status, kind, message = ERROR_ANSWERS[fault]
-    return status, json.dumps({"__type": kind, "message": f"{message} (injected by the local stack)"}).encode()
+    return status, json.dumps(
+        {"__type": kind, "message": f"{message} (injected by the local stack)"}
+    ).encode()
