@@ -41,6 +41,7 @@ from tests.reliability.tables import IDEMPOTENCY, KEYS, LINKS, all_items, pool_k
 
 CLIENTS = 4
 PER_CLIENT = 12 if LONG else 4  # requests of each kind per client and scenario
+REFILLS = 40 if LONG else 16  # keygen runs from an empty pool (one transaction each)
 POOL_TARGET = 50  # snip.settings' default, which the faulty stack keeps
 RATES = {"10pct": 0.10, "30pct": 0.30}
 
@@ -261,7 +262,7 @@ def idempotency_records(stack: Stack, tag: str) -> Outcome:
 def refills(stack: Stack, tag: str) -> Outcome:
     """keygen refilling an emptied pool: its TransactWriteItems of conditional puts."""
     outcome = Outcome()
-    for _ in range(PER_CLIENT + 2):
+    for _ in range(REFILLS):
         stack.empty_pool()
         outcome.requests["keygen refill"] += 1
         if not try_keygen(stack):
