@@ -154,7 +154,7 @@ def install(tokens: RecentTokens | None = None) -> RecentTokens:
     Returns the token memory (a test may give one with its own clock)."""
     memory = tokens or RecentTokens()
     dynamodb_models.DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
-    DynamoHandler.transact_write_items = lambda handler: memory.answer(handler, _original_handler)  # type: ignore[method-assign]
+    DynamoHandler.transact_write_items = lambda handler: memory.answer(handler, _original_handler)  # type: ignore[method-assign,assignment]
     for model in _subclasses(BaseModel):
         if model.__module__.startswith("moto.dynamodb"):
             model.instances_tracked = _Untracked()  # type: ignore[attr-defined]

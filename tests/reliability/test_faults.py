@@ -67,7 +67,7 @@ def client_rounds(stack: Stack, rate: float, n: int) -> dict[str, Any]:
         given[alias] = url
         handed_out.append(alias)
 
-        body = {"url": f"https://example.com/idempotent/{tag}/{i}", "max_visits": 1000}
+        body: dict[str, Any] = {"url": f"https://example.com/idempotent/{tag}/{i}", "max_visits": 1000}
         reply = create_until_answered(call, body, {"Idempotency-Key": f"client-{tag}-{i}"})
         assert reply.status_code == 201, reply.text
         idempotent[f"client-{tag}-{i}"] = (body, reply.json()["key"])
@@ -96,8 +96,8 @@ def client_rounds(stack: Stack, rate: float, n: int) -> dict[str, Any]:
 def test_random_faults(no_faults_after: Stack, rate: float) -> None:
     stack = no_faults_after
     set_faults(stack, f"*:error={rate / 2},*:throttle={rate / 2}", seed=round(rate * 1000))
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        runs = list(pool.map(lambda n: client_rounds(stack, rate, n), range(CLIENTS)))
+    with ThreadPoolExecutor(CLIENTS) as clients:
+        runs = list(clients.map(lambda n: client_rounds(stack, rate, n), range(CLIENTS)))
     state = fault_state(stack)
     set_faults(stack, "")
 
