@@ -18,8 +18,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 
 from snip.settings import DEFAULT_TABLES, Env
-from snip_local import faults
-from snip_local.aws_endpoint import EndpointServer
+from snip_local import faults, moto_transactions
+from snip_local.aws_endpoint import AwsEndpoint, EndpointServer
 from tests.e2e.stacks import free_port
 
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
@@ -38,6 +38,7 @@ def endpoint() -> Iterator[EndpointServer]:
     server.create_tables()
     yield server
     server.stop()
+    moto_transactions.uninstall()  # the endpoint patched moto for this whole process
 
 
 @pytest.fixture
@@ -202,3 +203,16 @@ def test_settings_come_from_the_environment() -> None:
     rules = faults.Faults.from_env({"SNIP_FAULTS": "UpdateItem:lost=1", "SNIP_FAULTS_SEED": "3"})
     assert (rules.spec, rules.seed, rules.active) == ("UpdateItem:lost=1", 3, True)
     assert not faults.Faults.from_env({}).active
+
+
+def test_the_endpoint_reads_its_faults_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SNIP_FAULTS", "TransactWriteItems:lost=0.1")
+    monkeypatch.setenv("SNIP_FAULTS_SEED", "42")
+    try:
+        app = AwsEndpoint()
+        assert (app.faults.spec, app.faults.seed) == ("TransactWriteItems:lost=0.1", 42)
+        monkeypatch.setenv("SNIP_FAULTS", "TransactWriteItems:lost=2")
+        with pytest.raises(faults.FaultSpecError):
+            AwsEndpoint()
+    finally:
+        moto_transactions.uninstall()
