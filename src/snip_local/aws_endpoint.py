@@ -4,22 +4,35 @@ moto keeps its tables in plain Python structures and was not written for concurr
 transactions can both win a conditional check, and threads see RuntimeErrors from dicts changing under
 them. Every DynamoDB request therefore runs under one lock, which makes each API call atomic, as it is
 on AWS. Lambda Invoke requests do not take that lock (a function being invoked calls DynamoDB itself).
+
+It is also where faults are injected between the functions and DynamoDB (``snip_local.faults``):
+an error answer or a delay before moto sees the request, or a lost answer — applied, then the
+connection closed unanswered, so that botocore in the function retries it within its own loop.
+``/_snip/faults`` on this port reads (GET) and replaces (POST ``{"faults": ..., "seed": ...}``,
+DELETE turns them off) the rules at run time.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import os
 import re
+import socket
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import boto3
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from snip_deploy.tables import create_tables
 from snip_local import lambda_api, moto_transactions
+from snip_local.faults import ADMIN_PATH, Faults, error_answer, request_target
 from snip_local.local_config import REGION
 from snip_local.local_functions import LocalFunctions, table_names
 
@@ -30,14 +43,19 @@ _SCOPE_REGION = re.compile(r"(Credential=[^/,]+/\d{8}/)[^/,]+(/)")
 class AwsEndpoint:
     """The WSGI application: Lambda Invoke paths go to the functions, everything else to moto."""
 
-    def __init__(self, functions: LocalFunctions | None = None) -> None:
+    def __init__(self, functions: LocalFunctions | None = None, faults: Faults | None = None) -> None:
         self.functions = functions
+        # The stack's settings are read at start: SNIP_FAULTS and SNIP_FAULTS_SEED (docs/local.md).
+        self.faults = faults if faults is not None else Faults.from_env(os.environ)
         moto_transactions.install()  # safe here: every request below runs under self._lock
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        name = lambda_api.matches(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        if path == ADMIN_PATH:
+            return self._admin(Request(environ))(environ, start_response)
+        name = lambda_api.matches(path)
         if name is not None and self.functions is not None:
             return lambda_api.invoke(self.functions, Request(environ), name)(environ, start_response)
         # moto keeps one set of tables per region: fold every client's region into ours, so that
@@ -45,9 +63,68 @@ class AwsEndpoint:
         auth = environ.get("HTTP_AUTHORIZATION")
         if auth:
             environ["HTTP_AUTHORIZATION"] = _SCOPE_REGION.sub(rf"\g<1>{REGION}\g<2>", auth)
+        fault = self._draw_fault(environ)
+        if fault in ("error", "throttle"):
+            status, body = error_answer(fault)
+            return Response(body, status, content_type="application/x-amz-json-1.0")(environ, start_response)
         with self._lock:
             # Drain the response inside the lock: moto may build it lazily.
-            return list(self._moto(environ, start_response))
+            answer = list(self._moto(environ, start_response))
+        if fault == "lost":
+            _drop_connection(environ)
+        return answer
+
+    def _draw_fault(self, environ: dict[str, Any]) -> str | None:
+        """Wait and pick a fault for a DynamoDB request, if any rule is set (else touch nothing)."""
+        if not self.faults.active:
+            return None
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith("DynamoDB_"):
+            return None
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            return None  # moto answers the malformed request itself
+        decision = self.faults.decide(target.partition(".")[2], request_target(params))
+        if decision.delay:
+            time.sleep(decision.delay)
+        return decision.fault
+
+    def _admin(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                wanted = json.loads(request.get_data() or b"{}")
+                self.faults.configure(str(wanted.get("faults", "")), int(wanted.get("seed", 0)))
+            except (ValueError, TypeError, AttributeError) as error:
+                return _json({"error": str(error)}, 400)
+        elif request.method == "DELETE":
+            self.faults.configure("", self.faults.seed)
+        elif request.method != "GET":
+            return _json({"error": "GET, POST or DELETE"}, 405)
+        return _json(self.faults.state(), 200)
+
+
+def _json(body: Any, status: int) -> Response:
+    return Response(json.dumps(body), status, content_type="application/json")
+
+
+class _AnswerLost(ConnectionAbortedError):
+    """Raised after the connection is closed on purpose: werkzeug treats it as a dropped client."""
+
+
+def _drop_connection(environ: dict[str, Any]) -> None:
+    """Close the client's connection before any byte of the answer is sent.
+
+    botocore sees the connection closed before a response (ConnectionClosedError), which its
+    standard retry mode retries at once, with back-off — faster than waiting out a read timeout.
+    """
+    connection: socket.socket = environ["werkzeug.socket"]
+    with contextlib.suppress(OSError):  # already gone
+        connection.shutdown(socket.SHUT_RDWR)
+    raise _AnswerLost("answer withheld by fault injection")
 
 
 class EndpointServer:

@@ -1,4 +1,12 @@
-"""Make moto's DynamoDB fit for a long-running local stack: cheap rollbacks, no instance hoarding.
+"""Make moto's DynamoDB fit for a long-running local stack: client request tokens, cheap rollbacks,
+no instance hoarding.
+
+DynamoDB makes TransactWriteItems idempotent by its ``ClientRequestToken`` (botocore fills one in
+per call and sends the same one on each of its retries): a repeat within 10 minutes answers what
+the first call answered — success without writing again, or the same cancellation — and a repeat
+with other parameters is refused with IdempotentParameterMismatchException. moto ignores the
+token, so a retried claim whose first answer was lost would be cancelled by its own first write.
+``install`` makes moto remember tokens as DynamoDB does.
 
 Two things in moto grow with every link stored and never shrink:
 
@@ -18,10 +26,20 @@ keeps moto's deep copy. Snip's own transactions use Put, Delete and ConditionChe
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from moto.core.common_models import BaseModel
 from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.exceptions import DynamodbException, TransactionCanceledException
+from moto.dynamodb.responses import DynamoHandler
+
+TOKEN_WINDOW_SECONDS = 600.0  # DynamoDB: "a client token is valid for 10 minutes"
 
 _original = dynamodb_models.DynamoDBBackend.transact_write_items
 
@@ -69,6 +87,59 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
         dynamodb_models.copy = moto_copy
 
 
+class IdempotentParameterMismatchException(DynamodbException):
+    error_type = "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
+
+    def __init__(self) -> None:
+        super().__init__(
+            self.error_type,
+            message="The request uses the same client token as a previous, but non-identical request.",
+        )
+
+
+@dataclass
+class _FirstAnswer:
+    at: float
+    fingerprint: str
+    result: Any = None
+    error: Exception | None = None
+
+
+class RecentTokens:
+    """Tokens seen in the last ``TOKEN_WINDOW_SECONDS``, each with the answer its first call got."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._seen: OrderedDict[str, _FirstAnswer] = OrderedDict()
+
+    def answer(self, handler: Any, call: Callable[[Any], Any]) -> Any:
+        params = dict(handler.body)
+        token = params.pop("ClientRequestToken", None)
+        if not token:
+            return call(handler)
+        now = self.clock()
+        while self._seen and now - next(iter(self._seen.values())).at >= TOKEN_WINDOW_SECONDS:
+            self._seen.popitem(last=False)
+        fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+        first = self._seen.get(token)
+        if first is not None:
+            if first.fingerprint != fingerprint:
+                raise IdempotentParameterMismatchException()
+            if first.error is not None:
+                raise first.error
+            return first.result
+        try:
+            result = call(handler)
+        except TransactionCanceledException as error:
+            self._seen[token] = _FirstAnswer(now, fingerprint, error=error)
+            raise
+        self._seen[token] = _FirstAnswer(now, fingerprint, result=result)
+        return result
+
+
+_original_handler = DynamoHandler.transact_write_items
+
+
 def _subclasses(cls: type) -> list[type]:
     found: list[type] = []
     sub: type
@@ -77,9 +148,20 @@ def _subclasses(cls: type) -> list[type]:
     return found
 
 
-def install() -> None:
-    """Patch moto for this process (the local stack's endpoint, which serializes all requests)."""
+def install(tokens: RecentTokens | None = None) -> RecentTokens:
+    """Patch moto for this process (the local stack's endpoint, which serializes all requests).
+
+    Returns the token memory (a test may give one with its own clock)."""
+    memory = tokens or RecentTokens()
     dynamodb_models.DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    DynamoHandler.transact_write_items = lambda handler: memory.answer(handler, _original_handler)  # type: ignore[method-assign,assignment]
     for model in _subclasses(BaseModel):
         if model.__module__.startswith("moto.dynamodb"):
             model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
+    return memory
+
+
+def uninstall() -> None:
+    """Undo ``install`` (tests that patch moto in their own process)."""
+    dynamodb_models.DynamoDBBackend.transact_write_items = _original  # type: ignore[method-assign]
+    DynamoHandler.transact_write_items = _original_handler  # type: ignore[method-assign]

@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.stacks import Stack, launch, stop
 from tests.reliability import figures
+from tests.reliability.http import set_faults
 from tests.service.conftest import (  # noqa: F401  (fixtures, re-exported for this folder)
     dynamodb,
     filled_pool,
@@ -52,3 +53,32 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
     yield running
     assert stop(running) == 0, running.log()[-4000:]
+
+
+@pytest.fixture(scope="session")
+def faulty_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A local stack for the suites that inject faults between the functions and DynamoDB.
+
+    Its own stack, so that faults never leak into another suite; throttles lifted as above. keygen
+    runs when a test invokes it (or when shorten asks), not on a timer that would race the checks.
+    """
+    running = launch(
+        tmp_path_factory.mktemp("faulty"),
+        "faulty",
+        SNIP_THROTTLE_KEY_RATE="100000",
+        SNIP_THROTTLE_KEY_BURST="100000",
+        SNIP_QUOTA_PER_DAY="100000000",
+        SNIP_KEYGEN_INTERVAL="3600",
+        SNIP_MAX_WORKERS="4",
+        SNIP_FUNCTION_LOGS="off",
+    )
+    yield running
+    assert stop(running) == 0, running.log()[-4000:]
+
+
+@pytest.fixture
+def no_faults_after(faulty_stack: Stack) -> Iterator[Stack]:
+    """The faulty stack, with its faults turned off again when the test ends, whatever happened."""
+    set_faults(faulty_stack, "")
+    yield faulty_stack
+    set_faults(faulty_stack, "")

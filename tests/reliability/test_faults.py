@@ -1,151 +1,153 @@
-"""DynamoDB failing at random, 10 % and 30 % of all calls: creates, redirects and keygen hold up.
+"""DynamoDB failing at random, 10 % and 30 % of every request the functions send: creates,
+redirects and keygen hold up.
 
-For each rate, a seeded run of rounds — a create, an aliased create, an Idempotency-Key client
-that retries, redirects (GET, HEAD, unknown key) and, every third round, a keygen run — with
-faults on, then checks with faults off: no 500 was answered, every failure was a 503 with
-Retry-After, no key was given twice, every 201 resolves, each Idempotency-Key ended on one link.
+The faults are injected by the local stack's AWS endpoint, between the functions and DynamoDB
+(``SNIP_FAULTS``, docs/local.md): each request — each *attempt*, inside botocore's own retry loop —
+is answered a 500 ``InternalServerError`` or a 400 ``ProvisionedThroughputExceededException`` with
+probability ``rate`` (half each), before it reaches moto, so a failed attempt writes nothing. What
+reaches Snip's code is what is left after the SDK's retries.
+
+For each rate, clients run seeded rounds — a create, an aliased create, an Idempotency-Key client
+that retries, redirects (GET, HEAD, unknown key) and, every third round, a keygen run — with faults
+on, then check with faults off: no 5xx but 503 with Retry-After, no key given twice, every 201
+resolves, each Idempotency-Key replays its one link, the pool holds unused keys only.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from snip import aws
-from snip.errors import DependencyUnavailable
-from snip.settings import DEFAULT_TABLES, Env
+from tests.e2e.stacks import Stack
 from tests.reliability import figures
-from tests.reliability.chaos import Chaos
-from tests.reliability.clients import Driver
 from tests.reliability.conftest import LONG
-from tests.service.conftest import LambdaContext
+from tests.reliability.http import Caller, fault_state, set_faults, try_keygen
+from tests.reliability.tables import links_by_key, pool_keys
 
-LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
-KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
-ROUNDS = 300 if LONG else 60
-RETRIES = 40  # a client's attempts at one create; P(40 faults in a row at 30 %) ~ 1e-21
-
-
-def all_items(client: Any, table: str) -> list[dict[str, Any]]:
-    items, start = [], None
-    while True:
-        page = client.scan(TableName=table, **({"ExclusiveStartKey": start} if start else {}))
-        items += page["Items"]
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            return items
+CLIENTS = 4
+ROUNDS = 40 if LONG else 8  # per client
+RETRIES = 20  # a client's attempts at one create
 
 
-def links_by_key(client: Any) -> dict[str, str]:
-    return {item["key"]["S"]: item.get("url", {}).get("S", "") for item in all_items(client, LINKS)}
+def create_until_answered(call: Caller, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+    """A client that retries 503 (and 409 request_in_progress, with an Idempotency-Key)."""
+    reply = None
+    for _ in range(RETRIES):
+        reply = call("POST", "/links", body=body, headers=headers)
+        in_progress = reply.status_code == 409 and reply.json()["error"]["code"] == "request_in_progress"
+        if reply.status_code != 503 and not in_progress:
+            return reply
+        time.sleep(0.2 if in_progress else 0.05)
+    return reply
 
 
-def pool_keys(client: Any) -> list[str]:
-    return [item["key"]["S"] for item in all_items(client, KEYS)]
+def client_rounds(stack: Stack, rate: float, n: int) -> dict[str, Any]:
+    call = Caller(stack)
+    rng = random.Random(n)
+    given: dict[str, str] = {}
+    handed_out: list[str] = []
+    idempotent: dict[str, tuple[dict[str, Any], str]] = {}
+    keygen: Counter[str] = Counter()
+    tag = f"{round(rate * 100)}-{n}"
+    for i in range(ROUNDS):
+        url = f"https://example.com/plain/{tag}/{i}"
+        reply = call("POST", "/links", body={"url": url})
+        if reply.status_code == 201:
+            given[reply.json()["key"]] = url
+            handed_out.append(reply.json()["key"])
 
-
-def run_keygen(handlers: dict[str, Any]) -> bool:
-    """One scheduled keygen run: it either refills or raises DependencyUnavailable (for the alarm)."""
-    try:
-        handlers["keygen"]({"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext())
-    except DependencyUnavailable:
-        return False
-    return True
-
-
-@pytest.mark.usefixtures("filled_pool")
-@pytest.mark.parametrize("rate", [0.10, 0.30], ids=["10pct", "30pct"])
-def test_random_faults(handlers: dict[str, Any], dynamodb: Any, rate: float) -> None:
-    drive = Driver(handlers)
-    chaos = Chaos(aws.dynamodb(), rate, seed=round(rate * 1000))
-    rng = random.Random(20240601)
-    given: dict[str, str] = {}  # key -> url, for every 201 a client received
-    idempotent: dict[str, tuple[dict[str, Any], str]] = {}  # Idempotency-Key -> (body, key)
-    keys_handed_out: list[str] = []
-    outcomes: Counter[str] = Counter()
-
-    chaos.enabled = True
-    for n in range(ROUNDS):
-        url = f"https://example.com/plain/{n}"
-        reply = drive("POST", "/links", body={"url": url})
-        if reply.status == 201:
-            given[reply.json["key"]] = url
-            keys_handed_out.append(reply.json["key"])
-
-        alias, url = f"alias-{rate}-{n}".replace(".", "_"), f"https://example.com/alias/{n}"
-        for _ in range(RETRIES):  # nothing is written by a failed attempt: a retry never meets 409
-            reply = drive("POST", "/links", body={"url": url, "alias": alias})
-            if reply.status != 503:
-                break
-        assert reply.status == 201, reply.body
+        alias, url = f"alias-{tag}-{i}", f"https://example.com/alias/{tag}/{i}"
+        reply = create_until_answered(call, {"url": url, "alias": alias})
+        assert reply.status_code == 201, reply.text
         given[alias] = url
-        keys_handed_out.append(alias)
+        handed_out.append(alias)
 
-        body = {"url": f"https://example.com/idempotent/{n}", "max_visits": 1000}
-        reply = drive.idempotent_create(body, f"client-{n}", attempts=RETRIES)
-        assert reply.status == 201, reply.body
-        idempotent[f"client-{n}"] = (body, reply.json["key"])
-        given[reply.json["key"]] = body["url"]
-        keys_handed_out.append(reply.json["key"])
+        body: dict[str, Any] = {"url": f"https://example.com/idempotent/{tag}/{i}", "max_visits": 1000}
+        reply = create_until_answered(call, body, {"Idempotency-Key": f"client-{tag}-{i}"})
+        assert reply.status_code == 201, reply.text
+        idempotent[f"client-{tag}-{i}"] = (body, reply.json()["key"])
+        given[reply.json()["key"]] = body["url"]
+        handed_out.append(reply.json()["key"])
 
         key = rng.choice(sorted(given))
         for method in ("GET", "HEAD"):
-            reply = drive(method, f"/{key}", api_key_id=None)
-            assert reply.status in (302, 503), reply.body
-            if reply.status == 302:
+            reply = call(method, f"/{key}", key=False)
+            assert reply.status_code in (302, 503), reply.text
+            if reply.status_code == 302:
                 assert reply.headers["Location"] == given[key]
-        assert drive("GET", f"/nope{n:03d}", api_key_id=None).status in (404, 503)
+        assert call("GET", f"/nope{tag}x{i:03d}", key=False).status_code in (404, 503)
+        if n == 0 and i % 3 == 0:
+            keygen["refilled" if try_keygen(stack) else "raised for the alarm"] += 1
+    return {
+        "call": call,
+        "given": given,
+        "handed_out": handed_out,
+        "idempotent": idempotent,
+        "keygen": keygen,
+    }
 
-        if n % 3 == 0:
-            outcomes["keygen_ok" if run_keygen(handlers) else "keygen_503"] += 1
-    chaos.enabled = False
 
-    # Each Idempotency-Key replayed now that DynamoDB is healthy (by a client that retries 409 too).
+@pytest.mark.parametrize("rate", [0.10, 0.30], ids=["10pct", "30pct"])
+def test_random_faults(no_faults_after: Stack, rate: float) -> None:
+    stack = no_faults_after
+    set_faults(stack, f"*:error={rate / 2},*:throttle={rate / 2}", seed=round(rate * 1000))
+    with ThreadPoolExecutor(CLIENTS) as clients:
+        runs = list(clients.map(lambda n: client_rounds(stack, rate, n), range(CLIENTS)))
+    state = fault_state(stack)
+    set_faults(stack, "")
+
+    call = Caller(stack)
+    given = {k: v for run in runs for k, v in run["given"].items()}
+    handed_out = [k for run in runs for k in run["handed_out"]]
     diverged = 0
-    for idempotency_key, (body, key) in idempotent.items():
-        replay = drive.idempotent_create(body, idempotency_key, attempts=RETRIES)
-        assert replay.status == 201, replay.body
-        if replay.json["key"] != key:  # the completion-fault defect (test_idempotency_faults.py)
-            diverged += 1
-            given[replay.json["key"]] = body["url"]
-            keys_handed_out.append(replay.json["key"])
-    # Nothing lost, nothing given twice.
-    assert len(keys_handed_out) == len(set(keys_handed_out)), "a key was handed out twice"
-    stored = links_by_key(dynamodb)
+    for run in runs:
+        for idempotency_key, (body, key) in run["idempotent"].items():
+            replay = create_until_answered(call, body, {"Idempotency-Key": idempotency_key})
+            assert replay.status_code == 201, replay.text
+            diverged += replay.json()["key"] != key
+    broken = [line for run in runs for line in run["call"].broken] + call.broken
+    assert broken == [], broken
+    assert len(handed_out) == len(set(handed_out)), "a key was handed out twice"
+    stored = links_by_key(stack.dynamodb())
     lost = [key for key, url in given.items() if stored.get(key) != url]
     assert lost == [], "links lost or overwritten"
     for key, url in given.items():
-        reply = drive("GET", f"/{key}", api_key_id=None)
-        assert reply.status == 302, reply.body
-        assert reply.headers["Location"] == url
-    # The pool holds unused keys only, each once.
-    pool = pool_keys(dynamodb)
+        reply = call("GET", f"/{key}", key=False)
+        assert (reply.status_code, reply.headers.get("Location")) == (302, url)
+    pool = pool_keys(stack.dynamodb())
     assert len(pool) == len(set(pool))
     assert not set(pool) & set(stored), "a pool key is also a link"
-    assert run_keygen(handlers)
-    orphans = sorted(set(stored) - set(given))
-    # Links no client was told about: only a create whose response was lost after the claim may
-    # leave one (see test_idempotency_bookkeeping_fault_leaves_no_second_link).
-    assert all("/idempotent/" in stored[key] for key in orphans), orphans
+    assert diverged == 0, "an Idempotency-Key replayed another link"
 
-    requests = sum(drive.statuses.values())
+    statuses: Counter[int] = Counter()
+    for run in runs:
+        statuses.update(run["call"].statuses)
     figures.record(
         f"faults {round(rate * 100)}%",
-        rounds=ROUNDS,
-        dynamodb_calls=chaos.calls,
-        faults_injected=chaos.total,
-        by_kind=dict(sorted(chaos.injected.items())),
-        requests=requests,
-        statuses=dict(sorted(drive.statuses.items())),
-        answers_500=drive.statuses[500],
+        clients=CLIENTS,
+        rounds=CLIENTS * ROUNDS,
+        dynamodb_requests=sum(state["requests"].values()),
+        faults_injected=sum(state["injected"].values()),
+        by_kind=fault_kinds(state["injected"]),
+        requests=sum(statuses.values()),
+        statuses=dict(sorted(statuses.items())),
+        answers_5xx_not_503=sum(n for s, n in statuses.items() if s >= 500 and s != 503),
         links_given=len(given),
-        duplicate_keys=len(keys_handed_out) - len(set(keys_handed_out)),
+        duplicate_keys=len(handed_out) - len(set(handed_out)),
         lost_links=len(lost),
-        idempotent_clients=len(idempotent),
+        idempotent_clients=sum(len(run["idempotent"]) for run in runs),
         replays_with_a_new_key=diverged,
-        orphan_links=len(orphans),
-        keygen=dict(outcomes),
+        keygen=dict(sum((run["keygen"] for run in runs), Counter())),
     )
+
+
+def fault_kinds(injected: dict[str, int]) -> dict[str, int]:
+    kinds: Counter[str] = Counter()
+    for label, n in injected.items():
+        kinds[label.rpartition(":")[2]] += n
+    return dict(sorted(kinds.items()))

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from snip import aws
 from snip.settings import DEFAULT_TABLES, Env
 from tests.reliability.clients import Driver, ShortContext
-from tests.reliability.test_faults import links_by_key
+from tests.reliability.tables import links_by_key
 
 IDEMPOTENCY = DEFAULT_TABLES[Env.IDEMPOTENCY_TABLE]
 

@@ -1,0 +1,321 @@
+"""Lost answers, inside the SDK's retry loop: each kind of write applied, its answer never sent.
+
+The local stack's AWS endpoint applies a selected write to DynamoDB (moto), then closes the
+connection without answering (``lost=`` in ``SNIP_FAULTS``, docs/local.md). botocore, inside the
+function, sees the connection closed and sends the same request again — the write is then made a
+second time, or meets its own first attempt — before Snip's code sees anything.
+
+One scenario per kind of write, at 10 % and 30 % of that write's requests, with clients doing
+what makes that write; then, faults off, the outcome is read from DynamoDB and compared with
+what a clean run gives:
+
+* wrong answers — an answer a clean run would not give (a create that is not 201 or not its own
+  alias, a replay of an Idempotency-Key with another link, a redirect that is not 3xx while the
+  link has visits left, a PATCH that is not 200, a DELETE that is not 204, a 503);
+* duplicate links — more than one link for one request (each request has its own URL) or one
+  Idempotency-Key;
+* double-counted visits — a plain link's ``visits`` above the redirects it answered;
+* spent without a redirect — a ``max_visits`` link's ``visits`` above the redirects it answered;
+* uncounted visits — redirects answered above ``visits``;
+* pool damage — a refill that leaves other than its target, a key twice, a pool key that is a link.
+
+Each figure is recorded per kind (``reliability figures``) and each must be 0.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.e2e.stacks import Stack
+from tests.reliability import figures
+from tests.reliability.conftest import LONG
+from tests.reliability.http import Caller, fault_state, set_faults, try_keygen
+from tests.reliability.tables import IDEMPOTENCY, KEYS, LINKS, all_items, pool_keys
+
+CLIENTS = 4
+PER_CLIENT = 12 if LONG else 4  # requests of each kind per client and scenario
+REFILLS = 40 if LONG else 16  # keygen runs from an empty pool (one transaction each)
+POOL_TARGET = 50  # snip.settings' default, which the faulty stack keeps
+RATES = {"10pct": 0.10, "30pct": 0.30}
+
+
+@dataclass
+class Outcome:
+    """Wrong outcomes of one scenario, by kind of request."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    wrong_answers: Counter[str] = field(default_factory=Counter)
+    duplicate_links: Counter[str] = field(default_factory=Counter)
+    double_counted_visits: int = 0
+    spent_without_redirect: int = 0
+    uncounted_visits: int = 0
+    pool_damage: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def wrong(self, kind: str, what: str) -> None:
+        self.wrong_answers[kind] += 1
+        if len(self.examples) < 8:
+            self.examples.append(f"{kind}: {what}")
+
+    def merge(self, other: Outcome) -> None:
+        self.requests.update(other.requests)
+        self.wrong_answers.update(other.wrong_answers)
+        self.examples += other.examples[: 8 - len(self.examples)]
+
+    def total(self) -> int:
+        return (
+            sum(self.wrong_answers.values())
+            + sum(self.duplicate_links.values())
+            + self.double_counted_visits
+            + self.spent_without_redirect
+            + self.uncounted_visits
+            + self.pool_damage
+        )
+
+
+def links(stack: Stack) -> list[dict[str, Any]]:
+    return all_items(stack.dynamodb(), LINKS)
+
+
+def count_duplicates(stack: Stack, outcome: Outcome, urls: dict[str, str]) -> None:
+    """``urls``: url -> kind, one URL per request; a URL stored under two keys is a duplicate."""
+    stored = Counter(item["url"]["S"] for item in links(stack) if item.get("url", {}).get("S") in urls)
+    for url, n in stored.items():
+        if n > 1:
+            outcome.duplicate_links[urls[url]] += n - 1
+
+
+def in_parallel(work: Callable[[int], Outcome]) -> Outcome:
+    outcome = Outcome()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        for part in pool.map(work, range(CLIENTS)):
+            outcome.merge(part)
+    return outcome
+
+
+# -- the scenarios: (write selected, clients' work, checks) ----------------------------------
+def claims(stack: Stack, tag: str) -> Outcome:
+    """Creates from the pool, with and without Idempotency-Key: the claim transaction."""
+    urls: dict[str, str] = {}
+
+    def work(n: int) -> Outcome:
+        call, outcome = Caller(stack), Outcome()
+        for i in range(PER_CLIENT):
+            for kind, headers in (
+                ("create", {}),
+                ("create idempotent", {"Idempotency-Key": f"{tag}-{n}-{i}"}),
+            ):
+                url = f"https://example.com/{tag}/{kind.replace(' ', '-')}/{n}/{i}"
+                urls[url] = kind
+                outcome.requests[kind] += 1
+                reply = call("POST", "/links", body={"url": url}, headers=headers)
+                if reply.status_code != 201:
+                    outcome.wrong(kind, f"{reply.status_code} {reply.text[:120]}")
+                elif headers:
+                    replay = call("POST", "/links", body={"url": url}, headers=headers)
+                    if replay.status_code != 201 or replay.json()["key"] != reply.json()["key"]:
+                        outcome.wrong(kind, f"replay {replay.status_code} {replay.text[:120]}")
+        return outcome
+
+    outcome = in_parallel(work)
+    count_duplicates(stack, outcome, urls)
+    return outcome
+
+
+def link_puts(stack: Stack, tag: str) -> Outcome:
+    """Aliased creates (with and without Idempotency-Key) and creates with the pool empty."""
+    urls: dict[str, str] = {}
+
+    def work(n: int) -> Outcome:
+        call, outcome = Caller(stack), Outcome()
+        for i in range(PER_CLIENT):
+            alias = f"{tag}-{n}-{i}"
+            for kind, headers in (
+                ("alias", {}),
+                ("alias idempotent", {"Idempotency-Key": f"{tag}-a-{n}-{i}"}),
+            ):
+                outcome.requests[kind] += 1
+                url = f"https://example.com/{tag}/{kind.replace(' ', '-')}/{n}/{i}"
+                body = {"url": url, "alias": alias + ("-i" if headers else "")}
+                reply = call("POST", "/links", body=body, headers=headers)
+                if reply.status_code != 201 or reply.json()["key"] != body["alias"]:
+                    outcome.wrong(kind, f"{reply.status_code} {reply.text[:120]}")
+                elif headers:
+                    replay = call("POST", "/links", body=body, headers=headers)
+                    if replay.status_code != 201 or replay.json()["key"] != body["alias"]:
+                        outcome.wrong(kind, f"replay {replay.status_code} {replay.text[:120]}")
+            stack.empty_pool()  # the next create finds no key: it generates one (inline put)
+            url = f"https://example.com/{tag}/empty-pool/{n}/{i}"
+            urls[url] = "create, pool empty"
+            outcome.requests["create, pool empty"] += 1
+            reply = call("POST", "/links", body={"url": url})
+            if reply.status_code != 201:
+                outcome.wrong("create, pool empty", f"{reply.status_code} {reply.text[:120]}")
+        return outcome
+
+    outcome = in_parallel(work)
+    count_duplicates(stack, outcome, urls)
+    try_keygen(stack)  # leave the pool filled for the next scenario
+    return outcome
+
+
+def link_updates(stack: Stack, tag: str, rate: float) -> Outcome:
+    """Redirects (plain and max_visits links), PATCH and DELETE: UpdateItem on the links table.
+
+    The links are made with faults off; the test then turns the faults on for the work."""
+    call = Caller(stack)
+    made: dict[str, list[str]] = {"plain": [], "max_visits": [], "patch": [], "delete": []}
+    for kind in made:
+        for n in range(CLIENTS * PER_CLIENT // (2 if kind == "plain" else 1)):
+            body: dict[str, Any] = {"url": f"https://example.com/{tag}/{kind}/{n}"}
+            if kind == "max_visits":
+                body["max_visits"] = 2
+            reply = call("POST", "/links", body=body)
+            assert reply.status_code == 201, reply.text
+            made[kind].append(reply.json()["key"])
+    redirects: dict[str, Counter[int]] = {key: Counter() for key in made["plain"] + made["max_visits"]}
+    set_faults(stack, f"UpdateItem@{LINKS}:lost={rate}", seed=round(rate * 1000) + 3)
+
+    def work(n: int) -> Outcome:
+        call, outcome = Caller(stack), Outcome()
+        rng = random.Random(n)
+        mine = slice(n, None, CLIENTS)
+        for key in made["plain"][mine]:
+            for _ in range(rng.randint(2, 4)):
+                outcome.requests["redirect"] += 1
+                status = call("GET", f"/{key}", key=False).status_code
+                redirects[key][status] += 1
+                if status != 302:
+                    outcome.wrong("redirect", f"{key}: {status}")
+        for key in made["max_visits"][mine]:
+            answers = [call("GET", f"/{key}", key=False).status_code for _ in range(3)]
+            outcome.requests["redirect max_visits"] += 3
+            for status in answers:
+                redirects[key][status] += 1
+            if answers != [302, 302, 410]:
+                outcome.wrong("redirect max_visits", f"{key}: {answers} for max_visits 2")
+        for key in made["patch"][mine]:
+            outcome.requests["PATCH"] += 1
+            url = f"https://example.com/{tag}/patched/{key}"
+            reply = call("PATCH", f"/links/{key}", body={"url": url})
+            if reply.status_code != 200 or reply.json().get("url") != url:
+                outcome.wrong("PATCH", f"{key}: {reply.status_code} {reply.text[:120]}")
+        for key in made["delete"][mine]:
+            outcome.requests["DELETE"] += 1
+            reply = call("DELETE", f"/links/{key}")
+            if reply.status_code != 204:
+                outcome.wrong("DELETE", f"{key}: {reply.status_code} {reply.text[:120]}")
+        return outcome
+
+    outcome = in_parallel(work)
+    stored = {item["key"]["S"]: item for item in links(stack)}
+    for key, answered in redirects.items():
+        visits = int(stored[key].get("visits", {}).get("N", "0"))
+        redirected = sum(n for status, n in answered.items() if 300 <= status < 400)
+        if visits > redirected and key in made["max_visits"]:
+            outcome.spent_without_redirect += visits - redirected
+        elif visits > redirected:
+            outcome.double_counted_visits += visits - redirected
+        outcome.uncounted_visits += max(0, redirected - visits)
+    for key in made["patch"]:
+        if not stored[key]["url"]["S"].endswith(f"/patched/{key}"):
+            outcome.wrong("PATCH", f"{key}: not changed")
+    for key in made["delete"]:
+        if "deleted_at" not in stored[key]:
+            outcome.wrong("DELETE", f"{key}: not deleted")
+    return outcome
+
+
+def idempotency_records(stack: Stack, tag: str) -> Outcome:
+    """Creates with an Idempotency-Key, each sent once and then replayed, one client at a time per key."""
+    urls: dict[str, str] = {}
+
+    def work(n: int) -> Outcome:
+        call, outcome = Caller(stack), Outcome()
+        for i in range(2 * PER_CLIENT):
+            kind = "create idempotent"
+            url = f"https://example.com/{tag}/idem/{n}/{i}"
+            urls[url] = kind
+            outcome.requests[kind] += 1
+            headers = {"Idempotency-Key": f"{tag}-{n}-{i}"}
+            reply = call("POST", "/links", body={"url": url}, headers=headers)
+            if reply.status_code != 201:  # nothing else runs with this key: 409 in progress is wrong
+                outcome.wrong(kind, f"{reply.status_code} {reply.text[:120]}")
+                continue
+            replay = call("POST", "/links", body={"url": url}, headers=headers)
+            if replay.status_code != 201 or replay.json()["key"] != reply.json()["key"]:
+                outcome.wrong(kind, f"replay {replay.status_code} {replay.text[:120]}")
+        return outcome
+
+    outcome = in_parallel(work)
+    count_duplicates(stack, outcome, urls)
+    return outcome
+
+
+def refills(stack: Stack, tag: str) -> Outcome:
+    """keygen refilling an emptied pool: its TransactWriteItems of conditional puts."""
+    outcome = Outcome()
+    for _ in range(REFILLS):
+        stack.empty_pool()
+        outcome.requests["keygen refill"] += 1
+        if not try_keygen(stack):
+            outcome.wrong("keygen refill", "keygen failed")
+        pool = pool_keys(stack.dynamodb())
+        if len(pool) != POOL_TARGET or len(set(pool)) != len(pool):
+            outcome.pool_damage += 1
+            outcome.examples.append(f"keygen refill: pool of {len(pool)} ({len(set(pool))} distinct)")
+    stored = {item["key"]["S"] for item in links(stack)}
+    outcome.pool_damage += len(set(pool_keys(stack.dynamodb())) & stored)
+    return outcome
+
+
+# kind -> (the write whose answers are lost, scenario)
+SCENARIOS: dict[str, tuple[str, Callable[..., Outcome]]] = {
+    "claim": (f"TransactWriteItems@{LINKS}", claims),
+    "link put (alias, pool empty)": (f"PutItem@{LINKS}", link_puts),
+    "visit count, PATCH, DELETE": (f"UpdateItem@{LINKS}", link_updates),
+    "idempotency records": (f"PutItem@{IDEMPOTENCY}+UpdateItem@{IDEMPOTENCY}", idempotency_records),
+    "keygen refill": (f"TransactWriteItems@{KEYS}", refills),
+}
+
+
+@pytest.mark.parametrize("rate_id", list(RATES))
+@pytest.mark.parametrize("kind", list(SCENARIOS))
+def test_lost_answers(no_faults_after: Stack, kind: str, rate_id: str) -> None:
+    stack, rate = no_faults_after, RATES[rate_id]
+    writes, scenario = SCENARIOS[kind]
+    tag = f"lost-{list(SCENARIOS).index(kind)}-{rate_id}"
+    try_keygen(stack)
+    spec = ",".join(f"{write}:lost={rate}" for write in writes.split("+"))
+    seed = round(rate * 1000) + list(SCENARIOS).index(kind)
+    if scenario is link_updates:
+        outcome = link_updates(stack, tag, rate)
+    else:
+        set_faults(stack, spec, seed=seed)
+        outcome = scenario(stack, tag)
+    state = fault_state(stack)
+    set_faults(stack, "")
+
+    lost = sum(n for label, n in state["injected"].items() if label.endswith(":lost"))
+    figures.record(
+        f"lost answers {round(rate * 100)}%: {kind}",
+        write=writes,
+        answers_lost=lost,
+        requests=dict(outcome.requests),
+        wrong_answers=dict(outcome.wrong_answers),
+        duplicate_links=dict(outcome.duplicate_links),
+        double_counted_visits=outcome.double_counted_visits,
+        spent_without_redirect=outcome.spent_without_redirect,
+        uncounted_visits=outcome.uncounted_visits,
+        pool_damage=outcome.pool_damage,
+        examples=outcome.examples,
+    )
+    assert lost > 0, "no answer was lost: the scenario tested nothing"
+    assert outcome.total() == 0, figures.FIGURES[f"lost answers {round(rate * 100)}%: {kind}"]
