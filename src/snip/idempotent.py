@@ -70,20 +70,28 @@ class _MarkedPuts:
         marker = {"S": secrets.token_urlsafe(12)}
         kwargs["Item"] = {**kwargs["Item"], PUT_MARKER: marker}
         kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        try:
-            with dependency_guard():
-                return self._client.put_item(**kwargs)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        for last in (False, True):
+            try:
+                with dependency_guard():
+                    return self._client.put_item(**kwargs)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                old = cast(dict[str, Any] | None, error.response.get("Item")) or self._stored(kwargs)
+                if old and old.get(PUT_MARKER) == marker:
+                    return {}
                 raise
-            old = cast(dict[str, Any] | None, error.response.get("Item")) or self._stored(kwargs)
-            if old and old.get(PUT_MARKER) == marker:
-                return {}
-            raise
-        except DependencyUnavailable as unavailable:
-            if unavailable.ambiguous and (self._stored(kwargs, quiet=True) or {}).get(PUT_MARKER) == marker:
-                return {}
-            raise
+            except DependencyUnavailable as unavailable:
+                # Every answer lost: ours if the record bears our marker; otherwise our put did
+                # not happen (or the read failed too): send it once more ourselves, whose
+                # condition then decides as a clean run's would.
+                if not unavailable.ambiguous:
+                    raise
+                if (self._stored(kwargs, quiet=True) or {}).get(PUT_MARKER) == marker:
+                    return {}
+                if last:
+                    raise
+        raise AssertionError("unreachable")
 
     def _stored(self, put: dict[str, Any], *, quiet: bool = False) -> dict[str, Any] | None:
         key = {RECORD_KEY: put["Item"][RECORD_KEY]}

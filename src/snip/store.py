@@ -21,6 +21,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from snip import clock
 from snip.errors import DependencyUnavailable, KeyClaimConflict, KeyTaken, LinkGone, LinkNotFound
 from snip.redirect_rule import ACTIVE_CONDITION as _ACTIVE
+from snip.redirect_rule import is_active
 
 # Errors that mean "DynamoDB could not do it now", after the SDK's own retries.
 _UNAVAILABLE_CODES = frozenset(
@@ -186,8 +187,11 @@ class Store:
         ]
         token = hashlib.sha256(f"{link[CREATE_MARKER]}/{key}".encode()).hexdigest()[:36]
         try:
-            with self._checked_write(key, _created_by(link)):
-                self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
+            self._checked_write(
+                key,
+                _created_by(link),
+                lambda: self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token),
+            )
         except ClientError as error:
             if _code(error) != "TransactionCanceledException":
                 raise
@@ -207,8 +211,9 @@ class Store:
         """Write a new link under a key nobody has used (alias, or a key generated inline)."""
         link = _marked(link)
         try:
-            with self._checked_write(link["key"], _created_by(link)):
-                self.client.put_item(**self._new_link_put(link))
+            self._checked_write(
+                link["key"], _created_by(link), lambda: self.client.put_item(**self._new_link_put(link))
+            )
         except ClientError as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise
@@ -225,19 +230,26 @@ class Store:
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
 
-    @contextmanager
-    def _checked_write(self, key: str, mine: Callable[[Mapping[str, Any]], bool]) -> Iterator[None]:
-        """Like ``dependency_guard``, but a write whose outcome is unknown once the SDK has given
-        up (its answers lost) is looked up: if the item bears our marker, the write happened."""
-        try:
-            with dependency_guard():
-                yield
-        except DependencyUnavailable as error:
-            if not error.ambiguous:
-                raise
-            stored = self._lookup(key)
-            if stored is None or not mine(stored):
-                raise
+    def _checked_write(
+        self, key: str, mine: Callable[[Mapping[str, Any]], bool], send: Callable[[], Any]
+    ) -> None:
+        """Send a marked write; if the SDK gave up with its outcome unknown (every answer lost),
+        the item is read: bearing our marker, the write happened. Otherwise it did not (or the
+        read failed too) and it is sent once more ourselves: the same request, marker and token,
+        so a repeat can only succeed once. Conditional failures (ClientError) reach the caller."""
+        for last in (False, True):
+            try:
+                with dependency_guard():
+                    send()
+                return
+            except DependencyUnavailable as error:
+                if not error.ambiguous:
+                    raise
+                stored = self._lookup(key)
+                if stored is not None and mine(stored):
+                    return
+                if last:
+                    raise
 
     def _lookup(self, key: str) -> dict[str, Any] | None:
         """The item as it is now (strongly consistent), or None if it cannot be read either."""
@@ -310,8 +322,10 @@ class Store:
         """
         mine = _deleted_by(owner, marker)
         try:
-            with self._checked_write(key, mine):
-                self.client.update_item(
+            self._checked_write(
+                key,
+                mine,
+                lambda: self.client.update_item(
                     TableName=self.links_table,
                     Key=to_item({"key": key}),
                     UpdateExpression="SET #deleted_at = :deleted_at, #delete_marker = :marker REMOVE #url",
@@ -321,7 +335,8 @@ class Store:
                         {":owner": owner, ":deleted_at": deleted_at, ":marker": marker}
                     ),
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
+                ),
+            )
         except ClientError as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise
@@ -348,43 +363,54 @@ class Store:
             names.update(_names("last_visit_at"))
         update += f" ADD #{RECENT_VISITS} :markers"
         names.update(_names(RECENT_VISITS))
-        try:
-            with dependency_guard():
-                response = self.client.update_item(
-                    TableName=self.links_table,
-                    Key=to_item({"key": key}),
-                    UpdateExpression=update,
-                    ConditionExpression=f"{_ACTIVE} AND NOT contains(#{RECENT_VISITS}, :marker)",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=to_item(
-                        {
-                            ":zero": 0,
-                            ":one": 1,
-                            ":now": now,
-                            ":false": False,
-                            ":marker": marker,
-                            ":markers": {marker},
-                        }
-                    ),
-                    ReturnValues="ALL_NEW",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-        except DependencyUnavailable as error:
-            # The SDK gave up: look whether this visit was counted, and answer it if it was.
-            stored = self._lookup(key) if error.ambiguous else None
-            if stored is None or marker not in stored.get(RECENT_VISITS, ()):
-                raise
-            return _counted(stored)
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise
-            old = _old_item(error)
-            if not old:
-                raise LinkNotFound("No link with this key.") from error
-            stored = from_item(old)
-            if marker in stored.get(RECENT_VISITS, ()):
-                return _counted(stored)  # our own earlier attempt counted it
-            raise LinkGone("This link is no longer active.") from error
+        request: dict[str, Any] = {
+            "TableName": self.links_table,
+            "Key": to_item({"key": key}),
+            "UpdateExpression": update,
+            "ConditionExpression": f"{_ACTIVE} AND NOT contains(#{RECENT_VISITS}, :marker)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(
+                {":zero": 0, ":one": 1, ":now": now, ":false": False, ":marker": marker, ":markers": {marker}}
+            ),
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        for last in (False, True):
+            try:
+                with dependency_guard():
+                    response = self.client.update_item(**request)
+                break
+            except DependencyUnavailable as error:
+                # The SDK gave up: the link as it is now says what happened. Counted under our
+                # marker: done. Not counted: answer as the condition would (404, 410), or, the
+                # link being live, send the visit once more ourselves (same marker: it can only
+                # count once).
+                if not error.ambiguous:
+                    raise
+                try:
+                    stored = self.get_link(key, consistent=True)
+                except DependencyUnavailable:
+                    if last:
+                        raise
+                    continue  # unreadable too: send it once more
+                if stored is None:
+                    raise LinkNotFound("No link with this key.") from error
+                if marker in stored.get(RECENT_VISITS, ()):
+                    return _counted(stored)
+                if not is_active(stored, now):
+                    raise LinkGone("This link is no longer active.") from error
+                if last:
+                    raise
+            except ClientError as error:
+                if _code(error) != "ConditionalCheckFailedException":
+                    raise
+                old = _old_item(error)
+                if not old:
+                    raise LinkNotFound("No link with this key.") from error
+                stored = from_item(old)
+                if marker in stored.get(RECENT_VISITS, ()):
+                    return _counted(stored)  # our own earlier attempt counted it
+                raise LinkGone("This link is no longer active.") from error
         item = from_item(response["Attributes"])
         self._forget_old_visits(key, item, now)
         return item

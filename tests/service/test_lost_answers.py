@@ -183,13 +183,34 @@ def test_other_visitors_between_the_attempts_do_not_make_it_count_twice(
 
 
 @pytest.mark.usefixtures("filled_pool")
-def test_a_visit_that_never_reached_dynamodb_is_503_and_not_counted(call: Call, dynamodb: Any) -> None:
+def test_a_visit_whose_sdk_attempts_never_reached_dynamodb_is_sent_once_more(
+    call: Call, dynamodb: Any
+) -> None:
     key = create(call)
     faults = lose("UpdateItem", SDK_ATTEMPTS, applied=False)
     reply = call("GET", f"/{key}", api_key_id=None)
     assert len(faults.lost) == SDK_ATTEMPTS
+    assert reply.status == 302  # the lookup found it uncounted and the link live: sent again
+    assert counter(dynamodb, key, "visits") == 1
+
+
+@pytest.mark.usefixtures("filled_pool")
+def test_a_visit_that_never_reached_dynamodb_is_503_and_not_counted(call: Call, dynamodb: Any) -> None:
+    key = create(call)
+    faults = lose("UpdateItem", 2 * SDK_ATTEMPTS, applied=False)
+    reply = call("GET", f"/{key}", api_key_id=None)
+    assert len(faults.lost) == 2 * SDK_ATTEMPTS
     assert reply.status == 503
     assert counter(dynamodb, key, "visits") == 0
+
+
+@pytest.mark.usefixtures("filled_pool")
+def test_a_spent_link_whose_every_answer_is_lost_answers_410(call: Call, dynamodb: Any) -> None:
+    key = create(call, max_visits=1)
+    assert call("GET", f"/{key}", api_key_id=None).status == 302
+    lose("UpdateItem", SDK_ATTEMPTS, applied=False)
+    assert call("GET", f"/{key}", api_key_id=None).status == 410  # as a clean run answers
+    assert counter(dynamodb, key, "visits") == 1
 
 
 def test_old_visit_markers_are_forgotten_and_new_ones_kept(dynamodb: Any) -> None:
@@ -256,8 +277,19 @@ def test_a_counted_visit_nobody_can_confirm_is_503(call: Call, dynamodb: Any) ->
     """What is left: every answer lost and the lookup failing too. The visit was counted once;
     the client is told to retry (a new request, counted as a new visit)."""
     key = create(call)
-    lose("UpdateItem", SDK_ATTEMPTS)
-    lookup = LostAnswers(aws.dynamodb(), "GetItem", attempts=SDK_ATTEMPTS, applied=False)
+    lose("UpdateItem", 2 * SDK_ATTEMPTS)  # the SDK's attempts and our one more send
+    lookup = LostAnswers(aws.dynamodb(), "GetItem", attempts=2 * SDK_ATTEMPTS, applied=False)
     assert call("GET", f"/{key}", api_key_id=None).status == 503
-    assert len(lookup.lost) == SDK_ATTEMPTS
+    assert len(lookup.lost) == 2 * SDK_ATTEMPTS
+    assert counter(dynamodb, key, "visits") == 1
+
+
+@pytest.mark.usefixtures("filled_pool")
+def test_a_counted_visit_whose_lookup_fails_is_confirmed_by_sending_it_once_more(
+    call: Call, dynamodb: Any
+) -> None:
+    key = create(call)
+    lose("UpdateItem", SDK_ATTEMPTS)
+    LostAnswers(aws.dynamodb(), "GetItem", attempts=SDK_ATTEMPTS, applied=False)
+    assert call("GET", f"/{key}", api_key_id=None).status == 302  # the repeat finds its own marker
     assert counter(dynamodb, key, "visits") == 1
