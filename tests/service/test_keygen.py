@@ -200,3 +200,52 @@ def test_shard_deficits_fill_up_to_the_target_only() -> None:
     assert shard_deficits({0: 10, 1: 5}, 2, 50) == {1: 20, 0: 15}
     assert shard_deficits({}, 2, 50) == {0: 25, 1: 25}
     assert shard_deficits({0: 10, 1: 5, 7: 30}, 2, 50) == {1: 20, 0: 15}  # shard 7 is not live
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def take(dynamodb: Any, count: int) -> None:
+    """Claims, as far as keygen can tell: keys leave the pool."""
+    for item in pool_items(dynamodb)[:count]:
+        dynamodb.delete_item(TableName=KEYS, Key={"shard": item["shard"], "key": item["key"]})
+
+
+def test_the_pool_grows_with_the_claims_and_returns_to_its_floor_when_they_stop(dynamodb: Any) -> None:
+    store, settings, clock = runtime.store(), get_settings(), Clock()
+    assert refill_pool(store, settings, clock=clock).pool_after == 50
+    take(dynamodb, 40)  # 40 claims in 10 s: 4 keys/s
+    clock.now += 10
+    grown = refill_pool(store, settings, clock=clock)
+    assert (grown.target, grown.pool_after) == (360, 360)  # 90 s of 4 keys/s
+    assert len(pool_keys(dynamodb)) == 360
+
+    targets, sizes = [], []
+    for _ in range(8):  # the load stops; keygen's schedule goes on
+        clock.now += 60
+        quiet = refill_pool(store, settings, clock=clock)
+        targets.append(quiet.target)
+        sizes.append(len(pool_keys(dynamodb)))
+    assert targets[:3] == [180, 90, 50]
+    assert targets[-1] == sizes[-1] == 50
+    assert sizes == targets  # the surplus is removed as the target falls
+
+
+def test_a_pool_at_rest_costs_one_scan_per_run(dynamodb: Any, requests_made: list[str]) -> None:
+    store, settings, clock = runtime.store(), get_settings(), Clock()
+    refill_pool(store, settings, clock=clock)
+    requests_made.clear()
+    clock.now += 60
+    refill_pool(store, settings, clock=clock)
+    assert requests_made == ["Scan"]
+
+
+def test_the_sizing_item_is_invisible_to_claimers_and_counts(dynamodb: Any) -> None:
+    refill_pool(runtime.store(), get_settings())
+    assert any(int(i["shard"]["N"]) < 0 for i in scan(dynamodb, KEYS))  # it is there
+    assert set(runtime.store().pool_sizes()) == set(range(get_settings().pool_shards))
