@@ -86,7 +86,7 @@ class KeyPool:
         keys: list[str] = []
         for offset in range(shards):
             shard = (first + offset) % shards
-            keys = self._store.candidate_keys(shard, start, wanted * SLICE_FACTOR)
+            keys = self._store.candidate_keys(shard, start, wanted * SLICE_FACTOR, enough=wanted)
             if keys:
                 kept = random.SystemRandom().sample(keys, min(wanted, len(keys)))
                 self._candidates = [(shard, key) for key in kept]

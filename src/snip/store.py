@@ -222,10 +222,11 @@ class Store:
         return from_item(response["Attributes"])
 
     # -- the key pool --------------------------------------------------------------------
-    def candidate_keys(self, shard: int, start: str, limit: int) -> list[str]:
-        """Up to ``limit`` pool keys of one shard from ``start`` on (wrapping around once)."""
+    def candidate_keys(self, shard: int, start: str, limit: int, enough: int | None = None) -> list[str]:
+        """Up to ``limit`` pool keys of one shard from ``start`` on, wrapping around once if that
+        gave fewer than ``enough`` (default: ``limit``)."""
         keys = self._query_pool(shard, limit, "#key >= :start", start)
-        if len(keys) < limit and start:
+        if len(keys) < (limit if enough is None else enough) and start:
             keys += self._query_pool(shard, limit - len(keys), "#key < :start", start)
         return keys
 
@@ -285,9 +286,10 @@ class Store:
     # keygen's state between runs lives in one item of the keys table, in a shard no claimer
     # reads (claimers query shards 0 .. pool_shards - 1 only).
     SIZING_SHARD = -1
+    SIZING_KEY = "sizing"
 
     def save_pool_sizing(self, sizing: Mapping[str, float]) -> None:
-        item = {"shard": self.SIZING_SHARD, "key": "sizing"}
+        item = {"shard": self.SIZING_SHARD, "key": self.SIZING_KEY}
         values = {name: Decimal(str(round(value, 6))) for name, value in sizing.items()}
         with dependency_guard():
             self.client.put_item(
