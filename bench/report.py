@@ -463,7 +463,7 @@ def _pool_sizing(results: dict[str, Any]) -> str:
         f"\n\nThe pool sizes itself: keygen ran {claims.get('keygen_runs_during_load')} times during the "
         f"load (its schedule and shorten's on-demand requests) and raised its target to "
         f"{claims.get('pool_target_peak')} keys (90 s of the claim rate it measured, at least the "
-        f"configured {after['floor']}, at most 100 times that), writing "
+        f"configured {after['floor']}, at most 20 times that), writing "
         f"{claims['keys_generated_by_keygen']:g} keys for {claims['created']} creates. After the load, "
         "keygen runs as its schedule would (once a minute; here back to back): target/pool after each "
         f"run {runs}; "

@@ -27,7 +27,7 @@ SLICE_FACTOR = 3  # a candidate load reads 3x the candidates it keeps (see KeyPo
 DEMAND_HORIZON = 90.0  # seconds of demand the pool holds: a scheduled run's interval and a half
 RATE_DECAY = 0.5  # each run that sees less demand keeps at least half the rate it remembered
 STARVED = 0.1  # a run that finds less than 10% of the last target left doubles the target
-GROWTH_LIMIT = 100  # the target never exceeds 100 x the configured target (its floor)
+GROWTH_LIMIT = 20  # the target never exceeds 20 x the configured target (its floor)
 MAX_ADDED_PER_RUN = REFILL_BATCH * MAX_REFILL_ROUNDS // 2  # keys written by one run, at most
 MAX_TRIMMED_PER_RUN = 500  # surplus keys deleted by one run, at most (one DeleteItem each)
 
@@ -154,22 +154,23 @@ def plan_sizing(last: Sizing | None, size: int, now: float, settings: Settings) 
     Keys taken = the size the last run left minus the size now (claims are the only thing
     that removes keys between runs). A rise is followed at once; a fall at most halves the
     remembered rate per run, so that a pause between bursts does not empty the pool, and an idle
-    pool comes back to the configured target within ~8 scheduled runs. The target holds
-    ``DEMAND_HORIZON`` seconds of that rate, at least the configured target and at most
-    ``GROWTH_LIMIT`` times it; a run that finds the pool nearly dry (the rate was too low to
-    see: the creates that fell back took no pool key) doubles the last target instead.
+    pool comes back to the configured target within a few scheduled runs. A run that finds the
+    pool nearly dry doubles the last target instead if that is more (the creates that fell back
+    took no pool key, so the rate seen is below the real one). The target holds
+    ``DEMAND_HORIZON`` seconds of the rate, at least the configured target and at most
+    ``GROWTH_LIMIT`` times it; the rate remembered is the one the target stands for.
     """
-    floor = settings.pool_target
+    floor, ceiling = settings.pool_target, settings.pool_target * GROWTH_LIMIT
     rate = 0.0
-    target = floor
     if last is not None:
         elapsed = max(now - last.at, 1.0)
         seen = max(last.size - size, 0) / elapsed
         rate = seen if seen >= last.rate else max(seen, last.rate * RATE_DECAY)
-        target = math.ceil(rate * DEMAND_HORIZON)
         if size < last.target * STARVED:
-            target = max(target, 2 * last.target)
-    return rate, min(max(target, floor), floor * GROWTH_LIMIT)
+            rate = max(rate, 2 * last.target / DEMAND_HORIZON)
+    rate = min(rate, ceiling / DEMAND_HORIZON)
+    target = math.ceil(round(rate * DEMAND_HORIZON, 6))
+    return rate, min(max(target, floor), ceiling)
 
 
 @dataclass(frozen=True)

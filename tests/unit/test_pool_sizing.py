@@ -26,7 +26,7 @@ def test_a_first_run_aims_at_the_configured_target() -> None:
         (30, 60, 0.5, FLOOR),  # 45 keys of demand over the horizon: the floor is more
         (300, 60, 5.0, 450),
         (40, 10, 4.0, 360),
-        (900, 10, 90.0, FLOOR * GROWTH_LIMIT),  # 8100 wanted: capped
+        (90, 10, 9.0, 810),
     ],
 )
 def test_the_target_holds_the_horizon_of_the_rate_seen(
@@ -64,6 +64,12 @@ def test_a_higher_rate_is_followed_at_once() -> None:
 def test_a_pool_found_nearly_dry_doubles_the_last_target() -> None:
     """The creates that fell back took no pool key: the rate seen is below the real one."""
     rate, target = plan_sizing(after(size=400, target=400), 5, 1000.0 + 300, SETTINGS)
-    assert rate == pytest.approx(395 / 300)
-    assert rate * DEMAND_HORIZON < 800
+    assert 395 / 300 * DEMAND_HORIZON < 800  # what the rate seen alone would ask for
     assert target == 800
+    assert rate == pytest.approx(800 / DEMAND_HORIZON)  # remembered: the next quiet run halves it
+
+
+def test_the_rate_remembered_is_capped_with_the_target() -> None:
+    rate, target = plan_sizing(after(size=1000, target=1000), 0, 1001.0, SETTINGS)
+    assert target == FLOOR * GROWTH_LIMIT
+    assert rate == pytest.approx(target / DEMAND_HORIZON)
