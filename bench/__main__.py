@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from bench import coldstart, concurrency, cost, footprint, goals, report, requests_count, warm
-from bench.common import RESULTS, RUNTIME
+from bench.common import RESULTS, ROOT, RUNTIME
 
 BUDGET_SECONDS = 540  # make bench must end within 10 minutes, the venv and runtime built
 
@@ -107,8 +108,18 @@ def rerun(parts: list[str]) -> int:
         results[key] = run()
         print(f"bench: {part} done in {time.monotonic() - began:.0f} s", flush=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    results["rerun"] = {"parts": parts, "at": stamp}
+    results["rerun"] = {"parts": parts, "at": stamp, "commit": _commit()}
     return _write(results)
+
+
+def _commit() -> str:
+    """The commit measured (``-dirty`` if the work tree had changes), for the page to name."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "src", "functions", "bench/*.py")
+    return git("rev-parse", "--short", "HEAD") + ("-dirty" if dirty else "")
 
 
 def _write(results: dict[str, Any]) -> int:

@@ -494,11 +494,13 @@ def _rerun_note(results: dict[str, Any]) -> str:
     rerun = results.get("rerun")
     if not rerun:
         return ""
-    names = {"requests": "3", "concurrency": "4 and 5"}
-    parts = " and ".join(names.get(p, p) for p in rerun["parts"])
+    names = {"requests": ["3"], "concurrency": ["4", "5"]}
+    numbers = [n for part in rerun["parts"] for n in names.get(part, [part])]
+    listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if len(numbers) > 1 else numbers[0]
     return (
-        f"Parts {parts} were re-run alone on {rerun['at']} (`python -m bench --only "
-        f"{','.join(rerun['parts'])}`); the other parts are from the full run above.\n"
+        f"Parts {listed} were re-run alone on {rerun['at']} at commit {rerun.get('commit', '?')} "
+        f"(`python -m bench --only {','.join(rerun['parts'])}`); the other parts are from the full "
+        "run above.\n"
     )
 
 
