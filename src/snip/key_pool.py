@@ -1,4 +1,4 @@
-"""The key pool: claiming a key for a new link (shorten) and refilling the pool (keygen)."""
+"""The key pool: claiming a key for a new link (shorten); moving, sizing and refilling the pool (keygen)."""
 
 from __future__ import annotations
 
