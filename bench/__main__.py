@@ -1,5 +1,6 @@
 """``python -m bench`` (``make bench``): run every benchmark, write bench/results/latest.json,
-docs/performance.md and the latency chart, and print the summary table.
+docs/performance.md and the latency chart, and print the summary table. ``--only requests,concurrency``
+runs those parts again and keeps the rest of the last results; ``--report-only`` runs nothing.
 
 The whole run is bounded (about 6 minutes on 2 cores); each part has its own time limit too.
 """
@@ -9,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from bench import coldstart, concurrency, cost, footprint, goals, report, requests_count, warm
-from bench.common import RESULTS, RUNTIME
+from bench.common import RESULTS, ROOT, RUNTIME
 
 BUDGET_SECONDS = 540  # make bench must end within 10 minutes, the venv and runtime built
 
@@ -40,6 +42,12 @@ def rewrite_report() -> int:
 def main() -> int:
     if "--report-only" in sys.argv[1:]:
         return rewrite_report()
+    if sys.argv[1:2] == ["--only"]:
+        parts = sys.argv[2].split(",") if len(sys.argv) > 2 else []
+        if not parts or not set(parts) <= set(PARTS):
+            print(f"bench: --only takes a comma-separated list of {', '.join(PARTS)}", file=sys.stderr)
+            return 2
+        return rerun(parts)
     if not (RUNTIME / ".installed").exists():
         print("bench: .lambda-runtime/ is missing: run `make runtime` (make bench does)", file=sys.stderr)
         return 2
@@ -68,29 +76,54 @@ def main() -> int:
     results["warm"] = step("2. warm handler cost", lambda: warm.run(per_block=1000, max_seconds=75))
     results["dynamodb_requests"] = step("3. DynamoDB requests per operation", requests_count.run)
     results["concurrency"] = step(
-        "4./5. key claims and redirects, local stack, default pool",
-        lambda: concurrency.run(per_client=100, rounds=4, max_seconds=min(180, remaining() - 150)),
+        "4./5. key claims and redirects, local stack, default settings", lambda: _concurrency(remaining())
     )
-    if remaining() > 150:
-        try:
-            results["concurrency_sized_pool"] = step(
-                "4. key claims, local stack, pool sized for the load",
-                lambda: concurrency.run(
-                    per_client=50,
-                    rounds=2,
-                    max_seconds=min(90, remaining() - 60),
-                    SNIP_POOL_TARGET="1000",  # the first fill runs within keygen's deployed 60 s timeout
-                ),
-            )
-        except RuntimeError as error:  # an extra: its failure must not lose the main results
-            print(f"bench: the sized-pool run failed: {error}", file=sys.stderr)
     results["footprint"] = footprint.run()
     results["cost"] = cost.run(
         results["warm"], results["cold_start"], results["dynamodb_requests"], _memory_settings()
     )
-    results["goals"] = [goal.as_dict() for goal in goals.check(results)]
     results["seconds"] = time.monotonic() - started
+    return _write(results)
 
+
+def _concurrency(remaining: float) -> dict[str, Any]:
+    return concurrency.run(per_client=100, rounds=4, max_seconds=min(180, remaining - 90))
+
+
+PARTS = {  # what ``--only`` can run again
+    "requests": ("dynamodb_requests", lambda: requests_count.run()),
+    "concurrency": ("concurrency", lambda: _concurrency(BUDGET_SECONDS)),
+}
+
+
+def rerun(parts: list[str]) -> int:
+    """``python -m bench --only requests,concurrency``: run those parts again, keep the other
+    parts' results from bench/results/latest.json, and rewrite the page, which names the parts
+    re-run and when."""
+    results = json.loads((RESULTS / "latest.json").read_text())
+    results.pop("concurrency_sized_pool", None)  # no longer run: keygen sizes the default pool
+    for part in parts:
+        key, run = PARTS[part]
+        began = time.monotonic()
+        results[key] = run()
+        print(f"bench: {part} done in {time.monotonic() - began:.0f} s", flush=True)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    results["rerun"] = {"parts": parts, "at": stamp, "commit": _commit()}
+    return _write(results)
+
+
+def _commit() -> str:
+    """The commit measured (``-dirty`` if the work tree had changes), for the page to name."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "src", "functions", "bench/*.py")
+    return git("rev-parse", "--short", "HEAD") + ("-dirty" if dirty else "")
+
+
+def _write(results: dict[str, Any]) -> int:
+    results["goals"] = [goal.as_dict() for goal in goals.check(results)]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     chart = report.write_chart(results)

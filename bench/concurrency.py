@@ -3,12 +3,14 @@
 16 clients create links through the gateway, in rounds interleaved with a bare reference (16 threads,
 conditional PutItem against the same local moto endpoint); then the same clients follow every link
 (each key once, checking its Location) interleaved with 16 threads of bare GetItem. The functions'
-EMF lines (KeyClaimConflicts, PoolEmptyFallbacks, LinksCreated) are read from the stack's output.
-Every loop is bounded in count and in time.
+EMF lines (KeyClaimConflicts, PoolEmptyFallbacks, LinksCreated) and keygen's targets are read from
+the stack's output. Then keygen runs as its schedule would after the load, until the pool is back to
+its configured target. Every loop is bounded in count and in time.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 import threading
 import time
@@ -22,7 +24,9 @@ import requests
 
 from bench.common import dynamodb_client, summary
 from bench.emf import metric_totals
+from snip.settings import read_settings
 from tests.e2e.stacks import launch, stop
+from tests.reliability.http import invoke_keygen
 
 CLIENTS = 16
 BARE_TABLE = "bench-bare"
@@ -186,9 +190,12 @@ def _measure(
             phase.run(index * per_round, per_round, deadline)
 
     time.sleep(0.5)  # the last EMF lines reach the log
-    metrics = metric_totals(stack.log())
+    log = stack.log()
+    metrics = metric_totals(log)
     created = len(keys)
     links_in_table = aws.scan(TableName="snip-links", Select="COUNT")["Count"]
+    targets = [int(t) for t in re.findall(r'"message":"pool checked".*?"target":(\d+)', log)]
+    after_load = _cool_down(stack, read_settings(settings).pool_target, deadline)
     return {
         "settings": settings,
         "clients": CLIENTS,
@@ -209,5 +216,21 @@ def _measure(
             "conflicts_per_create": metrics["KeyClaimConflicts"] / created if created else None,
             "fallbacks_per_create": metrics["PoolEmptyFallbacks"] / created if created else None,
             "keys_generated_by_keygen": metrics["KeysGenerated"],
+            "keygen_runs_during_load": len(targets),
+            "pool_target_peak": max(targets, default=None),
         },
+        "after_load": after_load,
     }
+
+
+def _cool_down(stack: Any, floor: int, deadline: float, runs: int = 12) -> dict[str, Any]:
+    """The load has stopped: run keygen as its schedule would (once a minute; here back to back)
+    until the pool is back to its configured target, at most ``runs`` times."""
+    sizes: list[tuple[int, int]] = []  # (target, pool after) per run
+    while len(sizes) < runs and time.monotonic() < deadline + 60:
+        result = invoke_keygen(stack)
+        sizes.append((result["target"], result["pool_after"]))
+        if sizes[-1] == (floor, floor):
+            break
+    back = bool(sizes) and sizes[-1] == (floor, floor)
+    return {"floor": floor, "runs": sizes, "runs_to_floor": len(sizes) if back else None}

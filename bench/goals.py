@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ def check(results: dict[str, Any]) -> list[Goal]:
     warm = results["warm"]["ratios"]
     counts = results["dynamodb_requests"]
     claims = results["concurrency"]["claims"]
+    after_load = results["concurrency"].get("after_load", {})
     return [
         Goal("cold_resolve", "cold start, resolve / bare", cold_ratio("resolve"), 1.15, RATIO),
         Goal("cold_shorten", "cold start, shorten / bare (tracing off)", cold_ratio("shorten"), 1.35, RATIO),
@@ -89,6 +91,20 @@ def check(results: dict[str, Any]) -> list[Goal]:
             "key-claim conflicts per create, 16 clients",
             claims["conflicts_per_create"] or 0.0,
             0.1,
+            "",
+        ),
+        Goal(
+            "claim_fallbacks",
+            "empty-pool fallbacks per create, 16 clients",
+            claims["fallbacks_per_create"] or 0.0,
+            0.01,
+            "",
+        ),
+        Goal(
+            "pool_back_to_floor",
+            "keygen runs after the load until the pool is back to its configured target",
+            after_load.get("runs_to_floor") or math.inf,
+            10,
             "",
         ),
         Goal("duplicates", "duplicate keys, 16 clients", claims["duplicate_keys"], 0, ""),

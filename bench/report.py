@@ -243,7 +243,7 @@ def _claims_rows(runs: dict[str, dict[str, Any]]) -> list[list[Any]]:
 
 def _stack_section(results: dict[str, Any]) -> str:
     stack = results["concurrency"]
-    runs = {"default pool (target 50)": stack}
+    runs = {"default settings (pool target 50, sized by keygen)": stack}
     if "concurrency_sized_pool" in results:
         sized = results["concurrency_sized_pool"]
         runs[f"pool target {sized['settings'].get('SNIP_POOL_TARGET', '?')}"] = sized
@@ -272,6 +272,7 @@ def _stack_section(results: dict[str, Any]) -> str:
             ],
             _claims_rows(runs),
         )
+        + _pool_sizing(results)
         + "\n\n### 5. Throughput and latency (default pool)\n\n"
         + _table(["load", "requests", "errors", "req/s", "p50 ms", "p99 ms"], _stack_rows(stack))
         + f"\n\nThe bare reference does {_x(ratio_create)} the creates/s and {_x(ratio_redirect)} the "
@@ -440,24 +441,37 @@ def _requests_create(results: dict[str, Any]) -> str:
 
 def _conflicts(results: dict[str, Any]) -> str:
     claims = results["concurrency"]["claims"]
-    sized = results.get("concurrency_sized_pool", {}).get("claims")
-    text = (
-        f"With the default pool (target 50, 2 shards) and 16 clients, {claims['conflicts_per_create']:.2f} "
-        f"conflicts and {claims['fallbacks_per_create']:.2f} empty-pool fallbacks per create: the "
-        "environments each load 10 candidates from a random slice of a shard that holds about 25 keys, "
-        "so their slices overlap and two of them often try the same key; and at these rates the pool "
-        "empties between refills (each environment asks keygen at most every 5 s, keygen tops up to 50). "
-        "No key was ever issued twice: the conditional transaction decided every conflict. "
+    return (
+        f"With the default settings and 16 clients, {claims['conflicts_per_create']:.3f} conflicts and "
+        f"{claims['fallbacks_per_create']:.3f} empty-pool fallbacks per create, keygen's target peaking "
+        f"at {claims.get('pool_target_peak')} keys. Conflicts come from environments holding the same "
+        "candidate: each keeps 10 keys drawn at random from a 30-key slice of a random shard, so they "
+        "meet mostly while the pool is still small (the first seconds of a load, before keygen has "
+        "seen the claim rate). Fallbacks come from the same first seconds: the pool holds the "
+        "configured 50 keys until keygen's first run under load. No key was ever issued twice: the "
+        "conditional transaction decided every conflict. "
     )
-    if sized:
-        text += (
-            f"With a pool sized for the load (SNIP_POOL_TARGET=1000), {sized['conflicts_per_create']:.2f} "
-            f"conflicts and {sized['fallbacks_per_create']:.2f} fallbacks per create. "
+
+
+def _pool_sizing(results: dict[str, Any]) -> str:
+    stack = results["concurrency"]
+    claims, after = stack["claims"], stack.get("after_load")
+    if not after:
+        return ""
+    runs = ", ".join(f"{target}/{size}" for target, size in after["runs"])
+    return (
+        f"\n\nThe pool sizes itself: keygen ran {claims.get('keygen_runs_during_load')} times during the "
+        f"load (its schedule and shorten's on-demand requests) and raised its target to "
+        f"{claims.get('pool_target_peak')} keys (90 s of the claim rate it measured, at least the "
+        f"configured {after['floor']}, at most 20 times that), writing "
+        f"{claims['keys_generated_by_keygen']:g} keys for {claims['created']} creates. After the load, "
+        "keygen runs as its schedule would (once a minute; here back to back): target/pool after each "
+        f"run {runs}; "
+        + (
+            f"back to the configured {after['floor']} after {after['runs_to_floor']} runs."
+            if after["runs_to_floor"]
+            else "not back to the configured target within these runs."
         )
-    return text + (
-        "What would close it: size the pool to the create rate (target ≥ creates/s \u00d7 refill interval, "
-        "with shards ≈ concurrent environments so that slices rarely meet). The default target of 50 is "
-        "the contract's (CONTRACT §3), sized for a demonstration, not for 16 clients creating at once."
     )
 
 
@@ -472,7 +486,22 @@ EXPLANATIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "requests_create": _requests_create,
     "requests_create_idempotent": _requests_create,
     "claim_conflicts": _conflicts,
+    "claim_fallbacks": _conflicts,
 }
+
+
+def _rerun_note(results: dict[str, Any]) -> str:
+    rerun = results.get("rerun")
+    if not rerun:
+        return ""
+    names = {"requests": ["3"], "concurrency": ["4", "5"]}
+    numbers = [n for part in rerun["parts"] for n in names.get(part, [part])]
+    listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if len(numbers) > 1 else numbers[0]
+    return (
+        f"Parts {listed} were re-run alone on {rerun['at']} at commit {rerun.get('commit', '?')} "
+        f"(`python -m bench --only {','.join(rerun['parts'])}`); the other parts are from the full "
+        "run above.\n"
+    )
 
 
 def write_markdown(results: dict[str, Any], chart: Path | None) -> None:
@@ -483,7 +512,7 @@ def write_markdown(results: dict[str, Any], chart: Path | None) -> None:
 Generated by `make bench` (`python -m bench`, {results["seconds"]:.0f} s) on {results["started_at"]},
 {machine["cpus"]} CPUs, Python {machine["python"]} ({machine["machine"]}); raw numbers and every sample in
 `bench/results/latest.json`. Do not edit by hand: the next `make bench` rewrites this page.
-
+{_rerun_note(results)}
 Every Snip number stands next to a reference measured in the same run, interleaved with it: the
 *bare* handler (`bench/bare/bare_app.py`: boto3, a client, one DynamoDB request, no Powertools) or
 bare moto. The ratios travel between machines better than the absolute numbers, which are this
@@ -530,7 +559,8 @@ matplotlib: `pip install -r bench/requirements.txt`; without it the chart is ski
 load loop bounded in count and in time, servers on 127.0.0.1 only, and only the processes it started
 are stopped. The parts: `bench/coldstart.py` (1, 6), `bench/warm.py` (2), `bench/requests_count.py` (3),
 `bench/concurrency.py` (4, 5), `bench/footprint.py` (6), `bench/cost.py` (7); the goals in
-`bench/goals.py`.
+`bench/goals.py`. `python -m bench --only requests,concurrency` runs part 3 and/or 4 and 5 again and
+keeps the other parts' last results.
 """
     MARKDOWN.write_text(text)
 

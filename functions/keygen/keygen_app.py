@@ -1,7 +1,8 @@
 """keygen: keeps the pool of unused keys between refill_ratio * target and target.
 
 Runs every minute (EventBridge) and on demand (shorten's asynchronous invoke); both events
-are handled alike: refill if the pool is below its threshold.
+are handled alike: move keys left in a shard that ``SNIP_POOL_SHARDS`` no longer names, size
+the target from the claims seen since the last run, refill if the pool is below its threshold.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name=metric_names.KEYS_GENERATED, unit=MetricUnit.Count, value=refill.added)
     metrics.add_metric(name=metric_names.KEY_COLLISIONS, unit=MetricUnit.Count, value=refill.collisions)
     metrics.add_metric(name=metric_names.POOL_SIZE, unit=MetricUnit.Count, value=refill.pool_after)
-    return {"pool_before": refill.pool_before, "added": refill.added, "pool_after": refill.pool_after}
+    return {
+        "pool_before": refill.pool_before,
+        "added": refill.added,
+        "pool_after": refill.pool_after,
+        "target": refill.target,
+    }
 
 
 # Like resolve, no X-Ray SDK (~0.1 s of cold start): Lambda's active tracing records each run.

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -439,10 +440,11 @@ class Store:
                 raise
 
     # -- the key pool --------------------------------------------------------------------
-    def candidate_keys(self, shard: int, start: str, limit: int) -> list[str]:
-        """Up to ``limit`` pool keys of one shard from ``start`` on (wrapping around once)."""
+    def candidate_keys(self, shard: int, start: str, limit: int, enough: int | None = None) -> list[str]:
+        """Up to ``limit`` pool keys of one shard from ``start`` on, wrapping around once if that
+        gave fewer than ``enough`` (default: ``limit``)."""
         keys = self._query_pool(shard, limit, "#key >= :start", start)
-        if len(keys) < limit and start:
+        if len(keys) < (limit if enough is None else enough) and start:
             keys += self._query_pool(shard, limit - len(keys), "#key < :start", start)
         return keys
 
@@ -465,15 +467,24 @@ class Store:
             self.client.delete_item(TableName=self.keys_table, Key=to_item({"shard": shard, "key": key}))
 
     def pool_sizes(self) -> dict[int, int]:
-        """Unused keys per shard, in one Scan that reads only the shard number (the pool is small
-        by design; a Scan is charged by the items it reads, so this costs what a COUNT costs)."""
-        sizes: dict[int, int] = {}
+        """Unused keys per shard (the sizing item left out)."""
+        return {shard: len(keys) for shard, keys in self.pool_contents().keys.items()}
+
+    def pool_contents(self) -> PoolContents:
+        """Every unused key by shard, and keygen's sizing item, in one Scan.
+
+        The pool is small by design and a Scan is charged by the items it reads, projection or
+        not: reading the keys costs what counting them costs, and lets keygen find keys that sit
+        in a shard other than the one their hash names (after a change of ``pool_shards``).
+        """
+        keys: dict[int, list[str]] = {}
+        sizing: dict[str, float] | None = None
         start = None
         while True:
             args: dict[str, Any] = {
                 "TableName": self.keys_table,
-                "ProjectionExpression": "#shard",
-                "ExpressionAttributeNames": _names("shard"),
+                "ProjectionExpression": "#shard, #key, #sizing",
+                "ExpressionAttributeNames": _names("shard", "key", "sizing"),
             }
             if start:
                 args["ExclusiveStartKey"] = start
@@ -481,10 +492,66 @@ class Store:
                 response = self.client.scan(**args)
             for item in response.get("Items", []):
                 shard = int(item["shard"]["N"])
-                sizes[shard] = sizes.get(shard, 0) + 1
+                if shard == self.SIZING_SHARD:
+                    raw = _deserializer.deserialize(item.get("sizing", {"M": {}}))
+                    sizing = {name: float(value) for name, value in raw.items()}
+                elif shard >= 0:
+                    keys.setdefault(shard, []).append(item["key"]["S"])
             start = response.get("LastEvaluatedKey")
             if not start:
-                return sizes
+                return PoolContents(keys, sizing)
+
+    # keygen's state between runs lives in one item of the keys table, in a shard no claimer
+    # reads (claimers query shards 0 .. pool_shards - 1 only).
+    SIZING_SHARD = -1
+    SIZING_KEY = "sizing"
+
+    def save_pool_sizing(self, sizing: Mapping[str, float]) -> None:
+        item = {"shard": self.SIZING_SHARD, "key": self.SIZING_KEY}
+        values = {name: Decimal(str(round(value, 6))) for name, value in sizing.items()}
+        with dependency_guard():
+            self.client.put_item(
+                TableName=self.keys_table, Item={**to_item(item), "sizing": _serializer.serialize(values)}
+            )
+
+    def move_pool_keys(self, moves: Mapping[str, tuple[int, int]]) -> tuple[set[str], set[str]]:
+        """Move unused keys (key -> (from shard, to shard)) in one transaction.
+
+        Each move deletes the old item only if it is still there (a claimer may have taken it),
+        puts the new one only if the key is in neither the new shard nor the links table. A
+        claimer that read the key from its old shard then loses its claim ("claimed") and tries
+        another key: a key is never given to two links. Returns (stale, busy): keys that must not
+        move (gone, already in the new shard, or used by a link: the old copy is to be dropped),
+        and keys another request was writing (to try again on a later run). If either is not
+        empty, nothing was written.
+        """
+        actions: list[dict[str, Any]] = []
+        names = _names("key")
+        exists = {"ConditionExpression": "attribute_exists(#key)", "ExpressionAttributeNames": names}
+        absent = {"ConditionExpression": "attribute_not_exists(#key)", "ExpressionAttributeNames": names}
+        keys, links = self.keys_table, self.links_table
+        for key, (old, new) in moves.items():
+            actions += [
+                {"Delete": {"TableName": keys, "Key": to_item({"shard": old, "key": key}), **exists}},
+                {"Put": {"TableName": keys, "Item": to_item({"shard": new, "key": key}), **absent}},
+                {"ConditionCheck": {"TableName": links, "Key": to_item({"key": key}), **absent}},
+            ]
+        if len(actions) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS // 3} keys per transaction")
+        try:
+            with dependency_guard():
+                self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if _code(error) != "TransactionCanceledException":
+                raise
+            codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            ordered = list(moves)
+            stale = {ordered[i // 3] for i, code in enumerate(codes) if code == _CONDITION_FAILED}
+            busy = {ordered[i // 3] for i, code in enumerate(codes) if code == "TransactionConflict"}
+            if not stale and not busy:
+                raise DependencyUnavailable(f"DynamoDB cancelled the move: {codes}") from error
+            return stale, busy - stale
+        return set(), set()
 
     def add_pool_keys(self, keys: Mapping[str, int]) -> set[str]:
         """Put new keys (key → shard) into the pool in one transaction.
@@ -537,3 +604,9 @@ class Store:
                 raise DependencyUnavailable(f"DynamoDB cancelled the refill: {codes}") from error
             return clashes
         return set()
+
+
+@dataclass(frozen=True)
+class PoolContents:
+    keys: dict[int, list[str]]  # shard -> its unused keys (shards >= 0 only)
+    sizing: dict[str, float] | None  # keygen's state from its last run, if any

@@ -60,7 +60,15 @@ class Stack:
         )
 
     def pool_size(self) -> int:
-        return int(self.dynamodb().scan(TableName=KEYS_TABLE, Select="COUNT")["Count"])
+        """Unused keys: the live shards' items (keygen's sizing record sits in shard -1)."""
+        response = self.dynamodb().scan(
+            TableName=KEYS_TABLE,
+            Select="COUNT",
+            FilterExpression="#s >= :zero",
+            ExpressionAttributeNames={"#s": "shard"},
+            ExpressionAttributeValues={":zero": {"N": "0"}},
+        )
+        return int(response["Count"])
 
     def empty_pool(self) -> None:
         client = self.dynamodb()

@@ -70,7 +70,8 @@ def test_refill_after_many_creates(keygen_stack: Stack) -> None:
         time.sleep(0.3)
     assert len(set(keys)) == len(keys)
     assert wait_for(lambda: keygen_stack.pool_size() >= THRESHOLD, 5)
-    assert keygen_stack.log().count("invoke snip-keygen (Event) ok") >= 2
+    # At least one on-demand refill (keygen then sizes the pool to the load, so often only one).
+    assert keygen_stack.log().count("invoke snip-keygen (Event) ok") >= 1
 
 
 def test_an_empty_pool_never_fails_a_shorten(keygen_stack: Stack) -> None:

@@ -13,6 +13,7 @@ from snip import runtime
 from snip.key_pool import refill_pool
 from snip.keys import new_key, shard_of
 from snip.settings import DEFAULT_TABLES, Env, get_settings
+from snip.store import PoolContents
 from tests.service.conftest import LambdaContext, new_instance, scan
 
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
@@ -20,8 +21,13 @@ LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 SCHEDULED = {"source": "aws.events", "detail-type": "Scheduled Event"}
 
 
+def pool_items(dynamodb: Any) -> list[dict[str, Any]]:
+    """The pool's keys, without keygen's sizing item (shard -1)."""
+    return [item for item in scan(dynamodb, KEYS) if int(item["shard"]["N"]) >= 0]
+
+
 def pool_keys(dynamodb: Any) -> list[str]:
-    return [item["key"]["S"] for item in scan(dynamodb, KEYS)]
+    return [item["key"]["S"] for item in pool_items(dynamodb)]
 
 
 def seed_pool(dynamodb: Any, count: int) -> None:
@@ -35,7 +41,7 @@ def seed_pool(dynamodb: Any, count: int) -> None:
 
 def test_scheduled_run_fills_an_empty_pool_to_target(handlers: dict, dynamodb: Any) -> None:
     result = handlers["keygen"](SCHEDULED, LambdaContext())
-    assert result == {"pool_before": 0, "added": 50, "pool_after": 50}
+    assert result == {"pool_before": 0, "added": 50, "pool_after": 50, "target": 50}
     keys = pool_keys(dynamodb)
     assert len(keys) == len(set(keys)) == 50
     assert all(re.fullmatch(r"[0-9A-Za-z]{7}", k) for k in keys)
@@ -44,7 +50,7 @@ def test_scheduled_run_fills_an_empty_pool_to_target(handlers: dict, dynamodb: A
 def test_items_live_in_the_shard_their_key_hashes_to(handlers: dict, dynamodb: Any) -> None:
     handlers["keygen"](SCHEDULED, LambdaContext())
     shards = get_settings().pool_shards
-    items = scan(dynamodb, KEYS)
+    items = pool_items(dynamodb)
     assert {int(i["shard"]["N"]) for i in items} == set(range(shards))  # spread over all
     assert all(int(i["shard"]["N"]) == shard_of(i["key"]["S"], shards) for i in items)
 
@@ -77,7 +83,7 @@ def test_a_refill_of_35_keys_takes_a_handful_of_requests(dynamodb: Any, requests
     seed_pool(dynamodb, 15)
     refill = refill_pool(runtime.store(), get_settings())
     assert refill.added == 35
-    assert requests_made == ["Scan", "TransactWriteItems"]
+    assert requests_made == ["Scan", "TransactWriteItems", "PutItem"]  # the last: keygen's sizing
 
 
 def test_a_key_already_in_the_pool_is_dropped_and_replaced(dynamodb: Any) -> None:
@@ -136,15 +142,15 @@ def test_overlapping_runs_never_duplicate_and_overshoot_by_at_most_one_batch(
     seed_pool(dynamodb, 30)
     store = runtime.store()
     settings = get_settings()
-    first_count = store.pool_sizes()
+    first_count = store.pool_contents()
 
     class CountedBefore:
-        """Store whose pool_sizes() answers what it counted before the other run wrote."""
+        """Store whose pool_contents() answers what it read before the other run wrote."""
 
         def __getattr__(self, name: str) -> Any:
             return getattr(store, name)
 
-        def pool_sizes(self) -> dict[int, int]:
+        def pool_contents(self) -> PoolContents:
             return first_count
 
     refill_pool(store, settings)  # run B completes: 30 -> 50
@@ -162,6 +168,9 @@ def test_refill_report_is_consistent(dynamodb: Any) -> None:
         "added": 50,
         "collisions": 0,
         "transactions": 1,
+        "target": 50,
+        "moved": 0,
+        "trimmed": 0,
     }
     assert refill.pool_after == 50
 
@@ -187,7 +196,56 @@ def test_refill_goes_to_the_emptiest_shards(dynamodb: Any) -> None:
 def test_shard_deficits_fill_up_to_the_target_only() -> None:
     from snip.key_pool import shard_deficits
 
-    settings = dataclasses.replace(get_settings(), pool_target=50, pool_shards=2)
-    assert shard_deficits({0: 40}, settings) == {1: 10}
-    assert shard_deficits({0: 10, 1: 5}, settings) == {1: 20, 0: 15}
-    assert shard_deficits({}, settings) == {0: 25, 1: 25}
+    assert shard_deficits({0: 40}, 2, 50) == {1: 10}
+    assert shard_deficits({0: 10, 1: 5}, 2, 50) == {1: 20, 0: 15}
+    assert shard_deficits({}, 2, 50) == {0: 25, 1: 25}
+    assert shard_deficits({0: 10, 1: 5, 7: 30}, 2, 50) == {1: 20, 0: 15}  # shard 7 is not live
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def take(dynamodb: Any, count: int) -> None:
+    """Claims, as far as keygen can tell: keys leave the pool."""
+    for item in pool_items(dynamodb)[:count]:
+        dynamodb.delete_item(TableName=KEYS, Key={"shard": item["shard"], "key": item["key"]})
+
+
+def test_the_pool_grows_with_the_claims_and_returns_to_its_floor_when_they_stop(dynamodb: Any) -> None:
+    store, settings, clock = runtime.store(), get_settings(), Clock()
+    assert refill_pool(store, settings, clock=clock).pool_after == 50
+    take(dynamodb, 40)  # 40 claims in 10 s: 4 keys/s
+    clock.now += 10
+    grown = refill_pool(store, settings, clock=clock)
+    assert (grown.target, grown.pool_after) == (360, 360)  # 90 s of 4 keys/s
+    assert len(pool_keys(dynamodb)) == 360
+
+    targets, sizes = [], []
+    for _ in range(8):  # the load stops; keygen's schedule goes on
+        clock.now += 60
+        quiet = refill_pool(store, settings, clock=clock)
+        targets.append(quiet.target)
+        sizes.append(len(pool_keys(dynamodb)))
+    assert targets[:3] == [180, 90, 50]
+    assert targets[-1] == sizes[-1] == 50
+    assert sizes == targets  # the surplus is removed as the target falls
+
+
+def test_a_pool_at_rest_costs_one_scan_per_run(dynamodb: Any, requests_made: list[str]) -> None:
+    store, settings, clock = runtime.store(), get_settings(), Clock()
+    refill_pool(store, settings, clock=clock)
+    requests_made.clear()
+    clock.now += 60
+    refill_pool(store, settings, clock=clock)
+    assert requests_made == ["Scan"]
+
+
+def test_the_sizing_item_is_invisible_to_claimers_and_counts(dynamodb: Any) -> None:
+    refill_pool(runtime.store(), get_settings())
+    assert any(int(i["shard"]["N"]) < 0 for i in scan(dynamodb, KEYS))  # it is there
+    assert set(runtime.store().pool_sizes()) == set(range(get_settings().pool_shards))
