@@ -128,8 +128,10 @@ def _drop_connection(environ: dict[str, Any]) -> None:
 
 
 class EndpointServer:
-    def __init__(self, port: int, functions: LocalFunctions | None = None) -> None:
-        self.app = AwsEndpoint(functions)
+    def __init__(
+        self, port: int, functions: LocalFunctions | None = None, faults: Faults | None = None
+    ) -> None:
+        self.app = AwsEndpoint(functions, faults)
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", port, self.app, threaded=True, request_handler=_QuietHandler
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import shlex
 import signal
 import sys
@@ -15,6 +16,7 @@ from snip.settings import get_settings
 from snip_deploy.api_limits import api_limits
 from snip_deploy.function_specs import KEYGEN
 from snip_local.aws_endpoint import EndpointServer
+from snip_local.faults import Faults
 from snip_local.gateway import Gateway, GatewayServer
 from snip_local.keygen_timer import KeygenTimer
 from snip_local.local_config import REGION, LocalConfig, function_name
@@ -39,7 +41,9 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGINT and SIGTERM both stop the stack the same, orderly way
 
 
-def banner(config: LocalConfig, tables: dict[str, str], functions: LocalFunctions) -> str:
+def banner(
+    config: LocalConfig, tables: dict[str, str], functions: LocalFunctions, faults: Faults | None = None
+) -> str:
     secret = next(iter(config.api_keys))
     curl = (
         f"curl -s -X POST {config.base_url}/links -H 'x-api-key: {secret}' "
@@ -56,6 +60,11 @@ def banner(config: LocalConfig, tables: dict[str, str], functions: LocalFunction
             f"  Lambda Invoke API     {config.aws_url}   ({', '.join(functions.pools)})",
             f"  keygen                every {config.keygen_interval:g} s; "
             f"pool target {settings.pool_target}, refill below {settings.refill_threshold}",
+            *(
+                [f"  faults                {faults.spec} (seed {faults.seed}; {config.aws_url}/_snip/faults)"]
+                if faults is not None and faults.spec
+                else []
+            ),
             "Try:",
             f"  {curl}",
             "",
@@ -67,6 +76,7 @@ def serve() -> int:
     _configure_logging()
     try:
         config = LocalConfig.from_env()
+        faults = Faults.from_env(os.environ)  # SNIP_FAULTS, SNIP_FAULTS_SEED (docs/local.md)
     except ValueError as exc:
         print(f"snip serve: bad setting: {exc} (see docs/local.md)", file=sys.stderr)
         return 2
@@ -77,7 +87,7 @@ def serve() -> int:
         try:
             functions = LocalFunctions(config)
             running.callback(functions.close)
-            endpoint = EndpointServer(config.aws_port, functions)
+            endpoint = EndpointServer(config.aws_port, functions, faults)
             gateway = GatewayServer(
                 config.port,
                 Gateway(functions, Router(list(config.test_functions)), config.api_keys, api_limits()),
@@ -94,7 +104,7 @@ def serve() -> int:
             running.callback(schedule.stop)
             gateway.start()
             running.callback(gateway.stop)
-            sys.stdout.write(banner(config, tables, functions))
+            sys.stdout.write(banner(config, tables, functions, faults))
             threading.Event().wait()
         except KeyboardInterrupt:
             log.info("stopping")
