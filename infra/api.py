@@ -42,6 +42,9 @@ class SnipApi(Construct):
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # The account-wide CloudWatch role is account configuration, not this app's to own.
             cloud_watch_role=False,
+            # Behind a custom domain, the execute-api URL would be a second address of every link
+            # (a link to it could loop back through the API): only the custom domain answers.
+            disable_execute_api_endpoint=bool(config.domain_name),
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE_NAME,
                 tracing_enabled=True,

@@ -77,6 +77,9 @@ class SnipFunction(Construct):
             environment={
                 Env.SERVICE_NAME: spec.name,
                 Env.METRICS_NAMESPACE: METRICS_NAMESPACE,
+                # The handlers already pass capture_response=False; this covers every other
+                # traced method too. Errors are still captured (Powertools' default).
+                Env.TRACER_CAPTURE_RESPONSE: "false",
                 **{access.env_name: access.table.table_name for access in tables},
                 **(environment or {}),
             },
@@ -90,7 +93,11 @@ class SnipFunction(Construct):
             )
         for access in tables:
             self.role.add_to_principal_policy(
-                iam.PolicyStatement(actions=list(access.actions), resources=[access.table.table_arn])
+                iam.PolicyStatement(
+                    actions=list(access.actions),
+                    resources=[access.table.table_arn],
+                    conditions=access.conditions(),
+                )
             )
         acknowledge(
             self.role,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -51,6 +53,36 @@ def table_throttles(table: dynamodb.Table) -> cw.MathExpression:
     )
 
 
+def alarm_topic_key(scope: Construct, construct_id: str) -> kms.Key:
+    """A customer-managed key for the alarm topic, which CloudWatch alarms may publish with.
+
+    The AWS-managed aws/sns key cannot be used: its policy is fixed and does not let CloudWatch
+    encrypt, so every alarm action would fail ("Enable compatibility between event sources from
+    AWS services and encrypted topics",
+    https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services,
+    whose key policy statement for cloudwatch.amazonaws.com this is, without conditions: an
+    unsupported source condition would drop every alarm silently). The key protects no stored
+    data (SNS keeps no messages), so it goes with the stack.
+    """
+    key = kms.Key(
+        scope,
+        construct_id,
+        description="Snip alarm topic (SNS) encryption",
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.DESTROY,
+        pending_window=Duration.days(7),
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="CloudWatchAlarmsPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],  # in a key policy, "*" is this key
+        )
+    )
+    return key
+
+
 class Monitoring(Construct):
     def __init__(
         self,
@@ -64,7 +96,10 @@ class Monitoring(Construct):
         alarm_email: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.topic = sns.Topic(self, "Alarms", display_name="Snip alarms", enforce_ssl=True)
+        self.topic_key = alarm_topic_key(self, "AlarmsKey")
+        self.topic = sns.Topic(
+            self, "Alarms", display_name="Snip alarms", enforce_ssl=True, master_key=self.topic_key
+        )
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         self.alarms: list[cw.Alarm] = []

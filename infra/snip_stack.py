@@ -18,7 +18,7 @@ from infra.waf import RedirectWaf
 from snip.settings import Env
 from snip_deploy import powertools
 from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
-from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS
+from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS, VISIT_ATTRIBUTES
 
 
 class SnipStack(Stack):
@@ -52,7 +52,8 @@ class SnipStack(Stack):
             tables=[
                 # Claiming a key is one transaction: Delete from the pool + conditional Put of the link.
                 tables.access(KEYS, "Query", "DeleteItem"),
-                tables.access(LINKS, "PutItem", "GetItem", "UpdateItem", "ConditionCheckItem"),
+                # No ConditionCheckItem: shorten's writes carry their conditions themselves.
+                tables.access(LINKS, "PutItem", "GetItem", "UpdateItem"),
                 tables.access(IDEMPOTENCY, "GetItem", "PutItem", "UpdateItem", "DeleteItem"),
             ],
             environment={
@@ -68,8 +69,12 @@ class SnipStack(Stack):
             "Resolve",
             spec=RESOLVE,
             layer=powertools_layer,
-            # Read the link, count the visit (one conditional UpdateItem).
-            tables=[tables.access(LINKS, "GetItem", "UpdateItem")],
+            # Read the link, count the visit (one conditional UpdateItem), which may name only
+            # the attributes a visit reads and writes: never the target URL or the owner.
+            tables=[
+                tables.access(LINKS, "GetItem"),
+                tables.access(LINKS, "UpdateItem", attributes=VISIT_ATTRIBUTES),
+            ],
             environment={
                 **settings_environment(settings, RESOLVE.settings),
                 **({Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else {}),
