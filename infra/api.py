@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
@@ -29,10 +30,15 @@ class SnipApi(Construct):
         functions: Mapping[FunctionSpec, lambda_.IFunction],
         limits: ApiLimits,
         config: SnipConfig,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "AccessLogs",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+            encryption_key=logs_key,
         )
         self.rest_api = apigw.RestApi(
             self,

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra.kms_keys import alarm_topic_key
 from infra.lambda_function import SnipFunction
 from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.metric_names import POOL_SIZE
@@ -51,36 +50,6 @@ def table_throttles(table: dynamodb.Table) -> cw.MathExpression:
         label="Throttle events",
         period=FIVE_MINUTES,
     )
-
-
-def alarm_topic_key(scope: Construct, construct_id: str) -> kms.Key:
-    """A customer-managed key for the alarm topic, which CloudWatch alarms may publish with.
-
-    The AWS-managed aws/sns key cannot be used: its policy is fixed and does not let CloudWatch
-    encrypt, so every alarm action would fail ("Enable compatibility between event sources from
-    AWS services and encrypted topics",
-    https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services,
-    whose key policy statement for cloudwatch.amazonaws.com this is, without conditions: an
-    unsupported source condition would drop every alarm silently). The key protects no stored
-    data (SNS keeps no messages), so it goes with the stack.
-    """
-    key = kms.Key(
-        scope,
-        construct_id,
-        description="Snip alarm topic (SNS) encryption",
-        enable_key_rotation=True,
-        removal_policy=RemovalPolicy.DESTROY,
-        pending_window=Duration.days(7),
-    )
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="CloudWatchAlarmsPublish",
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-            resources=["*"],  # in a key policy, "*" is this key
-        )
-    )
-    return key
 
 
 class Monitoring(Construct):
