@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
@@ -29,10 +30,15 @@ class SnipApi(Construct):
         functions: Mapping[FunctionSpec, lambda_.IFunction],
         limits: ApiLimits,
         config: SnipConfig,
+        logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "AccessLogs",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+            encryption_key=logs_key,
         )
         self.rest_api = apigw.RestApi(
             self,
@@ -42,6 +48,9 @@ class SnipApi(Construct):
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # The account-wide CloudWatch role is account configuration, not this app's to own.
             cloud_watch_role=False,
+            # Behind a custom domain, the execute-api URL would be a second address of every link
+            # (a link to it could loop back through the API): only the custom domain answers.
+            disable_execute_api_endpoint=bool(config.domain_name),
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE_NAME,
                 tracing_enabled=True,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, SymlinkFollowMode
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -45,12 +46,17 @@ class SnipFunction(Construct):
         spec: FunctionSpec,
         layer: lambda_.ILayerVersion,
         tables: Sequence[TableAccess],
+        logs_key: kms.IKey,
         environment: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "Logs",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+            encryption_key=logs_key,
         )
         # Our own role instead of AWSLambdaBasicExecutionRole: logs may go to this log group only.
         self.role = iam.Role(
@@ -77,6 +83,9 @@ class SnipFunction(Construct):
             environment={
                 Env.SERVICE_NAME: spec.name,
                 Env.METRICS_NAMESPACE: METRICS_NAMESPACE,
+                # The handlers already pass capture_response=False; this covers every other
+                # traced method too. Errors are still captured (Powertools' default).
+                Env.TRACER_CAPTURE_RESPONSE: "false",
                 **{access.env_name: access.table.table_name for access in tables},
                 **(environment or {}),
             },
@@ -90,7 +99,11 @@ class SnipFunction(Construct):
             )
         for access in tables:
             self.role.add_to_principal_policy(
-                iam.PolicyStatement(actions=list(access.actions), resources=[access.table.table_arn])
+                iam.PolicyStatement(
+                    actions=list(access.actions),
+                    resources=[access.table.table_arn],
+                    conditions=access.conditions(),
+                )
             )
         acknowledge(
             self.role,

@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra.kms_keys import alarm_topic_key
 from infra.lambda_function import SnipFunction
 from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.metric_names import POOL_SIZE
@@ -64,7 +65,10 @@ class Monitoring(Construct):
         alarm_email: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.topic = sns.Topic(self, "Alarms", display_name="Snip alarms", enforce_ssl=True)
+        self.topic_key = alarm_topic_key(self, "AlarmsKey")
+        self.topic = sns.Topic(
+            self, "Alarms", display_name="Snip alarms", enforce_ssl=True, master_key=self.topic_key
+        )
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         self.alarms: list[cw.Alarm] = []

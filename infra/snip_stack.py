@@ -11,6 +11,7 @@ from constructs import Construct
 from infra.api import SnipApi
 from infra.context import SnipConfig, settings_environment
 from infra.keygen_rule import KeygenRule
+from infra.kms_keys import logs_key
 from infra.lambda_function import SnipFunction
 from infra.monitoring import Monitoring
 from infra.table_constructs import SnipTables
@@ -18,7 +19,7 @@ from infra.waf import RedirectWaf
 from snip.settings import Env
 from snip_deploy import powertools
 from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
-from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS
+from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS, VISIT_ATTRIBUTES
 
 
 class SnipStack(Stack):
@@ -27,6 +28,8 @@ class SnipStack(Stack):
         # Everything configurable comes from CDK context (config), never from the deployer's shell.
         settings = config.settings
         tables = SnipTables(self, "Tables")
+        # One key for every log group of the stack (infra/kms_keys.py says why).
+        log_encryption = logs_key(self, "LogsKey")
         powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
             "Powertools",
@@ -40,6 +43,7 @@ class SnipStack(Stack):
             "Keygen",
             spec=KEYGEN,
             layer=powertools_layer,
+            logs_key=log_encryption,
             tables=[tables.access(KEYS, "PutItem", "Scan"), tables.access(LINKS, "ConditionCheckItem")],
             environment=settings_environment(settings, KEYGEN.settings),
         )
@@ -49,10 +53,12 @@ class SnipStack(Stack):
             "Shorten",
             spec=SHORTEN,
             layer=powertools_layer,
+            logs_key=log_encryption,
             tables=[
                 # Claiming a key is one transaction: Delete from the pool + conditional Put of the link.
                 tables.access(KEYS, "Query", "DeleteItem"),
-                tables.access(LINKS, "PutItem", "GetItem", "UpdateItem", "ConditionCheckItem"),
+                # No ConditionCheckItem: shorten's writes carry their conditions themselves.
+                tables.access(LINKS, "PutItem", "GetItem", "UpdateItem"),
                 tables.access(IDEMPOTENCY, "GetItem", "PutItem", "UpdateItem", "DeleteItem"),
             ],
             environment={
@@ -68,8 +74,13 @@ class SnipStack(Stack):
             "Resolve",
             spec=RESOLVE,
             layer=powertools_layer,
-            # Read the link, count the visit (one conditional UpdateItem).
-            tables=[tables.access(LINKS, "GetItem", "UpdateItem")],
+            logs_key=log_encryption,
+            # Read the link, count the visit (one conditional UpdateItem), which may name only
+            # the attributes a visit reads and writes: never the target URL or the owner.
+            tables=[
+                tables.access(LINKS, "GetItem"),
+                tables.access(LINKS, "UpdateItem", attributes=VISIT_ATTRIBUTES),
+            ],
             environment={
                 **settings_environment(settings, RESOLVE.settings),
                 **({Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else {}),
@@ -84,6 +95,7 @@ class SnipStack(Stack):
             functions={fn.spec: fn.function for fn in functions},
             limits=config.limits,
             config=config,
+            logs_key=log_encryption,
         )
         if config.waf:
             RedirectWaf(self, "Waf", stage_arn=api.rest_api.deployment_stage.stage_arn)

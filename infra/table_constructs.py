@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
@@ -25,11 +26,33 @@ def _attribute(key: tuple[str, str]) -> dynamodb.Attribute:
 
 @dataclass(frozen=True)
 class TableAccess:
-    """What one function may do on one table: the IAM actions and the env var carrying its name."""
+    """What one function may do on one table: the IAM actions and the env var carrying its name.
+
+    ``attributes``, if given, are the only top-level attributes a request may name (IAM's
+    ``dynamodb:Attributes``); None leaves the actions unrestricted by attribute.
+    """
 
     table: dynamodb.Table
     env_name: str
     actions: tuple[str, ...]
+    attributes: tuple[str, ...] | None = None
+
+    def conditions(self) -> dict[str, Any] | None:
+        """The IAM conditions of the grant.
+
+        How DynamoDB evaluates ``dynamodb:Attributes`` (Developer Guide, "Using IAM policy
+        conditions for fine-grained access control",
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html):
+        it is the list of top-level attributes named in the request's parameters (update,
+        condition and projection expressions), not those in the response; the attributes may be
+        "read, written, or evaluated in a conditional write", so a condition on an attribute
+        outside the list is denied; and the table's key attributes must be in the list. So
+        ``ReturnValues=ALL_NEW`` still returns the whole item: resolve's visit needs it (the
+        redirect's target) and may read the item anyway (GetItem), so ReturnValues is left free.
+        """
+        if self.attributes is None:
+            return None
+        return {"ForAllValues:StringEquals": {"dynamodb:Attributes": list(self.attributes)}}
 
 
 class SnipTables(Construct):
@@ -64,10 +87,14 @@ class SnipTables(Construct):
     def items(self) -> list[tuple[tables.TableDef, dynamodb.Table]]:
         return list(self._by_def.items())
 
-    def access(self, table_def: tables.TableDef, *actions: str) -> TableAccess:
-        """``access(LINKS, "GetItem", "UpdateItem")``: item-level DynamoDB actions on one table."""
+    def access(
+        self, table_def: tables.TableDef, *actions: str, attributes: tuple[str, ...] | None = None
+    ) -> TableAccess:
+        """``access(LINKS, "GetItem", "UpdateItem")``: item-level DynamoDB actions on one table,
+        limited to requests that name only ``attributes`` if given."""
         return TableAccess(
             table=self._by_def[table_def],
             env_name=table_def.env_name,
             actions=tuple(f"dynamodb:{action}" for action in actions),
+            attributes=attributes,
         )

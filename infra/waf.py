@@ -1,18 +1,48 @@
-"""Optional WAF (context waf=true): managed common rules plus a per-IP limit on redirects."""
+"""Optional WAF (context waf=true): managed rule sets plus a per-IP limit on redirects."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from infra.context import WAF_REDIRECT_LIMIT_PER_5_MIN
+from infra.context import STAGE_NAME, WAF_REDIRECT_LIMIT_PER_5_MIN
+from snip_deploy.routes import ROUTES
 
 # Body rules of the common rule set that contradict the contract are counted, not blocked:
 # Snip accepts JSON bodies up to 16 KiB (the set blocks over 8 KiB) and any http(s) URL,
 # including ones with an IPv4 host (GenericRFI_BODY blocks those).
 COUNTED_COMMON_RULES = ("SizeRestrictions_BODY", "GenericRFI_BODY")
+
+
+# AWS managed rule groups run before the rate limit, in this order.
+MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
+
+
+def _route_pattern(path: str) -> str:
+    """An API Gateway resource path as a regex: each ``{param}`` is one path segment."""
+    return "/".join("[^/]+" if part.startswith("{") else re.escape(part) for part in path.split("/"))
+
+
+def _keyed_paths_regex() -> str:
+    """The paths of the routes that need an API key, exactly, with or without the stage prefix.
+
+    An exact match, not "contains /links": a short link ``/links-promo`` is a redirect and stays
+    under the limit. Only these routes are left out of it (their callers are metered per API key
+    by the usage plan); any other spelling, even one API Gateway would route to them, is merely
+    counted. The execute-api URL carries the stage (``/prod/links``); the custom domain does not.
+    """
+    keyed = sorted({_route_pattern(route.path) for route in ROUTES if route.api_key_required})
+    return f"^(/{re.escape(STAGE_NAME)})?({'|'.join(keyed)})$"
+
+
+KEYED_PATHS_REGEX = _keyed_paths_regex()
+
+# Before matching, WAF decodes the path and resolves ./, ../ and doubled slashes, so that an
+# encoded spelling (``/links/%2E%2E%2Fpromo``) is judged as the path it stands for.
+PATH_TRANSFORMATIONS = ("URL_DECODE", "NORMALIZE_PATH")
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -33,14 +63,16 @@ def _method_is(method: str) -> wafv2.CfnWebACL.StatementProperty:
 
 
 def redirect_route_statement() -> wafv2.CfnWebACL.StatementProperty:
-    """GET/HEAD outside /links: the public GET /{key} route (and the tiny /health, /openapi.json)."""
-    under_links = wafv2.CfnWebACL.StatementProperty(
-        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+    """GET/HEAD outside the API-key routes: the public GET /{key} route (and the tiny /health,
+    /openapi.json)."""
+    keyed_route = wafv2.CfnWebACL.StatementProperty(
+        regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
             field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-            # "/links" with or without the stage prefix (execute-api URLs carry /prod).
-            positional_constraint="CONTAINS",
-            search_string="/links",
-            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            regex_string=KEYED_PATHS_REGEX,
+            text_transformations=[
+                wafv2.CfnWebACL.TextTransformationProperty(priority=priority, type=kind)
+                for priority, kind in enumerate(PATH_TRANSFORMATIONS)
+            ],
         )
     )
     statements: list[Any] = [
@@ -50,11 +82,35 @@ def redirect_route_statement() -> wafv2.CfnWebACL.StatementProperty:
             )
         ),
         wafv2.CfnWebACL.StatementProperty(
-            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=under_links)
+            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=keyed_route)
         ),
     ]
     return wafv2.CfnWebACL.StatementProperty(
         and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=statements)
+    )
+
+
+def _managed_rule_group(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+    """An AWS managed rule group; the common set's rules that contradict the contract only count."""
+    counted = COUNTED_COMMON_RULES if name == "AWSManagedRulesCommonRuleSet" else ()
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS",
+                name=name,
+                rule_action_overrides=[
+                    wafv2.CfnWebACL.RuleActionOverrideProperty(
+                        name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                    )
+                    for rule in counted
+                ]
+                or None,
+            )
+        ),
+        visibility_config=_visibility(f"snip-{name}"),
     )
 
 
@@ -68,27 +124,10 @@ class RedirectWaf(Construct):
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=_visibility("snip-waf"),
             rules=[
-                wafv2.CfnWebACL.RuleProperty(
-                    name="AWSManagedRulesCommonRuleSet",
-                    priority=0,
-                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                            vendor_name="AWS",
-                            name="AWSManagedRulesCommonRuleSet",
-                            rule_action_overrides=[
-                                wafv2.CfnWebACL.RuleActionOverrideProperty(
-                                    name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
-                                )
-                                for rule in COUNTED_COMMON_RULES
-                            ],
-                        )
-                    ),
-                    visibility_config=_visibility("snip-common-rules"),
-                ),
+                *(_managed_rule_group(name, priority) for priority, name in enumerate(MANAGED_RULE_GROUPS)),
                 wafv2.CfnWebACL.RuleProperty(
                     name="RedirectRatePerIp",
-                    priority=1,
+                    priority=len(MANAGED_RULE_GROUPS),
                     action=wafv2.CfnWebACL.RuleActionProperty(block={}),
                     statement=wafv2.CfnWebACL.StatementProperty(
                         rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(

@@ -32,6 +32,10 @@ class Env:
     METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
     TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"
     LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
+    # Never record a handler's response in X-Ray: the links API answers target URLs, tokens included.
+    TRACER_CAPTURE_RESPONSE = "POWERTOOLS_TRACER_CAPTURE_RESPONSE"
+    # Set by Lambda itself in every function (and reserved: a function may not set it).
+    REGION = "AWS_REGION"
 
 
 # Default table names: the local stack and the tests use them; the CDK stack passes its own.
@@ -56,6 +60,7 @@ class Settings:
     candidates: int
     refill_request_interval: float
     idempotency_ttl: int
+    region: str | None = None  # where the function runs (Lambda sets it); None outside AWS
 
     @property
     def refill_threshold(self) -> int:
@@ -94,4 +99,5 @@ def read_settings(env: Mapping[str, str]) -> Settings:
         candidates=_int(env, Env.CANDIDATES, 10, 1, 100),
         refill_request_interval=float(env.get(Env.REFILL_REQUEST_INTERVAL, "5")),
         idempotency_ttl=_int(env, Env.IDEMPOTENCY_TTL, 86_400, 60, 7 * 86_400),
+        region=env.get(Env.REGION) or None,
     )

@@ -6,10 +6,13 @@ Attribute names used in expressions live here too, so that the store and the sta
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from snip.redirect_rule import ACTIVE_CONDITION
 from snip.settings import Env
+from snip.store import RECENT_VISITS
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,24 @@ IDEMPOTENCY = TableDef(
 )
 
 ALL_TABLES = (LINKS, KEYS, IDEMPOTENCY)
+
+# The counters a visit writes (snip.store.Store.record_visit). The store names them inline: no
+# runtime constant to import yet, so tests/infra checks this list against the store's requests.
+_VISIT_COUNTERS = ("visits", "bot_visits", "last_visit_at")
+
+# Every top-level attribute that resolve's UpdateItems name (a visit, and the cleanup of its
+# markers): the links key, what the live-link condition reads, the counters and the markers.
+# IAM's dynamodb:Attributes on resolve's UpdateItem allows exactly these (infra/snip_stack.py).
+VISIT_ATTRIBUTES = tuple(
+    sorted(
+        {
+            LINKS.partition_key[0],
+            *re.findall(r"#(\w+)", ACTIVE_CONDITION),
+            *_VISIT_COUNTERS,
+            RECENT_VISITS,
+        }
+    )
+)
 
 
 def create_tables(client: Any, names: dict[str, str]) -> None:

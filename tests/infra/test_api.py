@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import posixpath
+import re
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.context import STAGE_NAME, WAF_REDIRECT_LIMIT_PER_5_MIN
+from infra.waf import COUNTED_COMMON_RULES, KEYED_PATHS_REGEX
 from snip_deploy.routes import ROUTES, Route
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import get_att, logical_id, resource, resources
@@ -97,6 +101,8 @@ def test_one_api_key_in_the_plan_and_its_id_output(template: dict[str, Any]) -> 
 
 
 def test_no_custom_domain_or_waf_by_default(template: dict[str, Any]) -> None:
+    (api,) = resources(template, "AWS::ApiGateway::RestApi").values()
+    assert api["Properties"].get("DisableExecuteApiEndpoint", False) is False  # the only address
     t = Template.from_json(template)
     t.resource_count_is("AWS::ApiGateway::DomainName", 0)
     t.resource_count_is("AWS::WAFv2::WebACL", 0)
@@ -128,28 +134,81 @@ def test_custom_domain_mapped_at_the_root_with_an_alias(full_template: dict[str,
         },
     )
     assert full_template["Outputs"]["PublicBaseUrl"]["Value"] == "https://sho.rt"
+    # Only the custom domain answers: no second (execute-api) address a link could loop through.
+    (api,) = resources(full_template, "AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["DisableExecuteApiEndpoint"] is True
 
 
 def test_waf_limits_redirects_per_ip_and_runs_the_common_rules(full_template: dict[str, Any]) -> None:
     acl = resource(full_template, "AWS::WAFv2::WebACL", "WafWebAcl")["Properties"]
     assert acl["Scope"] == "REGIONAL"
     rules = {rule["Name"]: rule for rule in acl["Rules"]}
-    common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
-    assert (common["VendorName"], common["Name"]) == ("AWS", "AWSManagedRulesCommonRuleSet")
+    for name in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
+        group = rules[name]["Statement"]["ManagedRuleGroupStatement"]
+        assert (group["VendorName"], group["Name"]) == ("AWS", name)
+        assert rules[name]["OverrideAction"] == {"None": {}}  # the group's own actions apply
+    counted = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+    assert {o["Name"] for o in counted["RuleActionOverrides"]} == set(COUNTED_COMMON_RULES)
+    assert (
+        "RuleActionOverrides"
+        not in (rules["AWSManagedRulesKnownBadInputsRuleSet"]["Statement"]["ManagedRuleGroupStatement"])
+    )
+    assert sorted(rule["Priority"] for rule in rules.values()) == [0, 1, 2]
+    assert rules["RedirectRatePerIp"]["Priority"] == 2  # after the managed groups
     rate = rules["RedirectRatePerIp"]
     assert "Block" in rate["Action"]
     statement = rate["Statement"]["RateBasedStatement"]
     assert statement["AggregateKeyType"] == "IP"
     assert statement["Limit"] == WAF_REDIRECT_LIMIT_PER_5_MIN
-    # Scoped to the public redirect: GET/HEAD, not under /links.
-    scope = json.dumps(statement["ScopeDownStatement"])
-    assert '"SearchString": "GET"' in scope
-    assert '"SearchString": "HEAD"' in scope
-    assert '"NotStatement"' in scope
-    assert '"SearchString": "/links"' in scope
+    # Scoped to the public redirect: GET/HEAD, not one of the API-key routes' exact paths.
+    (methods_, not_keyed) = statement["ScopeDownStatement"]["AndStatement"]["Statements"]
+    assert {s["ByteMatchStatement"]["SearchString"] for s in methods_["OrStatement"]["Statements"]} == {
+        "GET",
+        "HEAD",
+    }
+    regex = not_keyed["NotStatement"]["Statement"]["RegexMatchStatement"]
+    assert regex["FieldToMatch"] == {"UriPath": {}}
+    assert regex["RegexString"] == KEYED_PATHS_REGEX == r"^(/prod)?(/links|/links/[^/]+)$"
+    assert [t["Type"] for t in sorted(regex["TextTransformations"], key=lambda t: t["Priority"])] == [
+        "URL_DECODE",
+        "NORMALIZE_PATH",
+    ]
     (association,) = resources(full_template, "AWS::WAFv2::WebACLAssociation").values()
     assert association["Properties"]["WebACLArn"] == get_att(
         logical_id(full_template, "AWS::WAFv2::WebACL", "Waf")
     )
     (stage_id,) = resources(full_template, "AWS::ApiGateway::Stage")
     assert stage_id in json.dumps(association["Properties"]["ResourceArn"])
+
+
+def _waf_sees(path: str) -> str:
+    """The path after the rule's URL_DECODE and NORMALIZE_PATH (posixpath keeps a leading //,
+    which WAF would fold: close enough for these cases)."""
+    return posixpath.normpath(unquote(path))
+
+
+@pytest.mark.parametrize(
+    ("path", "keyed"),
+    [
+        ("/links", True),
+        ("/links/abc", True),
+        (f"/{STAGE_NAME}/links", True),
+        (f"/{STAGE_NAME}/links/abc", True),
+        # Short links and anything else stay under the per-IP redirect limit.
+        ("/links-promo", False),
+        ("/linkspromo", False),
+        (f"/{STAGE_NAME}/links-promo", False),
+        ("/promo-links", False),
+        ("/abc/links", False),
+        ("/links/abc/def", False),
+        (f"/{STAGE_NAME}/{STAGE_NAME}/links", False),
+        ("/x/links/abc", False),
+        ("/links/%2E%2E%2Fpromo", False),  # decoded and normalized: /promo
+        ("/links%2Dpromo", False),
+        ("/LINKS/abc", False),
+        ("/AbC1234", False),
+        ("/health", False),
+    ],
+)
+def test_only_the_api_key_routes_escape_the_redirect_limit(path: str, keyed: bool) -> None:
+    assert bool(re.search(KEYED_PATHS_REGEX, _waf_sees(path))) is keyed

@@ -142,3 +142,11 @@ def test_synth_stops_on_a_bad_context_value(tmp_path: Path, capsys: pytest.Captu
     assert "bad CDK context poolShards='0'" in error
     assert "SNIP_POOL_SHARDS" not in error
     assert not (tmp_path / f"{DEFAULT}.template.json").exists()
+
+
+def test_region_is_lambdas_own_not_a_context_key() -> None:
+    # Lambda sets AWS_REGION (a reserved name a function may not set); settings read it lazily.
+    assert read_settings({Env.REGION: "eu-west-1"}).region == "eu-west-1"
+    assert read_settings({}).region is None
+    assert Env.REGION == "AWS_REGION"
+    assert Env.REGION not in SETTING_KEYS.values()

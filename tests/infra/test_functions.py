@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 
+from snip import clock
 from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.settings import Env
+from snip.store import FORGET_AFTER, RECENT_VISITS, Store, to_item
 from snip_deploy.function_specs import FUNCTIONS
 from snip_deploy.powertools import LAYER_NAME as POWERTOOLS_LAYER_NAME
 from snip_deploy.powertools import LAYER_VERSION as POWERTOOLS_LAYER_VERSION
-from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS, TableDef
+from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS, VISIT_ATTRIBUTES, TableDef
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import as_list, get_att, logical_id, resource, resources
 
@@ -24,10 +26,23 @@ EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
     "keygen": {KEYS: {"PutItem", "Scan"}, LINKS: {"ConditionCheckItem"}},
     "shorten": {
         KEYS: {"Query", "DeleteItem"},
-        LINKS: {"PutItem", "GetItem", "UpdateItem", "ConditionCheckItem"},
+        LINKS: {"PutItem", "GetItem", "UpdateItem"},
         IDEMPOTENCY: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
     },
 }
+
+# What resolve's UpdateItem may name (IAM dynamodb:Attributes), by hand too: never url or owner.
+EXPECTED_VISIT_ATTRIBUTES = [
+    "bot_visits",
+    "deleted_at",
+    "disabled",
+    "expires_at",
+    "key",
+    "last_visit_at",
+    "max_visits",
+    "recent_visits",
+    "visits",
+]
 
 
 def function(template: dict[str, Any], name: str) -> dict[str, Any]:
@@ -104,6 +119,10 @@ def test_environment_names_come_from_settings(
     env = function(template, name)["Properties"]["Environment"]["Variables"]
     assert env[Env.SERVICE_NAME] == name
     assert env[Env.METRICS_NAMESPACE] == METRICS_NAMESPACE
+    # X-Ray never records a response (target URLs, tokens included); errors still are.
+    assert Env.TRACER_CAPTURE_RESPONSE == "POWERTOOLS_TRACER_CAPTURE_RESPONSE"
+    assert env[Env.TRACER_CAPTURE_RESPONSE] == "false"
+    assert "POWERTOOLS_TRACER_CAPTURE_ERROR" not in env
     # A function is told the names of the tables it may use, and only those.
     for table_def in (LINKS, KEYS, IDEMPOTENCY):
         if table_def in EXPECTED_TABLE_ACTIONS[name]:
@@ -140,6 +159,51 @@ def test_exactly_the_dynamodb_actions_the_function_needs(template: dict[str, Any
                 granted.setdefault(table_arn["Fn::GetAtt"][0], set()).add(action.removeprefix("dynamodb:"))
     expected = {table_id(template, t): actions for t, actions in EXPECTED_TABLE_ACTIONS[name].items()}
     assert granted == expected
+
+
+def test_resolve_updates_only_the_visit_attributes(template: dict[str, Any]) -> None:
+    links = get_att(table_id(template, LINKS))
+    found = [s for s in statements(template, "resolve") if s.get("Resource") == links]
+    conditions = {tuple(sorted(as_list(s["Action"]))): s.get("Condition") for s in found}
+    assert conditions == {
+        ("dynamodb:GetItem",): None,
+        # No ReturnValues condition: dynamodb:Attributes is judged on the request, and the visit
+        # needs ALL_NEW (the redirect's target), which GetItem may read anyway.
+        ("dynamodb:UpdateItem",): {
+            "ForAllValues:StringEquals": {"dynamodb:Attributes": EXPECTED_VISIT_ATTRIBUTES}
+        },
+    }
+
+
+class _RecordingClient:
+    """Answers every UpdateItem with ``item`` and keeps the requests."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        self.item = item
+        self.requests: list[dict[str, Any]] = []
+
+    def update_item(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        return {"Attributes": to_item(self.item)}
+
+
+def _named_attributes(request: dict[str, Any]) -> set[str]:
+    return set(request["Key"]) | set(request.get("ExpressionAttributeNames", {}).values())
+
+
+def test_resolve_updates_name_exactly_the_allowed_attributes() -> None:
+    """The policy's list against the store's own requests: a visit by a person and by a bot,
+    and the cleanup of old markers that follows once enough of them have gathered."""
+    old_markers = {f"1:{n:012d}" for n in range(FORGET_AFTER)}
+    item = {"key": "AbC1234", "url": "https://example.com/", "owner": "o", RECENT_VISITS: old_markers}
+    client = _RecordingClient(item)
+    store = Store(client, links_table="links", keys_table="keys")
+    for bot in (False, True):
+        store.record_visit("AbC1234", clock.now_ts(), bot=bot, request_id=f"request-{bot}")
+    assert len(client.requests) == 4  # two visits, each followed by a cleanup
+    named = set().union(*(_named_attributes(request) for request in client.requests))
+    assert named == set(VISIT_ATTRIBUTES) == set(EXPECTED_VISIT_ATTRIBUTES)
+    assert LINKS.partition_key[0] in VISIT_ATTRIBUTES  # DynamoDB wants the key attribute listed
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -106,3 +106,20 @@ def test_alarm_email_only_when_asked(template: dict[str, Any], full_template: di
     (subscription,) = resources(full_template, "AWS::SNS::Subscription").values()
     assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == "ops@example.com"
+
+
+def test_alarm_topic_encrypted_with_a_key_cloudwatch_may_use(template: dict[str, Any]) -> None:
+    key_id = logical_id(template, "AWS::KMS::Key", "MonitoringAlarmsKey")
+    topic = resource(template, "AWS::SNS::Topic", "MonitoringAlarms")
+    # A customer-managed key: the AWS-managed alias/aws/sns would not let CloudWatch publish.
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    key = template["Resources"][key_id]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    cloudwatch = [
+        statement
+        for statement in key["KeyPolicy"]["Statement"]
+        if statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert [(s["Effect"], sorted(s["Action"]), s["Resource"]) for s in cloudwatch] == [
+        ("Allow", ["kms:Decrypt", "kms:GenerateDataKey*"], "*")
+    ]

@@ -12,6 +12,7 @@ from cfnlint.api import ManualArgs, lint
 
 from infra.nag import MIN_REASON_LENGTH, enable_checks
 from tests.infra.conftest import DEFAULT, FULL, Assembly
+from tests.infra.helpers import get_att, logical_id, resources
 
 # cfn-lint findings we accept, each with its reason.
 CFN_LINT_IGNORED = {
@@ -72,3 +73,23 @@ def test_cfn_lint_clean(assembly: Assembly, stack: str) -> None:
         config=ManualArgs(regions=["us-east-1", "eu-west-1"], ignore_checks=list(CFN_LINT_IGNORED)),
     )
     assert [str(m) for m in matches] == []
+
+
+@pytest.mark.parametrize("stack", [DEFAULT, FULL])
+def test_every_log_group_encrypted_with_the_logs_key(assembly: Assembly, stack: str) -> None:
+    template = assembly.templates[stack]
+    key_id = logical_id(template, "AWS::KMS::Key", "LogsKey")
+    log_groups = resources(template, "AWS::Logs::LogGroup")
+    assert len(log_groups) == 4  # three functions and the API's access logs
+    for log_group in log_groups.values():
+        assert log_group["Properties"]["KmsKeyId"] == get_att(key_id)
+    key = template["Resources"][key_id]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    (logs,) = [s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == "CloudWatchLogsEncrypt"]
+    assert logs["Principal"] == {
+        "Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    }
+    # Only for this account's log groups in this region (the encryption context CloudWatch sends).
+    condition = json.dumps(logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+    assert '":log-group:*"' in condition
+    assert '{"Ref": "AWS::AccountId"}' in condition
