@@ -44,7 +44,12 @@ class SnipStack(Stack):
             spec=KEYGEN,
             layer=powertools_layer,
             logs_key=log_encryption,
-            tables=[tables.access(KEYS, "PutItem", "Scan"), tables.access(LINKS, "ConditionCheckItem")],
+            tables=[
+                # Refill (PutItem in transactions), count (Scan), move keys after a shard change and
+                # trim the pool back to its floor (DeleteItem; docs/architecture.md, keygen).
+                tables.access(KEYS, "PutItem", "Scan", "DeleteItem"),
+                tables.access(LINKS, "ConditionCheckItem"),
+            ],
             environment=settings_environment(settings, KEYGEN.settings),
         )
 

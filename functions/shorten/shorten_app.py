@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -72,7 +71,7 @@ def _own_hosts() -> set[str]:
     for host in (context.domain_name, header(event.headers, "Host")):
         with contextlib.suppress(ValueError):  # not a host a URL could name: no link points at it
             hosts.add(server_address(f"{scheme}://{host}/") if host else "")
-    region = os.environ.get("AWS_REGION")  # set by Lambda in every function
+    region = get_settings().region  # AWS_REGION, set by Lambda in every function
     if context.api_id and region:
         hosts.add(server_address(f"https://{context.api_id}.execute-api.{region}.amazonaws.com/"))
     return hosts - {""}

@@ -92,6 +92,11 @@ _OWNED = "attribute_exists(#key) AND #owner = :owner AND attribute_not_exists(#d
 CREATE_MARKER = "create_marker"  # on a link: the request that created it
 DELETE_MARKER = "delete_marker"  # on a tombstone: the request that deleted it
 RECENT_VISITS = "recent_visits"  # string set: the markers of the visits counted lately
+# What a visit writes: a person's visit counts ``visits`` and stamps ``last_visit_at``; a
+# preview bot's counts ``bot_visits`` only (IAM limits resolve's UpdateItem to these, the
+# condition's attributes and the markers: snip_deploy.tables.VISIT_ATTRIBUTES).
+VISITS, BOT_VISITS, LAST_VISIT_AT = "visits", "bot_visits", "last_visit_at"
+VISIT_COUNTERS = (VISITS, BOT_VISITS, LAST_VISIT_AT)
 # How long a visit's marker is kept. Every attempt of one request is sent within its Lambda's
 # timeout (resolve 5 s, shorten 10 s) of the ``now`` it carries; the rest is room for clocks
 # that disagree between instances.
@@ -356,12 +361,12 @@ class Store:
         its first attempt did (which may have spent the last visit).
         """
         marker = visit_marker(now, request_id)
-        counter = "bot_visits" if bot else "visits"
+        counter = BOT_VISITS if bot else VISITS
         update = f"SET #{counter} = if_not_exists(#{counter}, :zero) + :one"
-        names = _names("key", "deleted_at", "disabled", "expires_at", "max_visits", "visits", counter)
+        names = _names("key", "deleted_at", "disabled", "expires_at", "max_visits", VISITS, counter)
         if not bot:
-            update += ", #last_visit_at = :now"
-            names.update(_names("last_visit_at"))
+            update += f", #{LAST_VISIT_AT} = :now"
+            names.update(_names(LAST_VISIT_AT))
         update += f" ADD #{RECENT_VISITS} :markers"
         names.update(_names(RECENT_VISITS))
         request: dict[str, Any] = {

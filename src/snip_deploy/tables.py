@@ -12,7 +12,7 @@ from typing import Any
 
 from snip.redirect_rule import ACTIVE_CONDITION
 from snip.settings import Env
-from snip.store import RECENT_VISITS
+from snip.store import RECENT_VISITS, VISIT_COUNTERS
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,6 @@ IDEMPOTENCY = TableDef(
 
 ALL_TABLES = (LINKS, KEYS, IDEMPOTENCY)
 
-# The counters a visit writes (snip.store.Store.record_visit). The store names them inline: no
-# runtime constant to import yet, so tests/infra checks this list against the store's requests.
-_VISIT_COUNTERS = ("visits", "bot_visits", "last_visit_at")
-
 # Every top-level attribute that resolve's UpdateItems name (a visit, and the cleanup of its
 # markers): the links key, what the live-link condition reads, the counters and the markers.
 # IAM's dynamodb:Attributes on resolve's UpdateItem allows exactly these (infra/snip_stack.py).
@@ -69,7 +65,7 @@ VISIT_ATTRIBUTES = tuple(
         {
             LINKS.partition_key[0],
             *re.findall(r"#(\w+)", ACTIVE_CONDITION),
-            *_VISIT_COUNTERS,
+            *VISIT_COUNTERS,
             RECENT_VISITS,
         }
     )

@@ -23,7 +23,7 @@ NAMES = sorted(FUNCTIONS)
 # The brief of each function, written out by hand on purpose: the template must match it.
 EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
     "resolve": {LINKS: {"GetItem", "UpdateItem"}},
-    "keygen": {KEYS: {"PutItem", "Scan"}, LINKS: {"ConditionCheckItem"}},
+    "keygen": {KEYS: {"PutItem", "Scan", "DeleteItem"}, LINKS: {"ConditionCheckItem"}},
     "shorten": {
         KEYS: {"Query", "DeleteItem"},
         LINKS: {"PutItem", "GetItem", "UpdateItem"},
