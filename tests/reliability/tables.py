@@ -26,4 +26,5 @@ def links_by_key(client: Any) -> dict[str, str]:
 
 
 def pool_keys(client: Any) -> list[str]:
-    return [item["key"]["S"] for item in all_items(client, KEYS)]
+    """The unused keys: items of the live shards (keygen's sizing record sits in a shard of its own)."""
+    return [item["key"]["S"] for item in all_items(client, KEYS) if int(item["shard"]["N"]) >= 0]

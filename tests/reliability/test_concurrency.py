@@ -14,11 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from snip.settings import DEFAULT_TABLES, Env
+from snip.key_pool import Refill, refill_pool
+from snip.settings import DEFAULT_TABLES, Env, read_settings
+from snip.store import Store
 from tests.e2e.stacks import Stack
 from tests.reliability import figures
 from tests.reliability.conftest import LONG
-from tests.reliability.http import Deadline, invoke_keygen, rss_mb, table_keys
+from tests.reliability.http import Deadline, rss_mb, table_keys
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
@@ -29,14 +31,25 @@ BUDGET_SECONDS = 1800 if LONG else 900  # bounds every loop; far above what it t
 
 
 def test_overlapping_keygen_runs_never_duplicate_and_stay_bounded(local_stack: Stack) -> None:
+    """Keygen's reserved concurrency keeps its runs apart (deployed and locally, tests/local), but
+    a deploy or a changed reservation can still overlap two. Six refills, each with its own client,
+    are released together against the stack's atomic DynamoDB endpoint: truly overlapping runs."""
     runs_at_once, rounds = 6, 4
+    settings = read_settings({})  # the defaults: a target of POOL_TARGET
     sizes, added = [], 0
     for _ in range(rounds):
         local_stack.empty_pool()
+        barrier = threading.Barrier(runs_at_once)
+
+        def refill(_: int, barrier: threading.Barrier = barrier) -> Refill:
+            store = Store(local_stack.dynamodb(), LINKS, KEYS)
+            barrier.wait(timeout=30)
+            return refill_pool(store, settings)
+
         with ThreadPoolExecutor(runs_at_once) as pool:
-            results = list(pool.map(lambda _: invoke_keygen(local_stack), range(runs_at_once)))
-        added += sum(result["added"] for result in results)
-        pool_keys = table_keys(local_stack, KEYS)
+            results = list(pool.map(refill, range(runs_at_once)))
+        added += sum(result.added for result in results)
+        pool_keys = [key for key in table_keys(local_stack, KEYS) if key != Store.SIZING_KEY]
         sizes.append(len(pool_keys))
         assert len(pool_keys) == len(set(pool_keys)), "a key is in the pool twice"
         assert not set(pool_keys) & set(table_keys(local_stack, LINKS)), "a pool key is a link already"
