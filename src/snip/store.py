@@ -541,22 +541,10 @@ class Store:
                 {"Put": {"TableName": keys, "Item": to_item({"shard": new, "key": key}), **absent}},
                 {"ConditionCheck": {"TableName": links, "Key": to_item({"key": key}), **absent}},
             ]
-        if len(actions) > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS // 3} keys per transaction")
-        try:
-            with dependency_guard():
-                self.client.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if _code(error) != "TransactionCanceledException":
-                raise
-            codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            ordered = list(moves)
-            stale = {ordered[i // 3] for i, code in enumerate(codes) if code == _CONDITION_FAILED}
-            busy = {ordered[i // 3] for i, code in enumerate(codes) if code == "TransactionConflict"}
-            if not stale and not busy:
-                raise DependencyUnavailable(f"DynamoDB cancelled the move: {codes}") from error
-            return stale, busy - stale
-        return set(), set()
+        blamed = self._pool_transaction(actions, list(moves), per_key=3, what="move")
+        stale = {key for key, codes in blamed.items() if _CONDITION_FAILED in codes}
+        busy = {key for key, codes in blamed.items() if "TransactionConflict" in codes}
+        return stale, busy - stale
 
     def add_pool_keys(self, keys: Mapping[str, int]) -> set[str]:
         """Put new keys (key → shard) into the pool in one transaction.
@@ -589,26 +577,32 @@ class Store:
                     }
                 }
             )
+        return set(self._pool_transaction(actions, list(keys), per_key=2, what="refill"))
+
+    def _pool_transaction(
+        self, actions: list[dict[str, Any]], ordered: list[str], *, per_key: int, what: str
+    ) -> dict[str, set[str]]:
+        """Send one transaction of ``per_key`` actions per key (in ``ordered`` order): {} when it
+        went through, else each blamed key's cancellation codes (ConditionalCheckFailed: the key is
+        not where it should be; TransactionConflict: another request holds it). A cancellation that
+        blames no key (throttling) is DependencyUnavailable."""
         if len(actions) > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS // 2} keys per transaction")
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS // per_key} keys per transaction")
         try:
             with dependency_guard():
                 self.client.transact_write_items(TransactItems=actions)
         except ClientError as error:
             if _code(error) != "TransactionCanceledException":
                 raise
-            reasons = error.response.get("CancellationReasons", [])
-            ordered = list(keys)
-            clashes = {
-                ordered[i // 2]
-                for i, reason in enumerate(reasons)
-                if reason.get("Code") in (_CONDITION_FAILED, "TransactionConflict")
-            }
-            if not clashes:
-                codes = [r.get("Code") for r in reasons]
-                raise DependencyUnavailable(f"DynamoDB cancelled the refill: {codes}") from error
-            return clashes
-        return set()
+            codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            blamed: dict[str, set[str]] = {}
+            for i, code in enumerate(codes):
+                if code in (_CONDITION_FAILED, "TransactionConflict"):
+                    blamed.setdefault(ordered[i // per_key], set()).add(str(code))
+            if not blamed:
+                raise DependencyUnavailable(f"DynamoDB cancelled the {what}: {codes}") from error
+            return blamed
+        return {}
 
 
 @dataclass(frozen=True)
