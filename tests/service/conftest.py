@@ -43,6 +43,7 @@ _PER_INSTANCE = (
     runtime.store,
     runtime.pool,
     runtime.links,
+    runtime.owners,
     get_settings,
     aws.dynamodb,
     aws.lambda_,
