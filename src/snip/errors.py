@@ -36,22 +36,6 @@ class BodyTooLarge(SnipError):
     description = f"Body larger than {MAX_BODY_BYTES // 1024} KiB"
 
 
-class InsufficientScope(SnipError):
-    """The API key is valid but lacks the scope the route needs (``snip.scopes``)."""
-
-    status = 403
-    code = "insufficient_scope"
-    description = "The API key lacks the scope this route needs"
-
-
-class KeyRevoked(SnipError):
-    """The API key was revoked (``snip keys revoke``) and API Gateway has not caught up yet."""
-
-    status = 403
-    code = "key_revoked"
-    description = "The API key was revoked"
-
-
 class LinkNotFound(SnipError):
     status = 404
     code = "link_not_found"

@@ -18,9 +18,17 @@ from dataclasses import dataclass
 
 from snip import scopes
 from snip.api_key_registry import ApiKeyRegistry
-from snip.errors import InsufficientScope, KeyRevoked
+from snip.errors import SnipError
 
 CACHE_SECONDS = 60.0
+
+
+class KeyRevoked(SnipError):
+    """The key was revoked (``snip keys revoke``) and API Gateway has not caught up yet."""
+
+    status = 403
+    code = "key_revoked"
+    description = "The API key was revoked"
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class Principal:
 
     def require(self, needed: str) -> None:
         if not scopes.allows(self.scopes, needed):
-            raise InsufficientScope(f"This API key lacks the {needed} scope.")
+            raise scopes.InsufficientScope(f"This API key lacks the {needed} scope.")
 
 
 class Owners:
