@@ -29,7 +29,7 @@ from werkzeug.wrappers import Request, Response
 from snip import clock
 from snip.api_key_registry import ApiKeyRecord, ApiKeyRegistry, local_key_id, secret_sha256
 from snip.errors import DependencyUnavailable
-from snip.settings import DEFAULT_TABLES, Env
+from snip.settings import Env
 from snip_deploy.api_limits import ApiLimits
 from snip_local.events import Caller, MalformedResponse, build_event, parse_response
 from snip_local.local_config import REGION, LocalKey
@@ -61,7 +61,7 @@ def registry_at(aws_url: str) -> ApiKeyRegistry:
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 - moto checks no signature
     )
-    return ApiKeyRegistry(client, table_names().get(Env.API_KEYS_TABLE, DEFAULT_TABLES[Env.API_KEYS_TABLE]))
+    return ApiKeyRegistry(client, table_names()[Env.API_KEYS_TABLE])
 
 
 class Gateway:
@@ -135,7 +135,7 @@ class Gateway:
         if target.api_key_required:
             try:
                 key_id = self.key_id_of(secret)
-            except DependencyUnavailable as exc:  # the registry could not be read: API Gateway's 500
+            except DependencyUnavailable as exc:  # the registry could not be read: API Gateway's 5xx
                 log.error("API key lookup failed: %s", exc)
                 return _own(INTEGRATION_FAILED), "-"
             if key_id is None:

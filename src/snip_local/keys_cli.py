@@ -258,6 +258,14 @@ def target_of(args: argparse.Namespace) -> KeyTarget:
     return local_target(args.dynamodb_url or local_dynamodb_url())
 
 
+def where(args: argparse.Namespace) -> str:
+    """Which stack a command talks to, for its error messages."""
+    stack = args.stack or os.environ.get(STACK_ENV)
+    if stack:
+        return f"stack {stack}"
+    return f"the local stack at {args.dynamodb_url or local_dynamodb_url()} (--dynamodb-url, or --stack NAME)"
+
+
 def run(args: argparse.Namespace, target: KeyTarget | None = None) -> int:
     try:
         if args.keys_command == "create" and not args.owner.strip():
@@ -276,7 +284,7 @@ def run(args: argparse.Namespace, target: KeyTarget | None = None) -> int:
         print(f"snip keys: {exc}", file=sys.stderr)
         return FAILED
     except (DependencyUnavailable, ClientError, BotoCoreError) as exc:
-        print(f"snip keys: the stack refused or could not be reached: {exc}", file=sys.stderr)
+        print(f"snip keys: {where(args)} refused or could not be reached: {exc}", file=sys.stderr)
         return FAILED
     return OK
 
