@@ -72,7 +72,7 @@ class SnipApi(Construct):
             ),
         )
         self._add_routes(functions)
-        self.api_key = self._add_usage_plan(limits)
+        self.usage_plan, self.api_key = self._add_usage_plan(limits)
         self.domain = self._add_domain(config) if config.domain_name else None
 
         acknowledge(
@@ -117,7 +117,7 @@ class SnipApi(Construct):
             acknowledge(method, "AwsSolutions-APIG4", reason)
             acknowledge(method, "AwsSolutions-COG4", reason)
 
-    def _add_usage_plan(self, limits: ApiLimits) -> apigw.IApiKey:
+    def _add_usage_plan(self, limits: ApiLimits) -> tuple[apigw.UsagePlan, apigw.IApiKey]:
         plan = self.rest_api.add_usage_plan(
             "UsagePlan",
             name="snip-default",
@@ -128,9 +128,11 @@ class SnipApi(Construct):
             quota=apigw.QuotaSettings(limit=limits.daily_quota, period=apigw.Period.DAY),
             api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
         )
+        # The stack's own key has no registry record: it is its own owner with both scopes
+        # (snip.owners). More keys, with owners and scopes, come from `snip keys create`.
         key = apigw.ApiKey(self, "ApiKey", description="Snip API key created by the stack")
         plan.add_api_key(key)
-        return key
+        return plan, key
 
     def _add_domain(self, config: SnipConfig) -> apigw.DomainName:
         assert config.domain_name

@@ -19,7 +19,7 @@ from infra.waf import RedirectWaf
 from snip.settings import Env
 from snip_deploy import powertools
 from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
-from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS, VISIT_ATTRIBUTES
+from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, VISIT_ATTRIBUTES
 
 
 class SnipStack(Stack):
@@ -65,6 +65,8 @@ class SnipStack(Stack):
                 # No ConditionCheckItem: shorten's writes carry their conditions themselves.
                 tables.access(LINKS, "PutItem", "GetItem", "UpdateItem"),
                 tables.access(IDEMPOTENCY, "GetItem", "PutItem", "UpdateItem", "DeleteItem"),
+                # The owner and scopes of the calling API key; `snip keys` writes them, not shorten.
+                tables.access(API_KEYS, "GetItem"),
             ],
             environment={
                 **settings_environment(settings, SHORTEN.settings),
@@ -120,6 +122,12 @@ class SnipStack(Stack):
             "ApiKeyId",
             value=api.api_key.key_id,
             description="aws apigateway get-api-key --api-key <id> --include-value",
+        )
+        CfnOutput(
+            self,
+            "UsagePlanId",
+            value=api.usage_plan.usage_plan_id,
+            description="`snip keys create` binds new API keys to this usage plan",
         )
         if api.domain:
             CfnOutput(self, "PublicBaseUrl", value=config.public_base_url or "")

@@ -1,4 +1,4 @@
-"""The three DynamoDB tables as CDK constructs, from ``snip_deploy.tables`` (their one definition)."""
+"""The DynamoDB tables as CDK constructs, from ``snip_deploy.tables`` (their one definition)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from snip_deploy import tables
 
 # links holds every key ever issued (tombstones included): losing it would let keys and aliases
 # be reissued. keys holds the unused pool, which shorten's claims are checked against.
-# Both outlive the stack; the idempotency table only holds 24-hour replay records.
-RETAINED = frozenset({tables.LINKS.logical_id, tables.KEYS.logical_id})
+# api-keys says whose each API key is: losing it would hand every link back to its creating key
+# (owner = key id) and every key full scopes. These outlive the stack; the idempotency table only
+# holds 24-hour replay records.
+RETAINED = frozenset({tables.LINKS.logical_id, tables.KEYS.logical_id, tables.API_KEYS.logical_id})
 
 _ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
 

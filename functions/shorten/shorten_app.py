@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from snip import api_docs, body_checks, idempotent, metric_names, runtime
+from snip import api_docs, body_checks, idempotent, metric_names, runtime, scope_check
 from snip.errors import (
     AliasTaken,
     BodyTooLarge,
@@ -38,16 +38,14 @@ from snip.web import JSON, error_body, error_response, header
 logger = Logger(service="shorten")
 metrics = Metrics(namespace=metric_names.NAMESPACE, service="shorten")
 app = APIGatewayRestResolver()  # validation comes with body_checks.middlewares(), in its place
-app.use(middlewares=body_checks.middlewares())
+# The API key's owner and scope first (403 before any body is read), then the body checks.
+app.use(middlewares=[scope_check.check_scope, *body_checks.middlewares()])
 
 
 # -- request context ---------------------------------------------------------------------
 def _owner() -> str:
-    identity = app.current_event.request_context.identity
-    owner = identity.api_key_id
-    if not owner:  # API Gateway requires a key on /links; this is a deployment error
-        raise SnipError("The request carried no API key identity.")
-    return owner
+    """The owner of the calling API key (not the key: an owner may hold several keys)."""
+    return scope_check.principal(app).owner
 
 
 def _base_url() -> str:

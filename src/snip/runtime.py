@@ -1,4 +1,5 @@
-"""What one execution environment builds once and reuses: the store, its key pool, the services.
+"""What one execution environment builds once and reuses: the store, its key pool, the services
+(and the owners of the API keys it has seen, cached for at most a minute: ``snip.owners``).
 
 Everything is built on first use, never at import, so that importing a handler reads no
 environment and opens no connection (tests and SnapStart both rely on that). The key pool and
@@ -21,6 +22,7 @@ from snip.store import Store
 if TYPE_CHECKING:
     from snip.key_pool import KeyPool
     from snip.links import Links
+    from snip.owners import Owners
 
 logger = Logger(child=True)
 
@@ -75,3 +77,11 @@ def links() -> Links:
     from snip.links import Links
 
     return Links(store(), pool())
+
+
+@lru_cache(maxsize=1)
+def owners() -> Owners:
+    from snip.api_key_registry import ApiKeyRegistry
+    from snip.owners import Owners
+
+    return Owners(ApiKeyRegistry(aws.dynamodb(), get_settings().api_keys_table))

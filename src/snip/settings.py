@@ -19,6 +19,7 @@ class Env:
     KEYS_TABLE = "SNIP_KEYS_TABLE"
     IDEMPOTENCY_TABLE = "SNIP_IDEMPOTENCY_TABLE"
     VISITS_TABLE = "SNIP_VISITS_TABLE"  # visit events (snip.visit_events), read by the aggregator's stream
+    API_KEYS_TABLE = "SNIP_API_KEYS_TABLE"  # the API-key registry: owner and scopes per key id
     KEYGEN_FUNCTION = "SNIP_KEYGEN_FUNCTION"
     PUBLIC_BASE_URL = "SNIP_PUBLIC_BASE_URL"
     KEY_LENGTH = "SNIP_KEY_LENGTH"
@@ -44,6 +45,7 @@ DEFAULT_TABLES = {
     Env.LINKS_TABLE: "snip-links",
     Env.KEYS_TABLE: "snip-keys",
     Env.IDEMPOTENCY_TABLE: "snip-idempotency",
+    Env.API_KEYS_TABLE: "snip-api-keys",
 }
 
 
@@ -52,6 +54,7 @@ class Settings:
     links_table: str
     keys_table: str
     idempotency_table: str
+    api_keys_table: str
     keygen_function: str | None
     public_base_url: str | None
     key_length: int
@@ -91,6 +94,7 @@ def read_settings(env: Mapping[str, str]) -> Settings:
         links_table=env.get(Env.LINKS_TABLE, DEFAULT_TABLES[Env.LINKS_TABLE]),
         keys_table=env.get(Env.KEYS_TABLE, DEFAULT_TABLES[Env.KEYS_TABLE]),
         idempotency_table=env.get(Env.IDEMPOTENCY_TABLE, DEFAULT_TABLES[Env.IDEMPOTENCY_TABLE]),
+        api_keys_table=env.get(Env.API_KEYS_TABLE, DEFAULT_TABLES[Env.API_KEYS_TABLE]),
         keygen_function=env.get(Env.KEYGEN_FUNCTION) or None,
         public_base_url=base_url.rstrip("/") if base_url else None,
         key_length=_int(env, Env.KEY_LENGTH, 7, 4, 20),

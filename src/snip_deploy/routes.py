@@ -1,4 +1,4 @@
-"""Which function serves which HTTP route, and which routes need an API key.
+"""Which function serves which HTTP route, which routes need an API key, and with what scope.
 
 One source for the CDK API (resources, methods, integrations, auth) and the local gateway.
 The behaviour and the OpenAPI document come from the handlers' own Event Handler routes;
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from snip import scopes
 from snip_deploy.function_specs import RESOLVE, SHORTEN, FunctionSpec
 
 
@@ -18,6 +19,11 @@ class Route:
     path: str  # API Gateway resource path, path parameters in braces
     function: FunctionSpec
     api_key_required: bool
+
+    @property
+    def scope(self) -> str | None:
+        """The API-key scope the route needs; its home is ``snip.scopes`` (shorten checks it there)."""
+        return scopes.required_scope(self.method, self.path)
 
 
 ROUTES = (

@@ -1,4 +1,4 @@
-"""The three DynamoDB tables, defined once.
+"""The DynamoDB tables, defined once.
 
 The CDK stack, the local stack and the tests all build their tables from these definitions.
 Attribute names used in expressions live here too, so that the store and the stack agree.
@@ -55,7 +55,12 @@ IDEMPOTENCY = TableDef(
     ttl_attribute="expiration",
 )
 
-ALL_TABLES = (LINKS, KEYS, IDEMPOTENCY)
+# api-keys: the registry of API keys, one item per API Gateway API key id: owner, scopes, name,
+# created_at, revoked_at (never a secret; locally a SHA-256 of it). Read by shorten (GetItem, via
+# snip.api_key_registry, the one module that touches it), written by `snip keys`. Not the pool.
+API_KEYS = TableDef(env_name=Env.API_KEYS_TABLE, logical_id="ApiKeys", partition_key=("key_id", "S"))
+
+ALL_TABLES = (LINKS, KEYS, IDEMPOTENCY, API_KEYS)
 
 # Every top-level attribute that resolve's UpdateItems name (a visit, and the cleanup of its
 # markers): the links key, what the live-link condition reads, the counters and the markers.

@@ -4,6 +4,12 @@ For each request, in API Gateway's order: find the resource and method (else 403
 Token"), check the payload limit (413), the API key (403 "Forbidden"), the usage plan's quota and the
 throttles (429), then build the proxy event, invoke the function and map its answer back (502 when it
 failed or answered something API Gateway cannot read).
+
+API keys live where a deployed stack's owners and scopes live: the API-key registry table, on the
+local DynamoDB endpoint. The keys of ``SNIP_API_KEYS`` are recorded there at start, ``snip keys``
+adds and revokes more while the stack runs, and every request reads its key's record (by the
+secret's SHA-256: ``snip.api_key_registry.local_key_id``), so a revocation counts at once. The
+function then sees the key id, as API Gateway hands it over, and finds the owner itself.
 """
 
 from __future__ import annotations
@@ -16,12 +22,18 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+import boto3
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from snip import clock
+from snip.api_key_registry import ApiKeyRecord, ApiKeyRegistry, local_key_id, secret_sha256
+from snip.errors import DependencyUnavailable
+from snip.settings import Env
 from snip_deploy.api_limits import ApiLimits
 from snip_local.events import Caller, MalformedResponse, build_event, parse_response
-from snip_local.local_functions import LocalFunctions
+from snip_local.local_config import REGION, LocalKey
+from snip_local.local_functions import LocalFunctions, table_names
 from snip_local.routing import Router
 from snip_local.throttle import Limiter, Verdict
 from snip_local.worker_pool import NoCapacity
@@ -37,17 +49,59 @@ TOO_LARGE = (413, "Request Too Long", "RequestTooLongException")
 INTEGRATION_FAILED = (502, "Internal server error", "InternalServerErrorException")
 TIMED_OUT = (504, "Endpoint request timed out", "IntegrationTimeoutException")
 RAW_HEADERS = "snip_local.raw_headers"
+SEEDED_NAME = "SNIP_API_KEYS"  # the name a key recorded from SNIP_API_KEYS carries
+
+
+def registry_at(aws_url: str) -> ApiKeyRegistry:
+    """The API-key registry of the local stack whose DynamoDB endpoint is ``aws_url``."""
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=aws_url,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - moto checks no signature
+    )
+    return ApiKeyRegistry(client, table_names()[Env.API_KEYS_TABLE])
 
 
 class Gateway:
     def __init__(
-        self, functions: LocalFunctions, router: Router, api_keys: dict[str, str], limits: ApiLimits
+        self,
+        functions: LocalFunctions,
+        router: Router,
+        api_keys: dict[str, LocalKey],
+        limits: ApiLimits,
+        registry: ApiKeyRegistry,
     ) -> None:
         self.functions = functions
         self.router = router
-        self.api_keys = api_keys  # secret -> key id
+        self.api_keys = api_keys  # SNIP_API_KEYS: recorded in the registry by seed_keys()
+        self.registry = registry
         self.limits = limits
         self.limiter = Limiter(limits)
+
+    def seed_keys(self) -> None:
+        """Record the keys of SNIP_API_KEYS in the registry (the tables exist by now)."""
+        now = clock.now_ts()
+        for secret, key in self.api_keys.items():
+            record = ApiKeyRecord(
+                key_id=local_key_id(secret),
+                owner=key.owner,
+                scopes=key.scopes,
+                created_at=now,
+                name=SEEDED_NAME,
+                secret_sha256=secret_sha256(secret),
+            )
+            self.registry.put(record, replace=True)
+
+    def key_id_of(self, secret: str | None) -> str | None:
+        """The id of the live key with this secret, or None (API Gateway's 403 Forbidden)."""
+        if not secret:
+            return None
+        record = self.registry.get(local_key_id(secret))
+        if record is None or record.revoked_at or record.secret_sha256 != secret_sha256(secret):
+            return None
+        return record.key_id
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -79,7 +133,11 @@ class Gateway:
         secret = request.headers.get("x-api-key")
         key_id = None
         if target.api_key_required:
-            key_id = self.api_keys.get(secret or "")
+            try:
+                key_id = self.key_id_of(secret)
+            except DependencyUnavailable as exc:  # the registry could not be read: API Gateway's 5xx
+                log.error("API key lookup failed: %s", exc)
+                return _own(INTEGRATION_FAILED), "-"
             if key_id is None:
                 return _own(FORBIDDEN), "-"
         verdict = self.limiter.check(request.method, target.resource, key_id)
@@ -147,12 +205,14 @@ class _Handler(WSGIRequestHandler):
 
 class GatewayServer:
     def __init__(self, port: int, gateway: Gateway) -> None:
+        self._gateway = gateway
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", port, gateway, threaded=True, request_handler=_Handler
         )
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
 
     def start(self) -> None:
+        self._gateway.seed_keys()  # before the first request, after the tables were created
         self._thread.start()
 
     def stop(self) -> None:

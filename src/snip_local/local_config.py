@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from snip import scopes
+
 # What moto answers for; any client region and account is folded into these (see aws_endpoint).
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -28,16 +30,33 @@ def function_name(name: str) -> str:
     return f"{FUNCTION_NAME_PREFIX}{name}"
 
 
-def parse_api_keys(spec: str) -> dict[str, str]:
-    """``"id1:secret1,id2:secret2"`` -> ``{secret: id}``; the id is what the function sees."""
-    keys: dict[str, str] = {}
+@dataclass(frozen=True)
+class LocalKey:
+    """A key of ``SNIP_API_KEYS``: whose it is and what it may do (its secret is the dict key)."""
+
+    owner: str
+    scopes: tuple[str, ...] = scopes.ALL
+
+
+def parse_api_keys(spec: str) -> dict[str, LocalKey]:
+    """``"alice:secret1,alice:secret2:links.read"`` -> ``{secret: LocalKey(owner, scopes)}``.
+
+    An entry is ``owner:secret`` (both scopes) or ``owner:secret:<scope>``; two entries may share
+    an owner. The older ``id:secret`` reads the same way, the id becoming the owner. The stack
+    records each key in the API-key registry at start (``snip_local.gateway``).
+    """
+    keys: dict[str, LocalKey] = {}
     for entry in filter(None, (part.strip() for part in spec.split(","))):
-        key_id, sep, secret = entry.partition(":")
-        if not sep or not key_id or not secret:
-            raise ValueError(f"SNIP_API_KEYS entry {entry!r} is not id:secret")
+        owner, sep, secret = entry.partition(":")
+        key_scopes: tuple[str, ...] = scopes.ALL
+        head, colon, last = secret.rpartition(":")
+        if colon and last in scopes.ALL:
+            secret, key_scopes = head, scopes.parse(last)
+        if not sep or not owner or not secret:
+            raise ValueError(f"SNIP_API_KEYS entry {entry!r} is not owner:secret or owner:secret:scope")
         if secret in keys:
-            raise ValueError(f"SNIP_API_KEYS: two keys share the secret of {key_id!r}")
-        keys[secret] = key_id
+            raise ValueError(f"SNIP_API_KEYS: two keys share the secret of {owner!r}")
+        keys[secret] = LocalKey(owner, key_scopes)
     if not keys:
         raise ValueError("SNIP_API_KEYS names no key")
     return keys
@@ -58,7 +77,7 @@ def parse_test_functions(spec: str) -> dict[str, Path]:
 class LocalConfig:
     port: int
     aws_port: int
-    api_keys: dict[str, str]  # secret -> key id
+    api_keys: dict[str, LocalKey]  # secret -> owner and scopes (SNIP_API_KEYS), recorded at start
     max_workers: int  # per function: the machine's cap (a function's reserved concurrency may be lower)
     keygen_interval: float  # seconds between scheduled keygen runs
     function_logs: bool

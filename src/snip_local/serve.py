@@ -12,12 +12,13 @@ import threading
 from contextlib import ExitStack
 from types import FrameType
 
+from snip.scopes import ALL as ALL_SCOPES
 from snip.settings import get_settings
 from snip_deploy.api_limits import api_limits
 from snip_deploy.function_specs import KEYGEN
 from snip_local.aws_endpoint import EndpointServer
 from snip_local.faults import Faults
-from snip_local.gateway import Gateway, GatewayServer
+from snip_local.gateway import Gateway, GatewayServer, registry_at
 from snip_local.keygen_timer import KeygenTimer
 from snip_local.local_config import REGION, LocalConfig, function_name
 from snip_local.local_functions import LocalFunctions
@@ -49,12 +50,15 @@ def banner(
         f"curl -s -X POST {config.base_url}/links -H 'x-api-key: {secret}' "
         "-H 'content-type: application/json' -d " + shlex.quote('{"url": "https://example.com/"}')
     )
-    keys = ", ".join(f"{key_id}: {key}" for key, key_id in config.api_keys.items())
+    keys = ", ".join(
+        f"{key.owner}: {secret}" + ("" if key.scopes == ALL_SCOPES else f" ({', '.join(key.scopes)})")
+        for secret, key in config.api_keys.items()
+    )
     settings = get_settings()
     return "\n".join(
         [
             f"Snip is running on {config.base_url}   (Ctrl-C stops it)",
-            f"  API keys (x-api-key)  {keys}",
+            f"  API keys (x-api-key)  {keys}   (more: snip keys create OWNER)",
             f"  DynamoDB endpoint     {config.aws_url}   (region {REGION}, any credentials)",
             f"  tables                {', '.join(tables.values())}",
             f"  Lambda Invoke API     {config.aws_url}   ({', '.join(functions.pools)})",
@@ -90,7 +94,13 @@ def serve() -> int:
             endpoint = EndpointServer(config.aws_port, functions, faults)
             gateway = GatewayServer(
                 config.port,
-                Gateway(functions, Router(list(config.test_functions)), config.api_keys, api_limits()),
+                Gateway(
+                    functions,
+                    Router(list(config.test_functions)),
+                    config.api_keys,
+                    api_limits(),
+                    registry_at(config.aws_url),
+                ),
             )
             endpoint.start()
             running.callback(endpoint.stop)

@@ -100,6 +100,21 @@ def test_one_api_key_in_the_plan_and_its_id_output(template: dict[str, Any]) -> 
     assert "ApiUrl" in template["Outputs"]
 
 
+def test_snip_keys_finds_the_usage_plan_and_the_registry_in_the_outputs(template: dict[str, Any]) -> None:
+    from snip_deploy.tables import API_KEYS
+    from snip_local import keys_cli
+
+    (plan_id,) = resources(template, "AWS::ApiGateway::UsagePlan")
+    outputs = template["Outputs"]
+    assert outputs[keys_cli.USAGE_PLAN_OUTPUT]["Value"] == {"Ref": plan_id}
+    (registry_id,) = [
+        table_id
+        for table_id in resources(template, "AWS::DynamoDB::Table")
+        if table_id.startswith(f"Tables{API_KEYS.logical_id}")
+    ]
+    assert outputs[keys_cli.REGISTRY_OUTPUT]["Value"] == {"Ref": registry_id}
+
+
 def test_no_custom_domain_or_waf_by_default(template: dict[str, Any]) -> None:
     (api,) = resources(template, "AWS::ApiGateway::RestApi").values()
     assert api["Properties"].get("DisableExecuteApiEndpoint", False) is False  # the only address

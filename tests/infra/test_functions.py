@@ -13,7 +13,7 @@ from snip.store import FORGET_AFTER, RECENT_VISITS, Store, to_item
 from snip_deploy.function_specs import FUNCTIONS
 from snip_deploy.powertools import LAYER_NAME as POWERTOOLS_LAYER_NAME
 from snip_deploy.powertools import LAYER_VERSION as POWERTOOLS_LAYER_VERSION
-from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS, VISIT_ATTRIBUTES, TableDef
+from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, VISIT_ATTRIBUTES, TableDef
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import as_list, get_att, logical_id, resource, resources
 
@@ -28,6 +28,7 @@ EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
         KEYS: {"Query", "DeleteItem"},
         LINKS: {"PutItem", "GetItem", "UpdateItem"},
         IDEMPOTENCY: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+        API_KEYS: {"GetItem"},  # the caller's owner and scopes; `snip keys` writes, not shorten
     },
 }
 

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.table_constructs import RETAINED
-from snip_deploy.tables import ALL_TABLES, IDEMPOTENCY, KEYS, LINKS, TableDef
+from snip_deploy.tables import ALL_TABLES, API_KEYS, IDEMPOTENCY, KEYS, LINKS, TableDef
 from tests.infra.helpers import logical_id, resource
 
 TABLE = "AWS::DynamoDB::Table"
@@ -38,8 +38,10 @@ def test_encrypted_with_point_in_time_recovery(template: dict[str, Any], table_d
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
 
 
-@pytest.mark.parametrize("table_def", [LINKS, KEYS], ids=lambda t: t.logical_id)
-def test_links_and_keys_are_retained_and_protected(template: dict[str, Any], table_def: TableDef) -> None:
+@pytest.mark.parametrize("table_def", [LINKS, KEYS, API_KEYS], ids=lambda t: t.logical_id)
+def test_links_keys_and_api_keys_are_retained_and_protected(
+    template: dict[str, Any], table_def: TableDef
+) -> None:
     found = table(template, table_def)
     assert found["DeletionPolicy"] == "Retain"
     assert found["UpdateReplacePolicy"] == "Retain"
