@@ -9,7 +9,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 CDK_CLI := .cdk-cli
 
-.PHONY: venv venv-run runtime cdk-cli test lint run synth deploy destroy bench clean
+.PHONY: venv venv-run runtime cdk-cli test lint run synth deploy destroy bench api-docs clean
 
 # Two steps: `make run` needs only the package (the runtime, moto and the client: seconds to
 # install); tests, synth, deploy, lint and bench add the dev extras (the CDK alone is ~430 MB).
@@ -63,6 +63,10 @@ deploy: venv
 
 destroy: venv
 	npx --yes aws-cdk@2 destroy --all --force $(CDK_ARGS)
+
+# docs/openapi.json from the routes and models (a test checks it equals what /openapi.json serves).
+api-docs: venv
+	$(BIN)/python -m tests.service.test_api_reference
 
 bench: venv runtime
 	$(BIN)/pip install -q --disable-pip-version-check -r bench/requirements.txt
