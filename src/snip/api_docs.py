@@ -140,8 +140,9 @@ def _describe_the_gateway(operation: dict[str, Any], path: str, method: str) -> 
     _add_response(responses, "429", _gateway_response(_THROTTLED))
     if "201" in responses:
         responses["201"]["headers"] = {"Location": _string_header("The new link: /links/{key}")}
-    if "204" in responses:
-        responses["204"].pop("content", None)  # the Event Handler describes the handler's None
+    for status, response in responses.items():
+        if status == "204" or method == "head":  # no body, whatever the Event Handler inferred
+            response.pop("content", None)
     operation["responses"] = dict(sorted(responses.items()))
 
 
