@@ -7,12 +7,20 @@ RUNTIME := .lambda-runtime
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv runtime test lint run synth deploy destroy bench clean
+CDK_CLI := .cdk-cli
+
+.PHONY: venv venv-run runtime cdk-cli test lint run synth deploy destroy bench api-docs clean
+
+# Two steps: `make run` needs only the package (the runtime, moto and the client: seconds to
+# install); tests, synth, deploy, lint and bench add the dev extras (the CDK alone is ~430 MB).
+venv-run: $(VENV)/.run-installed
+$(VENV)/.run-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e .
+	touch $@
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+$(VENV)/.installed: pyproject.toml | $(VENV)/.run-installed
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $@
 
@@ -24,7 +32,15 @@ $(RUNTIME)/.installed: functions/runtime-requirements.txt | $(VENV)/.installed
 	$(BIN)/pip install -q --disable-pip-version-check --target $(RUNTIME) -r functions/runtime-requirements.txt
 	touch $@
 
-test: venv runtime
+# The CDK CLI that `make deploy` runs, for the test that synthesizes with it (npm only, ~5 s);
+# without npm that test is skipped and says why.
+cdk-cli:
+	@if command -v npm >/dev/null; then \
+	  test -x $(CDK_CLI)/node_modules/.bin/cdk || \
+	  npm install -q --no-save --no-audit --no-fund --prefix $(CDK_CLI) aws-cdk@2 >/dev/null; \
+	else echo "npm not found: the CDK CLI synth test will be skipped (Node.js 20+ is needed)"; fi
+
+test: venv runtime cdk-cli
 	$(BIN)/pytest
 
 lint: venv
@@ -32,7 +48,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-run: venv
+run: venv-run
 	$(BIN)/snip serve
 
 # CDK context for synth/deploy/destroy, e.g. CDK_ARGS="-c domainName=sho.rt -c certificateArn=arn:..."
@@ -48,9 +64,13 @@ deploy: venv
 destroy: venv
 	npx --yes aws-cdk@2 destroy --all --force $(CDK_ARGS)
 
+# docs/openapi.json from the routes and models (a test checks it equals what /openapi.json serves).
+api-docs: venv
+	$(BIN)/python -m tests.service.test_api_reference
+
 bench: venv runtime
 	$(BIN)/pip install -q --disable-pip-version-check -r bench/requirements.txt
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(RUNTIME) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(RUNTIME) $(CDK_CLI) cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -33,7 +33,7 @@ from snip.models import Health, Link, LinkCreate, LinkCreated, LinkPatch, as_inv
 from snip.observability import instrument
 from snip.settings import get_settings
 from snip.validation import server_address
-from snip.web import JSON, error_body, error_response, header
+from snip.web import EMPTY_BODY, JSON, error_body, error_response, header
 
 logger = Logger(service="shorten")
 metrics = Metrics(namespace=metric_names.NAMESPACE, service="shorten")
@@ -149,7 +149,7 @@ def update_link(key: str, patch: Annotated[LinkPatch, Body()]) -> dict[str, Any]
 )
 def delete_link(key: str) -> Response[Any]:
     runtime.links().delete(_owner(), key)
-    return Response(status_code=204, body="")
+    return Response(status_code=204, body="", content_type=EMPTY_BODY)
 
 
 @app.get("/health", summary="Liveness", responses=api_docs.ok(200, Health, "Alive"))

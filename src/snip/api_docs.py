@@ -4,10 +4,16 @@ Error responses are described from the error classes themselves (status, descrip
 document cannot list a status the code does not raise. GET/HEAD /{key} is served by resolve,
 which has no Event Handler: its path item is written here once and merged into the document
 shorten generates, so shorten carries no copy of the redirect route.
+
+What API Gateway does in front of the functions is added here too, by rule rather than per
+route, so that a new route is described alike: the ``x-api-key`` scheme and its 403 on the
+keyed paths, the throttling 429 on every route, ``Idempotency-Key`` on the keyed POSTs,
+``Location`` on every 201, and no body on a 204.
 """
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -19,9 +25,34 @@ from pydantic import BaseModel
 from snip.errors import DependencyUnavailable, LinkGone, LinkNotFound, SnipError
 from snip.models import ErrorBody
 from snip.validation import DEFAULT_REDIRECT_STATUS, REDIRECT_STATUSES
-from snip.web import JSON
+from snip.web import JSON, REDIRECT_CACHE
 
 _SCHEMAS = "#/components/schemas/"
+
+API_KEY = "apiKey"  # the security scheme's name in the document
+# API Gateway asks for an API key on these paths and no other (snip_deploy.routes; a test
+# checks that both say the same).
+KEYED_PATH_PREFIX = "/links"
+GATEWAY_MESSAGE = "GatewayMessage"
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Replays the first response to the same body from the same owner within 24 h; "
+    "another body answers 422 idempotency_mismatch, a duplicate still in flight 409 request_in_progress.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[\\x21-\\x7E]+$"},
+}
+_GATEWAY_SCHEMA = {
+    "type": "object",
+    "description": "An answer of API Gateway itself, before any function runs.",
+    "properties": {"message": {"type": "string", "examples": ["Forbidden"]}},
+    "required": ["message"],
+}
+_FORBIDDEN = 'API Gateway: no API key, or not a valid one ({"message": "Forbidden"})'
+_THROTTLED = (
+    'API Gateway: throttled ({"message": "Too Many Requests"}) or the key\'s daily quota spent '
+    '({"message": "Limit Exceeded"})'
+)
 
 
 def ok(status: int, model: type[BaseModel], description: str) -> dict[int, Any]:
@@ -50,13 +81,26 @@ def _redirect(status: int) -> str:
     return f"{HTTPStatus(status).phrase}: redirect to the link's URL{default}"
 
 
+def _string_header(description: str) -> dict[str, Any]:
+    return {"description": description, "required": True, "schema": {"type": "string"}}
+
+
 def follow_path_item() -> PathItem:
-    """GET and HEAD /{key}, as resolve answers them (``snip.redirect.follow``)."""
+    """GET and HEAD /{key}, as resolve answers them (``snip.redirect.follow``): no body on a redirect."""
     operation = {
         "summary": "Follow a short link (served by the resolve function)",
         "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": {
-            **{str(status): {"description": _redirect(status)} for status in REDIRECT_STATUSES},
+            **{
+                str(status): {
+                    "description": _redirect(status),
+                    "headers": {
+                        "Location": _string_header("The link's URL"),
+                        "Cache-Control": _string_header(REDIRECT_CACHE[status]),
+                    },
+                }
+                for status in REDIRECT_STATUSES
+            },
             **{
                 str(status): response
                 for status, response in errors(
@@ -68,8 +112,64 @@ def follow_path_item() -> PathItem:
     return PathItem.model_validate({"get": operation, "head": operation})
 
 
+def _gateway_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {JSON: {"schema": {"$ref": f"{_SCHEMAS}{GATEWAY_MESSAGE}"}}},
+    }
+
+
+def _add_response(responses: dict[str, Any], status: str, response: dict[str, Any]) -> None:
+    """Add API Gateway's answer; where a function answers the same status, either body may come."""
+    mine = responses.get(status)
+    if mine is None:
+        responses[status] = response
+        return
+    schemas = [mine.get("content", {}).get(JSON, {}).get("schema"), response["content"][JSON]["schema"]]
+    mine["description"] = f"{mine['description']}; {response['description']}"
+    mine["content"] = {JSON: {"schema": {"oneOf": [s for s in schemas if s]}}}
+
+
+def _describe_the_gateway(operation: dict[str, Any], path: str, method: str) -> None:
+    responses: dict[str, Any] = operation["responses"]
+    if path.startswith(KEYED_PATH_PREFIX):
+        operation["security"] = [{API_KEY: []}]
+        _add_response(responses, "403", _gateway_response(_FORBIDDEN))
+        if method == "post":
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+    _add_response(responses, "429", _gateway_response(_THROTTLED))
+    if "201" in responses:
+        responses["201"]["headers"] = {"Location": _string_header("The new link: /links/{key}")}
+    for status, response in responses.items():
+        if status == "204" or method == "head":  # no body, whatever the Event Handler inferred
+            response.pop("content", None)
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def _drop_unreferenced_schemas(doc: dict[str, Any]) -> None:
+    """Powertools adds its validation-error models; the service never sends them."""
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    while True:
+        text = json.dumps({k: v for k, v in doc.items() if k != "components"}) + json.dumps(schemas)
+        unused = [name for name in schemas if f'"{_SCHEMAS}{name}"' not in text]
+        if not unused:
+            return
+        for name in unused:
+            del schemas[name]
+
+
 def document(app: APIGatewayRestResolver, **info: Any) -> str:
-    """The OpenAPI document of ``app``'s routes plus /{key}, serialized as Powertools does."""
+    """The OpenAPI document of ``app``'s routes plus /{key}, and what API Gateway adds to them."""
     schema = app.get_openapi_schema(**info)
     schema.paths = {**(schema.paths or {}), "/{key}": follow_path_item()}
-    return str(model_json(schema, by_alias=True, exclude_none=True, indent=2))
+    doc: dict[str, Any] = json.loads(model_json(schema, by_alias=True, exclude_none=True))
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            _describe_the_gateway(operation, path, method)
+    components = doc.setdefault("components", {})
+    components.setdefault("schemas", {})[GATEWAY_MESSAGE] = _GATEWAY_SCHEMA
+    components["securitySchemes"] = {
+        API_KEY: {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "An API key's secret"}
+    }
+    _drop_unreferenced_schemas(doc)
+    return json.dumps(doc, indent=2)

@@ -62,14 +62,21 @@ class LinkCreate(_Strict):
     redirect_status: RedirectStatus = DEFAULT_REDIRECT_STATUS
 
 
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """Document a PATCH field as refusing null: its None default only means "not given"."""
+    kinds = [kind for kind in schema.pop("anyOf", []) if kind.get("type") != "null"]
+    schema.update(kinds[0] if len(kinds) == 1 else {"anyOf": kinds})
+    schema.pop("default", None)
+
+
 class LinkPatch(_Strict):
     """Fields to change; ``expires_at`` and ``max_visits`` may be null to clear them."""
 
-    url: Url | None = None
+    url: Url | None = Field(None, json_schema_extra=_not_nullable)
     expires_at: ExpiresAt | None = None
     max_visits: MaxVisits | None = None
-    redirect_status: RedirectStatus | None = None
-    disabled: bool | None = None
+    redirect_status: RedirectStatus | None = Field(None, json_schema_extra=_not_nullable)
+    disabled: bool | None = Field(None, json_schema_extra=_not_nullable)
 
     # Fields that may not be cleared: null is as invalid for them as a wrong type.
     NOT_NULLABLE: ClassVar[tuple[str, ...]] = ("url", "redirect_status", "disabled")

@@ -6,7 +6,9 @@ tracing is on (POWERTOOLS_TRACE_DISABLED=true switches it off, as the local stac
 
 from __future__ import annotations
 
+import functools
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +23,21 @@ def tracing_enabled() -> bool:
     return not disabled and "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 
 
+# Powertools warns on every invocation that adds no metric (GET /health, a 404): expected here,
+# and silenced as its documentation says, around the flush only.
+EMPTY_METRICS_WARNING = "No application metrics to publish"
+
+
+def _quiet_when_no_metrics(handler: Handler) -> Handler:
+    @functools.wraps(handler)
+    def run(event: dict[str, Any], context: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=EMPTY_METRICS_WARNING, category=UserWarning)
+            return handler(event, context)
+
+    return run
+
+
 def instrument(
     handler: Handler,
     logger: Logger,
@@ -30,7 +47,7 @@ def instrument(
     trace: bool = True,
 ) -> Handler:
     """Wrap a handler in Powertools' decorators, outermost first: logger, tracer, metrics."""
-    wrapped = metrics.log_metrics(handler, capture_cold_start_metric=True)
+    wrapped = _quiet_when_no_metrics(metrics.log_metrics(handler, capture_cold_start_metric=True))
     if trace and tracing_enabled():
         from aws_lambda_powertools import Tracer
 

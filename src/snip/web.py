@@ -17,6 +17,9 @@ from snip.errors import DependencyUnavailable, SnipError
 from snip.validation import REDIRECT_STATUSES
 
 JSON = "application/json"
+# API Gateway labels an answer that names no type application/json, and an empty body is no
+# JSON document: the answers without a body (redirects, 204) name this type instead.
+EMPTY_BODY = "text/plain; charset=utf-8"
 
 # Permanent redirects may be cached anywhere for an hour; temporary ones never by a shared
 # cache, so that an edit, a delete or an expiry takes effect at once (and every visit counts).
@@ -94,10 +97,10 @@ def error_response(error: SnipError, accept: str | None = None) -> dict[str, Any
 
 
 def redirect_response(url: str, status: int) -> dict[str, Any]:
-    """A Lambda proxy response for a redirect: a status, a Location and a Cache-Control, nothing more."""
+    """A Lambda proxy response for a redirect: a status, a Location and a Cache-Control, and no body."""
     return {
         "statusCode": status,
-        "headers": {"Location": url, "Cache-Control": REDIRECT_CACHE[status]},
+        "headers": {"Location": url, "Cache-Control": REDIRECT_CACHE[status], "Content-Type": EMPTY_BODY},
         "body": "",
         "isBase64Encoded": False,
     }

@@ -10,12 +10,14 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from snip.validation import REDIRECT_STATUSES
+from snip_local import keys_cli, running
 from snip_local.local_config import DEFAULT_API_KEYS, parse_api_keys
 
 OK, REFUSED, USAGE, NOT_FOUND, UNAVAILABLE = 0, 1, 2, 3, 4
@@ -39,8 +41,21 @@ class ApiError(Exception):
         self.exit_code = exit_code
 
 
-def _default_api_url() -> str:
-    return os.environ.get("SNIP_API_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '8080')}"
+DEFAULT_LOCAL_URL = "http://127.0.0.1:8080"
+
+
+def api_url_of(args: argparse.Namespace) -> tuple[str, str]:
+    """The API to call, and where that choice came from (said when the API cannot be reached)."""
+    if args.api_url:
+        return args.api_url, "from --api-url"
+    if os.environ.get("SNIP_API_URL"):
+        return os.environ["SNIP_API_URL"], "from SNIP_API_URL"
+    if os.environ.get("PORT"):
+        return f"http://127.0.0.1:{os.environ['PORT']}", "the local stack on PORT"
+    found = running.find(Path.cwd())
+    if found is not None:
+        return found.api_url, f"the local stack recorded in {found.path}"
+    return DEFAULT_LOCAL_URL, f"the local stack's default; no running one recorded under ./{running.FOLDER}/"
 
 
 def _default_api_key() -> str:
@@ -56,7 +71,7 @@ def _key_of(text: str) -> str:
 
 
 def call(args: argparse.Namespace, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    api_url = args.api_url or _default_api_url()
+    api_url, source = api_url_of(args)
     try:
         api_key = args.api_key or _default_api_key()
     except ValueError as exc:
@@ -66,7 +81,11 @@ def call(args: argparse.Namespace, method: str, path: str, body: dict[str, Any] 
             method, api_url.rstrip("/") + path, json=body, headers={"x-api-key": api_key}, timeout=30
         )
     except requests.RequestException as exc:
-        raise ApiError(f"cannot reach {api_url}: {exc}", UNAVAILABLE) from exc
+        raise ApiError(
+            f"cannot reach {api_url} ({source}): {type(exc).__name__}. Start the local stack with "
+            "`make run` (in the repository), or point snip at a Snip API with SNIP_API_URL or --api-url.",
+            UNAVAILABLE,
+        ) from exc
     if response.status_code < 400:
         return response.json() if response.content else None
     try:
@@ -129,7 +148,10 @@ def parser() -> argparse.ArgumentParser:
         "serve", help="serve the whole of Snip on loopback (what `make run` runs)"
     ).set_defaults(func=cmd_serve)
     client = argparse.ArgumentParser(add_help=False)
-    client.add_argument("--api-url", help="default: $SNIP_API_URL or the local stack")
+    client.add_argument(
+        "--api-url",
+        help="default: $SNIP_API_URL, else the local stack (on $PORT, or the one `make run` started)",
+    )
     client.add_argument("--api-key", help="default: $SNIP_API_KEY or the local key")
     client.add_argument("--json", action="store_true", help="print the API's JSON as is")
     shorten = commands.add_parser("shorten", parents=[client], help="create a short link")
@@ -143,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, parents=[client], help=text)
         sub.add_argument("key", help="the key, or the short URL")
         sub.set_defaults(func=func)
+    keys = commands.add_parser("keys", help="create, list and revoke API keys (local stack, or --stack NAME)")
+    keys_cli.add_arguments(keys)
     return top
 
 

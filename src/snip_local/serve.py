@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
 import shlex
 import signal
+import socket
 import sys
 import threading
 from contextlib import ExitStack
+from pathlib import Path
 from types import FrameType
 
 from snip.scopes import ALL as ALL_SCOPES
 from snip.settings import get_settings
 from snip_deploy.api_limits import api_limits
 from snip_deploy.function_specs import KEYGEN
+from snip_local import running as running_stacks
 from snip_local.aws_endpoint import EndpointServer
 from snip_local.faults import Faults
 from snip_local.gateway import Gateway, GatewayServer, registry_at
 from snip_local.keygen_timer import KeygenTimer
-from snip_local.local_config import REGION, LocalConfig, function_name
+from snip_local.local_config import DEFAULT_API_KEYS, REGION, LocalConfig, function_name, parse_api_keys
 from snip_local.local_functions import LocalFunctions
 from snip_local.routing import Router
 
@@ -40,6 +44,17 @@ def _configure_logging() -> None:
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGINT and SIGTERM both stop the stack the same, orderly way
+
+
+def snip_line(config: LocalConfig) -> str:
+    """A ``snip`` command to paste in another shell: the script as a path, the key if not the default."""
+    script = Path(sys.executable).with_name("snip")
+    with contextlib.suppress(ValueError):  # under the current folder: say it as `make run` users see it
+        script = script.relative_to(Path.cwd())
+    secret = next(iter(config.api_keys))
+    needs_key = secret != next(iter(parse_api_keys(DEFAULT_API_KEYS)))
+    prefix = f"SNIP_API_KEY={shlex.quote(secret)} " if needs_key else ""
+    return f"{prefix}{shlex.quote(str(script))} shorten https://example.com/"
 
 
 def banner(
@@ -71,9 +86,27 @@ def banner(
             ),
             "Try:",
             f"  {curl}",
+            f"  {snip_line(config)}",
             "",
         ]
     )
+
+
+def _port_in_use(config: LocalConfig) -> str | None:
+    """The taken port and the setting that moves it. Checked before the servers start: werkzeug's
+    own message (and exit) names neither."""
+    ports = ((config.port, "PORT", "the API"), (config.aws_port, "SNIP_DYNAMODB_PORT", "DynamoDB"))
+    for port, setting, what in ports:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return (
+                    f"port {port} ({setting}, {what}) is in use by another program; set {setting} "
+                    f"to a free port, e.g. {setting}={port + 1} make run"
+                )
+    return None
 
 
 def serve() -> int:
@@ -84,6 +117,10 @@ def serve() -> int:
     except ValueError as exc:
         print(f"snip serve: bad setting: {exc} (see docs/local.md)", file=sys.stderr)
         return 2
+    busy = _port_in_use(config)
+    if busy is not None:
+        print(f"snip serve: {busy}", file=sys.stderr)
+        return 1
     # Installed explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
@@ -114,11 +151,13 @@ def serve() -> int:
             running.callback(schedule.stop)
             gateway.start()
             running.callback(gateway.stop)
+            record = running_stacks.announce(Path.cwd(), config.port, config.base_url)  # for `snip`
+            running.callback(running_stacks.withdraw, record)
             sys.stdout.write(banner(config, tables, functions, faults))
             threading.Event().wait()
         except KeyboardInterrupt:
             log.info("stopping")
-        except OSError as exc:  # typically a port already in use
+        except OSError as exc:
             print(f"snip serve: {exc}", file=sys.stderr)
             return 1
     log.info("stopped")
