@@ -24,6 +24,8 @@ from pydantic import BaseModel
 
 from snip.errors import DependencyUnavailable, LinkGone, LinkNotFound, SnipError
 from snip.models import ErrorBody
+from snip.owners import KeyRevoked
+from snip.scopes import InsufficientScope
 from snip.validation import DEFAULT_REDIRECT_STATUS, REDIRECT_STATUSES
 from snip.web import JSON, REDIRECT_CACHE
 
@@ -134,6 +136,10 @@ def _describe_the_gateway(operation: dict[str, Any], path: str, method: str) -> 
     responses: dict[str, Any] = operation["responses"]
     if path.startswith(KEYED_PATH_PREFIX):
         operation["security"] = [{API_KEY: []}]
+        # The key's scopes and revocation are checked by shorten (snip.scope_check), every other
+        # refusal by API Gateway: either 403 body may come.
+        for code, refusal in errors(InsufficientScope, KeyRevoked, by_reference=True).items():
+            _add_response(responses, str(code), refusal)
         _add_response(responses, "403", _gateway_response(_FORBIDDEN))
         if method == "post":
             operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
