@@ -1,0 +1,85 @@
+"""A visit event: what resolve records for every redirect of a link without ``max_visits``.
+
+resolve writes one event per redirect (a conditional put keyed by the request id into the visits
+table, so a retried put can never make a second event) and answers only once it is durable; the
+aggregator reads the table's stream and turns events into per-link counts and rollups. This module
+is the one definition of the event both sides share: its fields, its item layout and its parsing.
+
+No IP address is ever part of an event. The referrer is kept as its host only; the user agent is
+kept raw here and classified (device, browser, os) by the aggregator, off the redirect's hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+DIRECT = "(direct)"  # a visit without a Referer
+UNKNOWN = "(unknown)"  # no CloudFront-Viewer-Country header (the REST API alone never sends one)
+SOURCE_LINK = "link"
+SOURCE_QR = "qr"  # the short URL was opened with ?qr=1 (the QR code's target)
+EVENT_TTL_SECONDS = 7 * 86_400  # the visits table keeps events a week: the stream and retries need far less
+
+
+@dataclass(frozen=True)
+class VisitEvent:
+    id: str  # the request id (API Gateway's): the item's key, spread over partitions by itself
+    at: str  # RFC 3339 UTC with milliseconds, fixed width: 2030-01-31T12:00:00.123Z
+    key: str
+    owner: str
+    bot: bool
+    referrer: str  # host of the Referer, or DIRECT
+    country: str  # ISO 3166-1 alpha-2, or UNKNOWN
+    user_agent: str  # raw; classified by the aggregator
+    source: str  # SOURCE_LINK | SOURCE_QR
+    expires: int  # epoch seconds: the visits table's TTL attribute
+
+    def to_item(self) -> dict[str, dict[str, Any]]:
+        """The event as a DynamoDB item (low-level attribute values)."""
+        return {
+            "id": {"S": self.id},
+            "at": {"S": self.at},
+            "key": {"S": self.key},
+            "owner": {"S": self.owner},
+            "bot": {"BOOL": self.bot},
+            "referrer": {"S": self.referrer},
+            "country": {"S": self.country},
+            "user_agent": {"S": self.user_agent},
+            "source": {"S": self.source},
+            "expires": {"N": str(self.expires)},
+        }
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Mapping[str, Any]]) -> VisitEvent:
+        """An event from a DynamoDB item, as the stream's NewImage carries it."""
+        return cls(
+            id=item["id"]["S"],
+            at=item["at"]["S"],
+            key=item["key"]["S"],
+            owner=item["owner"]["S"],
+            bot=bool(item["bot"]["BOOL"]),
+            referrer=item["referrer"]["S"],
+            country=item["country"]["S"],
+            user_agent=item.get("user_agent", {}).get("S", ""),
+            source=item["source"]["S"],
+            expires=int(item["expires"]["N"]),
+        )
+
+
+def referrer_host(referer: str | None) -> str:
+    """The Referer's host, lower case, never its path or query; DIRECT without a usable one."""
+    if not referer:
+        return DIRECT
+    try:
+        host = urlsplit(referer.strip()).hostname
+    except ValueError:
+        return DIRECT
+    return host.rstrip(".").lower() if host else DIRECT
+
+
+def country_code(header_value: str | None) -> str:
+    """CloudFront-Viewer-Country as two upper-case letters, else UNKNOWN."""
+    value = (header_value or "").strip().upper()
+    return value if len(value) == 2 and value.isascii() and value.isalpha() else UNKNOWN
