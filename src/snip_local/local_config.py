@@ -11,6 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# The pipeline's bound locally (CONTRACT §2: a visit is in stats within 5 s): stats' as_of.
+LOCAL_STATS_LAG_SECONDS = 5
+
 # What moto answers for; any client region and account is folded into these (see aws_endpoint).
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -63,6 +66,7 @@ class LocalConfig:
     keygen_interval: float  # seconds between scheduled keygen runs
     function_logs: bool
     test_functions: dict[str, Path]
+    events_dir: Path  # raw visit events (JSON Lines), as the S3 bucket holds them deployed
 
     @property
     def base_url(self) -> str:
@@ -83,4 +87,5 @@ class LocalConfig:
             keygen_interval=float(env.get("SNIP_KEYGEN_INTERVAL", "60")),
             function_logs=env.get("SNIP_FUNCTION_LOGS", "on").lower() not in {"0", "off", "false", "no"},
             test_functions=parse_test_functions(env.get("SNIP_TEST_FUNCTIONS", "")),
+            events_dir=Path(env.get("SNIP_EVENTS_DIR") or Path.cwd() / ".snip" / "events").resolve(),
         )

@@ -14,7 +14,8 @@ from types import FrameType
 
 from snip.settings import get_settings
 from snip_deploy.api_limits import api_limits
-from snip_deploy.function_specs import KEYGEN
+from snip_deploy.function_specs import AGGREGATE, KEYGEN
+from snip_deploy.tables import VISITS
 from snip_local.aws_endpoint import EndpointServer
 from snip_local.faults import Faults
 from snip_local.gateway import Gateway, GatewayServer
@@ -22,6 +23,7 @@ from snip_local.keygen_timer import KeygenTimer
 from snip_local.local_config import REGION, LocalConfig, function_name
 from snip_local.local_functions import LocalFunctions
 from snip_local.routing import Router
+from snip_local.stream_poller import StreamPoller
 
 log = logging.getLogger("snip_local")
 
@@ -58,6 +60,7 @@ def banner(
             f"  DynamoDB endpoint     {config.aws_url}   (region {REGION}, any credentials)",
             f"  tables                {', '.join(tables.values())}",
             f"  Lambda Invoke API     {config.aws_url}   ({', '.join(functions.pools)})",
+            f"  visit events          {config.events_dir}/dt=YYYY-MM-DD/   (JSON Lines; docs/local.md)",
             f"  keygen                every {config.keygen_interval:g} s; "
             f"pool target {settings.pool_target}, refill below {settings.refill_threshold}",
             *(
@@ -102,6 +105,15 @@ def serve() -> int:
                 return 1
             schedule.start()
             running.callback(schedule.stop)
+            # The visits table's stream feeds the aggregator, as the event source mapping does deployed.
+            poller = StreamPoller(
+                functions.pools[function_name(AGGREGATE.name)],
+                config.aws_url,
+                tables[VISITS.env_name],
+                failed_file=config.events_dir.parent / "failed-visit-batches.jsonl",
+            )
+            poller.start()
+            running.callback(poller.stop)
             gateway.start()
             running.callback(gateway.stop)
             sys.stdout.write(banner(config, tables, functions, faults))
