@@ -36,6 +36,11 @@ from snip.store import (
 )
 
 AGGREGATED = "aggregated"  # on a visit item: counted by the aggregator (its only write there)
+# The only top-level attributes the aggregator's requests name, per table (IAM's
+# dynamodb:Attributes on its UpdateItems, infra/visit_pipeline.py): a visit's key and mark; a
+# link's key, the condition's max_visits and the counters. Never a link's URL or owner.
+MARK_ATTRIBUTES = ("id", AGGREGATED)
+COUNTED_LINK_ATTRIBUTES = ("key", "max_visits", VISITS, BOT_VISITS, LAST_VISIT_AT)
 MAX_BUCKET_ATTRIBUTES = 150  # breakdown numbers per rollup update: keeps the expression under 4 KB
 CONFLICT_ATTEMPTS = 5  # TransactionConflict: another transaction on the same items; try again
 _CONDITION_FAILED = "ConditionalCheckFailed"

@@ -60,7 +60,7 @@ def banner(
             f"  DynamoDB endpoint     {config.aws_url}   (region {REGION}, any credentials)",
             f"  tables                {', '.join(tables.values())}",
             f"  Lambda Invoke API     {config.aws_url}   ({', '.join(functions.pools)})",
-            f"  visit events          {config.events_dir}/dt=YYYY-MM-DD/   (JSON Lines; docs/local.md)",
+            f"  visit events          {config.events_dir}/events/dt=YYYY-MM-DD/  (JSON Lines, docs/local.md)",
             f"  keygen                every {config.keygen_interval:g} s; "
             f"pool target {settings.pool_target}, refill below {settings.refill_threshold}",
             *(
@@ -110,7 +110,7 @@ def serve() -> int:
                 functions.pools[function_name(AGGREGATE.name)],
                 config.aws_url,
                 tables[VISITS.env_name],
-                failed_file=config.events_dir.parent / "failed-visit-batches.jsonl",
+                failed_file=config.events_dir / "failed-visit-batches.jsonl",
             )
             poller.start()
             running.callback(poller.stop)

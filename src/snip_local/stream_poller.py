@@ -135,7 +135,7 @@ class StreamPoller:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=2)  # a batch in flight ends with the workers (stopped next)
 
     def _run(self) -> None:
         while not self._stop.is_set():
