@@ -115,4 +115,28 @@ def check(results: dict[str, Any]) -> list[Goal]:
             0,
             "",
         ),
+        *_visit_goals(results.get("visit_pipeline")),
+    ]
+
+
+def _visit_goals(found: dict[str, Any] | None) -> list[Goal]:
+    """Part 8 (bench/visit_pipeline.py), when it was run."""
+    if not found:
+        return []
+    return [
+        Goal(
+            "hot_link_busiest_item",
+            "hot link: busiest item writes per second at 10,000 redirects/s",
+            found["hot_link"]["busiest_item_writes_per_second"],
+            100,
+            "",
+        ),
+        Goal(
+            "visits_redelivery",
+            "visits lost or double-counted under redelivery",
+            found["redelivery"]["lost_or_double_counted"],
+            0,
+            "",
+        ),
+        Goal("stats_lag_local", "stats lag p99, local", found["stats_lag_local"]["p99_s"], 5, ""),
     ]

@@ -33,6 +33,11 @@ STAGE_NAME = "prod"
 # far above a human clicking links, even many behind one NAT.
 WAF_REDIRECT_LIMIT_PER_5_MIN = 3000
 
+# Raw visit events in S3 (infra/visit_pipeline.py): kept this many days, then expired by a
+# lifecycle rule. Context ``eventRetentionDays`` (1 .. 3650) changes it.
+EVENT_RETENTION_DAYS = 400
+EVENT_RETENTION_RANGE = (1, 3650)
+
 T = TypeVar("T")
 
 # Context key -> the runtime setting (``Env`` name) it sets in the functions that read it.
@@ -108,8 +113,14 @@ class SnipConfig:
     powertools_layer_version: int = powertools.LAYER_VERSION
     settings: Settings = field(default_factory=_default_settings)  # what the functions are told
     limits: ApiLimits = field(default_factory=_default_limits)
+    event_retention_days: int = EVENT_RETENTION_DAYS
 
     def __post_init__(self) -> None:
+        low, high = EVENT_RETENTION_RANGE
+        if not low <= self.event_retention_days <= high:
+            raise ValueError(
+                f"context eventRetentionDays={self.event_retention_days} is outside {low}..{high}"
+            )
         if self.domain_name and not self.certificate_arn:
             raise ValueError("context domainName needs certificateArn (an ACM certificate in the region)")
         if (self.certificate_arn or self.hosted_zone_id) and not self.domain_name:
@@ -129,6 +140,7 @@ class SnipConfig:
 
         waf = node.try_get_context("waf")
         layer = node.try_get_context("powertoolsLayerVersion")
+        retention = node.try_get_context("eventRetentionDays")
         settings, limits = read_context_settings(
             {key: node.try_get_context(key) for key in (*SETTING_KEYS, *LIMIT_KEYS)}
         )
@@ -142,4 +154,5 @@ class SnipConfig:
             powertools_layer_version=int(layer) if layer is not None else powertools.LAYER_VERSION,
             settings=settings,
             limits=limits,
+            event_retention_days=int(retention) if retention is not None else EVENT_RETENTION_DAYS,
         )

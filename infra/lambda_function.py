@@ -23,7 +23,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The deployable folder holds the entry point and a symlink `snip -> ../../src/snip`, the one
 # mechanism by which the shared package reaches every function; the asset must carry the files.
-ASSET_EXCLUDE = ["__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache"]
+# The aggregator's folder also holds the notes and pins of what it vendors (VENDORED.md), which
+# are for developers, not for Lambda.
+ASSET_EXCLUDE = [
+    "__pycache__",
+    "*.pyc",
+    ".mypy_cache",
+    ".pytest_cache",
+    "ruff.toml",
+    "requirements.txt",
+    "VENDORED.md",
+]
 
 
 def function_code(spec: FunctionSpec) -> lambda_.Code:

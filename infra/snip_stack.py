@@ -1,4 +1,4 @@
-"""Snip's stack: tables, functions, API, schedule, monitoring and the optional WAF."""
+"""Snip's stack: tables, functions, API, schedule, the visit pipeline, monitoring and the optional WAF."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from infra.kms_keys import logs_key
 from infra.lambda_function import SnipFunction
 from infra.monitoring import Monitoring
 from infra.table_constructs import SnipTables
+from infra.visit_pipeline import VisitPipeline
 from infra.waf import RedirectWaf
 from snip.settings import Env
+from snip.visit_store import COUNTED_LINK_ATTRIBUTES, MARK_ATTRIBUTES
 from snip_deploy import powertools
-from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
-from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, VISIT_ATTRIBUTES
+from snip_deploy.function_specs import AGGREGATE, KEYGEN, RESOLVE, SHORTEN
+from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISIT_ATTRIBUTES, VISITS
 
 
 class SnipStack(Stack):
@@ -67,6 +69,8 @@ class SnipStack(Stack):
                 tables.access(IDEMPOTENCY, "GetItem", "PutItem", "UpdateItem", "DeleteItem"),
                 # The owner and scopes of the calling API key; `snip keys` writes them, not shorten.
                 tables.access(API_KEYS, "GetItem"),
+                # GET /links/{key}/stats: one Query of the link's rollups.
+                tables.access(ROLLUPS, "Query"),
             ],
             environment={
                 **settings_environment(settings, SHORTEN.settings),
@@ -87,13 +91,35 @@ class SnipStack(Stack):
             tables=[
                 tables.access(LINKS, "GetItem"),
                 tables.access(LINKS, "UpdateItem", attributes=VISIT_ATTRIBUTES),
+                # A visit of a link without max_visits is an event: one conditional PutItem
+                # (attribute_not_exists(id), snip.visit_events) that the aggregator counts.
+                tables.access(VISITS, "PutItem"),
             ],
             environment={
                 **settings_environment(settings, RESOLVE.settings),
                 **({Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else {}),
             },
         )
-        functions = [shorten, resolve, keygen]
+        # The visits table's stream → the aggregator → rollups, link counters, raw events in S3.
+        aggregate = SnipFunction(
+            self,
+            "Aggregate",
+            spec=AGGREGATE,
+            layer=powertools_layer,
+            logs_key=log_encryption,
+            tables=[
+                # Mark a visit counted: its key and its mark only.
+                tables.access(VISITS, "UpdateItem", attributes=MARK_ATTRIBUTES),
+                # ADD to the link's hour and day rollups.
+                tables.access(ROLLUPS, "UpdateItem"),
+                # ADD to the link's counters, on a condition that reads max_visits: nothing else.
+                tables.access(LINKS, "UpdateItem", attributes=COUNTED_LINK_ATTRIBUTES),
+            ],
+        )
+        pipeline = VisitPipeline(
+            self, "Visits", aggregate=aggregate, tables=tables, retention_days=config.event_retention_days
+        )
+        functions = [shorten, resolve, keygen, aggregate]
 
         KeygenRule(self, "Schedule", keygen=keygen)
         api = SnipApi(
@@ -140,4 +166,6 @@ class SnipStack(Stack):
         for table_def, table in tables.items():
             CfnOutput(self, f"{table_def.logical_id}Table", value=table.table_name)
         CfnOutput(self, "KeygenFunction", value=keygen.function.function_name)
+        CfnOutput(self, "EventsBucket", value=pipeline.bucket.bucket_name, description="Raw visit events")
+        CfnOutput(self, "FailedVisitBatches", value=pipeline.failed_batches.queue_url)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)

@@ -1,4 +1,4 @@
-"""The DynamoDB tables as CDK constructs, from ``snip_deploy.tables`` (their one definition)."""
+"""Snip's DynamoDB tables as CDK constructs, from ``snip_deploy.tables`` (their one definition)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,18 @@ from snip_deploy import tables
 # links holds every key ever issued (tombstones included): losing it would let keys and aliases
 # be reissued. keys holds the unused pool, which shorten's claims are checked against.
 # api-keys says whose each API key is: losing it would hand every link back to its creating key
-# (owner = key id) and every key full scopes. These outlive the stack; the idempotency table only
+# (owner = key id) and every key full scopes. visits holds events not yet counted, rollups the
+# owners' analytics: none may vanish with a stack. All five outlive it; the idempotency table only
 # holds 24-hour replay records.
-RETAINED = frozenset({tables.LINKS.logical_id, tables.KEYS.logical_id, tables.API_KEYS.logical_id})
+RETAINED = frozenset(
+    {
+        tables.LINKS.logical_id,
+        tables.KEYS.logical_id,
+        tables.API_KEYS.logical_id,
+        tables.VISITS.logical_id,
+        tables.ROLLUPS.logical_id,
+    }
+)
 
 _ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
 
@@ -79,6 +88,7 @@ class SnipTables(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=table_def.ttl_attribute,
+            stream=dynamodb.StreamViewType.NEW_IMAGE if table_def.stream else None,
             deletion_protection=retained,
             removal_policy=RemovalPolicy.RETAIN if retained else RemovalPolicy.DESTROY,
         )

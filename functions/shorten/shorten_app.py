@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -17,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from snip import api_docs, body_checks, idempotent, metric_names, runtime, scope_check
+from snip import api_docs, body_checks, clock, idempotent, metric_names, runtime, scope_check, stats
 from snip.errors import (
     AliasTaken,
     BodyTooLarge,
@@ -32,7 +33,9 @@ from snip.errors import (
 from snip.models import Health, Link, LinkCreate, LinkCreated, LinkPatch, as_invalid_input
 from snip.observability import instrument
 from snip.settings import get_settings
+from snip.stats_models import LinkStats
 from snip.validation import server_address
+from snip.visit_store import visit_store
 from snip.web import EMPTY_BODY, JSON, error_body, error_response, header
 
 logger = Logger(service="shorten")
@@ -128,6 +131,22 @@ def create_link(link: Annotated[LinkCreate, Body()]) -> Response[Any]:
 )
 def get_link(key: str) -> dict[str, Any]:
     return runtime.links().get(_owner(), key, _base_url())
+
+
+@app.get(
+    "/links/<key>/stats",
+    summary="Visit analytics of one of your links",
+    responses={
+        **api_docs.ok(200, LinkStats, "Visits per hour or day over the range, and their breakdowns"),
+        **api_docs.errors(InvalidInput, LinkNotFound, DependencyUnavailable),
+    },
+)
+def link_stats(key: str) -> dict[str, Any]:
+    params = app.current_event.query_string_parameters or {}
+    now = clock.utcnow()
+    query = stats.parse_query(params, now)
+    as_of = now - timedelta(seconds=get_settings().stats_lag)
+    return stats.link_stats(runtime.store(), visit_store(), _owner(), key, query, as_of)
 
 
 @app.patch(

@@ -23,3 +23,7 @@ DEPENDENCY_UNAVAILABLE = "DependencyUnavailable"
 KEYS_GENERATED = "KeysGenerated"
 KEY_COLLISIONS = "KeyCollisions"
 POOL_SIZE = "PoolSize"
+
+# aggregate, after each batch
+VISITS_AGGREGATED = "VisitsAggregated"
+VISITS_REPEATED = "VisitsRepeated"  # events of a redelivered batch, found counted already

@@ -20,6 +20,10 @@ class Env:
     IDEMPOTENCY_TABLE = "SNIP_IDEMPOTENCY_TABLE"
     VISITS_TABLE = "SNIP_VISITS_TABLE"  # visit events (snip.visit_events), read by the aggregator's stream
     API_KEYS_TABLE = "SNIP_API_KEYS_TABLE"  # the API-key registry: owner and scopes per key id
+    ROLLUPS_TABLE = "SNIP_ROLLUPS_TABLE"  # per-link hour and day buckets (snip.rollups), read by stats
+    EVENTS_BUCKET = "SNIP_EVENTS_BUCKET"  # deployed: the S3 bucket of raw visit events (snip.event_archive)
+    EVENTS_DIR = "SNIP_EVENTS_DIR"  # local: the folder of raw visit events (JSON Lines), instead of S3
+    STATS_LAG = "SNIP_STATS_LAG"  # seconds a visit may take to reach stats (as_of = now - this)
     KEYGEN_FUNCTION = "SNIP_KEYGEN_FUNCTION"
     PUBLIC_BASE_URL = "SNIP_PUBLIC_BASE_URL"
     KEY_LENGTH = "SNIP_KEY_LENGTH"
@@ -46,6 +50,8 @@ DEFAULT_TABLES = {
     Env.KEYS_TABLE: "snip-keys",
     Env.IDEMPOTENCY_TABLE: "snip-idempotency",
     Env.API_KEYS_TABLE: "snip-api-keys",
+    Env.VISITS_TABLE: "snip-visits",
+    Env.ROLLUPS_TABLE: "snip-rollups",
 }
 
 
@@ -65,6 +71,13 @@ class Settings:
     refill_request_interval: float
     idempotency_ttl: int
     region: str | None = None  # where the function runs (Lambda sets it); None outside AWS
+    visits_table: str = DEFAULT_TABLES[Env.VISITS_TABLE]
+    rollups_table: str = DEFAULT_TABLES[Env.ROLLUPS_TABLE]
+    events_bucket: str | None = None  # deployed: raw events go to S3
+    events_dir: str | None = None  # local: raw events go to this folder
+    # The pipeline's bound (CONTRACT §2: 60 s deployed, 5 s locally): stats answer
+    # ``as_of = now - stats_lag``, before which every visit is counted.
+    stats_lag: int = 60
 
     @property
     def refill_threshold(self) -> int:
@@ -105,4 +118,9 @@ def read_settings(env: Mapping[str, str]) -> Settings:
         refill_request_interval=float(env.get(Env.REFILL_REQUEST_INTERVAL, "5")),
         idempotency_ttl=_int(env, Env.IDEMPOTENCY_TTL, 86_400, 60, 7 * 86_400),
         region=env.get(Env.REGION) or None,
+        visits_table=env.get(Env.VISITS_TABLE, DEFAULT_TABLES[Env.VISITS_TABLE]),
+        rollups_table=env.get(Env.ROLLUPS_TABLE, DEFAULT_TABLES[Env.ROLLUPS_TABLE]),
+        events_bucket=env.get(Env.EVENTS_BUCKET) or None,
+        events_dir=env.get(Env.EVENTS_DIR) or None,
+        stats_lag=_int(env, Env.STATS_LAG, 60, 0, 3600),
     )

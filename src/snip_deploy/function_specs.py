@@ -21,7 +21,7 @@ class FunctionSpec:
     smallest size whose p99 does not improve by doubling it.
     """
 
-    name: str  # "shorten" | "resolve" | "keygen"; also the Lambda function's suffix and log service
+    name: str  # "shorten", "resolve", "keygen", "aggregate"; the Lambda function's suffix and log service
     folder: str  # deployable folder, relative to the repository root
     handler: str  # Lambda handler string: module.function
     memory_mb: int
@@ -76,5 +76,37 @@ KEYGEN = FunctionSpec(
     max_retry_attempts=0,
 )
 
-ALL_FUNCTIONS = (SHORTEN, RESOLVE, KEYGEN)
+# Off the request path: the visits table's stream, in batches of up to STREAM_BATCH_SIZE records.
+# Classifying user agents is pure-Python regex work (ua-parser, cached per agent): 1024 MB buys
+# the CPU. No reserved concurrency: the stream's shards bound it (one batch per shard at a time).
+AGGREGATE = FunctionSpec(
+    "aggregate",
+    "functions/aggregate",
+    "aggregate_app.handler",
+    memory_mb=1024,
+    timeout_seconds=60,
+)
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """How the aggregator is fed from the visits table's stream: the event source mapping's
+    settings (CDK) and the local poller's, one definition for both."""
+
+    # A hot link's whole batch fits one transaction: a mark per event plus two hour buckets, a
+    # day bucket and the link make 96 + 4 = 100 items (snip.visit_store). At 100, a hot link's
+    # batch would take two transactions, so each of its hot items would be written twice.
+    batch_size: int = 96
+    max_batching_window_seconds: int = 1  # CONTRACT: stats within 60 s deployed, 5 s locally
+    retry_attempts: int = 10  # then the batch goes to the on-failure queue (never lost silently)
+    max_record_age_seconds: int = 6 * 3600
+    bisect_on_error: bool = True
+    report_batch_item_failures: bool = True
+    starting_position: str = "TRIM_HORIZON"  # nothing written before the mapping is skipped
+    event_names: tuple[str, ...] = ("INSERT",)  # the filter: marks (MODIFY) and TTL (REMOVE) never reach it
+
+
+VISIT_STREAM = StreamSource()
+
+ALL_FUNCTIONS = (SHORTEN, RESOLVE, KEYGEN, AGGREGATE)
 FUNCTIONS = {spec.name: spec for spec in ALL_FUNCTIONS}

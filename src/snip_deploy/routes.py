@@ -29,6 +29,7 @@ class Route:
 ROUTES = (
     Route("POST", "/links", SHORTEN, True),
     Route("GET", "/links/{key}", SHORTEN, True),
+    Route("GET", "/links/{key}/stats", SHORTEN, True),
     Route("PATCH", "/links/{key}", SHORTEN, True),
     Route("DELETE", "/links/{key}", SHORTEN, True),
     Route("GET", "/health", SHORTEN, False),

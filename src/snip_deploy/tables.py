@@ -1,4 +1,4 @@
-"""The DynamoDB tables, defined once.
+"""Snip's DynamoDB tables, defined once.
 
 The CDK stack, the local stack and the tests all build their tables from these definitions.
 Attribute names used in expressions live here too, so that the store and the stack agree.
@@ -21,7 +21,10 @@ class TableDef:
     logical_id: str  # CDK construct id
     partition_key: tuple[str, str]  # (name, "S" | "N")
     sort_key: tuple[str, str] | None = None
-    ttl_attribute: str | None = None  # only the idempotency table expires items
+    ttl_attribute: str | None = None  # idempotency records and visit events expire
+    # A stream of new item images (DynamoDB Streams, NEW_IMAGE): the visits table's, which feeds
+    # the aggregator (deployed: an event source mapping; locally: snip_local.stream_poller).
+    stream: bool = False
 
     def create_table_args(self, table_name: str) -> dict[str, Any]:
         """Arguments for ``CreateTable`` (boto3), on-demand like the deployed tables."""
@@ -34,6 +37,11 @@ class TableDef:
             ],
             "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in keys],
             "BillingMode": "PAY_PER_REQUEST",
+            **(
+                {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}}
+                if self.stream
+                else {}
+            ),
         }
 
 
@@ -60,7 +68,27 @@ IDEMPOTENCY = TableDef(
 # snip.api_key_registry, the one module that touches it), written by `snip keys`. Not the pool.
 API_KEYS = TableDef(env_name=Env.API_KEYS_TABLE, logical_id="ApiKeys", partition_key=("key_id", "S"))
 
-ALL_TABLES = (LINKS, KEYS, IDEMPOTENCY, API_KEYS)
+# visits: one item per redirect of a link without max_visits (snip.visit_events), keyed by the
+# request id, so a retried put makes no second event and writes spread over every partition.
+# Its stream feeds the aggregator, which marks each event it counted (AGGREGATED).
+VISITS = TableDef(
+    env_name=Env.VISITS_TABLE,
+    logical_id="Visits",
+    partition_key=("id", "S"),
+    ttl_attribute="expires",
+    stream=True,
+)
+
+# rollups: per link, one item per hour and per day of visits (sort key ``h#2030-01-31T12`` /
+# ``d#2030-01-31``, snip.rollups): a stats range is one Query of at most 744 hour or 401 day items.
+ROLLUPS = TableDef(
+    env_name=Env.ROLLUPS_TABLE,
+    logical_id="Rollups",
+    partition_key=("key", "S"),
+    sort_key=("bucket", "S"),
+)
+
+ALL_TABLES = (LINKS, KEYS, IDEMPOTENCY, API_KEYS, VISITS, ROLLUPS)
 
 # Every top-level attribute that resolve's UpdateItems name (a visit, and the cleanup of its
 # markers): the links key, what the live-link condition reads, the counters and the markers.

@@ -8,10 +8,13 @@ deployed ones, from ``snip_deploy.function_specs``: not settings of the local st
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from snip import scopes
+
+# The pipeline's bound locally (CONTRACT §2: a visit is in stats within 5 s): stats' as_of.
+LOCAL_STATS_LAG_SECONDS = 5
 
 # What moto answers for; any client region and account is folded into these (see aws_endpoint).
 REGION = "us-east-1"
@@ -82,6 +85,8 @@ class LocalConfig:
     keygen_interval: float  # seconds between scheduled keygen runs
     function_logs: bool
     test_functions: dict[str, Path]
+    # Holds events/dt=YYYY-MM-DD/*.jsonl: the raw visit events, laid out as in S3.
+    events_dir: Path = field(default_factory=lambda: Path.cwd() / ".snip")
 
     @property
     def base_url(self) -> str:
@@ -102,4 +107,5 @@ class LocalConfig:
             keygen_interval=float(env.get("SNIP_KEYGEN_INTERVAL", "60")),
             function_logs=env.get("SNIP_FUNCTION_LOGS", "on").lower() not in {"0", "off", "false", "no"},
             test_functions=parse_test_functions(env.get("SNIP_TEST_FUNCTIONS", "")),
+            events_dir=Path(env.get("SNIP_EVENTS_DIR") or Path.cwd() / ".snip").resolve(),
         )

@@ -18,7 +18,7 @@ from typing import Any
 from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.settings import DEFAULT_TABLES, Env
 from snip_deploy.function_specs import FUNCTIONS, KEYGEN, FunctionSpec
-from snip_local.local_config import REGION, REPO_ROOT, LocalConfig, function_name
+from snip_local.local_config import LOCAL_STATS_LAG_SECONDS, REGION, REPO_ROOT, LocalConfig, function_name
 from snip_local.worker_pool import FunctionPool, NoCapacity, WorkerSpec, worker_env
 
 log = logging.getLogger("snip_local")
@@ -51,8 +51,10 @@ def function_env(config: LocalConfig) -> dict[str, str]:
             "AWS_ENDPOINT_URL_LAMBDA": config.aws_url,
             Env.KEYGEN_FUNCTION: function_name(KEYGEN.name),
             Env.PUBLIC_BASE_URL: config.base_url,
+            Env.EVENTS_DIR: str(config.events_dir),
         }
     )
+    env.setdefault(Env.STATS_LAG, str(LOCAL_STATS_LAG_SECONDS))
     env.setdefault(Env.SERVICE_NAME, "snip")
     env.setdefault(Env.METRICS_NAMESPACE, METRICS_NAMESPACE)
     env.setdefault(Env.TRACE_DISABLED, "true")

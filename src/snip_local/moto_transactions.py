@@ -19,8 +19,9 @@ Two things in moto grow with every link stored and never shrink:
 The local endpoint serializes every request under one lock, so a rollback only has to restore
 the item index of the tables a transaction touches. This patch keeps a copy of that index (it
 shares the item objects: Put and Delete replace or remove items, never change them) and lets moto's
-own backup be the table itself; a transaction with an Update, which changes an item in place,
-keeps moto's deep copy. Snip's own transactions use Put, Delete and ConditionCheck only.
+own backup be the table itself; an Update changes its item in place, so a copy of each item a
+transaction updates (only those) is kept too, and the stream records a cancelled transaction
+wrote are dropped (the aggregator's transactions update visit, rollup and link items).
 """
 
 from __future__ import annotations
@@ -70,11 +71,36 @@ class _NoTableCopy:
         return copy.deepcopy(value, memo)
 
 
+def _keep_updated_items(table: Any, saved: Any, updates: list[dict[str, Any]]) -> None:
+    """Put a copy of each item an Update of the transaction will change in place into ``saved``."""
+    for op in updates:
+        hash_key = dynamodb_models.DynamoType(op["Key"][table.hash_key_attr])
+        range_key = (
+            dynamodb_models.DynamoType(op["Key"][table.range_key_attr]) if table.range_key_attr else None
+        )
+        item = table.get_item(hash_key, range_key)
+        if item is None:
+            continue
+        if range_key is None:
+            saved[hash_key] = copy.deepcopy(item)
+        else:
+            saved[hash_key][range_key] = copy.deepcopy(item)
+
+
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-    if any("Update" in item for item in transact_items):
-        return _original(self, transact_items)
-    touched = {next(iter(item.values())).get("TableName") for item in transact_items}
+    ops = [next(iter(item.values())) for item in transact_items]
+    touched = {op.get("TableName") for op in ops}
     saved = {name: _index_copy(self.tables[name]) for name in touched if name in self.tables}
+    for name, index in saved.items():
+        updates = [
+            item["Update"] for item in transact_items if item.get("Update", {}).get("TableName") == name
+        ]
+        _keep_updated_items(self.tables[name], index, updates)
+    streams = {
+        name: len(self.tables[name].stream_shard.items)
+        for name in saved
+        if self.tables[name].stream_shard is not None
+    }
     moto_copy = dynamodb_models.copy
     dynamodb_models.copy = _NoTableCopy()  # type: ignore[assignment]
     try:
@@ -82,6 +108,8 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
     except Exception:
         for name, items in saved.items():
             self.tables[name].items = items
+        for name, length in streams.items():  # a cancelled transaction leaves no stream record
+            del self.tables[name].stream_shard.items[length:]
         raise
     finally:
         dynamodb_models.copy = moto_copy

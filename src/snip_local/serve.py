@@ -18,7 +18,8 @@ from types import FrameType
 from snip.scopes import ALL as ALL_SCOPES
 from snip.settings import get_settings
 from snip_deploy.api_limits import api_limits
-from snip_deploy.function_specs import KEYGEN
+from snip_deploy.function_specs import AGGREGATE, KEYGEN
+from snip_deploy.tables import VISITS
 from snip_local import running as running_stacks
 from snip_local.aws_endpoint import EndpointServer
 from snip_local.faults import Faults
@@ -27,6 +28,7 @@ from snip_local.keygen_timer import KeygenTimer
 from snip_local.local_config import DEFAULT_API_KEYS, REGION, LocalConfig, function_name, parse_api_keys
 from snip_local.local_functions import LocalFunctions
 from snip_local.routing import Router
+from snip_local.stream_poller import StreamPoller
 
 log = logging.getLogger("snip_local")
 
@@ -77,6 +79,7 @@ def banner(
             f"  DynamoDB endpoint     {config.aws_url}   (region {REGION}, any credentials)",
             f"  tables                {', '.join(tables.values())}",
             f"  Lambda Invoke API     {config.aws_url}   ({', '.join(functions.pools)})",
+            f"  visit events          {config.events_dir}/events/dt=YYYY-MM-DD/  (JSON Lines, docs/local.md)",
             f"  keygen                every {config.keygen_interval:g} s; "
             f"pool target {settings.pool_target}, refill below {settings.refill_threshold}",
             *(
@@ -149,6 +152,15 @@ def serve() -> int:
                 return 1
             schedule.start()
             running.callback(schedule.stop)
+            # The visits table's stream feeds the aggregator, as the event source mapping does deployed.
+            poller = StreamPoller(
+                functions.pools[function_name(AGGREGATE.name)],
+                config.aws_url,
+                tables[VISITS.env_name],
+                failed_file=config.events_dir / "failed-visit-batches.jsonl",
+            )
+            poller.start()
+            running.callback(poller.stop)
             gateway.start()
             running.callback(gateway.stop)
             record = running_stacks.announce(Path.cwd(), config.port, config.base_url)  # for `snip`

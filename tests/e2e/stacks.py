@@ -140,6 +140,9 @@ def launch(log_dir: Path, name: str, **env: str) -> Stack:
         "SNIP_DYNAMODB_PORT": str(aws_port),
         "SNIP_API_KEYS": ",".join(f"{k}:{v}" for k, v in keys.items()),
         "SNIP_TEST_FUNCTIONS": PROBE,
+        "SNIP_EVENTS_DIR": str(
+            log_dir / f"{name}-events"
+        ),  # raw visit events: beside the log, not in the repository
         **env,
     }
     log_path = log_dir / f"{name}.log"

@@ -186,7 +186,7 @@ def test_waf_limits_redirects_per_ip_and_runs_the_common_rules(full_template: di
     }
     regex = not_keyed["NotStatement"]["Statement"]["RegexMatchStatement"]
     assert regex["FieldToMatch"] == {"UriPath": {}}
-    assert regex["RegexString"] == KEYED_PATHS_REGEX == r"^(/prod)?(/links|/links/[^/]+)$"
+    assert regex["RegexString"] == KEYED_PATHS_REGEX == r"^(/prod)?(/links|/links/[^/]+|/links/[^/]+/stats)$"
     assert [t["Type"] for t in sorted(regex["TextTransformations"], key=lambda t: t["Priority"])] == [
         "URL_DECODE",
         "NORMALIZE_PATH",

@@ -10,22 +10,26 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from infra.lambda_function import ASSET_EXCLUDE
 from snip.settings import Env
 from snip_deploy.function_specs import FUNCTIONS, KEYGEN
-from snip_deploy.tables import ALL_TABLES, KEYS
+from snip_deploy.tables import ALL_TABLES, KEYS, LINKS, VISITS
 from snip_local.local_config import function_name
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import resource
 from tests.lambda_sandbox import REGION, base_environment, moto_dynamodb, run_handler
 from tests.service.events import rest_event
+from tests.visits import SAFARI_IPHONE, put_events, stream_record, visit
 
-RUNTIME_PACKAGE = Path(__file__).resolve().parents[2] / "src" / "snip"
+ROOT = Path(__file__).resolve().parents[2]
+RUNTIME_PACKAGE = ROOT / "src" / "snip"
 
 SCHEDULED_EVENT = {
     "version": "0",
@@ -65,6 +69,8 @@ def lambda_environment(
             env[key] = tables[key]
         elif key == Env.KEYGEN_FUNCTION:
             env[key] = function_name(KEYGEN.name)
+        elif key == Env.EVENTS_BUCKET:
+            continue  # no S3 here: the raw archive is tested on its own (tests/service)
         else:
             assert isinstance(value, str), f"{key} is set from an unknown reference {value}"
             env[key] = value
@@ -80,6 +86,21 @@ def invoke(assembly: Assembly, dynamodb: tuple[str, dict[str, str]], name: str, 
     return run_handler(asset, FUNCTIONS[name].handler, event, environment, function_name(name))["result"]
 
 
+def own_files(name: str) -> set[str]:
+    """The function folder's own files (its entry point; the aggregator's vendored packages too),
+    less what the asset leaves out (infra.lambda_function.ASSET_EXCLUDE)."""
+    folder = ROOT / FUNCTIONS[name].folder
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.relative_to(folder).parts[0] != "snip"
+        and not any(
+            fnmatch(part, pattern) for part in p.relative_to(folder).parts for pattern in ASSET_EXCLUDE
+        )
+    }
+
+
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_asset_carries_the_shared_package_as_files(assembly: Assembly, name: str) -> None:
     asset = asset_dir(assembly, name)
@@ -87,7 +108,9 @@ def test_asset_carries_the_shared_package_as_files(assembly: Assembly, name: str
     assert (asset / "snip" / "settings.py").is_file()
     assert not list(asset.rglob("__pycache__"))
     # One function's folder, not the repository.
-    assert {p.name for p in asset.iterdir()} <= {f"{name}_app.py", "snip"}
+    assert {p.relative_to(asset).parts[0] for p in asset.rglob("*")} <= {
+        Path(f).parts[0] for f in own_files(name)
+    } | {"snip"}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -100,7 +123,8 @@ def test_asset_carries_only_runtime_code(assembly: Assembly, name: str) -> None:
         for p in RUNTIME_PACKAGE.rglob("*.py")
         if "__pycache__" not in p.parts
     }
-    assert files == {f"{name}_app.py"} | runtime, f"{name}'s asset: {sorted(files)}"
+    assert f"{name}_app.py" in own_files(name)
+    assert files == own_files(name) | runtime, f"{name}'s asset: {sorted(files)}"
     for banned in ("snip_deploy", "snip_local", "infra", "tests", "__pycache__", ".mypy_cache"):
         assert not [f for f in files if banned in f.split("/")], f"{banned} in {name}'s asset"
 
@@ -137,3 +161,25 @@ def test_keygen_asset_fills_the_pool(assembly: Assembly, dynamodb: Any) -> None:
     assert pool() == 0
     invoke(assembly, dynamodb, "keygen", SCHEDULED_EVENT)
     assert pool() >= assembly.settings.pool_target
+
+
+def test_aggregate_asset_counts_a_batch(assembly: Assembly, dynamodb: Any) -> None:
+    """The asset's vendored ua-parser loads with nothing but the runtime, and a batch counts."""
+    endpoint, tables = dynamodb
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    links = tables[LINKS.env_name]
+    client.put_item(
+        TableName=links, Item={"key": {"S": "Asset01"}, "visits": {"N": "0"}, "bot_visits": {"N": "0"}}
+    )
+    events = [visit("Asset01", n, user_agent=SAFARI_IPHONE) for n in range(3)]
+    put_events(client, tables[VISITS.env_name], events)
+    records = [stream_record(event, n) for n, event in enumerate(events)]
+    assert invoke(assembly, dynamodb, "aggregate", {"Records": records}) == {"batchItemFailures": []}
+    stored = client.get_item(TableName=links, Key={"key": {"S": "Asset01"}})["Item"]
+    assert stored["visits"] == {"N": "3"}

@@ -13,7 +13,7 @@ from snip.store import FORGET_AFTER, RECENT_VISITS, Store, to_item
 from snip_deploy.function_specs import FUNCTIONS
 from snip_deploy.powertools import LAYER_NAME as POWERTOOLS_LAYER_NAME
 from snip_deploy.powertools import LAYER_VERSION as POWERTOOLS_LAYER_VERSION
-from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, VISIT_ATTRIBUTES, TableDef
+from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISIT_ATTRIBUTES, VISITS, TableDef
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import as_list, get_att, logical_id, resource, resources
 
@@ -22,15 +22,20 @@ NAMES = sorted(FUNCTIONS)
 
 # The brief of each function, written out by hand on purpose: the template must match it.
 EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
-    "resolve": {LINKS: {"GetItem", "UpdateItem"}},
+    "resolve": {LINKS: {"GetItem", "UpdateItem"}, VISITS: {"PutItem"}},
     "keygen": {KEYS: {"PutItem", "Scan", "DeleteItem"}, LINKS: {"ConditionCheckItem"}},
     "shorten": {
         KEYS: {"Query", "DeleteItem"},
         LINKS: {"PutItem", "GetItem", "UpdateItem"},
         IDEMPOTENCY: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
         API_KEYS: {"GetItem"},  # the caller's owner and scopes; `snip keys` writes, not shorten
+        ROLLUPS: {"Query"},
     },
+    "aggregate": {VISITS: {"UpdateItem"}, ROLLUPS: {"UpdateItem"}, LINKS: {"UpdateItem"}},
 }
+# The event source mapping reads the visits table's stream (CDK's grant_stream_read); AWS has no
+# resource-level permission for ListStreams.
+STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 
 # What resolve's UpdateItem may name (IAM dynamodb:Attributes), by hand too: never url or owner.
 EXPECTED_VISIT_ATTRIBUTES = [
@@ -110,7 +115,7 @@ def test_only_keygen_has_reserved_concurrency_of_one(template: dict[str, Any]) -
     reserved = {
         name: function(template, name)["Properties"].get("ReservedConcurrentExecutions") for name in NAMES
     }
-    assert reserved == {"keygen": 1, "resolve": None, "shorten": None}
+    assert reserved == {"keygen": 1, "resolve": None, "shorten": None, "aggregate": None}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -155,7 +160,7 @@ def test_exactly_the_dynamodb_actions_the_function_needs(template: dict[str, Any
     granted: dict[str, set[str]] = {}
     for statement in statements(template, name):
         for action in as_list(statement["Action"]):
-            if action.startswith("dynamodb:"):
+            if action.startswith("dynamodb:") and action not in STREAM_ACTIONS | {"dynamodb:ListStreams"}:
                 (table_arn,) = as_list(statement["Resource"])
                 granted.setdefault(table_arn["Fn::GetAtt"][0], set()).add(action.removeprefix("dynamodb:"))
     expected = {table_id(template, t): actions for t, actions in EXPECTED_TABLE_ACTIONS[name].items()}
@@ -216,8 +221,12 @@ def test_no_wildcards_beyond_xray(template: dict[str, Any], name: str) -> None:
         actions = as_list(statement["Action"])
         assert all("*" not in action for action in actions)
         if "*" in as_list(statement["Resource"]):
-            # X-Ray has no resource-level permissions; nothing else may use "*".
-            assert set(actions) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+            # X-Ray and ListStreams have no resource-level permissions; nothing else may use "*".
+            # (The app's minimizePolicies flag merges statements on the same resource.)
+            allowed = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+            if name == "aggregate":
+                allowed.add("dynamodb:ListStreams")
+            assert set(actions) <= allowed
     role = resource(template, "AWS::IAM::Role", f"{name.title()}Role")
     assert "ManagedPolicyArns" not in role["Properties"]
 
@@ -240,7 +249,12 @@ def test_only_shorten_may_invoke_and_only_keygen(template: dict[str, Any]) -> No
         ]
         for name in NAMES
     }
-    assert invokes == {"shorten": [get_att(function_id(template, "keygen"))], "resolve": [], "keygen": []}
+    assert invokes == {
+        "shorten": [get_att(function_id(template, "keygen"))],
+        "resolve": [],
+        "keygen": [],
+        "aggregate": [],
+    }
 
 
 def test_keygen_runs_every_minute(template: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.table_constructs import RETAINED
-from snip_deploy.tables import ALL_TABLES, API_KEYS, IDEMPOTENCY, KEYS, LINKS, TableDef
+from snip_deploy.tables import ALL_TABLES, API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISITS, TableDef
 from tests.infra.helpers import logical_id, resource
 
 TABLE = "AWS::DynamoDB::Table"
@@ -38,10 +38,8 @@ def test_encrypted_with_point_in_time_recovery(template: dict[str, Any], table_d
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
 
 
-@pytest.mark.parametrize("table_def", [LINKS, KEYS, API_KEYS], ids=lambda t: t.logical_id)
-def test_links_keys_and_api_keys_are_retained_and_protected(
-    template: dict[str, Any], table_def: TableDef
-) -> None:
+@pytest.mark.parametrize("table_def", [LINKS, KEYS, API_KEYS, VISITS, ROLLUPS], ids=lambda t: t.logical_id)
+def test_data_tables_are_retained_and_protected(template: dict[str, Any], table_def: TableDef) -> None:
     found = table(template, table_def)
     assert found["DeletionPolicy"] == "Retain"
     assert found["UpdateReplacePolicy"] == "Retain"
@@ -55,13 +53,33 @@ def test_idempotency_records_go_with_the_stack(template: dict[str, Any]) -> None
     assert found["Properties"].get("DeletionProtectionEnabled") in (None, False)
 
 
-def test_ttl_only_on_the_idempotency_table(template: dict[str, Any]) -> None:
-    assert IDEMPOTENCY.ttl_attribute
-    assert table(template, IDEMPOTENCY)["Properties"]["TimeToLiveSpecification"] == {
-        "AttributeName": IDEMPOTENCY.ttl_attribute,
+@pytest.mark.parametrize("table_def", [IDEMPOTENCY, VISITS], ids=lambda t: t.logical_id)
+def test_ttl_on_idempotency_records_and_visit_events(template: dict[str, Any], table_def: TableDef) -> None:
+    assert table_def.ttl_attribute
+    assert table(template, table_def)["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": table_def.ttl_attribute,
         "Enabled": True,
     }
+
+
+def test_ttl_only_there(template: dict[str, Any]) -> None:
     with_ttl = Template.from_json(template).find_resources(
         TABLE, {"Properties": {"TimeToLiveSpecification": Match.any_value()}}
     )
-    assert list(with_ttl) == [logical_id(template, TABLE, f"Tables{IDEMPOTENCY.logical_id}")]
+    assert sorted(with_ttl) == sorted(
+        logical_id(template, TABLE, f"Tables{t.logical_id}") for t in (IDEMPOTENCY, VISITS)
+    )
+
+
+def test_only_the_visits_table_has_a_stream_of_new_images(template: dict[str, Any]) -> None:
+    assert VISITS.create_table_args("x")["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
+    streams = {t.logical_id: table(template, t)["Properties"].get("StreamSpecification") for t in ALL_TABLES}
+    assert streams == {t.logical_id: None for t in ALL_TABLES} | {
+        VISITS.logical_id: {"StreamViewType": "NEW_IMAGE"}
+    }
+
+
+def test_rollups_are_one_query_per_range() -> None:
+    """Per link (partition key) its buckets sort by time (sort key h#... / d#...)."""
+    assert (ROLLUPS.partition_key, ROLLUPS.sort_key) == (("key", "S"), ("bucket", "S"))
+    assert VISITS.partition_key == ("id", "S")  # the request id: no hot partition

@@ -67,3 +67,23 @@ def test_resolve_cold_start_stays_lean() -> None:
         env={"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"},
     )  # fmt: skip
     assert done.stdout.strip() == "[]"
+
+
+def test_aggregate_runs_from_its_folder(moto_endpoint: str) -> None:
+    """Its vendored ua-parser is in its folder; an empty batch answers no failures."""
+    assert run("aggregate", {"Records": []}, moto_endpoint) == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize("name", ["resolve", "shorten", "keygen"])
+def test_only_the_aggregator_carries_the_user_agent_parser(name: str) -> None:
+    """ua-parser ships in functions/aggregate/ only: no other function could load it."""
+    folder = ROOT / FUNCTIONS[name].folder
+    probe = (
+        "import sys, importlib.util; sys.path[:0] = sys.argv[1:3]; "
+        "print(importlib.util.find_spec('ua_parser') is None)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, str(folder), str(LAMBDA_RUNTIME)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "True"

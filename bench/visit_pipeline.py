@@ -1,0 +1,280 @@
+"""8. The visit pipeline: the hot link's busiest item, exactly-once under redelivery, stats lag.
+
+* ``hot_link``: 10,000 events of one link through the aggregator's own code (``VisitStore``) in
+  the mapping's batches, every write counted per item (resolve adds one put per redirect, each to
+  an item of its own): the busiest item's writes per 10,000 redirects are its writes per second
+  at 10,000 redirects/s.
+* ``redelivery``: 100,000 events of 200 links through ``snip.aggregation.aggregate`` and the local
+  mapping's retry rules (``snip_local.stream_poller.Delivery``): batches in shuffled order (as
+  shards are), 10 % delivered twice, 5 % failing mid-batch after part of it was counted and retried
+  from the first failed record. DynamoDB is an in-memory model of exactly the requests the
+  aggregator makes (conditions, ADD/SET, CancellationReasons with ALL_OLD): moto would take
+  minutes for 100,000 events; tests/service/test_aggregate.py runs the same cases on moto.
+* ``stats_lag``: a local stack; an event put as resolve puts it (until resolve writes them itself),
+  then the stats polled until they count it: p50/p99 over the samples.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from bench.common import ROOT
+from snip.aggregation import aggregate
+from snip.event_archive import NoArchive
+from snip.rollups import ClassifiedVisit, UserAgentClass
+from snip.settings import DEFAULT_TABLES, Env
+from snip.visit_events import VisitEvent
+from snip.visit_store import VisitStore
+from snip_deploy.function_specs import VISIT_STREAM
+from snip_local.stream_poller import Delivery
+from tests.e2e.stacks import launch, stop
+from tests.visits import put_events, stream_record, visit
+
+REDIRECTS_PER_SECOND = 10_000
+_des, _ser = TypeDeserializer(), TypeSerializer()
+AGENT = UserAgentClass("mobile", "Mobile Safari", "iOS")
+
+
+def _classify(_: str) -> UserAgentClass:
+    return AGENT
+
+
+class ModelDynamoDB:
+    """DynamoDB's TransactWriteItems for the aggregator's requests, in memory, counting writes."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.writes: Counter[tuple[str, str]] = Counter()
+        self.transactions = 0
+
+    @staticmethod
+    def _id(op: dict[str, Any]) -> tuple[str, str]:
+        return op["TableName"], repr(sorted((k, _des.deserialize(v)) for k, v in op["Key"].items()))
+
+    def put(self, table: str, key: dict[str, Any], item: dict[str, Any]) -> None:
+        ident = (table, repr(sorted((k, _des.deserialize(v)) for k, v in key.items())))
+        self.items[ident] = {k: _des.deserialize(v) for k, v in item.items()}
+        self.writes[ident] += 1
+
+    def _holds(self, op: dict[str, Any], item: dict[str, Any] | None) -> bool:
+        condition = op.get("ConditionExpression")
+        if not condition:
+            return True
+        names = op.get("ExpressionAttributeNames", {})
+        values = {k: _des.deserialize(v) for k, v in op.get("ExpressionAttributeValues", {}).items()}
+        present = item or {}
+        for clause in re.split(r" AND (?![^(]*\))", condition):
+            if match := re.fullmatch(r"attribute_exists\((#\w+)\)", clause):
+                ok = names[match[1]] in present
+            elif match := re.fullmatch(r"attribute_not_exists\((#\w+)\)", clause):
+                ok = names[match[1]] not in present
+            elif match := re.fullmatch(r"\(attribute_not_exists\((#\w+)\) OR (#\w+) <= (:\w+)\)", clause):
+                name = names[match[1]]
+                ok = name not in present or present[name] <= values[match[3]]
+            else:
+                raise ValueError(f"the model does not know {clause!r}")
+            if not ok:
+                return False
+        return True
+
+    def _apply(self, op: dict[str, Any], item: dict[str, Any]) -> None:
+        names = op.get("ExpressionAttributeNames", {})
+        values = {k: _des.deserialize(v) for k, v in op.get("ExpressionAttributeValues", {}).items()}
+        for section, body in re.findall(r"(ADD|SET) (.*?)(?= ADD | SET |$)", op["UpdateExpression"]):
+            for part in body.split(", "):
+                if section == "ADD":
+                    name, value = part.split(" ")
+                    item[names[name]] = item.get(names[name], 0) + values[value]
+                else:
+                    name, value = part.split(" = ")
+                    item[names[name]] = values[value]
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
+        self.transactions += 1
+        assert len(TransactItems) <= 100, "over DynamoDB's 100 actions"
+        ops = [action["Update"] for action in TransactItems]
+        reasons = []
+        for op in ops:
+            item = self.items.get(self._id(op))
+            if self._holds(op, item):
+                reasons.append({"Code": "None"})
+            else:
+                reason: dict[str, Any] = {"Code": "ConditionalCheckFailed"}
+                if item is not None and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
+                    reason["Item"] = {k: _ser.serialize(v) for k, v in item.items()}
+                reasons.append(reason)
+        if any(r["Code"] != "None" for r in reasons):
+            error = {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}}
+            raise ClientError({**error, "CancellationReasons": reasons}, "TransactWriteItems")  # type: ignore[arg-type]
+        for op in ops:
+            ident = self._id(op)
+            self._apply(op, self.items.setdefault(ident, {}))
+            self.writes[ident] += 1
+        return {}
+
+
+def _store(model: ModelDynamoDB) -> VisitStore:
+    return VisitStore(model, "links", "visits", "rollups")
+
+
+def _put_visits(model: ModelDynamoDB, events: list[VisitEvent]) -> None:
+    """resolve's puts: one item per redirect, keyed by the request id."""
+    for event in events:
+        model.put("visits", {"id": {"S": event.id}}, event.to_item())
+
+
+def hot_link(redirects: int = REDIRECTS_PER_SECOND) -> dict[str, Any]:
+    model = ModelDynamoDB()
+    model.put("links", {"key": {"S": "Hot1234"}}, {"key": {"S": "Hot1234"}, "visits": {"N": "0"}})
+    events = [
+        visit("Hot1234", n, at=f"2030-01-31T12:00:{n * 60 // redirects:02d}.000Z") for n in range(redirects)
+    ]
+    _put_visits(model, events)  # resolve: one item per redirect
+    model.writes[("links", repr([("key", "Hot1234")]))] = 0  # the link's creation is no visit's write
+    store = _store(model)
+    size = VISIT_STREAM.batch_size
+    for start in range(0, redirects, size):
+        store.count("Hot1234", [ClassifiedVisit(e, AGENT) for e in events[start : start + size]])
+    busiest, writes = model.writes.most_common(1)[0]
+    return {
+        "redirects": redirects,
+        "batch_size": size,
+        "transactions": model.transactions,
+        "busiest_item": f"{busiest[0]} {busiest[1]}",
+        "busiest_item_writes_per_second": writes * REDIRECTS_PER_SECOND / redirects,
+        "link_item_requests_per_redirect_by_aggregator": model.writes[("links", repr([("key", "Hot1234")]))]
+        / redirects,
+    }
+
+
+class _FlakyCounter:
+    """Counts through the store; on the batches chosen to fail, counts part of a link, then fails."""
+
+    def __init__(self, store: VisitStore) -> None:
+        self.store = store
+        self.fail_next = False
+
+    def count(self, key: str, visits: list[ClassifiedVisit]) -> int:
+        if self.fail_next:
+            self.fail_next = False
+            self.store.count(key, visits[: len(visits) // 2])
+            raise RuntimeError("injected: DynamoDB went away mid-batch")
+        return self.store.count(key, visits)
+
+
+def redelivery(events_total: int = 100_000, links: int = 200, seed: int = 11) -> dict[str, Any]:
+    rng = random.Random(seed)
+    model = ModelDynamoDB()
+    keys = [f"Link{n:03d}" for n in range(links)]
+    for key in keys:
+        model.put(
+            "links", {"key": {"S": key}}, {"key": {"S": key}, "visits": {"N": "0"}, "bot_visits": {"N": "0"}}
+        )
+    events = [
+        visit(rng.choice(keys), n, at=f"2030-01-31T{n * 24 // events_total:02d}:00:00.000Z", bot=n % 7 == 0)
+        for n in range(events_total)
+    ]
+    _put_visits(model, events)
+    records = [stream_record(event, n) for n, event in enumerate(events)]
+    counter = _FlakyCounter(_store(model))
+    stats = Counter[str]()
+
+    def invoke(event: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
+        stats["invocations"] += 1
+        if rng.random() < 0.05:
+            stats["failed_mid_batch"] += 1
+            counter.fail_next = True
+        outcome = aggregate(event["Records"], _classify, counter, NoArchive())
+        if rng.random() < 0.10:  # delivered twice: the same batch again, its answer ignored
+            stats["delivered_twice"] += 1
+            aggregate(event["Records"], _classify, counter, NoArchive())
+        return None, outcome.response()
+
+    delivery = Delivery(invoke, backoff=0)
+    batches = [
+        records[i : i + VISIT_STREAM.batch_size] for i in range(0, len(records), VISIT_STREAM.batch_size)
+    ]
+    rng.shuffle(batches)  # shards are delivered in no common order
+    began = time.monotonic()
+    for batch in batches:
+        delivery.deliver(batch)
+    expected = Counter(event.key for event in events if not event.bot)
+    expected_bots = Counter(event.key for event in events if event.bot)
+    wrong = 0
+    for key in keys:
+        link = model.items[("links", repr([("key", key)]))]
+        wrong += abs(link.get("visits", 0) - expected[key]) + abs(
+            link.get("bot_visits", 0) - expected_bots[key]
+        )
+        day = model.items.get(("rollups", repr([("bucket", "d#2030-01-31"), ("key", key)])), {})
+        wrong += abs(day.get("visits", 0) - expected[key]) + abs(
+            day.get("bot_visits", 0) - expected_bots[key]
+        )
+    return {
+        "events": events_total,
+        "batches": len(batches),
+        **dict(stats),
+        "given_up": len(delivery.given_up),
+        "lost_or_double_counted": int(wrong),
+        "seconds": round(time.monotonic() - began, 1),
+    }
+
+
+def stats_lag(samples: int = 30) -> dict[str, Any]:
+    """From an event's put (the moment resolve answers) to the stats counting it, on a local stack."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = launch(Path(tmp), "bench-stats", SNIP_KEYGEN_INTERVAL="3600", SNIP_POOL_TARGET="10")
+        try:
+            created = requests.post(
+                f"{stack.base_url}/links",
+                json={"url": "https://example.com/"},
+                headers=stack.headers(),
+                timeout=30,
+            )
+            key = created.json()["key"]
+            client, table = stack.dynamodb(), DEFAULT_TABLES[Env.VISITS_TABLE]
+            lags = []
+            for n in range(samples):
+                at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+                event = VisitEvent(
+                    str(uuid.uuid4()), at, key, "local", False, "(direct)", "(unknown)", "", "link", 2**31
+                )
+                began = time.monotonic()
+                put_events(client, table, [event])
+                while time.monotonic() - began < 30:
+                    answer = requests.get(
+                        f"{stack.base_url}/links/{key}/stats", headers=stack.headers(), timeout=30
+                    )
+                    if answer.json()["total"]["visits"] >= n + 1:
+                        break
+                    time.sleep(0.02)
+                lags.append(time.monotonic() - began)
+        finally:
+            stop(stack)
+    lags.sort()
+    return {
+        "samples": samples,
+        "p50_s": round(statistics.median(lags), 3),
+        "p99_s": round(lags[min(len(lags) - 1, int(len(lags) * 0.99))], 3),
+        "max_s": round(lags[-1], 3),
+        "via": "events put as resolve puts them (resolve writes none before the w-resolve merge)",
+    }
+
+
+def run(lag_samples: int = 30) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    return {"hot_link": hot_link(), "redelivery": redelivery(), "stats_lag_local": stats_lag(lag_samples)}

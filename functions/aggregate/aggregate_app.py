@@ -1,0 +1,52 @@
+"""aggregate: the visits table's stream → per-link rollups, link counters and the raw archive.
+
+Invoked by the event source mapping on the visits table's stream (deployed) or by
+``snip_local.stream_poller`` (locally) with batches of INSERT records; answers
+ReportBatchItemFailures, so a failed link's records are delivered again and nothing else is
+counted twice (``snip.aggregation``, ``snip.visit_store``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from snip import metric_names
+from snip.aggregation import aggregate
+from snip.event_archive import Archive, archive
+from snip.observability import instrument
+from snip.settings import get_settings
+from snip.visit_store import visit_store
+from visit_classes import classify
+
+logger = Logger(service="aggregate")
+metrics = Metrics(namespace=metric_names.NAMESPACE, service="aggregate")
+
+
+@lru_cache(maxsize=1)
+def _archive() -> Archive:
+    settings = get_settings()
+    return archive(settings.events_bucket, settings.events_dir)
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    outcome = aggregate(event.get("Records", []), classify, visit_store(), _archive())
+    logger.info(
+        "batch aggregated",
+        extra={
+            "records": len(event.get("Records", [])),
+            "counted": outcome.counted,
+            "repeated": outcome.repeated,
+            "skipped": outcome.skipped,
+            "failed": len(outcome.failed),
+        },
+    )
+    metrics.add_metric(name=metric_names.VISITS_AGGREGATED, unit=MetricUnit.Count, value=outcome.counted)
+    metrics.add_metric(name=metric_names.VISITS_REPEATED, unit=MetricUnit.Count, value=outcome.repeated)
+    return outcome.response()
+
+
+handler = instrument(_handle, logger, metrics, correlation_path=None, trace=False)

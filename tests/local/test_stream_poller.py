@@ -1,0 +1,53 @@
+"""The local event source mapping's retry rules (snip_local.stream_poller.Delivery), as Lambda's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from snip_deploy.function_specs import StreamSource
+from snip_local.stream_poller import Delivery
+from tests.visits import stream_record, visit
+
+RECORDS = [stream_record(visit("k", n), n) for n in range(10)]
+
+
+def seq(record: dict[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
+
+
+class Function:
+    """Answers from a script: per call, an error, a list of failed indexes, or success."""
+
+    def __init__(self, *script: Any) -> None:
+        self.script = list(script)
+        self.batches: list[list[int]] = []
+
+    def __call__(self, event: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
+        batch = [RECORDS.index(r) for r in event["Records"]]
+        self.batches.append(batch)
+        step = self.script.pop(0) if self.script else None
+        if step == "error":
+            return {"errorType": "Boom", "errorMessage": "boom"}, None
+        if isinstance(step, list):
+            return None, {"batchItemFailures": [{"itemIdentifier": seq(RECORDS[i])} for i in step]}
+        return None, {"batchItemFailures": []}
+
+
+def test_a_partial_failure_resends_from_the_lowest_failed_record() -> None:
+    function = Function([6, 4])
+    Delivery(function, backoff=0).deliver(RECORDS)
+    assert function.batches == [list(range(10)), list(range(4, 10))]
+
+
+def test_an_error_bisects_the_batch() -> None:
+    function = Function("error", "error")
+    Delivery(function, backoff=0).deliver(RECORDS)
+    assert function.batches == [list(range(10)), list(range(5)), [0, 1], [2, 3, 4], list(range(5, 10))]
+
+
+def test_after_the_retries_the_records_go_to_the_on_failure_destination() -> None:
+    function = Function(*(["error"] * 50))
+    delivery = Delivery(function, StreamSource(retry_attempts=2, bisect_on_error=False), backoff=0)
+    delivery.deliver(RECORDS[:4])
+    assert function.batches == [[0, 1, 2, 3]] * 3
+    assert delivery.given_up == RECORDS[:4]

@@ -1,0 +1,242 @@
+"""The aggregator on moto: every visit counted exactly once, however its batches arrive."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from snip.aggregation import aggregate
+from snip.event_archive import FolderArchive, NoArchive
+from snip.settings import DEFAULT_TABLES, Env
+from snip.store import from_item
+from snip.visit_store import VisitStore
+from snip_local import moto_transactions
+from tests.visits import (
+    CHROME_WINDOWS,
+    SAFARI_IPHONE,
+    SLACKBOT,
+    put_events,
+    stream_record,
+    visit,
+)
+
+AGGREGATE_FOLDER = Path(__file__).resolve().parents[2] / "functions" / "aggregate"
+if str(AGGREGATE_FOLDER) not in sys.path:
+    sys.path.insert(0, str(AGGREGATE_FOLDER))
+
+from visit_classes import classify  # noqa: E402
+
+LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
+VISITS = DEFAULT_TABLES[Env.VISITS_TABLE]
+ROLLUPS = DEFAULT_TABLES[Env.ROLLUPS_TABLE]
+
+
+@pytest.fixture
+def store(dynamodb: Any) -> Iterator[VisitStore]:
+    # moto copies every table a transaction touches once per item; the local stack's patch keeps
+    # copies of the touched items only (snip_local.moto_transactions), and so does this test.
+    moto_transactions.install()
+    yield VisitStore(dynamodb, LINKS, VISITS, ROLLUPS)
+    moto_transactions.uninstall()
+
+
+def add_link(client: Any, key: str, **extra: Any) -> None:
+    item = {"key": {"S": key}, "owner": {"S": "local"}, "url": {"S": "https://example.com/"}}
+    item["visits"] = {"N": "0"}
+    item["bot_visits"] = {"N": "0"}
+    for name, value in extra.items():
+        item[name] = {"N": str(value)} if isinstance(value, int) else {"S": value}
+    client.put_item(TableName=LINKS, Item=item)
+
+
+def link(client: Any, key: str) -> dict[str, Any]:
+    return from_item(client.get_item(TableName=LINKS, Key={"key": {"S": key}})["Item"])
+
+
+def rollup(client: Any, key: str, bucket: str) -> dict[str, Any]:
+    found = client.get_item(TableName=ROLLUPS, Key={"key": {"S": key}, "bucket": {"S": bucket}})
+    return from_item(found.get("Item", {}))
+
+
+def records_for(client: Any, events: list[Any], first_seq: int = 0) -> list[dict[str, Any]]:
+    put_events(client, VISITS, events)
+    return [stream_record(event, first_seq + n) for n, event in enumerate(events)]
+
+
+def run(records: list[dict[str, Any]], store: Any, archive: Any = None) -> Any:
+    return aggregate(records, classify, store, archive or NoArchive())
+
+
+def test_a_batch_becomes_rollups_and_link_counters(dynamodb: Any, store: VisitStore) -> None:
+    add_link(dynamodb, "AbC1234")
+    events = [
+        visit("AbC1234", 0, at="2030-01-31T12:05:00.000Z", referrer="news.example.com", country="DE"),
+        visit("AbC1234", 1, at="2030-01-31T12:59:59.999Z", user_agent=SAFARI_IPHONE, source="qr"),
+        visit("AbC1234", 2, at="2030-01-31T13:00:00.000Z", user_agent=SAFARI_IPHONE, country="FR"),
+        visit("AbC1234", 3, at="2030-01-31T13:30:00.000Z", bot=True, user_agent=SLACKBOT),
+    ]
+    outcome = run(records_for(dynamodb, events), store)
+    assert (outcome.counted, outcome.repeated, outcome.failed) == (4, 0, [])
+    hour12 = rollup(dynamodb, "AbC1234", "h#2030-01-31T12")
+    assert hour12["visits"] == 2
+    assert "bot_visits" not in hour12
+    assert hour12["referrers:news.example.com"] == 1
+    assert hour12["referrers:(direct)"] == 1
+    assert hour12["devices:desktop"] == 1
+    assert hour12["devices:mobile"] == 1
+    assert hour12["browsers:Chrome"] == 1
+    assert hour12["browsers:Mobile Safari"] == 1
+    assert hour12["os:Windows"] == 1
+    assert hour12["os:iOS"] == 1
+    assert hour12["sources:qr"] == 1
+    assert hour12["sources:link"] == 1
+    hour13 = rollup(dynamodb, "AbC1234", "h#2030-01-31T13")
+    assert (hour13["visits"], hour13["bot_visits"]) == (1, 1)
+    assert "browsers:Slackbot" not in str(hour13)  # breakdowns count people only
+    day = rollup(dynamodb, "AbC1234", "d#2030-01-31")
+    assert (day["visits"], day["bot_visits"], day["countries:DE"], day["countries:FR"]) == (3, 1, 1, 1)
+    counted = link(dynamodb, "AbC1234")
+    assert (counted["visits"], counted["bot_visits"]) == (3, 1)
+    assert counted["last_visit_at"] == "2030-01-31T13:00:00Z"  # the last person, not the bot
+
+
+def test_a_batch_delivered_twice_counts_once(dynamodb: Any, store: VisitStore) -> None:
+    add_link(dynamodb, "Twice01")
+    records = records_for(dynamodb, [visit("Twice01", n) for n in range(30)])
+    first, second = run(records, store), run(records, store)
+    assert (first.counted, second.counted, second.repeated) == (30, 0, 30)
+    assert link(dynamodb, "Twice01")["visits"] == 30
+    assert rollup(dynamodb, "Twice01", "d#2030-01-31")["visits"] == 30
+
+
+def test_duplicates_inside_one_batch_count_once(dynamodb: Any, store: VisitStore) -> None:
+    add_link(dynamodb, "Dupes01")
+    records = records_for(dynamodb, [visit("Dupes01", n) for n in range(5)])
+    outcome = run(records + records[:3], store)
+    assert outcome.counted == 5
+    assert link(dynamodb, "Dupes01")["visits"] == 5
+
+
+def test_more_than_a_transaction_holds(dynamodb: Any, store: VisitStore) -> None:
+    """250 visits of one link over three hours: several transactions, each at most 100 items."""
+    add_link(dynamodb, "Big0001")
+    hours = ("10", "11", "12")
+    events = [visit("Big0001", n, at=f"2030-01-31T{hours[n % 3]}:00:00.000Z") for n in range(250)]
+    sizes: list[int] = []
+    dynamodb.meta.events.register(
+        "provide-client-params.dynamodb.TransactWriteItems",
+        lambda params, **_: sizes.append(len(params["TransactItems"])),
+    )
+    assert run(records_for(dynamodb, events), store).counted == 250
+    assert max(sizes) <= 100
+    assert len(sizes) == 3
+    assert link(dynamodb, "Big0001")["visits"] == 250
+    assert sum(rollup(dynamodb, "Big0001", f"h#2030-01-31T{h}")["visits"] for h in hours) == 250
+
+
+class FailingOnce:
+    """A store whose count of ``key`` fails the first time (after counting part of it, if asked)."""
+
+    def __init__(self, store: VisitStore, key: str, count_first: int = 0) -> None:
+        self.store, self.key, self.count_first, self.failed = store, key, count_first, False
+
+    def count(self, key: str, visits: list[Any]) -> int:
+        if key == self.key and not self.failed:
+            self.failed = True
+            self.store.count(key, visits[: self.count_first])
+            raise RuntimeError("DynamoDB went away mid-batch")
+        return self.store.count(key, visits)
+
+
+def test_a_partial_failure_is_retried_from_the_first_failed_record(dynamodb: Any, store: VisitStore) -> None:
+    for key in ("Part001", "Part002", "Part003"):
+        add_link(dynamodb, key)
+    events = [visit(("Part001", "Part002", "Part003")[n % 3], n) for n in range(60)]
+    records = records_for(dynamodb, events)
+    flaky = FailingOnce(store, "Part002", count_first=7)
+    first = run(records, flaky)
+    failed_from = min(int(seq) for seq in first.failed)
+    assert {
+        r["dynamodb"]["SequenceNumber"] for r in records if "Part002" in r["dynamodb"]["Keys"]["id"]["S"]
+    } == set(first.failed)
+    retry = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) >= failed_from]  # as Lambda does
+    second = run(retry, flaky)
+    assert second.failed == []
+    assert second.counted == 20 - 7
+    assert [link(dynamodb, key)["visits"] for key in ("Part001", "Part002", "Part003")] == [20, 20, 20]
+
+
+def test_reordered_batches_count_exactly_and_keep_the_latest_visit(dynamodb: Any, store: VisitStore) -> None:
+    add_link(dynamodb, "Order01")
+    early = [visit("Order01", n, at=f"2030-01-31T0{n}:00:00.000Z") for n in range(5)]
+    late = [visit("Order01", 10 + n, at=f"2030-01-31T1{n}:00:00.000Z") for n in range(5)]
+    late_records = records_for(dynamodb, late, first_seq=100)
+    early_records = records_for(dynamodb, early)
+    run(late_records, store)
+    run(early_records, store)
+    run(late_records[2:] + early_records[:2], store)  # and a mixed repeat
+    stored = link(dynamodb, "Order01")
+    assert stored["visits"] == 10
+    assert stored["last_visit_at"] == "2030-01-31T14:00:00Z"
+
+
+def test_a_link_with_max_visits_keeps_its_own_counters(dynamodb: Any, store: VisitStore) -> None:
+    """resolve counts a max_visits link atomically; the aggregator fills only its rollups."""
+    add_link(dynamodb, "Capped1", max_visits=10, visits=4)
+    outcome = run(records_for(dynamodb, [visit("Capped1", n) for n in range(4)]), store)
+    assert outcome.counted == 4
+    assert link(dynamodb, "Capped1")["visits"] == 4
+    assert rollup(dynamodb, "Capped1", "d#2030-01-31")["visits"] == 4
+
+
+def test_an_answer_lost_after_the_write_counts_nothing_twice(dynamodb: Any, store: VisitStore) -> None:
+    add_link(dynamodb, "Lost001")
+    records = records_for(dynamodb, [visit("Lost001", n) for n in range(10)])
+    real = dynamodb.transact_write_items
+    lost = {"done": False}
+
+    def applied_then_lost(**kwargs: Any) -> Any:
+        answer = real(**kwargs)
+        if not lost["done"]:
+            lost["done"] = True
+            raise ClientError(
+                {"Error": {"Code": "InternalServerError"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
+                "TransactWriteItems",
+            )
+        return answer
+
+    dynamodb.transact_write_items = applied_then_lost
+    first = run(records, store)
+    assert first.failed  # the batch is reported failed: the answer was lost
+    dynamodb.transact_write_items = real
+    second = run(records, store)
+    assert (second.counted, second.repeated) == (0, 10)
+    assert link(dynamodb, "Lost001")["visits"] == 10
+
+
+def test_raw_events_are_written_per_day_and_a_redelivery_replaces_them(
+    dynamodb: Any, store: VisitStore, tmp_path: Path
+) -> None:
+    add_link(dynamodb, "Raw0001")
+    events = [
+        visit("Raw0001", 0, at="2030-01-31T23:59:59.000Z", user_agent=SAFARI_IPHONE, country="DE"),
+        visit("Raw0001", 1, at="2030-02-01T00:00:01.000Z", user_agent=CHROME_WINDOWS),
+    ]
+    records = records_for(dynamodb, events)
+    archive = FolderArchive(tmp_path)
+    run(records, store, archive)
+    run(records, store, archive)
+    files = sorted(tmp_path.rglob("*.jsonl"))
+    assert [f.parent.name for f in files] == ["dt=2030-01-31", "dt=2030-02-01"]
+    line = files[0].read_text()
+    assert line.count("\n") == 1
+    assert '"device":"mobile"' in line
+    assert '"os":"iOS"' in line
+    assert '"country":"DE"' in line
+    assert "user_agent" not in line
+    assert "Mozilla" not in line

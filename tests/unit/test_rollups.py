@@ -1,0 +1,81 @@
+"""Rollup math: buckets, deltas, sums and the transaction sizes of one link's visits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from snip.rollups import DAY, HOUR, BucketDelta, ClassifiedVisit, Totals, UserAgentClass, bucket, deltas
+from snip.visit_store import MAX_BUCKET_ATTRIBUTES, chunk_size
+from tests.visits import visit
+
+PHONE = UserAgentClass("mobile", "Mobile Safari", "iOS")
+DESKTOP = UserAgentClass("desktop", "Chrome", "Windows")
+
+
+def test_buckets_sort_like_time() -> None:
+    moment = datetime(2030, 1, 31, 12, 34, 56, tzinfo=UTC)
+    assert bucket(HOUR, moment) == "h#2030-01-31T12"
+    assert bucket(DAY, moment) == "d#2030-01-31"
+    assert bucket(HOUR, datetime(2030, 1, 31, 9, tzinfo=UTC)) < bucket(HOUR, moment)
+
+
+def test_people_count_in_breakdowns_bots_only_in_totals() -> None:
+    visits = [
+        ClassifiedVisit(
+            visit("k", 0, at="2030-01-31T12:00:00.000Z", referrer="a.example", country="DE"), PHONE
+        ),
+        ClassifiedVisit(visit("k", 1, at="2030-01-31T12:30:00.000Z", source="qr"), DESKTOP),
+        ClassifiedVisit(visit("k", 2, at="2030-01-31T13:00:00.000Z", bot=True), DESKTOP),
+    ]
+    found = deltas(visits)
+    assert set(found) == {"h#2030-01-31T12", "h#2030-01-31T13", "d#2030-01-31"}
+    day = found["d#2030-01-31"].counters()
+    assert (day["visits"], day["bot_visits"]) == (2, 1)
+    assert day["referrers:a.example"] == day["referrers:(direct)"] == 1
+    assert day["devices:mobile"] == day["devices:desktop"] == 1
+    assert day["sources:qr"] == day["sources:link"] == 1
+    assert day["countries:DE"] == day["countries:(unknown)"] == 1
+    assert found["h#2030-01-31T13"].counters() == {"bot_visits": 1}
+
+
+def test_totals_sum_items_and_rank_the_top_ten() -> None:
+    totals = Totals()
+    for n in range(12):
+        item = {"bucket": f"d#2030-01-{n + 1:02d}", "visits": n + 1, "bot_visits": 1}
+        item[f"referrers:site{n}.example"] = n + 1
+        totals.add_item(item)
+    totals.add_item({"bucket": "d#2030-01-13", "referrers:site11.example": 5})
+    assert (totals.visits, totals.bot_visits) == (78, 12)
+    top = totals.top("referrers")
+    assert len(top) == 10
+    assert top[0] == {"value": "site11.example", "visits": 17}
+    assert [row["visits"] for row in top] == sorted((row["visits"] for row in top), reverse=True)
+    assert totals.top("countries") == []
+
+
+def test_a_value_may_hold_the_separator() -> None:
+    totals = Totals()
+    totals.add_item({"browsers:Weird:Browser": 2})
+    assert totals.top("browsers") == [{"value": "Weird:Browser", "visits": 2}]
+
+
+def test_a_transaction_holds_a_mark_per_visit_and_an_update_per_bucket() -> None:
+    one_hour = [ClassifiedVisit(visit("k", n), PHONE) for n in range(300)]
+    assert chunk_size(one_hour) == 100 - 3  # hour, day, link
+    spread = [
+        ClassifiedVisit(visit("k", n, at=f"2030-01-{n % 3 + 1:02d}T00:00:00.000Z"), PHONE) for n in range(300)
+    ]
+    assert chunk_size(spread) == 100 - 6 - 1
+    assert chunk_size(one_hour[:10]) == 10
+
+
+def test_a_transaction_keeps_each_update_expression_small() -> None:
+    varied = [
+        ClassifiedVisit(visit("k", n, referrer=f"r{n}.example", country=f"C{n}"), PHONE) for n in range(300)
+    ]
+    size = chunk_size(varied)
+    counters = BucketDelta()
+    for one in varied[:size]:
+        counters.add(one)
+    assert len(counters.counters()) <= MAX_BUCKET_ATTRIBUTES
+    assert size < 97

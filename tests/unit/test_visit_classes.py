@@ -1,0 +1,77 @@
+"""User agents → device, browser and OS classes (ua-parser, vendored in the aggregator's folder)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.visits import (
+    CHROME_ANDROID_PHONE,
+    CHROME_ANDROID_TABLET,
+    CHROME_WINDOWS,
+    CURL,
+    FIREFOX_LINUX,
+    SAFARI_IPAD,
+    SAFARI_IPHONE,
+)
+
+FOLDER = Path(__file__).resolve().parents[2] / "functions" / "aggregate"
+if str(FOLDER) not in sys.path:
+    sys.path.insert(0, str(FOLDER))
+
+from visit_classes import classify  # noqa: E402
+
+MAC_SAFARI = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15"
+)
+EDGE_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0"
+)
+INSTAGRAM_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 Instagram 334.0.4.32.98"
+)
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "device", "browser", "os"),
+    [
+        (CHROME_WINDOWS, "desktop", "Chrome", "Windows"),
+        (EDGE_WINDOWS, "desktop", "Edge", "Windows"),
+        (MAC_SAFARI, "desktop", "Safari", "Mac OS X"),
+        (FIREFOX_LINUX, "desktop", "Firefox", "Ubuntu"),
+        (SAFARI_IPHONE, "mobile", "Mobile Safari", "iOS"),
+        (INSTAGRAM_IPHONE, "mobile", "Instagram", "iOS"),  # an in-app browser is a person's
+        (CHROME_ANDROID_PHONE, "mobile", "Chrome Mobile", "Android"),
+        (SAFARI_IPAD, "tablet", "Mobile Safari", "iOS"),
+        (CHROME_ANDROID_TABLET, "tablet", "Chrome", "Android"),
+        (CURL, "other", "curl", "Other"),
+        ("", "other", "Other", "Other"),
+    ],
+)
+def test_real_user_agents(user_agent: str, device: str, browser: str, os: str) -> None:
+    found = classify(user_agent)
+    assert (found.device, found.browser, found.os) == (device, browser, os)
+
+
+def test_the_vendored_packages_are_the_pinned_ones() -> None:
+    pins = dict(
+        line.split("==")
+        for line in (FOLDER / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    metadata = {
+        name: (FOLDER / f"{name.replace('-', '_')}-{pin}.dist-info" / "METADATA").read_text()
+        for name, pin in pins.items()
+    }
+    for name, pin in pins.items():
+        assert f"\nVersion: {pin}\n" in metadata[name], f"{name} vendored is not {pin}"
+    assert set(pins) == {"ua-parser", "ua-parser-builtins"}
+    assert (FOLDER / f"ua_parser-{pins['ua-parser']}.dist-info" / "licenses" / "LICENSE").is_file()
+    import ua_parser
+
+    assert Path(ua_parser.__file__).is_relative_to(FOLDER), "the tests must use the vendored copy"
