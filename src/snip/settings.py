@@ -44,6 +44,7 @@ DEFAULT_TABLES = {
     Env.LINKS_TABLE: "snip-links",
     Env.KEYS_TABLE: "snip-keys",
     Env.IDEMPOTENCY_TABLE: "snip-idempotency",
+    Env.VISITS_TABLE: "snip-visits",
 }
 
 
@@ -62,6 +63,7 @@ class Settings:
     refill_request_interval: float
     idempotency_ttl: int
     region: str | None = None  # where the function runs (Lambda sets it); None outside AWS
+    visits_table: str = DEFAULT_TABLES[Env.VISITS_TABLE]
 
     @property
     def refill_threshold(self) -> int:
@@ -101,4 +103,5 @@ def read_settings(env: Mapping[str, str]) -> Settings:
         refill_request_interval=float(env.get(Env.REFILL_REQUEST_INTERVAL, "5")),
         idempotency_ttl=_int(env, Env.IDEMPOTENCY_TTL, 86_400, 60, 7 * 86_400),
         region=env.get(Env.REGION) or None,
+        visits_table=env.get(Env.VISITS_TABLE, DEFAULT_TABLES[Env.VISITS_TABLE]),
     )
