@@ -18,6 +18,7 @@ from typing import Any
 from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, dynamodb_client, lambda_env, median, moto_server
 from bench.events import get_event, post_event
 from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
+from tests.service.visits_table import ensure_visits_table
 
 SEED_KEY = "Bench01"
 SEED_URL = "https://example.com/cold/start"
@@ -96,6 +97,9 @@ def run(rounds: int = 15, max_seconds: float = 240) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {v.name: [] for v in VARIANTS}
     deadline = time.monotonic() + max_seconds
     with moto_server() as endpoint, tempfile.TemporaryDirectory(prefix="snip-bench-") as tmp:
+        ensure_visits_table(
+            dynamodb_client(endpoint)
+        )  # resolve's cold redirect: GetItem + the event's PutItem
         _seed(endpoint)
         events = {"get": get_event(SEED_KEY), "post": post_event(), "schedule": SCHEDULE_EVENT}
         paths = {}

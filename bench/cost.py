@@ -26,6 +26,26 @@ DYNAMODB_ROUND_TRIP_MS = 4.0  # assumed in-region DynamoDB latency per request (
 COLD_START_SHARE = 0.01  # assumed: 1 invocation in 100 starts an environment; INIT is billed (2025-08)
 KEYGEN_REFILL_CPU_MS = 50.0  # assumed CPU time of one refill run (35 keys, two requests)
 
+# The visit pipeline after resolve's PutItem, modelled from what the aggregator does
+# (snip.visit_store, functions/aggregate): the visits table's stream feeds it in batches of
+# ``batch_size`` INSERT records (stream reads by a Lambda trigger are free; the event filter drops
+# the MODIFY and REMOVE records at no charge; TTL deletions are free). Per link in a batch, one
+# TransactWriteItems of up to ``events_per_transaction`` events: a conditional Update marking each
+# event counted (an event item is under 1 KB: 2 WRU in a transaction), an Update of the link's hour
+# and day rollups (assumed up to 2 KB each with their breakdowns: 4 WRU each) and one of the link's
+# counters (under 1 KB: 2 WRU). Two cases: a hot link (every event of a batch on one link: the
+# fewest transactions) and a spread batch (every event on another link: one transaction each).
+AGGREGATOR = {
+    "batch_size": 100,
+    "events_per_transaction": 97,  # 100 items at most: 97 marks + 2 rollups + the link
+    "mark_wru": 2.0,
+    "rollup_items": 2,
+    "rollup_wru": 4.0,
+    "link_wru": 2.0,
+    "cpu_ms_per_event": 0.2,  # assumed: user-agent classification (cached per agent) and bookkeeping
+    "transaction_round_trip_ms": 10.0,  # assumed: a transaction takes longer than a single write
+}
+
 
 def lambda_ms(cpu_ms: float, requests: float, memory_mb: int) -> float:
     return cpu_ms * max(1.0, FULL_VCPU_MB / memory_mb) + requests * DYNAMODB_ROUND_TRIP_MS
@@ -43,6 +63,26 @@ def _lambda_cost(warm_ms: float, cold_ms: float, memory_mb: int) -> dict[str, fl
 
 def _dynamodb(wru: float, rru: float) -> float:
     return wru * PRICES["dynamodb_per_million_wru"] + rru * PRICES["dynamodb_per_million_rru"]
+
+
+def pipeline_per_event(memory_mb: int, links_per_batch: int) -> dict[str, float]:
+    """The aggregator's cost per visit event (dollars per million events), for batches of
+    ``batch_size`` events spread over ``links_per_batch`` links."""
+    a = AGGREGATOR
+    batch = a["batch_size"]
+    per_link = batch / links_per_batch
+    transactions = links_per_batch * math.ceil(per_link / a["events_per_transaction"])
+    wru = batch * a["mark_wru"] + transactions * (a["rollup_items"] * a["rollup_wru"] + a["link_wru"])
+    ms = (
+        lambda_ms(batch * a["cpu_ms_per_event"], 0, memory_mb) + transactions * a["transaction_round_trip_ms"]
+    )
+    invocation = _lambda_cost(ms, 0, memory_mb)
+    return {
+        "wru_per_event": wru / batch,
+        "lambda_requests": invocation["requests"] / batch,
+        "lambda_duration": invocation["duration"] / batch,
+        "dynamodb": _dynamodb(wru / batch, 0),
+    }
 
 
 def run(warm: dict[str, Any], cold: dict[str, Any], counts: dict[str, Any], memory: dict[str, int]) -> dict:
@@ -71,11 +111,18 @@ def run(warm: dict[str, Any], cold: dict[str, Any], counts: dict[str, Any], memo
     keygen = _lambda_cost(keygen_ms, 0, memory["keygen"])
     keygen_per_key = (keygen["duration"] + keygen["requests"]) / keys_per_refill
 
+    # A redirect of a link without max_visits: resolve reads the link (counted here at every
+    # redirect, as if memory never served it: the dearer case) and puts its event; then the
+    # aggregator. The aggregator's memory is its FunctionSpec's (1024 MB) when the stack has it.
+    aggregator_mb = memory.get("aggregate", 1024)
+    hot = pipeline_per_event(aggregator_mb, links_per_batch=1)
+    spread = pipeline_per_event(aggregator_mb, links_per_batch=AGGREGATOR["batch_size"])
     snip_redirect = {
         "api_gateway": api,
         "lambda_requests": resolve["requests"],
         "lambda_duration": resolve["duration"],
         "dynamodb": redirect_db,
+        "visit_pipeline": hot["dynamodb"] + hot["lambda_requests"] + hot["lambda_duration"],
     }
     snip_create = {
         "api_gateway": api,
@@ -97,11 +144,19 @@ def run(warm: dict[str, Any], cold: dict[str, Any], counts: dict[str, Any], memo
             "cold_start_share": COLD_START_SHARE,
             "keygen_refill_cpu_ms": KEYGEN_REFILL_CPU_MS,
             "resolve_billed_ms": resolve["billed_ms"],
+            "aggregator": {**AGGREGATOR, "memory_mb": aggregator_mb},
             "shorten_billed_ms": shorten["billed_ms"],
         },
         "per_million_redirects": {
             "snip": {**snip_redirect, "total": sum(snip_redirect.values())},
             "functionless_sample": {**sample_redirect, "total": sum(sample_redirect.values())},
+            # The same redirect when each event of a batch is another link's (the dearest case).
+            "snip_spread_batches": sum(snip_redirect.values())
+            - snip_redirect["visit_pipeline"]
+            + spread["dynamodb"]
+            + spread["lambda_requests"]
+            + spread["lambda_duration"],
+            "pipeline_per_event": {"hot_link": hot, "spread": spread},
         },
         "per_million_creates": {
             "snip": {**snip_create, "total": sum(snip_create.values())},

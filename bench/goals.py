@@ -60,9 +60,30 @@ def check(results: dict[str, Any]) -> list[Goal]:
         Goal("warm_resolve_p99", "warm p99, resolve / bare", warm["resolve_p99"], 1.5, RATIO),
         Goal(
             "requests_redirect",
-            "DynamoDB requests per GET redirect",
-            counts["redirect_get"]["requests_per_operation"],
+            "DynamoDB requests per GET redirect (link in memory)",
+            counts["redirect_get_warm"]["requests_per_operation"],
             1,
+            "",
+        ),
+        Goal(
+            "requests_redirect_cold",
+            "DynamoDB requests per GET redirect (link not in memory)",
+            counts["redirect_get"]["requests_per_operation"],
+            2,
+            "",
+        ),
+        Goal(
+            "hot_link_item_requests",
+            "hot link: link item requests per redirect",
+            counts["hot_link"]["link_item_requests_per_redirect"],
+            0.01,
+            "",
+        ),
+        Goal(
+            "cost_per_million_redirects",
+            "cost per million redirects",
+            round(results["cost"]["per_million_redirects"]["snip"]["total"], 2),
+            4.41,
             "",
         ),
         Goal(

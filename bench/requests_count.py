@@ -180,10 +180,11 @@ def run(creates: int = 200) -> dict[str, Any]:
     from moto import mock_aws
 
     from snip import aws, idempotent, runtime
-    from snip.settings import DEFAULT_TABLES, get_settings
+    from snip.settings import DEFAULT_TABLES, Env, get_settings
     from snip.store import Store
     from snip_deploy.tables import ALL_TABLES, create_tables
     from tests.service.events import rest_event
+    from tests.service.visits_table import ensure_visits_table
 
     saved = dict(os.environ)
     os.environ.update(
@@ -203,8 +204,11 @@ def run(creates: int = 200) -> dict[str, Any]:
 
     def new_instance() -> None:
         """Forget what an execution environment builds once (its lru_cached builders)."""
+        import resolve_app
+
         for cached in (runtime.store, runtime.pool, runtime.links, get_settings, aws.dynamodb, aws.lambda_):
             cached.cache_clear()
+        resolve_app.store.cache_clear()
         idempotent.config.cache_clear()
         idempotent._persistence.cache_clear()
 
@@ -221,10 +225,12 @@ def run(creates: int = 200) -> dict[str, Any]:
             new_instance()
             peek = boto3.client("dynamodb")
             create_tables(peek, DEFAULT_TABLES)
+            ensure_visits_table(peek)
             key_names = {
                 DEFAULT_TABLES[t.env_name]: tuple(k[0] for k in (t.partition_key, t.sort_key) if k)
                 for t in ALL_TABLES
             }
+            key_names.setdefault(DEFAULT_TABLES[Env.VISITS_TABLE], ("id",))
             meter = Meter(aws.dynamodb(), peek, key_names)
             context = _Context()
             schedule = {"source": "aws.events", "detail-type": "Scheduled Event"}
@@ -282,6 +288,12 @@ def run(creates: int = 200) -> dict[str, Any]:
             assert call(shorten_app, replay)["statusCode"] == 201
             results["create_idempotent_replay"] = meter.snapshot(1)
 
+            # Each key once, from a new execution environment: nothing is in memory yet, so GET
+            # reads the link and writes its event; HEAD after it finds the link in memory. The
+            # memory's clock stands still here (the metering makes each request slow, not Lambda).
+            new_instance()
+            meter = Meter(aws.dynamodb(), peek, key_names)
+            resolve_app.store().monotonic = lambda: 0.0  # these loops take under 2 s on Lambda
             for method in ("GET", "HEAD"):
                 meter.reset()
                 for key in keys[:100]:
@@ -289,11 +301,70 @@ def run(creates: int = 200) -> dict[str, Any]:
                     status = call(resolve_app, event)["statusCode"]
                     assert status == 302, (method, key, status)
                 results[f"redirect_{method.lower()}"] = meter.snapshot(min(100, len(keys)))
+            meter.reset()
+            for key in keys[:100]:  # the same keys again, within 2 s: the links come from memory
+                _, event = rest_event("GET", f"/{key}", api_key_id=None)
+                assert call(resolve_app, event)["statusCode"] == 302
+            results["redirect_get_warm"] = meter.snapshot(min(100, len(keys)))
+            _, limited_post = rest_event(
+                "POST", "/links", body={"url": "https://example.com/limited", "max_visits": 10**9}
+            )
+            limited = json.loads(call(shorten_app, limited_post)["body"])
+            meter.reset()
+            for _ in range(100):
+                _, event = rest_event("GET", f"/{limited['key']}", api_key_id=None)
+                assert call(resolve_app, event)["statusCode"] == 302
+            results["redirect_get_max_visits"] = meter.snapshot(100)
+            with meter.paused():
+                results["hot_link"] = hot_link(resolve_app, keys[0], DEFAULT_TABLES[Env.LINKS_TABLE])
     finally:
         new_instance()
         os.environ.clear()
         os.environ.update(saved)
     return results
+
+
+HOT_REDIRECTS = 10_000
+HOT_RATE = 500  # redirects per second: 10,000 spread over a simulated 20 s
+
+
+def hot_link(resolve_app: Any, key: str, links_table: str) -> dict[str, Any]:
+    """One key, one execution environment, ``HOT_REDIRECTS`` redirects at ``HOT_RATE``/s on a
+    simulated clock (resolve's memory of a link expires after 2 s of it, as it would): the
+    requests that read or write the link's own item, per redirect, and all requests per redirect."""
+    from snip import aws
+    from tests.service.events import rest_event
+
+    resolve_app.store.cache_clear()
+    store = resolve_app.store()
+    now = [0.0]
+    store.monotonic = lambda: now[0]
+    link_item: Counter[str] = Counter()
+    every: Counter[str] = Counter()
+
+    def count(model: Any, params: dict[str, Any], **_: Any) -> None:
+        body = json.loads(params["body"] or b"{}")
+        every[model.name] += 1
+        if body.get("TableName") == links_table and body.get("Key") == {"key": {"S": key}}:
+            link_item[model.name] += 1
+
+    client = aws.dynamodb()
+    client.meta.events.register("before-call.dynamodb", count)
+    try:
+        for index in range(HOT_REDIRECTS):
+            now[0] = index / HOT_RATE
+            _, event = rest_event("GET", f"/{key}", api_key_id=None)
+            assert resolve_app.handler(event, _Context())["statusCode"] == 302
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", count)
+    return {
+        "redirects": HOT_REDIRECTS,
+        "simulated_seconds": HOT_REDIRECTS / HOT_RATE,
+        "link_item_requests": dict(link_item),
+        "link_item_requests_per_redirect": sum(link_item.values()) / HOT_REDIRECTS,
+        "requests": dict(every),
+        "requests_per_redirect": sum(every.values()) / HOT_REDIRECTS,
+    }
 
 
 if __name__ == "__main__":

@@ -1,24 +1,27 @@
 """resolve: GET and HEAD /{key}, the public redirect.
 
 The hot path, kept lean: no Event Handler, no pydantic, no X-Ray SDK (Lambda's active tracing
-still records each invocation); one DynamoDB request per redirect.
+still records each invocation), no Powertools Logger or Metrics (snip.lean_telemetry writes the
+same lines), no user-agent parser (the aggregator classifies). A warm redirect is one DynamoDB
+request: the visit event's PutItem (the link comes from memory), or, for a link with max_visits,
+its conditional UpdateItem.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-
-from snip import metric_names, runtime
+from snip import aws, metric_names
 from snip.errors import SnipError
-from snip.observability import instrument
-from snip.redirect import follow
+from snip.lean_telemetry import EmfCounters, JsonLogger
+from snip.redirect import Visit, follow
+from snip.settings import get_settings
+from snip.store import Store
 from snip.web import error_response, header, redirect_response
 
-logger = Logger(service="resolve")
-metrics = Metrics(namespace=metric_names.NAMESPACE, service="resolve")
+logger = JsonLogger(service="resolve")
+metrics = EmfCounters(namespace=metric_names.NAMESPACE, service="resolve")
 
 _OUTCOMES = {
     404: metric_names.LINK_NOT_FOUND,
@@ -27,19 +30,36 @@ _OUTCOMES = {
 }
 
 
-def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@lru_cache(maxsize=1)
+def store() -> Store:
+    """resolve's store, built on first use and kept by the execution environment with the links it
+    remembers (snip.runtime's would bring Powertools' Logger along)."""
+    settings = get_settings()
+    return Store(aws.dynamodb(), settings.links_table, settings.keys_table, settings.visits_table)
+
+
+def _visit(event: dict[str, Any], headers: dict[str, str], request_id: str) -> Visit | None:
+    """The visit a GET makes; None for a HEAD, which answers like GET and counts nothing."""
+    if event.get("httpMethod", "GET") == "HEAD":
+        return None
+    query = event.get("queryStringParameters") or {}
+    return Visit(
+        request_id=request_id,
+        user_agent=header(headers, "User-Agent"),
+        referer=header(headers, "Referer"),
+        country=header(headers, "CloudFront-Viewer-Country"),
+        qr=query.get("qr") == "1",
+    )
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     headers = event.get("headers") or {}
     key = (event.get("pathParameters") or {}).get("key") or ""
     context_id = getattr(context, "aws_request_id", "")
     request_id = str((event.get("requestContext") or {}).get("requestId") or context_id)
+    logger.bind(context, correlation_id=request_id)
     try:
-        redirect = follow(
-            runtime.store(),
-            key,
-            count=event.get("httpMethod", "GET") != "HEAD",  # HEAD answers like GET, counts nothing
-            user_agent=header(headers, "User-Agent"),
-            request_id=request_id,
-        )
+        redirect = follow(store(), key, _visit(event, headers, request_id))
         response = redirect_response(redirect.url, redirect.status)
     except SnipError as error:
         response = error_response(error, header(headers, "Accept"))
@@ -47,10 +67,8 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.exception("unexpected failure while resolving a link")
         response = error_response(SnipError("Something went wrong on our side."), header(headers, "Accept"))
     status = response["statusCode"]
-    metrics.add_metric(name=_OUTCOMES.get(status, metric_names.REDIRECTS), unit=MetricUnit.Count, value=1)
+    metrics.add(_OUTCOMES.get(status, metric_names.REDIRECTS))
     if status >= 500:
         logger.warning("redirect failed", extra={"key": key, "status": status})
+    metrics.flush(context)
     return response
-
-
-handler = instrument(_handle, logger, metrics, trace=False)

@@ -7,16 +7,28 @@ into an HTTP response (``snip.web``).
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from snip import clock
 from snip.errors import LinkGone, LinkNotFound
 from snip.keys import is_possible_key
 from snip.redirect_rule import is_active
 from snip.store import Store
+from snip.visit_events import (
+    EVENT_TTL_SECONDS,
+    SOURCE_LINK,
+    SOURCE_QR,
+    VisitEvent,
+    country_code,
+    referrer_host,
+)
 
-# Link-preview and crawler user agents: redirected, counted as bot_visits, never spending
-# max_visits (a link pasted into Slack must not burn a one-time link). Each entry is the
+# Link-preview and crawler user agents: redirected, counted as bot_visits (their events say
+# bot), never spending max_visits (a link pasted into Slack must not burn a one-time link). Each entry is the
 # crawler's own token, never the app's name: the in-app browsers of Snapchat ("... Snapchat/13.2"),
 # Viber ("... Viber/21.0"), Instagram, Facebook ("[FBAN/FBIOS;FBAV/...]"), LINE ("Line/14.5") and
 # WeChat ("MicroMessenger/8.0") carry the app's name and are people. Sources for the tokens:
@@ -49,23 +61,77 @@ class Redirect:
     status: int
 
 
-def follow(store: Store, key: str, *, count: bool, user_agent: str | None, request_id: str) -> Redirect:
-    """One DynamoDB request either way: with ``count`` (GET) the visit is counted in the same
-    conditional update that checks the link is live; without (HEAD) the link is only read.
+@dataclass(frozen=True)
+class Visit:
+    """What a GET tells about its visitor (a HEAD has no Visit: it counts nothing). Never the IP."""
 
-    ``request_id`` names the request to the store (API Gateway's, else Lambda's request id).
+    request_id: str  # API Gateway's id of the request (else Lambda's): the event's id
+    user_agent: str | None = None
+    referer: str | None = None  # kept as its host only
+    country: str | None = None  # CloudFront-Viewer-Country, when CloudFront fronts the API
+    qr: bool = False  # opened with ?qr=1, the QR code's target
+
+
+USER_AGENT_CHARS = 512  # enough to classify any browser; keeps an event under 1 KB (one WRU)
+
+
+def follow(store: Store, key: str, visit: Visit | None) -> Redirect:
+    """Follow ``key``; with a ``visit`` (GET) the visit is recorded before the answer.
+
+    Two paths. A link with ``max_visits`` is counted and checked in one conditional UpdateItem
+    (exactly N redirects ever), never answered from memory. Every other link is read (from the
+    environment's memory for up to 2 s), judged by the redirect rule, and its visit written as a
+    visit event, durable before the redirect: if the event cannot be written the answer is a 503,
+    never a redirect that was not counted. The link's own item is not written on that path.
     """
     if not is_possible_key(key):
         raise LinkNotFound("No link with this key.")
-    now = clock.now_ts()
-    if count:
-        bot = is_preview_bot(user_agent)
-        item = store.record_visit(key, now, bot=bot, request_id=request_id)
-    else:
-        found = store.get_link(key, consistent=False)
-        if found is None:
+    moment = clock.utcnow()
+    now = clock.format_ts(moment)
+    link, remembered = store.remembered_link(key)
+    if link is not None and "max_visits" in link:
+        return _follow_limited(store, key, now, visit, link if not remembered else None)
+    if link is None:
+        raise LinkNotFound("No link with this key.")
+    if not is_active(link, now):
+        raise LinkGone("This link is no longer active.")
+    if visit is not None:
+        store.put_visit_event(visit_event(key, link, visit, moment))
+    return Redirect(link["url"], int(link["redirect_status"]))
+
+
+def _follow_limited(
+    store: Store, key: str, now: str, visit: Visit | None, fresh: dict[str, Any] | None
+) -> Redirect:
+    """A link with ``max_visits``: GET counts it in the conditional update that checks it (a
+    preview bot's visit is counted apart, never spending max_visits); HEAD judges the link as read
+    now (``fresh``, or read again if what we hold came from memory)."""
+    if visit is None:
+        item = fresh or store.get_link(key, consistent=False)
+        if item is None:
             raise LinkNotFound("No link with this key.")
-        if not is_active(found, now):
+        if not is_active(item, now):
             raise LinkGone("This link is no longer active.")
-        item = found
+    else:
+        bot = is_preview_bot(visit.user_agent)
+        item = store.record_visit(key, now, bot=bot, request_id=visit.request_id)
+    # Remembered only to pick this path again without a read: never to answer from.
+    store.remember(key, item)
     return Redirect(item["url"], int(item["redirect_status"]))
+
+
+def visit_event(key: str, link: Mapping[str, Any], visit: Visit, moment: datetime) -> VisitEvent:
+    """The event of one redirect of ``link`` at ``moment``."""
+    at = moment.astimezone(UTC)
+    return VisitEvent(
+        id=visit.request_id or str(uuid.uuid4()),
+        at=at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
+        key=key,
+        owner=str(link.get("owner", "")),
+        bot=is_preview_bot(visit.user_agent),
+        referrer=referrer_host(visit.referer),
+        country=country_code(visit.country),
+        user_agent=(visit.user_agent or "")[:USER_AGENT_CHARS],
+        source=SOURCE_QR if visit.qr else SOURCE_LINK,
+        expires=int(at.timestamp()) + EVENT_TTL_SECONDS,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from snip import clock
 from snip.errors import DependencyUnavailable, KeyClaimConflict, KeyTaken, LinkGone, LinkNotFound
 from snip.redirect_rule import ACTIVE_CONDITION as _ACTIVE
 from snip.redirect_rule import is_active
+from snip.visit_events import VisitEvent
 
 # Errors that mean "DynamoDB could not do it now", after the SDK's own retries.
 _UNAVAILABLE_CODES = frozenset(
@@ -160,11 +162,28 @@ def _marker_time(marker: str) -> int:
         return 0
 
 
+# How long an execution environment may answer redirects from a link it read (CONTRACT §2: an
+# edit, disable or delete takes effect within 2 s), and how many links it keeps that long.
+LINK_MEMORY_SECONDS = 2.0
+LINK_MEMORY_ITEMS = 10_000
+
+
 class Store:
-    def __init__(self, client: Any, links_table: str, keys_table: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        links_table: str,
+        keys_table: str,
+        visits_table: str = "",
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.links_table = links_table
         self.keys_table = keys_table
+        self.visits_table = visits_table
+        self.monotonic = monotonic
+        self._memory: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # -- links ---------------------------------------------------------------------------
     # Every write to a link is decided even when its answer is lost and the write is sent again,
@@ -443,6 +462,61 @@ class Store:
         except ClientError as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise
+
+    # -- the redirect's read and its visit event ------------------------------------------
+    def remembered_link(self, key: str) -> tuple[dict[str, Any] | None, bool]:
+        """The link as read less than ``LINK_MEMORY_SECONDS`` ago, else as read now; and whether
+        it came from memory.
+
+        The age counts from before the read was sent. A hot link costs one eventually consistent
+        GetItem per 2 s per environment. A miss is read again strongly consistent (a link created
+        a moment ago redirects at once) and never remembered: an unknown key is read every time.
+        """
+        started = self.monotonic()
+        found = self._memory.get(key)
+        if found is not None and started - found[0] < LINK_MEMORY_SECONDS:
+            return found[1], True
+        item = self.get_link(key, consistent=False) or self.get_link(key, consistent=True)
+        if item is None:
+            self._memory.pop(key, None)
+            return None, False
+        self.remember(key, item, since=started)
+        return item, False
+
+    def remember(self, key: str, item: Mapping[str, Any], *, since: float | None = None) -> None:
+        """Keep ``item`` as the link read at ``since`` (default: now)."""
+        if len(self._memory) >= LINK_MEMORY_ITEMS:
+            self._memory.clear()  # simplest bound: a full memory starts over
+        self._memory[key] = (self.monotonic() if since is None else since, dict(item))
+
+    def forget(self, key: str) -> None:
+        self._memory.pop(key, None)
+
+    def put_visit_event(self, event: VisitEvent) -> None:
+        """Write ``event`` unless an event with its id (the request id) is there already.
+
+        A repeat of this very put (its answer lost; sent again by the SDK, or once more by us when
+        the SDK gave up) fails the condition on its own event: that is the put succeeding. Only a
+        put that may not have happened is an error (DependencyUnavailable → 503, no redirect).
+        """
+        request = {
+            "TableName": self.visits_table,
+            "Item": event.to_item(),
+            "ConditionExpression": "attribute_not_exists(#id)",
+            "ExpressionAttributeNames": _names("id"),
+        }
+        for last in (False, True):
+            try:
+                with dependency_guard():
+                    self.client.put_item(**request)
+                return
+            except ClientError as error:
+                if _code(error) == "ConditionalCheckFailedException":
+                    return  # the event with this request id is there: our own earlier attempt
+                raise
+            except DependencyUnavailable as error:
+                if last or not error.ambiguous:
+                    raise
 
     # -- the key pool --------------------------------------------------------------------
     def candidate_keys(self, shard: int, start: str, limit: int, enough: int | None = None) -> list[str]:

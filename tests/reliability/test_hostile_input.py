@@ -23,6 +23,7 @@ from snip_deploy.tables import create_tables
 from tests.reliability import figures
 from tests.reliability.hostile import API_HOST, OWN_HOST, Hostile, clear_links
 from tests.service.conftest import BASE_URL, LambdaContext, new_instance
+from tests.service.visits_table import ensure_visits_table
 
 EXAMPLES = 60  # per generated test; 6 tests
 SETTINGS = settings(
@@ -88,6 +89,7 @@ def environment() -> Iterator[tuple[dict[str, Any], Any]]:
         new_instance()
         client = boto3.client("dynamodb")
         create_tables(client, DEFAULT_TABLES)
+        ensure_visits_table(client)  # resolve writes visit events (a no-op once ALL_TABLES has it)
         import keygen_app
         import resolve_app
         import shorten_app

@@ -15,6 +15,7 @@ from snip import aws, idempotent, runtime
 from snip.settings import DEFAULT_TABLES, Env, get_settings
 from snip_deploy.tables import create_tables
 from tests.service.events import Reply, rest_event, to_reply
+from tests.service.visits_table import ensure_visits_table
 
 ROOT = Path(__file__).resolve().parents[2]
 for name in ("shorten", "resolve", "keygen"):
@@ -54,7 +55,9 @@ _PER_INSTANCE = (
 
 def new_instance() -> None:
     """Forget everything built so far, as a new Lambda execution environment would start."""
-    for cached in _PER_INSTANCE:
+    import resolve_app  # its store remembers links
+
+    for cached in (*_PER_INSTANCE, resolve_app.store):
         cached.cache_clear()
 
 
@@ -73,6 +76,7 @@ def dynamodb(settings_env: None) -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb")
         create_tables(client, DEFAULT_TABLES)
+        ensure_visits_table(client)
         yield client
 
 
@@ -116,10 +120,13 @@ def scan(client: Any, table: str) -> list[dict[str, Any]]:
 def requests_made(dynamodb: Any) -> list[str]:
     """The DynamoDB operations the code under test sends, in order (counted at the SDK), but for
     the API-key registry's: each environment reads it once per key and minute, not per request."""
+    import resolve_app
+
     from snip import aws
 
     made: list[str] = []
     registry = DEFAULT_TABLES[Env.API_KEYS_TABLE]  # the caller's key lookup (tests/service/test_owners.py)
+    resolve_app.store()  # resolve's client is aws.dynamodb() too
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         if params.get("TableName") != registry:
@@ -127,3 +134,25 @@ def requests_made(dynamodb: Any) -> list[str]:
 
     aws.dynamodb().meta.events.register("before-parameter-build.dynamodb", record)
     return made
+
+
+class ResolveClock:
+    """resolve's monotonic clock, moved by hand: what it remembers of a link expires on ``advance``."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def resolve_clock(handlers: dict[str, Any]) -> ResolveClock:
+    import resolve_app
+
+    clock = ResolveClock()
+    resolve_app.store().monotonic = clock
+    return clock

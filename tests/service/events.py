@@ -35,6 +35,7 @@ def rest_event(
     headers: dict[str, str] | None = None,
     api_key_id: str | None = "owner-a",
     domain: str = API_DOMAIN,
+    query: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The function a request goes to, and the event it receives.
 
@@ -56,8 +57,8 @@ def rest_event(
         "httpMethod": method,
         "headers": all_headers,
         "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
+        "queryStringParameters": dict(query) if query else None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": params,
         "stageVariables": None,
         "requestContext": {

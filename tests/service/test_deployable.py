@@ -12,12 +12,14 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
-from snip.settings import DEFAULT_TABLES
+from snip.settings import DEFAULT_TABLES, Env
 from snip_deploy.function_specs import FUNCTIONS
 from tests.lambda_sandbox import LAMBDA_RUNTIME, ROOT, base_environment, moto_dynamodb, run_handler
 from tests.service.events import rest_event
+from tests.service.visits_table import ensure_visits_table, visit_events
 
 # Nothing of the test environment may leak into a function.
 FORBIDDEN = ("moto", "pytest", "snip_local", "infra", "tests")
@@ -53,12 +55,48 @@ def test_resolve_runs_from_its_folder(moto_endpoint: str) -> None:
     assert run("resolve", event, moto_endpoint)["statusCode"] == 404
 
 
-def test_resolve_cold_start_stays_lean() -> None:
-    """The hot path imports neither pydantic, the Event Handler nor the X-Ray SDK."""
+# What resolve, the hot path, never loads: pydantic, the Event Handler, the X-Ray SDK, Powertools'
+# Logger and Metrics (snip.lean_telemetry writes their lines), the user-agent parser (the
+# aggregator classifies), nor anything of Powertools at all.
+HEAVY = (
+    "pydantic",
+    "aws_xray_sdk",
+    "aws_lambda_powertools",
+    "ua_parser",
+    "user_agents",
+    "snip.runtime",
+    "snip.aggregation",
+)
+
+
+def test_resolve_cold_start_stays_lean(moto_endpoint: str) -> None:
+    """Imported and serving a redirect (cold: GetItem + the event's PutItem), resolve loads none of HEAVY."""
+    function = FUNCTIONS["resolve"]
+    client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")
+    ensure_visits_table(client)
+    client.put_item(
+        TableName=DEFAULT_TABLES[Env.LINKS_TABLE],
+        Item={
+            "key": {"S": "Lean123"},
+            "url": {"S": "https://example.com/lean"},
+            "owner": {"S": "owner-a"},
+            "redirect_status": {"N": "302"},
+            "disabled": {"BOOL": False},
+        },
+    )
+    _, event = rest_event("GET", "/Lean123", api_key_id=None, headers={"User-Agent": "Mozilla/5.0"})
+    env = {**base_environment(moto_endpoint), "SNIP_PUBLIC_BASE_URL": "https://sho.rt"}
+    out = run_handler(ROOT / function.folder, function.handler, event, env, "snip-resolve")
+    assert out["result"]["statusCode"] == 302
+    assert sorted(m for m in out["modules"] if m.startswith(HEAVY)) == []
+    assert visit_events(client)[0]["key"] == "Lean123"
+
+
+def test_resolve_import_stays_lean() -> None:
     folder = ROOT / FUNCTIONS["resolve"].folder
     probe = (
         "import sys; sys.path[:0] = sys.argv[1:3]; import resolve_app; "
-        "heavy = ('pydantic', 'aws_xray_sdk', 'aws_lambda_powertools.event_handler'); "
+        f"heavy = {HEAVY!r}; "
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))"
     )
     done = subprocess.run(

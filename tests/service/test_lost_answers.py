@@ -136,13 +136,24 @@ def test_idempotency_record_completion(call: Call, dynamodb: Any, lost: int) -> 
 
 # -- visits ----------------------------------------------------------------------------------
 BOT = "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"
+# A link with max_visits is counted in place (one conditional UpdateItem, which these tests lose
+# answers of); every other link's visits are events (tests/service/test_visit_events_path.py).
+LIMIT = 1000
+
+
+def counted_link(call: Call) -> str:
+    """A link whose visits are counted in place, already read by this environment (a HEAD), so
+    that a GET goes straight to its UpdateItem and GetItem faults hit only the lookups."""
+    key = create(call, max_visits=LIMIT)
+    assert call("HEAD", f"/{key}", api_key_id=None).status == 302
+    return key
 
 
 @LOST
 @pytest.mark.parametrize(("agent", "counted"), [("Mozilla/5.0", "visits"), (BOT, "bot_visits")])
 @pytest.mark.usefixtures("filled_pool")
 def test_a_visit_counts_once(call: Call, dynamodb: Any, lost: int, agent: str, counted: str) -> None:
-    key = create(call)
+    key = counted_link(call)
     faults = lose("UpdateItem", lost)
     reply = call("GET", f"/{key}", api_key_id=None, headers={"User-Agent": agent})
     assert len(faults.lost) == lost
@@ -170,7 +181,7 @@ def test_the_only_visit_of_a_one_time_link_redirects(call: Call, dynamodb: Any, 
 def test_other_visitors_between_the_attempts_do_not_make_it_count_twice(
     call: Call, dynamodb: Any, lost: int
 ) -> None:
-    key = create(call)
+    key = counted_link(call)
     others: list[int] = []
 
     def another_visitor() -> None:
@@ -186,7 +197,7 @@ def test_other_visitors_between_the_attempts_do_not_make_it_count_twice(
 def test_a_visit_whose_sdk_attempts_never_reached_dynamodb_is_sent_once_more(
     call: Call, dynamodb: Any
 ) -> None:
-    key = create(call)
+    key = counted_link(call)
     faults = lose("UpdateItem", SDK_ATTEMPTS, applied=False)
     reply = call("GET", f"/{key}", api_key_id=None)
     assert len(faults.lost) == SDK_ATTEMPTS
@@ -196,7 +207,7 @@ def test_a_visit_whose_sdk_attempts_never_reached_dynamodb_is_sent_once_more(
 
 @pytest.mark.usefixtures("filled_pool")
 def test_a_visit_that_never_reached_dynamodb_is_503_and_not_counted(call: Call, dynamodb: Any) -> None:
-    key = create(call)
+    key = counted_link(call)
     faults = lose("UpdateItem", 2 * SDK_ATTEMPTS, applied=False)
     reply = call("GET", f"/{key}", api_key_id=None)
     assert len(faults.lost) == 2 * SDK_ATTEMPTS
@@ -276,7 +287,7 @@ def test_the_sdk_sends_a_call_at_most_sdk_attempts_times(dynamodb: Any) -> None:
 def test_a_counted_visit_nobody_can_confirm_is_503(call: Call, dynamodb: Any) -> None:
     """What is left: every answer lost and the lookup failing too. The visit was counted once;
     the client is told to retry (a new request, counted as a new visit)."""
-    key = create(call)
+    key = counted_link(call)
     lose("UpdateItem", 2 * SDK_ATTEMPTS)  # the SDK's attempts and our one more send
     lookup = LostAnswers(aws.dynamodb(), "GetItem", attempts=2 * SDK_ATTEMPTS, applied=False)
     assert call("GET", f"/{key}", api_key_id=None).status == 503
@@ -288,7 +299,7 @@ def test_a_counted_visit_nobody_can_confirm_is_503(call: Call, dynamodb: Any) ->
 def test_a_counted_visit_whose_lookup_fails_is_confirmed_by_sending_it_once_more(
     call: Call, dynamodb: Any
 ) -> None:
-    key = create(call)
+    key = counted_link(call)
     lose("UpdateItem", SDK_ATTEMPTS)
     LostAnswers(aws.dynamodb(), "GetItem", attempts=SDK_ATTEMPTS, applied=False)
     assert call("GET", f"/{key}", api_key_id=None).status == 302  # the repeat finds its own marker

@@ -12,6 +12,7 @@ from snip.settings import DEFAULT_TABLES, Env
 from tests.service.conftest import Call, LambdaContext
 from tests.service.events import rest_event, to_reply
 from tests.service.test_links_api import create
+from tests.service.visits_table import visit_events
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -42,12 +43,14 @@ def test_redirect_status_location_and_cache_control(call: Call, status: int, cac
     assert "no-store" in cache or status in (301, 308)
 
 
-def test_each_get_counts_one_visit(call: Call) -> None:
+def test_each_get_writes_one_visit_event_and_leaves_the_link_alone(call: Call, dynamodb: Any) -> None:
+    """Visits of a link without max_visits are events; the aggregator counts them later."""
     key = create(call)["key"]
+    before = dynamodb.get_item(TableName=LINKS, Key={"key": {"S": key}})["Item"]
     for _ in range(3):
         assert get(call, key).status == 302
-    link = call("GET", f"/links/{key}").json
-    assert (link["visits"], link["bot_visits"]) == (3, 0)
+    assert [event["key"] for event in visit_events(dynamodb)] == [key] * 3
+    assert dynamodb.get_item(TableName=LINKS, Key={"key": {"S": key}})["Item"] == before
 
 
 def test_max_visits_allows_exactly_n_redirects(call: Call) -> None:
@@ -178,38 +181,40 @@ def test_head_answers_like_get_and_counts_nothing(call: Call) -> None:
     assert call("HEAD", "/Nothing1", api_key_id=None).status == 404
 
 
-def test_a_redirect_is_one_database_request(call: Call) -> None:
-    from snip import aws
-
+def test_requests_per_redirect_cold_and_warm(call: Call, requests_made: list[str]) -> None:
+    """A plain link: GetItem + the event's PutItem cold, the PutItem alone from memory; HEAD
+    reads what GET has not; a max_visits link: its UpdateItem, after one read the first time."""
     key = create(call)["key"]
-    calls: list[str] = []
-    aws.dynamodb().meta.events.register("before-call.dynamodb", lambda **kw: calls.append(kw["model"].name))
+    limited = create(call, max_visits=100)["key"]
+    requests_made.clear()
     get(call, key)
-    assert calls == ["UpdateItem"]
-    calls.clear()
+    assert requests_made == ["GetItem", "PutItem"]
+    requests_made.clear()
+    get(call, key)
+    assert requests_made == ["PutItem"]
+    requests_made.clear()
     call("HEAD", f"/{key}", api_key_id=None)
-    assert calls == ["GetItem"]
+    assert requests_made == []
+    requests_made.clear()
+    get(call, limited)
+    assert requests_made == ["GetItem", "UpdateItem"]
+    requests_made.clear()
+    get(call, limited)
+    assert requests_made == ["UpdateItem"]
+    requests_made.clear()
+    call("HEAD", f"/{limited}", api_key_id=None)
+    assert requests_made == ["GetItem"]  # never answered from memory
 
 
 def test_a_visit_is_recorded_under_api_gateways_request_id(
-    call: Call, handlers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    call: Call, handlers: dict[str, Any], dynamodb: Any
 ) -> None:
     """API Gateway's requestId names the visit; Lambda's request id stands in when it is absent."""
-    from snip import runtime
-
     key = create(call)["key"]
-    store = runtime.store()
-    named: list[str] = []
-    record_visit = store.record_visit
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        named.append(kwargs["request_id"])
-        return record_visit(*args, **kwargs)
-
-    monkeypatch.setattr(store, "record_visit", spy)
     _, event = rest_event("GET", f"/{key}", api_key_id=None)
     gateway_id = event["requestContext"]["requestId"]
     assert to_reply(handlers["resolve"](event, LambdaContext())).status == 302
     del event["requestContext"]["requestId"]
     assert to_reply(handlers["resolve"](event, LambdaContext())).status == 302
-    assert named == [gateway_id, LambdaContext.aws_request_id]
+    ids = sorted(e["id"] for e in visit_events(dynamodb))
+    assert ids == sorted([gateway_id, LambdaContext.aws_request_id])

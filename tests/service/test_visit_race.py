@@ -23,7 +23,7 @@ from botocore.config import Config
 
 from snip import clock
 from snip.errors import LinkGone
-from snip.redirect import Redirect, follow
+from snip.redirect import Redirect, Visit, follow
 from snip.settings import DEFAULT_TABLES, Env
 from snip.store import Store
 
@@ -102,7 +102,7 @@ def test_a_one_time_link_redirects_exactly_once_when_instances_race(endpoint: st
     def visit(store: Store, key: str) -> Redirect | LinkGone:
         barrier.wait()
         try:
-            return follow(store, key, count=True, user_agent="Mozilla/5.0", request_id=str(uuid.uuid4()))
+            return follow(store, key, Visit(str(uuid.uuid4()), user_agent="Mozilla/5.0"))
         except LinkGone as gone:
             return gone
 

@@ -1,29 +1,45 @@
-"""snip.redirect: follow answers in domain terms (a Redirect, or a SnipError), and who is a bot."""
+"""snip.redirect: follow answers in domain terms (a Redirect, or a SnipError) on its two paths
+(visit event; counted in place for max_visits), and who is a bot."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from snip import clock
 from snip.errors import LinkGone, LinkNotFound
-from snip.redirect import Redirect, follow, is_preview_bot
+from snip.redirect import USER_AGENT_CHARS, Redirect, Visit, follow, is_preview_bot, visit_event
+from snip.visit_events import EVENT_TTL_SECONDS, VisitEvent
 
 LINK = {
     "key": "Abc1234",
     "url": "https://example.com/",
+    "owner": "alice",
     "redirect_status": 308,
     "visits": 0,
     "disabled": False,
 }
+LIMITED = {**LINK, "max_visits": 5}
+MOMENT = datetime(2030, 1, 31, 12, 0, 0, 123_456, tzinfo=UTC)
 
 
 class FakeStore:
-    """The two Store methods follow uses, recording how they were called."""
+    """The Store methods follow uses, recording how they were called."""
 
-    def __init__(self, item: dict[str, Any] | None) -> None:
+    def __init__(self, item: dict[str, Any] | None, *, remembered: bool = False) -> None:
         self.item = item
+        self.remembered = remembered
         self.calls: list[tuple[Any, ...]] = []
+        self.events: list[VisitEvent] = []
+
+    def remembered_link(self, key: str) -> tuple[dict[str, Any] | None, bool]:
+        self.calls.append(("remembered_link", key))
+        return self.item, self.remembered and self.item is not None
+
+    def remember(self, key: str, item: dict[str, Any]) -> None:
+        self.calls.append(("remember", key))
 
     def get_link(self, key: str, *, consistent: bool) -> dict[str, Any] | None:
         self.calls.append(("get_link", key, consistent))
@@ -35,38 +51,92 @@ class FakeStore:
             raise LinkNotFound("No link with this key.")
         return self.item
 
+    def put_visit_event(self, event: VisitEvent) -> None:
+        self.calls.append(("put_visit_event", event.key))
+        self.events.append(event)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "utcnow", lambda: MOMENT)
+
 
 def run(
     store: FakeStore, key: str = "Abc1234", *, count: bool = True, agent: str | None = "curl/8"
 ) -> Redirect:
-    return follow(store, key, count=count, user_agent=agent, request_id="req-1")  # type: ignore[arg-type]
+    visit = Visit("req-1", user_agent=agent) if count else None
+    return follow(store, key, visit)  # type: ignore[arg-type]
 
 
-def test_a_counted_visit_is_a_redirect_outcome_and_names_the_request() -> None:
+def test_a_visit_to_a_plain_link_is_an_event_and_the_link_is_not_written() -> None:
     store = FakeStore(LINK)
     assert run(store) == Redirect("https://example.com/", 308)
-    assert store.calls == [("record_visit", "Abc1234", False, "req-1")]
+    assert store.calls == [("remembered_link", "Abc1234"), ("put_visit_event", "Abc1234")]
+    (event,) = store.events
+    assert event == VisitEvent(
+        id="req-1",
+        at="2030-01-31T12:00:00.123Z",
+        key="Abc1234",
+        owner="alice",
+        bot=False,
+        referrer="(direct)",
+        country="(unknown)",
+        user_agent="curl/8",
+        source="link",
+        expires=int(MOMENT.timestamp()) + EVENT_TTL_SECONDS,
+    )
 
 
-def test_a_preview_bot_is_counted_as_a_bot() -> None:
+def test_a_preview_bots_event_says_bot() -> None:
     store = FakeStore(LINK)
     run(store, agent="Slackbot 1.0")
-    assert store.calls == [("record_visit", "Abc1234", True, "req-1")]
+    assert store.events[0].bot is True
 
 
-def test_an_uncounted_look_reads_and_judges_the_link() -> None:
+def test_a_visit_to_a_link_with_max_visits_is_counted_in_place_and_names_the_request() -> None:
+    store = FakeStore(LIMITED, remembered=True)
+    assert run(store) == Redirect("https://example.com/", 308)
+    assert store.calls == [
+        ("remembered_link", "Abc1234"),
+        ("record_visit", "Abc1234", False, "req-1"),
+        ("remember", "Abc1234"),
+    ]
+    assert store.events == []
+
+
+def test_a_preview_bot_on_a_link_with_max_visits_is_counted_as_a_bot() -> None:
+    store = FakeStore(LIMITED)
+    run(store, agent="Slackbot 1.0")
+    assert ("record_visit", "Abc1234", True, "req-1") in store.calls
+
+
+def test_an_uncounted_look_judges_the_link_and_writes_nothing() -> None:
     store = FakeStore(LINK)
     assert run(store, count=False) == Redirect("https://example.com/", 308)
-    assert store.calls == [("get_link", "Abc1234", False)]
+    assert store.calls == [("remembered_link", "Abc1234")]
 
 
+def test_an_uncounted_look_at_a_link_with_max_visits_never_answers_from_memory() -> None:
+    store = FakeStore(LIMITED, remembered=True)
+    run(store, count=False)
+    assert ("get_link", "Abc1234", False) in store.calls
+    fresh = FakeStore(LIMITED, remembered=False)
+    run(fresh, count=False)
+    assert [c for c in fresh.calls if c[0] == "get_link"] == []  # just read: no second read
+
+
+@pytest.mark.parametrize("count", [True, False])
 @pytest.mark.parametrize(
     ("item", "error"),
     [(None, LinkNotFound), ({**LINK, "disabled": True}, LinkGone), ({**LINK, "deleted_at": "x"}, LinkGone)],
 )
-def test_an_uncounted_look_raises_for_missing_or_dead_links(item: dict[str, Any] | None, error: type) -> None:
+def test_missing_or_dead_links_raise_and_record_nothing(
+    item: dict[str, Any] | None, error: type, count: bool
+) -> None:
+    store = FakeStore(item)
     with pytest.raises(error):
-        run(FakeStore(item), count=False)
+        run(store, count=count)
+    assert store.events == []
 
 
 @pytest.mark.parametrize("count", [True, False])
@@ -75,6 +145,19 @@ def test_a_key_that_cannot_exist_is_not_looked_up(count: bool) -> None:
     with pytest.raises(LinkNotFound):
         run(store, "no/such key", count=count)
     assert store.calls == []
+
+
+def test_an_event_keeps_the_referrers_host_the_country_and_the_source() -> None:
+    visit = Visit(
+        "req-2",
+        user_agent="x" * 2000,
+        referer="https://News.Example.com/path/article?utm=1#top",
+        country="de",
+        qr=True,
+    )
+    event = visit_event("Abc1234", LINK, visit, MOMENT)
+    assert (event.referrer, event.country, event.source) == ("news.example.com", "DE", "qr")
+    assert len(event.user_agent) == USER_AGENT_CHARS  # an event stays one write unit
 
 
 @pytest.mark.parametrize(
