@@ -20,6 +20,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from snip_deploy.api_limits import ApiLimits
+from snip_deploy.routes import BINARY_MEDIA_TYPES
 from snip_local.events import Caller, MalformedResponse, build_event, parse_response
 from snip_local.local_functions import LocalFunctions
 from snip_local.routing import Router
@@ -100,6 +101,7 @@ class Gateway:
             path_parameters=match.path_parameters,
             caller=caller,
             request_id=request_id,
+            binary_media_types=BINARY_MEDIA_TYPES,
         )
         pool = self.functions.pools[target.function]
         try:

@@ -47,6 +47,7 @@ def created_body(key: str, created_at: str) -> dict[str, Any]:
         "expires_at": None,
         "max_visits": None,
         "redirect_status": 302,
+        "tags": [],
         "visits": 0,
     }
 
