@@ -100,6 +100,17 @@ def _created(link: dict[str, Any]) -> Response[Any]:
     )
 
 
+def _batch_results(body: dict[str, Any]) -> Response[Any]:
+    # Field order fixed here too: a replay (stored with sorted keys) reads like the first answer.
+    results = [
+        {"status": r["status"], "link": {name: r["link"][name] for name in LinkCreated.model_fields}}
+        if "link" in r
+        else {"status": r["status"], "error": {"code": r["error"]["code"], "message": r["error"]["message"]}}
+        for r in body["results"]
+    ]
+    return Response(status_code=200, content_type=JSON, body=json.dumps({"results": results}))
+
+
 # -- routes ------------------------------------------------------------------------------
 _BODY_ERRORS = (InvalidInput, BodyTooLarge, UnsupportedMediaType)
 
@@ -157,7 +168,7 @@ def create_links(batch: Annotated[BatchCreate, Body()]) -> Response[Any]:
         metrics.add_metric(name=metric_names.LINKS_CREATED, unit=MetricUnit.Count, value=created)
         return {"results": results}
 
-    return Response(status_code=200, content_type=JSON, body=json.dumps(_once(owner, create)))
+    return _batch_results(_once(owner, create))
 
 
 @app.get(

@@ -44,9 +44,12 @@ def check_json_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware
         try:
             # UTF-8 only (RFC 8259): json.loads would also guess UTF-16/32 from bytes, which the
             # Event Handler then fails to decode. RecursionError: nested deeper than the parser goes.
-            json.loads(raw.decode("utf-8"))
+            parsed = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError):
-            raise InvalidInput("The body must be a JSON object.", code="invalid_json") from None
+            parsed = None
+        # An object only: the Event Handler would validate a JSON array's first element instead.
+        if not isinstance(parsed, dict):
+            raise InvalidInput("The body must be a JSON object.", code="invalid_json")
         # Media types are case-insensitive (RFC 9110) but the Event Handler compares them as
         # written: hand it the canonical spelling.
         headers = event.raw_event["headers"]

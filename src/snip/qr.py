@@ -16,6 +16,7 @@ QrFormat = Literal["svg", "png"]
 MIN_SIZE, MAX_SIZE, DEFAULT_SIZE = 64, 2048, 512  # PNG pixels
 QR_SOURCE = "qr=1"  # marks a visit as a QR scan (stats source "qr")
 BORDER = 4  # the quiet zone the QR standard asks for, in modules
+SVG_SCALE = 8  # user units per module: its natural size; an SVG scales without loss anyway
 MEDIA_TYPES: dict[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
 
 
@@ -37,10 +38,10 @@ def render(short_url: str, image_format: QrFormat, size: int = DEFAULT_SIZE) -> 
     import segno
 
     code = segno.make(scan_url(short_url), error="m", micro=False)
-    if image_format == "svg":
-        svg = code.svg_inline(border=BORDER, xmldecl=False, svgns=True, nl=False)
-        return QrImage(MEDIA_TYPES["svg"], f'<?xml version="1.0" encoding="utf-8"?>\n{svg}')
-    width, _ = code.symbol_size(scale=1, border=BORDER)
     buffer = io.BytesIO()
+    if image_format == "svg":
+        code.save(buffer, kind="svg", scale=SVG_SCALE, border=BORDER)
+        return QrImage(MEDIA_TYPES["svg"], buffer.getvalue().decode("utf-8"))
+    width, _ = code.symbol_size(scale=1, border=BORDER)
     code.save(buffer, kind="png", scale=max(1, size // width), border=BORDER)
     return QrImage(MEDIA_TYPES["png"], buffer.getvalue())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from snip_deploy.routes import ROUTES
 
@@ -35,12 +37,15 @@ def rest_event(
     headers: dict[str, str] | None = None,
     api_key_id: str | None = "owner-a",
     domain: str = API_DOMAIN,
+    base64_body: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The function a request goes to, and the event it receives.
 
     ``domain`` is the host the client called: the execute-api host (the path in the request
     context then starts with the stage), or a custom domain whose base path mapping hides it.
     """
+    path, _, query_string = path.partition("?")
+    query = dict(parse_qsl(query_string, keep_blank_values=True)) or None
     function, resource, params = _match(method, path)
     if isinstance(body, (dict, list)):
         body = json.dumps(body)
@@ -56,8 +61,8 @@ def rest_event(
         "httpMethod": method,
         "headers": all_headers,
         "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": params,
         "stageVariables": None,
         "requestContext": {
@@ -80,8 +85,9 @@ def rest_event(
                 "apiKeyId": api_key_id,
             },
         },
-        "body": body,
-        "isBase64Encoded": False,
+        # API Gateway's binary media types "*/*" (snip_deploy.routes): bodies arrive base64-encoded.
+        "body": base64.b64encode(body.encode()).decode() if base64_body and body is not None else body,
+        "isBase64Encoded": base64_body and body is not None,
     }
     return function, event
 
@@ -91,6 +97,12 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: str
+    is_base64: bool = False
+
+    @property
+    def raw(self) -> bytes:
+        """The body as the client gets it (API Gateway decodes a base64-encoded answer)."""
+        return base64.b64decode(self.body) if self.is_base64 else self.body.encode()
 
     @property
     def json(self) -> Any:
@@ -105,4 +117,6 @@ def to_reply(response: dict[str, Any]) -> Reply:
     headers = dict((response.get("headers") or {}).items())
     for name, values in (response.get("multiValueHeaders") or {}).items():
         headers[name] = ",".join(values)
-    return Reply(response["statusCode"], headers, response.get("body") or "")
+    return Reply(
+        response["statusCode"], headers, response.get("body") or "", bool(response.get("isBase64Encoded"))
+    )
