@@ -502,7 +502,8 @@ def _rerun_note(results: dict[str, Any]) -> str:
     numbers = [n for part in rerun["parts"] for n in names.get(part, [part])]
     listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if len(numbers) > 1 else numbers[0]
     return (
-        f"Parts {listed} were re-run alone on {rerun['at']} at commit {rerun.get('commit', '?')} "
+        f"{'Parts' if len(numbers) > 1 else 'Part'} {listed} {'were' if len(numbers) > 1 else 'was'} "
+        f"re-run alone on {rerun['at']} at commit {rerun.get('commit', '?')} "
         f"(`python -m bench --only {','.join(rerun['parts'])}`); the other parts are from the full "
         "run above.\n"
     )
