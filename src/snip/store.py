@@ -374,8 +374,8 @@ class Store:
             else:
                 outcomes.append(RETRY)
         if all(outcome == RETRY for outcome in outcomes):  # throttled, or a failure of its own
-            codes = [r.get("Code") for r in reasons]
-            raise DependencyUnavailable(f"DynamoDB cancelled the batch: {codes}") from error
+            every = [r.get("Code") for r in reasons]
+            raise DependencyUnavailable(f"DynamoDB cancelled the batch: {every}") from error
         return outcomes
 
     def get_links(self, keys: list[str]) -> dict[str, dict[str, Any]]:
