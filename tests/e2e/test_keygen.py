@@ -72,7 +72,7 @@ def test_refill_after_many_creates(keygen_stack: Stack) -> None:
     assert wait_for(lambda: keygen_stack.pool_size() >= THRESHOLD, 5)
     # At least one on-demand refill (keygen then sizes the pool to the load, so often only one).
     # The gateway logs the invoke when keygen returns, after its first transaction already filled
-    # the pool past the threshold: wait for the line too (this raced, failing 2 runs in 5).
+    # the pool past the threshold: wait for the line too (it raced: 2 of 4 runs here failed).
     assert wait_for(lambda: keygen_stack.log().count("invoke snip-keygen (Event) ok") >= 1, 5)
 
 
