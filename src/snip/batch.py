@@ -8,6 +8,10 @@ one is cancelled its reasons say which items failed; those get another key (or t
 409 for a taken alias) and the rest are sent again. The batch takes the instance's candidates
 and one slice of the pool; keys beyond that are generated on the spot, as a single create does
 when the pool is empty, and keygen is asked to refill.
+
+If DynamoDB fails (after the SDK's retries and the lost-answer checks) before any link of the
+batch was written, the whole request is a 503 to retry; after some were, the items that could
+not be written answer 503 each, so that the created ones are not created twice by a retry.
 """
 
 from __future__ import annotations

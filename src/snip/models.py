@@ -135,7 +135,10 @@ class BatchCreated(BaseModel):
 
 
 class BatchFailed(BaseModel):
-    status: Literal[400, 409] = Field(description="As POST /links would answer this item")
+    status: Literal[400, 409, 503] = Field(
+        description="As POST /links would answer this item; 503 (service_unavailable) when DynamoDB "
+        "failed after other items of the batch were created: send this item again"
+    )
     error: ErrorDetail
 
 

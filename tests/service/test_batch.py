@@ -184,3 +184,45 @@ class TestIdempotency:
         batch(call, items, headers={"Idempotency-Key": "k"}, api_key_id="owner-a")
         batch(call, items, headers={"Idempotency-Key": "k"}, api_key_id="owner-b")
         assert len(live_links(dynamodb)) == 2
+
+
+class TestDependencyFailures:
+    def test_nothing_written_yet_is_a_503_for_the_whole_request(self, call: Call, dynamodb: Any) -> None:
+        from snip import aws
+        from tests.service.faults import SDK_ATTEMPTS, LostAnswers
+
+        LostAnswers(aws.dynamodb(), "TransactWriteItems", attempts=2 * SDK_ATTEMPTS, applied=False)
+        lost_lookups = LostAnswers(aws.dynamodb(), "GetItem", attempts=100, applied=False)
+        reply = batch(call, [{"url": "https://e.com/1"}])
+        assert (reply.status, reply.error_code) == (503, "service_unavailable")
+        assert reply.headers["Retry-After"] == "1"
+        assert lost_lookups.lost
+        assert live_links(dynamodb) == []
+
+    def test_after_a_first_transaction_the_rest_answer_503_each(
+        self, call: Call, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """100 creates take two transactions (pool claims are two actions); the second fails for
+        good: the first one's links stand and answer 201, the others 503 each."""
+        from snip.errors import DependencyUnavailable
+        from snip.store import Store
+
+        real = Store.create_links
+        calls: list[int] = []
+
+        def second_fails(self: Store, writes: Any, attempt: int = 0) -> list[str]:
+            calls.append(len(writes))
+            if len(calls) == 2:
+                raise DependencyUnavailable("DynamoDB: ThrottlingException")
+            return real(self, writes, attempt)
+
+        monkeypatch.setattr(Store, "create_links", second_fails)
+        reply = batch(call, [{"url": f"https://e.com/{i}"} for i in range(100)])
+        assert reply.status == 200, reply.body
+        statuses = [r["status"] for r in reply.json["results"]]
+        assert len(calls) == 2
+        assert statuses == [201] * calls[0] + [503] * (100 - calls[0])
+        assert {r["error"]["code"] for r in reply.json["results"] if r["status"] == 503} == {
+            "service_unavailable"
+        }
+        assert len(live_links(dynamodb)) == calls[0]
