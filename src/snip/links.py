@@ -1,7 +1,8 @@
-"""Links: creating, reading, changing and deleting them, for their owner.
+"""Links: creating, reading, listing, changing and deleting them, for their owner.
 
-A link item carries key, url, owner, created_at, expires_at, max_visits, visits, bot_visits,
-last_visit_at, redirect_status, disabled and, once deleted, the tombstone deleted_at. It also
+A link item carries key, url, owner, created_at, expires_at, max_visits, tags, visits,
+bot_visits, last_visit_at, redirect_status, disabled and, once deleted, the tombstone deleted_at;
+while it is live, listed_at places it in its owner's listing (``store.BY_OWNER_INDEX``). It also
 carries the markers that decide a write whose answer was lost (``store``): create_marker,
 delete_marker on the tombstone, recent_visits; the API never shows them.
 """
