@@ -10,23 +10,34 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from snip_deploy.routes import ROUTES
+from snip_deploy.routes import ROUTES, Route
 
 API_ID = "abc123"
 API_REGION = "us-east-1"
 API_DOMAIN = f"{API_ID}.execute-api.{API_REGION}.amazonaws.com"
 
 
-def _match(method: str, path: str) -> tuple[str, str, dict[str, str] | None]:
-    """(function, resource, path parameters) for a request, as API Gateway routes it."""
+def _route(method: str, path: str) -> tuple[Route, dict[str, str] | None]:
+    """The route API Gateway picks for a request, and its path parameters."""
     # API Gateway prefers literal path segments over {key}.
     ranked = sorted(ROUTES, key=lambda r: r.path.count("{"))
     for route in ranked:
         pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route.path) + "$"
         found = re.match(pattern, path)
         if found and route.method == method:
-            return route.function.name, route.path, found.groupdict() or None
+            return route, found.groupdict() or None
     raise LookupError(f"no route for {method} {path}")
+
+
+def _match(method: str, path: str) -> tuple[str, str, dict[str, str] | None]:
+    """(function, resource, path parameters) for a request, as API Gateway routes it."""
+    route, params = _route(method, path)
+    return route.function.name, route.path, params
+
+
+def needs_api_key(method: str, path: str) -> bool:
+    """Whether API Gateway answers 403 itself to this request without an API key."""
+    return _route(method, path.partition("?")[0])[0].api_key_required
 
 
 def rest_event(
