@@ -101,6 +101,15 @@ def check(results: dict[str, Any]) -> list[Goal]:
             "",
         ),
         Goal(
+            "requests_batch_100",
+            "DynamoDB requests per batch of 100 creates (POST /links/batch)",
+            counts["create_batch_100"]["requests_per_operation"]
+            if "create_batch_100" in counts
+            else math.inf,
+            5,
+            "",
+        ),
+        Goal(
             "requests_refill",
             "DynamoDB requests per refill of 35 keys",
             counts["keygen_refill_35"]["requests_per_operation"],

@@ -190,12 +190,16 @@ def _requests_section(results: dict[str, Any]) -> str:
         "create": "POST /links (amortized)",
         "create_idempotent": "POST /links with Idempotency-Key (amortized)",
         "create_idempotent_replay": "POST /links, replayed Idempotency-Key",
+        "create_batch_100": "POST /links/batch, 100 creates (one request)",
+        "list_page_25": "GET /links, a page of 25",
         "keygen_refill_35": "keygen: refill of 35 keys",
         "keygen_fill_50": "keygen: first fill of 50 keys",
         "keygen_check": "keygen: check, pool full",
     }
     rows = []
     for key, label in labels.items():
+        if key not in data:  # results of a run before the part measured it
+            continue
         v = data[key]
         breakdown = ", ".join(f"{op} {n / v['operations']:.2f}" for op, n in sorted(v["requests"].items()))
         rows.append(
@@ -498,7 +502,8 @@ def _rerun_note(results: dict[str, Any]) -> str:
     numbers = [n for part in rerun["parts"] for n in names.get(part, [part])]
     listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if len(numbers) > 1 else numbers[0]
     return (
-        f"Parts {listed} were re-run alone on {rerun['at']} at commit {rerun.get('commit', '?')} "
+        f"{'Parts' if len(numbers) > 1 else 'Part'} {listed} {'were' if len(numbers) > 1 else 'was'} "
+        f"re-run alone on {rerun['at']} at commit {rerun.get('commit', '?')} "
         f"(`python -m bench --only {','.join(rerun['parts'])}`); the other parts are from the full "
         "run above.\n"
     )

@@ -18,7 +18,7 @@ from infra.context import LOG_RETENTION, STAGE_NAME, SnipConfig
 from infra.nag import acknowledge
 from snip_deploy.api_limits import ApiLimits
 from snip_deploy.function_specs import FunctionSpec
-from snip_deploy.routes import ROUTES
+from snip_deploy.routes import BINARY_MEDIA_TYPES, ROUTES
 
 
 class SnipApi(Construct):
@@ -51,6 +51,9 @@ class SnipApi(Construct):
             # Behind a custom domain, the execute-api URL would be a second address of every link
             # (a link to it could loop back through the API): only the custom domain answers.
             disable_execute_api_endpoint=bool(config.domain_name),
+            # The PNG of GET /links/{key}/qr leaves the function base64-encoded; API Gateway
+            # sends it as bytes for these (snip_deploy.routes says why "*/*").
+            binary_media_types=list(BINARY_MEDIA_TYPES),
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE_NAME,
                 tracing_enabled=True,

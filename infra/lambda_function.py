@@ -111,7 +111,7 @@ class SnipFunction(Construct):
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=list(access.actions),
-                    resources=[access.table.table_arn],
+                    resources=access.resources(),
                     conditions=access.conditions(),
                 )
             )

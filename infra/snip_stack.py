@@ -65,7 +65,8 @@ class SnipStack(Stack):
                 # Claiming a key is one transaction: Delete from the pool + conditional Put of the link.
                 tables.access(KEYS, "Query", "DeleteItem"),
                 # No ConditionCheckItem: shorten's writes carry their conditions themselves.
-                tables.access(LINKS, "PutItem", "GetItem", "UpdateItem"),
+                # GET /links: a Query of the by_owner index, then the page's links in one BatchGetItem.
+                tables.access(LINKS, "PutItem", "GetItem", "UpdateItem", "Query", "BatchGetItem"),
                 tables.access(IDEMPOTENCY, "GetItem", "PutItem", "UpdateItem", "DeleteItem"),
                 # The owner and scopes of the calling API key; `snip keys` writes them, not shorten.
                 tables.access(API_KEYS, "GetItem"),

@@ -47,6 +47,12 @@ class TableAccess:
     env_name: str
     actions: tuple[str, ...]
     attributes: tuple[str, ...] | None = None
+    indexes: tuple[str, ...] = ()  # the table's indexes the grant reaches (Query)
+
+    def resources(self) -> list[str]:
+        """The ARNs the grant covers: the table, and each index named in ``indexes`` (a Query
+        of an index is authorized on ``<table ARN>/index/<name>``)."""
+        return [self.table.table_arn, *(f"{self.table.table_arn}/index/{name}" for name in self.indexes)]
 
     def conditions(self) -> dict[str, Any] | None:
         """The IAM conditions of the grant.
@@ -75,7 +81,7 @@ class SnipTables(Construct):
 
     def _table(self, table_def: tables.TableDef) -> dynamodb.Table:
         retained = table_def.logical_id in RETAINED
-        return dynamodb.Table(
+        table = dynamodb.Table(
             self,
             table_def.logical_id,
             partition_key=_attribute(table_def.partition_key),
@@ -92,6 +98,17 @@ class SnipTables(Construct):
             deletion_protection=retained,
             removal_policy=RemovalPolicy.RETAIN if retained else RemovalPolicy.DESTROY,
         )
+        for index in table_def.indexes:
+            table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=_attribute(index.partition_key),
+                sort_key=_attribute(index.sort_key),
+                projection_type=(
+                    dynamodb.ProjectionType.INCLUDE if index.projected else dynamodb.ProjectionType.KEYS_ONLY
+                ),
+                non_key_attributes=list(index.projected) or None,
+            )
+        return table
 
     def __getitem__(self, table_def: tables.TableDef) -> dynamodb.Table:
         return self._by_def[table_def]
@@ -109,4 +126,5 @@ class SnipTables(Construct):
             env_name=table_def.env_name,
             actions=tuple(f"dynamodb:{action}" for action in actions),
             attributes=attributes,
+            indexes=tuple(index.name for index in table_def.indexes) if "Query" in actions else (),
         )

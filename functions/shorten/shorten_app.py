@@ -1,4 +1,5 @@
-"""shorten: the links API (POST /links, GET/PATCH/DELETE /links/{key}), /health and /openapi.json.
+"""shorten: the links API (POST/GET /links, POST /links/batch, GET/PATCH/DELETE /links/{key},
+GET /links/{key}/qr), /health and /openapi.json.
 
 Routes parse and validate with the Event Handler and pydantic (after the body checks of
 ``snip.body_checks``), call the domain, and map domain errors to HTTP in one place (the
@@ -9,16 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from snip import api_docs, body_checks, clock, idempotent, metric_names, runtime, scope_check, stats
+from snip import api_docs, body_checks, clock, idempotent, metric_names, qr, runtime, scope_check, stats
 from snip.errors import (
     AliasTaken,
     BodyTooLarge,
@@ -30,13 +32,23 @@ from snip.errors import (
     SnipError,
     UnsupportedMediaType,
 )
-from snip.models import Health, Link, LinkCreate, LinkCreated, LinkPatch, as_invalid_input
+from snip.models import (
+    BatchCreate,
+    BatchResults,
+    Health,
+    Link,
+    LinkCreate,
+    LinkCreated,
+    LinkPage,
+    LinkPatch,
+    as_invalid_input,
+)
 from snip.observability import instrument
 from snip.settings import get_settings
 from snip.stats_models import LinkStats
-from snip.validation import server_address
+from snip.validation import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, server_address
 from snip.visit_store import visit_store
-from snip.web import EMPTY_BODY, JSON, error_body, error_response, header
+from snip.web import EMPTY_BODY, JSON, QR_CACHE, error_body, error_response, header
 
 logger = Logger(service="shorten")
 metrics = Metrics(namespace=metric_names.NAMESPACE, service="shorten")
@@ -89,6 +101,17 @@ def _created(link: dict[str, Any]) -> Response[Any]:
     )
 
 
+def _batch_results(body: dict[str, Any]) -> Response[Any]:
+    # Field order fixed here too: a replay (stored with sorted keys) reads like the first answer.
+    results = [
+        {"status": r["status"], "link": {name: r["link"][name] for name in LinkCreated.model_fields}}
+        if "link" in r
+        else {"status": r["status"], "error": {"code": r["error"]["code"], "message": r["error"]["message"]}}
+        for r in body["results"]
+    ]
+    return Response(status_code=200, content_type=JSON, body=json.dumps({"results": results}))
+
+
 # -- routes ------------------------------------------------------------------------------
 _BODY_ERRORS = (InvalidInput, BodyTooLarge, UnsupportedMediaType)
 
@@ -117,11 +140,52 @@ def create_link(link: Annotated[LinkCreate, Body()]) -> Response[Any]:
                 metrics.add_metric(name=metric_names.POOL_EMPTY_FALLBACKS, unit=MetricUnit.Count, value=1)
         return created
 
+    return _created(_once(owner, create))
+
+
+def _once(owner: str, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``action()``, or with an Idempotency-Key the first answer to this owner's key."""
     idempotency_key = header(app.current_event.headers, "Idempotency-Key")
     if idempotency_key is None:
-        return _created(create())
+        return action()
     key = idempotent.check_idempotency_key(idempotency_key)
-    return _created(idempotent.once(owner, key, app.current_event.json_body, create))
+    return idempotent.once(owner, key, app.current_event.json_body, action)
+
+
+@app.post(
+    "/links/batch",
+    summary="Shorten up to 100 URLs, each on its own",
+    responses={
+        **api_docs.ok(200, BatchResults, "One result per item, in request order"),
+        **api_docs.errors(*_BODY_ERRORS, RequestInProgress, IdempotencyMismatch, DependencyUnavailable),
+    },
+)
+def create_links(batch: Annotated[BatchCreate, Body()]) -> Response[Any]:
+    owner, base_url, hosts = _owner(), _base_url(), _own_hosts()
+
+    def create() -> dict[str, Any]:
+        results = runtime.links().create_batch(owner, batch.links, base_url, hosts)
+        created = sum(1 for result in results if result["status"] == 201)
+        metrics.add_metric(name=metric_names.LINKS_CREATED, unit=MetricUnit.Count, value=created)
+        return {"results": results}
+
+    return _batch_results(_once(owner, create))
+
+
+@app.get(
+    "/links",
+    summary="List your links, newest first",
+    responses={
+        **api_docs.ok(200, LinkPage, "A page of your links"),
+        **api_docs.errors(InvalidInput, DependencyUnavailable),
+    },
+)
+def list_links(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    tag: Annotated[str | None, Query(description="Only links with this tag")] = None,
+) -> dict[str, Any]:
+    return runtime.links().page(_owner(), _base_url(), limit, cursor, tag)
 
 
 @app.get(
@@ -169,6 +233,29 @@ def update_link(key: str, patch: Annotated[LinkPatch, Body()]) -> dict[str, Any]
 def delete_link(key: str) -> Response[Any]:
     runtime.links().delete(_owner(), key)
     return Response(status_code=204, body="", content_type=EMPTY_BODY)
+
+
+@app.get(
+    "/links/<key>/qr",
+    summary="A QR code of one of your links (of its short URL with ?qr=1)",
+    responses={
+        200: {
+            "description": "The QR code",
+            "content": {media: {"schema": {"type": "string"}} for media in qr.MEDIA_TYPES.values()},
+        },
+        **api_docs.errors(InvalidInput, LinkNotFound, DependencyUnavailable),
+    },
+)
+def link_qr(
+    key: str,
+    format: Annotated[Literal["svg", "png"], Query()] = "svg",
+    size: Annotated[int, Query(ge=qr.MIN_SIZE, le=qr.MAX_SIZE, description="PNG only")] = qr.DEFAULT_SIZE,
+) -> Response[Any]:
+    link = runtime.links().get(_owner(), key, _base_url())
+    image = qr.render(link["short_url"], format, size)
+    return Response(
+        status_code=200, content_type=image.media_type, body=image.body, headers={"Cache-Control": QR_CACHE}
+    )
 
 
 @app.get("/health", summary="Liveness", responses=api_docs.ok(200, Health, "Alive"))

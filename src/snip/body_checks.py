@@ -22,29 +22,34 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 )
 
 from snip.errors import BodyTooLarge, InvalidInput, UnsupportedMediaType
-from snip.validation import MAX_BODY_BYTES
+from snip.validation import body_limit
 from snip.web import JSON
 
 BODY_METHODS = frozenset({"POST", "PATCH"})
 
 
 def check_json_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Refuse a POST or PATCH body that is too large, not application/json or not UTF-8 JSON."""
+    """Refuse a POST or PATCH body that is too large for its route (``validation.body_limit``),
+    not application/json or not UTF-8 JSON."""
     event = app.current_event
     if event.http_method in BODY_METHODS:
         body = event.body or ""
         raw = base64.b64decode(body) if event.is_base64_encoded else body.encode()
-        if len(raw) > MAX_BODY_BYTES:
-            raise BodyTooLarge(f"The body must be at most {MAX_BODY_BYTES} bytes.")
+        limit = body_limit(event.get("resource") or "")  # 1 MiB for a batch, 16 KiB elsewhere
+        if len(raw) > limit:
+            raise BodyTooLarge(f"The body must be at most {limit} bytes.")
         media = (event.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if media != JSON:
             raise UnsupportedMediaType("Send the body as application/json.")
         try:
             # UTF-8 only (RFC 8259): json.loads would also guess UTF-16/32 from bytes, which the
             # Event Handler then fails to decode. RecursionError: nested deeper than the parser goes.
-            json.loads(raw.decode("utf-8"))
+            parsed = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError):
-            raise InvalidInput("The body must be a JSON object.", code="invalid_json") from None
+            parsed = None
+        # An object only: the Event Handler would validate a JSON array's first element instead.
+        if not isinstance(parsed, dict):
+            raise InvalidInput("The body must be a JSON object.", code="invalid_json")
         # Media types are case-insensitive (RFC 9110) but the Event Handler compares them as
         # written: hand it the canonical spelling.
         headers = event.raw_event["headers"]

@@ -3,7 +3,7 @@ handlers map them in one place, and the OpenAPI document describes them from the
 
 from __future__ import annotations
 
-from snip.validation import MAX_BODY_BYTES
+from snip.validation import MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES
 
 
 class SnipError(Exception):
@@ -33,7 +33,7 @@ class UnsupportedMediaType(SnipError):
 class BodyTooLarge(SnipError):
     status = 413
     code = "body_too_large"
-    description = f"Body larger than {MAX_BODY_BYTES // 1024} KiB"
+    description = f"Body larger than {MAX_BODY_BYTES // 1024} KiB ({MAX_BATCH_BODY_BYTES // 1024 // 1024} MiB on /links/batch)"
 
 
 class LinkNotFound(SnipError):

@@ -103,6 +103,32 @@ class KeyPool:
         self._last_refill_request = now
         self._request_refill()
 
+    def take_keys(self, count: int) -> list[tuple[int, str]]:
+        """Up to ``count`` pool keys (shard, key) for a batch, to claim in its transactions.
+
+        The candidates in memory first, then one Query of a random slice for the rest; if the
+        pool gave fewer, keygen is asked to refill and the caller generates the others on the
+        spot (``generate_key``). A batch never drains the pool by more than that one slice, so
+        that the single creates around it keep their keys.
+        """
+        taken = self._candidates[:count]
+        del self._candidates[:count]
+        missing = count - len(taken)
+        if missing > 0:
+            shard = secrets.randbelow(self._settings.pool_shards)
+            start = secrets.choice(BASE62) + secrets.choice(BASE62)
+            seen = {key for _, key in taken}
+            taken += [
+                (shard, key) for key in self._store.candidate_keys(shard, start, missing) if key not in seen
+            ]
+            if len(taken) < count:
+                self.ask_for_refill()
+        return taken
+
+    def generate_key(self) -> str:
+        """A key generated on the spot (written with the conditional put that guards every link)."""
+        return self._generate(self._settings.key_length)
+
     def claim(self, make_link: Callable[[str], Mapping[str, Any]]) -> Claim:
         """Create the link returned by ``make_link(key)`` under a fresh key, and return it."""
         conflicts = 0

@@ -23,7 +23,7 @@ RESERVED_WORDS = frozenset(
         "links", "health", "docs", "api", "admin", "static", "openapi", "openapi.json", "login",
         "logout", "signup", "register", "account", "settings", "dashboard", "assets", "favicon.ico",
         "robots.txt", "sitemap.xml", "well-known", "_next", "swagger", "redoc", "metrics", "status",
-        "www", "app", "help", "support", "about", "terms", "privacy", "snip",
+        "www", "app", "help", "support", "about", "terms", "privacy", "snip", "batch", "_",
     }
 )  # fmt: skip
 

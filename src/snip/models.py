@@ -9,18 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from snip.errors import InvalidInput
 from snip.keys import ALIAS_MIN_LENGTH, KEY_CHARACTERS, MAX_KEY_LENGTH
 from snip.validation import (
     DEFAULT_REDIRECT_STATUS,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
     MAX_URL_LENGTH,
     MAX_VISITS,
     REDIRECT_STATUSES,
     RedirectStatusCode,
     check_alias,
     check_expires_at,
+    check_tags,
     check_url,
 )
 
@@ -34,6 +37,12 @@ ExpiresAt = Annotated[str, Field(description="RFC 3339 date-time with offset, in
                                  examples=["2030-01-31T12:00:00Z"]),
                       AfterValidator(check_expires_at)]  # fmt: skip
 MaxVisits = Annotated[int, Field(ge=1, le=MAX_VISITS)]
+# Upper case is accepted and stored lowered (check_tags), so the schema's pattern allows it.
+Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern="^[A-Za-z0-9_-]+$")]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS, description="Distinct, compared and stored in "
+                                  "lower case", examples=[["launch", "q3"]]),
+                 AfterValidator(check_tags)]  # fmt: skip
+MAX_BATCH_ITEMS = 100
 
 
 _STATUS_LIST = ", ".join(map(str, REDIRECT_STATUSES[:-1])) + f" or {REDIRECT_STATUSES[-1]}"
@@ -60,6 +69,7 @@ class LinkCreate(_Strict):
     expires_at: ExpiresAt | None = None
     max_visits: MaxVisits | None = None
     redirect_status: RedirectStatus = DEFAULT_REDIRECT_STATUS
+    tags: Tags = []
 
 
 def _not_nullable(schema: dict[str, Any]) -> None:
@@ -70,16 +80,18 @@ def _not_nullable(schema: dict[str, Any]) -> None:
 
 
 class LinkPatch(_Strict):
-    """Fields to change; ``expires_at`` and ``max_visits`` may be null to clear them."""
+    """Fields to change; ``expires_at`` and ``max_visits`` may be null to clear them, ``tags``
+    replaces the link's tags (``[]`` removes them all)."""
 
     url: Url | None = Field(None, json_schema_extra=_not_nullable)
     expires_at: ExpiresAt | None = None
     max_visits: MaxVisits | None = None
     redirect_status: RedirectStatus | None = Field(None, json_schema_extra=_not_nullable)
     disabled: bool | None = Field(None, json_schema_extra=_not_nullable)
+    tags: Tags | None = Field(None, json_schema_extra=_not_nullable)
 
     # Fields that may not be cleared: null is as invalid for them as a wrong type.
-    NOT_NULLABLE: ClassVar[tuple[str, ...]] = ("url", "redirect_status", "disabled")
+    NOT_NULLABLE: ClassVar[tuple[str, ...]] = ("url", "redirect_status", "disabled", "tags")
 
 
 class LinkCreated(BaseModel):
@@ -90,6 +102,7 @@ class LinkCreated(BaseModel):
     expires_at: str | None
     max_visits: int | None
     redirect_status: RedirectStatus
+    tags: list[str]
     visits: int
 
 
@@ -97,6 +110,21 @@ class Link(LinkCreated):
     bot_visits: int
     last_visit_at: str | None
     disabled: bool
+
+
+class LinkPage(BaseModel):
+    links: list[Link] = Field(description="Newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
+
+
+class BatchCreate(_Strict):
+    """Each item is validated on its own, as a POST /links body: one bad item fails only itself."""
+
+    links: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_ITEMS,
+        json_schema_extra={"items": {"$ref": "#/components/schemas/LinkCreate"}},
+    )
 
 
 class ErrorDetail(BaseModel):
@@ -108,11 +136,31 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+class BatchCreated(BaseModel):
+    status: Literal[201]
+    link: LinkCreated
+
+
+class BatchFailed(BaseModel):
+    status: Literal[400, 409, 503] = Field(
+        description="As POST /links would answer this item; 503 (service_unavailable) when DynamoDB "
+        "failed after other items of the batch were created: send this item again"
+    )
+    error: ErrorDetail
+
+
+class BatchResults(BaseModel):
+    results: list[BatchCreated | BatchFailed] = Field(description="One per item, in request order")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
 
 
 _FIELDS = set(LinkCreate.model_fields) | set(LinkPatch.model_fields)
+# Fields and query parameters whose error code is not ``invalid_<name>``.
+_CODES = {"links": "invalid_batch", "tag": "invalid_tags", "format": "invalid_qr", "size": "invalid_qr"}
+QUERY_PARAMETERS = frozenset({"limit", "cursor", "tag", "format", "size"})
 
 
 def as_invalid_input(errors: Sequence[Any]) -> InvalidInput:
@@ -120,11 +168,25 @@ def as_invalid_input(errors: Sequence[Any]) -> InvalidInput:
     first = errors[0] if errors else {}
     loc = tuple(first.get("loc", ()))
     kind = first.get("type", "")
+    reason = first.get("ctx", {}).get("error")  # our validators' own sentence
+    if len(loc) > 1 and loc[0] == "query" and loc[1] in QUERY_PARAMETERS:
+        name = str(loc[1])
+        message = f"{name}: {reason or first.get('msg', 'is invalid')}"
+        return InvalidInput(message.rstrip(".") + ".", code=_CODES.get(name, f"invalid_{name}"))
     field = loc[1] if len(loc) > 1 and loc[0] == "body" else None
     if kind == "extra_forbidden" and field is not None:
         return InvalidInput(f"Unknown field '{field}'.", code="unknown_field")
-    if kind == "json_invalid" or field not in _FIELDS:
+    if kind == "json_invalid" or field not in _FIELDS | {"links"}:
         return InvalidInput("The body must be a JSON object.", code="invalid_json")
-    reason = first.get("ctx", {}).get("error")  # our validators' own sentence
     message = f"{field}: {reason or first.get('msg', 'is invalid')}"
-    return InvalidInput(message.rstrip(".") + ".", code=f"invalid_{field}")
+    return InvalidInput(message.rstrip(".") + ".", code=_CODES.get(str(field), f"invalid_{field}"))
+
+
+def validate_create(body: Any) -> LinkCreate:
+    """A POST /links body validated exactly as the route validates it (a batch's items)."""
+    try:
+        return LinkCreate.model_validate(body)
+    except ValidationError as error:
+        raise as_invalid_input(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from None

@@ -40,6 +40,7 @@ _UNAVAILABLE_CODES = frozenset(
 )
 _CONDITION_FAILED = "ConditionalCheckFailed"
 MAX_TRANSACTION_ITEMS = 100
+MAX_BATCH_GET = 100  # keys per BatchGetItem
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -104,6 +105,39 @@ VISIT_COUNTERS = (VISITS, BOT_VISITS, LAST_VISIT_AT)
 # that disagree between instances.
 VISIT_MARKER_SECONDS = 30
 FORGET_AFTER = 8  # old markers gathered before one extra write drops them
+
+# The owner's listing (GET /links) reads the links table's index BY_OWNER_INDEX (defined with
+# the table in snip_deploy.tables): partition OWNER, sort LISTED_AT = "<created_at>#<key>",
+# written with the link and removed by its delete (tombstones leave the index).
+OWNER, TAGS, LISTED_AT = "owner", "tags", "listed_at"
+BY_OWNER_INDEX = "by_owner"
+MAX_LIST_ROUNDS = 5  # Queries per page when a tag filter skips entries
+TAG_SCAN = 200  # index entries read per Query under a tag filter
+
+
+def listed_at(created_at: str, key: str) -> str:
+    return f"{created_at}#{key}"
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """One link of a batch write: under a pool key (``shard`` given: the claim's Delete + Put),
+    or a plain conditional Put (an alias, or a key generated on the spot)."""
+
+    link: Mapping[str, Any]  # with its create_marker
+    shard: int | None = None
+
+    @property
+    def key(self) -> str:
+        return str(self.link["key"])
+
+    @property
+    def actions(self) -> int:
+        return 1 if self.shard is None else 2
+
+
+# What became of each NewLink of a batch write (Store.create_links).
+CREATED, POOL_CLAIMED, KEY_USED, RETRY = "created", "claimed", "used", "retry"
 
 
 def _marked(link: Mapping[str, Any]) -> dict[str, Any]:
@@ -247,9 +281,11 @@ class Store:
             raise KeyTaken(link["key"]) from error
 
     def _new_link_put(self, link: Mapping[str, Any]) -> dict[str, Any]:
+        owned = link.get(OWNER) and link.get("created_at")  # a link without them is in no listing
+        listed = {LISTED_AT: listed_at(link["created_at"], link["key"])} if owned else {}
         return {
             "TableName": self.links_table,
-            "Item": to_item(link),
+            "Item": to_item({**link, **listed}),
             "ConditionExpression": "attribute_not_exists(#key)",
             "ExpressionAttributeNames": _names("key"),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -292,6 +328,138 @@ class Store:
         """
         item = from_item(old) if old else self.get_link(key, consistent=True)
         return item is not None and mine(item)
+
+    def create_links(self, writes: list[NewLink], attempt: int = 0) -> list[str]:
+        """Write up to 100 actions' worth of new links in one TransactWriteItems; per write,
+        CREATED, or why it was not: POOL_CLAIMED (the pool key is gone: another instance took
+        it), KEY_USED (a link has the key: for an alias, taken; for a pool key, a stale pool
+        entry), RETRY (nothing wrong with it; another write cancelled the transaction).
+
+        A transaction is all or nothing: if any write failed, none was made, and the caller sends
+        the others again (under other keys where theirs failed). Lost answers are decided as for
+        one link: the token comes from the writes' markers, so DynamoDB answers a repeat within
+        10 minutes with the first result; else the repeat is cancelled on links bearing our own
+        markers (ALL_OLD), or, every answer lost, a consistent read of the first link decides.
+        """
+        actions: list[dict[str, Any]] = []
+        for write in writes:
+            if write.shard is not None:
+                actions.append(
+                    {
+                        "Delete": {
+                            "TableName": self.keys_table,
+                            "Key": to_item({"shard": write.shard, "key": write.key}),
+                            "ConditionExpression": "attribute_exists(#key)",
+                            "ExpressionAttributeNames": _names("key"),
+                        }
+                    }
+                )
+            actions.append({"Put": self._new_link_put(write.link)})
+        if not writes or len(actions) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"1 to {MAX_TRANSACTION_ITEMS} actions per transaction")
+        # The attempt number keeps a resend after a cancellation from reusing a spent token.
+        marks = f"{attempt}/" + "/".join(f"{w.link[CREATE_MARKER]}:{w.key}" for w in writes)
+        token = hashlib.sha256(marks.encode()).hexdigest()[:36]
+        try:
+            self._checked_write(
+                writes[0].key,
+                _created_by(writes[0].link),
+                lambda: self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token),
+            )
+        except ClientError as error:
+            if _code(error) != "TransactionCanceledException":
+                raise
+            return self._cancelled(writes, error)
+        return [CREATED] * len(writes)
+
+    def _cancelled(self, writes: list[NewLink], error: ClientError) -> list[str]:
+        reasons = error.response.get("CancellationReasons", [])
+        outcomes: list[str] = []
+        index = 0
+        for write in writes:
+            mine = reasons[index : index + write.actions]
+            index += write.actions
+            codes = [r.get("Code", "None") for r in mine]
+            put = mine[-1] if mine else {}
+            if codes and codes[-1] == _CONDITION_FAILED:
+                if self._is_own(write.key, put.get("Item"), _created_by(write.link)):
+                    # An earlier attempt of this very transaction was carried out: all of it.
+                    return [CREATED] * len(writes)
+                outcomes.append(KEY_USED)
+            elif write.shard is not None and codes[0] == _CONDITION_FAILED:
+                outcomes.append(POOL_CLAIMED)
+            elif "TransactionConflict" in codes:
+                outcomes.append(POOL_CLAIMED if write.shard is not None else RETRY)
+            else:
+                outcomes.append(RETRY)
+        if all(outcome == RETRY for outcome in outcomes):  # throttled, or a failure of its own
+            every = [r.get("Code") for r in reasons]
+            raise DependencyUnavailable(f"DynamoDB cancelled the batch: {every}") from error
+        return outcomes
+
+    def get_links(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The links under ``keys`` (at most 100), strongly consistent, in one BatchGetItem (plus
+        one per round of keys DynamoDB leaves unprocessed, a few at most)."""
+        if len(keys) > MAX_BATCH_GET:
+            raise ValueError(f"at most {MAX_BATCH_GET} keys")
+        found: dict[str, dict[str, Any]] = {}
+        pending: dict[str, Any] = {
+            self.links_table: {"Keys": [to_item({"key": key}) for key in keys], "ConsistentRead": True}
+        }
+        for _ in range(5):
+            if not pending.get(self.links_table, {}).get("Keys"):
+                return found
+            with dependency_guard():
+                response = self.client.batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(self.links_table, []):
+                link = from_item(item)
+                found[link["key"]] = link
+            pending = response.get("UnprocessedKeys") or {}
+        if pending.get(self.links_table, {}).get("Keys"):
+            raise DependencyUnavailable("DynamoDB left keys of the batch unread")
+        return found
+
+    def owner_page(
+        self, owner: str, after: str | None, limit: int, tag: str | None
+    ) -> tuple[list[tuple[str, str]], str | None]:
+        """Up to ``limit`` entries (key, listed_at) of the owner's index, newest first, after
+        the position ``after`` (a listed_at); and the position to go on from, None at the end.
+
+        With a tag, the Query filters on the projected tags: a page read may match fewer than
+        asked, so it reads on, at most ``MAX_LIST_ROUNDS`` Queries of ``TAG_SCAN`` entries; if
+        that was not enough, the page comes back short and the position says where to go on.
+        """
+        entries: list[tuple[str, str]] = []
+        start = after
+        for _ in range(MAX_LIST_ROUNDS):
+            args: dict[str, Any] = {
+                "TableName": self.links_table,
+                "IndexName": BY_OWNER_INDEX,
+                "KeyConditionExpression": f"#{OWNER} = :owner",
+                "ExpressionAttributeNames": _names(OWNER),
+                "ExpressionAttributeValues": to_item({":owner": owner}),
+                "ScanIndexForward": False,
+                # One more than the page: if it is there, the page is not the last.
+                "Limit": TAG_SCAN if tag else limit + 1 - len(entries),
+            }
+            if tag:
+                args["FilterExpression"] = f"contains(#{TAGS}, :tag)"
+                args["ExpressionAttributeNames"] = _names(OWNER, TAGS)
+                args["ExpressionAttributeValues"] = to_item({":owner": owner, ":tag": tag})
+            if start:
+                args["ExclusiveStartKey"] = to_item(
+                    {OWNER: owner, LISTED_AT: start, "key": start.rpartition("#")[2]}
+                )
+            with dependency_guard():
+                response = self.client.query(**args)
+            entries += [(i["key"]["S"], i[LISTED_AT]["S"]) for i in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            start = last[LISTED_AT]["S"] if last else None
+            if len(entries) > limit or start is None:
+                break
+        if len(entries) > limit:
+            return entries[:limit], entries[limit - 1][1]
+        return entries, start
 
     def get_link(self, key: str, *, consistent: bool) -> dict[str, Any] | None:
         with dependency_guard():
@@ -353,9 +521,12 @@ class Store:
                 lambda: self.client.update_item(
                     TableName=self.links_table,
                     Key=to_item({"key": key}),
-                    UpdateExpression="SET #deleted_at = :deleted_at, #delete_marker = :marker REMOVE #url",
+                    UpdateExpression="SET #deleted_at = :deleted_at, #delete_marker = :marker "
+                    f"REMOVE #url, #{LISTED_AT}",  # out of the owner's listing too
                     ConditionExpression=_OWNED,
-                    ExpressionAttributeNames=_names("key", "owner", "deleted_at", DELETE_MARKER, "url"),
+                    ExpressionAttributeNames=_names(
+                        "key", "owner", "deleted_at", DELETE_MARKER, "url", LISTED_AT
+                    ),
                     ExpressionAttributeValues=to_item(
                         {":owner": owner, ":deleted_at": deleted_at, ":marker": marker}
                     ),

@@ -1,4 +1,5 @@
-"""Rules for user input that are not plain types: URLs, aliases, expiry times, redirect statuses."""
+"""Rules for user input that are not plain types: URLs, aliases, expiry times, redirect statuses,
+tags, and the request body limits."""
 
 from __future__ import annotations
 
@@ -15,8 +16,27 @@ from snip.keys import alias_problem
 
 MAX_URL_LENGTH = 2048
 MAX_VISITS = 1_000_000_000
-# Request bodies larger than this are refused (413) before they are parsed.
+# Request bodies larger than this are refused (413) before they are parsed; a batch of up to
+# 100 creates gets more room. One home for both: the body check and the error's description.
 MAX_BODY_BYTES = 16 * 1024
+MAX_BATCH_BODY_BYTES = 1024 * 1024
+BATCH_RESOURCE = "/links/batch"  # API Gateway's resource path of the batch route
+BODY_LIMITS = {BATCH_RESOURCE: MAX_BATCH_BODY_BYTES}
+
+
+def body_limit(resource: str) -> int:
+    """The largest body the route at ``resource`` (API Gateway's resource path) accepts."""
+    return BODY_LIMITS.get(resource, MAX_BODY_BYTES)
+
+
+# GET /links pages.
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 25, 100
+
+# Tags: a few short lowercase labels per link, for the owner's own filtering.
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 32
+TAG_CHARACTERS = "a-z0-9_-"
+_TAG = re.compile(f"[{TAG_CHARACTERS}]{{1,{MAX_TAG_LENGTH}}}", re.ASCII)
 
 # The statuses a link may redirect with: the API's type, the cache headers and the OpenAPI
 # document all derive from this one Literal.
@@ -154,3 +174,21 @@ def check_expires_at(value: str) -> str:
         return clock.format_ts(moment)
     except OverflowError:  # 9999-12-31T23:59:59-01:00 is past year 9999 in UTC
         raise ValueError("expires_at is too far in the future") from None
+
+
+def normalize_tag(tag: str) -> str:
+    """The tag as stored (lower case); ValueError unless it is 1-32 of [a-z0-9_-] once lowered."""
+    lowered = tag.lower()
+    if not _TAG.fullmatch(lowered):
+        raise ValueError(f"a tag is 1 to {MAX_TAG_LENGTH} characters of a-z, 0-9, '_' and '-'")
+    return lowered
+
+
+def check_tags(tags: list[str]) -> list[str]:
+    """The tags as stored: lower case, in the order given; at most 10, no two alike."""
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags")
+    lowered = [normalize_tag(tag) for tag in tags]
+    if len(set(lowered)) != len(lowered):
+        raise ValueError("tags must be distinct (compared in lower case)")
+    return lowered

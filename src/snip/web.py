@@ -29,6 +29,8 @@ REDIRECT_CACHE = {
     for status in REDIRECT_STATUSES
 }
 NO_STORE = "no-store"
+# A QR code of a link only changes if its short URL does (never): the owner's browser keeps it.
+QR_CACHE = "private, max-age=86400"
 
 
 def header(headers: Mapping[str, str] | None, name: str) -> str | None:

@@ -28,12 +28,24 @@ class Route:
 
 ROUTES = (
     Route("POST", "/links", SHORTEN, True),
+    Route("GET", "/links", SHORTEN, True),
+    # A literal segment beats {key} in API Gateway (and the local router): POST /links/batch is
+    # never POST /links/{key}, and "batch" is no key anyone can hold under /links/.
+    Route("POST", "/links/batch", SHORTEN, True),
     Route("GET", "/links/{key}", SHORTEN, True),
     Route("GET", "/links/{key}/stats", SHORTEN, True),
     Route("PATCH", "/links/{key}", SHORTEN, True),
     Route("DELETE", "/links/{key}", SHORTEN, True),
+    Route("GET", "/links/{key}/qr", SHORTEN, True),
     Route("GET", "/health", SHORTEN, False),
     Route("GET", "/openapi.json", SHORTEN, False),
     Route("GET", "/{key}", RESOLVE, False),
     Route("HEAD", "/{key}", RESOLVE, False),
 )
+
+# Binary media types of the REST API. "*/*": API Gateway turns a proxy answer with
+# isBase64Encoded into bytes only when the request's Accept (or Content-Type) matches one of
+# these, and a client of GET /links/{key}/qr?format=png may send any Accept (curl sends */*).
+# The cost: every request body reaches the functions base64-encoded, which the Event Handler
+# and snip.body_checks decode. The local gateway builds its events from the same list.
+BINARY_MEDIA_TYPES = ("*/*",)

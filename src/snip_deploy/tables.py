@@ -12,7 +12,30 @@ from typing import Any
 
 from snip.redirect_rule import ACTIVE_CONDITION
 from snip.settings import Env
-from snip.store import RECENT_VISITS, VISIT_COUNTERS
+from snip.store import BY_OWNER_INDEX, LISTED_AT, OWNER, RECENT_VISITS, TAGS, VISIT_COUNTERS
+
+
+@dataclass(frozen=True)
+class IndexDef:
+    """A global secondary index: its keys and the attributes it carries besides the keys."""
+
+    name: str
+    partition_key: tuple[str, str]  # (name, "S" | "N")
+    sort_key: tuple[str, str]
+    projected: tuple[str, ...] = ()  # non-key attributes (INCLUDE); none: KEYS_ONLY
+
+    @property
+    def projection(self) -> dict[str, Any]:
+        if not self.projected:
+            return {"ProjectionType": "KEYS_ONLY"}
+        return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.projected)}
+
+
+def _key_schema(keys: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [
+        {"AttributeName": name, "KeyType": kind}
+        for (name, _), kind in zip(keys, ["HASH", "RANGE"], strict=False)
+    ]
 
 
 @dataclass(frozen=True)
@@ -25,17 +48,18 @@ class TableDef:
     # A stream of new item images (DynamoDB Streams, NEW_IMAGE): the visits table's, which feeds
     # the aggregator (deployed: an event source mapping; locally: snip_local.stream_poller).
     stream: bool = False
+    indexes: tuple[IndexDef, ...] = ()
 
     def create_table_args(self, table_name: str) -> dict[str, Any]:
         """Arguments for ``CreateTable`` (boto3), on-demand like the deployed tables."""
         keys = [self.partition_key] + ([self.sort_key] if self.sort_key else [])
-        return {
+        defined = dict(keys)
+        for index in self.indexes:
+            defined.update([index.partition_key, index.sort_key])
+        args: dict[str, Any] = {
             "TableName": table_name,
-            "KeySchema": [
-                {"AttributeName": name, "KeyType": kind}
-                for (name, _), kind in zip(keys, ["HASH", "RANGE"], strict=False)
-            ],
-            "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in keys],
+            "KeySchema": _key_schema(keys),
+            "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in defined.items()],
             "BillingMode": "PAY_PER_REQUEST",
             **(
                 {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}}
@@ -43,11 +67,35 @@ class TableDef:
                 else {}
             ),
         }
+        if self.indexes:
+            args["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": index.name,
+                    "KeySchema": _key_schema([index.partition_key, index.sort_key]),
+                    "Projection": index.projection,
+                }
+                for index in self.indexes
+            ]
+        return args
 
+
+# GET /links: an owner's links newest first. The sort key is "<created_at>#<key>" (fixed-width
+# time, so it sorts like the instant; the key makes it unique, so a cursor names one place).
+# The index is sparse: a delete removes the attribute, so tombstones leave it. It carries the
+# tags (for the tag filter) and nothing else: visits never write to it, and a page's links are
+# read whole from the table (one BatchGetItem), fresh.
+BY_OWNER = IndexDef(
+    name=BY_OWNER_INDEX,
+    partition_key=(OWNER, "S"),
+    sort_key=(LISTED_AT, "S"),
+    projected=(TAGS,),
+)
 
 # links: one item per key ever issued. A deleted link stays as a tombstone (deleted_at set),
 # so that neither a generated key nor an alias is ever reissued. No TTL on this table.
-LINKS = TableDef(env_name=Env.LINKS_TABLE, logical_id="Links", partition_key=("key", "S"))
+LINKS = TableDef(
+    env_name=Env.LINKS_TABLE, logical_id="Links", partition_key=("key", "S"), indexes=(BY_OWNER,)
+)
 
 # keys: the pool of unused keys, spread over `pool_shards` partitions (shard = crc32(key) % shards)
 # so that a claimer queries one random shard and concurrent claimers rarely meet.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import time
 import zlib
 from dataclasses import dataclass
@@ -48,8 +49,12 @@ def build_event(
     path_parameters: dict[str, str],
     caller: Caller,
     request_id: str,
+    binary_media_types: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The event API Gateway hands a Lambda proxy integration (REST API, payload format 1.0)."""
+    """The event API Gateway hands a Lambda proxy integration (REST API, payload format 1.0).
+
+    A body whose Content-Type matches one of the API's ``binary_media_types`` arrives
+    base64-encoded, as any body that is not UTF-8 does."""
     now = time.time()
     host = next((v for k, v in headers if k.lower() == "host"), "127.0.0.1")
     user_agent = next((v for k, v in headers if k.lower() == "user-agent"), None)
@@ -63,10 +68,14 @@ def build_event(
     ]
     single_headers, multi_headers = _single_and_multi(headers)
     query, multi_query = _single_and_multi(parse_qsl(query_string, keep_blank_values=True))
+    media = next((v for k, v in headers if k.lower() == "content-type"), "").split(";")[0].strip().lower()
+    is_base64 = bool(media) and any(fnmatch.fnmatchcase(media, p) for p in binary_media_types)
     try:
-        text, is_base64 = body.decode("utf-8"), False
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
-        text, is_base64 = base64.b64encode(body).decode("ascii"), True
+        is_base64 = True
+    if is_base64:
+        text = base64.b64encode(body).decode("ascii")
     return {
         "resource": resource,
         "path": path,

@@ -31,6 +31,7 @@ from snip.api_key_registry import ApiKeyRecord, ApiKeyRegistry, local_key_id, se
 from snip.errors import DependencyUnavailable
 from snip.settings import Env
 from snip_deploy.api_limits import ApiLimits
+from snip_deploy.routes import BINARY_MEDIA_TYPES
 from snip_local.events import Caller, MalformedResponse, build_event, parse_response
 from snip_local.local_config import REGION, LocalKey
 from snip_local.local_functions import LocalFunctions, table_names
@@ -158,6 +159,7 @@ class Gateway:
             path_parameters=match.path_parameters,
             caller=caller,
             request_id=request_id,
+            binary_media_types=BINARY_MEDIA_TYPES,
         )
         pool = self.functions.pools[target.function]
         try:

@@ -85,8 +85,10 @@ def test_unknown_routes_answer_missing_authentication_token(stack: Stack) -> Non
     for method, path in (
         ("GET", "/"),
         ("GET", "/a/b/c"),
-        ("GET", "/links"),
+        ("PUT", "/links"),
         ("PUT", "/links/abc"),
+        ("GET", "/links/batch"),  # the literal resource wins over {key}, and has no GET
+        ("GET", "/links/abc/qr/x"),
         ("POST", "/x"),
     ):
         response = requests.request(method, f"{stack.base_url}{path}", headers=stack.headers(), timeout=30)

@@ -56,6 +56,21 @@ def test_route_auth_and_proxy_integration(template: dict[str, Any], route: Route
     assert json.dumps(get_att(function)) in json.dumps(integration["Uri"])
 
 
+def test_binary_media_types_let_the_qr_png_through(template: dict[str, Any]) -> None:
+    """A proxy answer with isBase64Encoded leaves API Gateway as bytes only if the request's Accept
+    matches a binary media type; "*/*" matches whatever the client sends."""
+    (api,) = resources(template, "AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["BinaryMediaTypes"] == ["*/*"]
+
+
+def test_the_batch_route_is_its_own_resource_beside_key(template: dict[str, Any]) -> None:
+    """POST /links/batch never reaches /links/{key}: API Gateway prefers the literal segment."""
+    paths = {route.path for route in ROUTES}
+    assert {"/links/batch", "/links/{key}", "/links/{key}/qr", "/links"} <= paths
+    assert ("POST", "/links/batch") in methods(template)
+    assert ("POST", "/links/{key}") not in methods(template)
+
+
 def test_stage_throttle_tracing_and_json_access_logs(template: dict[str, Any], assembly: Assembly) -> None:
     (stage,) = resources(template, "AWS::ApiGateway::Stage").values()
     props = stage["Properties"]
@@ -186,7 +201,11 @@ def test_waf_limits_redirects_per_ip_and_runs_the_common_rules(full_template: di
     }
     regex = not_keyed["NotStatement"]["Statement"]["RegexMatchStatement"]
     assert regex["FieldToMatch"] == {"UriPath": {}}
-    assert regex["RegexString"] == KEYED_PATHS_REGEX == r"^(/prod)?(/links|/links/[^/]+|/links/[^/]+/stats)$"
+    assert (
+        regex["RegexString"]
+        == KEYED_PATHS_REGEX
+        == (r"^(/prod)?(/links|/links/[^/]+|/links/[^/]+/qr|/links/[^/]+/stats|/links/batch)$")
+    )
     assert [t["Type"] for t in sorted(regex["TextTransformations"], key=lambda t: t["Priority"])] == [
         "URL_DECODE",
         "NORMALIZE_PATH",

@@ -7,7 +7,10 @@ file in the asset or an import of something Lambda does not have fails here, not
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import tomllib
 import uuid
 from collections.abc import Iterator
 from fnmatch import fnmatch
@@ -30,6 +33,10 @@ from tests.visits import SAFARI_IPHONE, put_events, stream_record, visit
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_PACKAGE = ROOT / "src" / "snip"
+# Third-party packages a function carries in its folder, copied from one release's wheel
+# (no Docker, no build step): function -> {package: the pin in pyproject.toml's dev extras}.
+VENDORED = {"shorten": {"segno": "1.6.6"}}
+
 
 SCHEDULED_EVENT = {
     "version": "0",
@@ -115,7 +122,8 @@ def test_asset_carries_the_shared_package_as_files(assembly: Assembly, name: str
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_asset_carries_only_runtime_code(assembly: Assembly, name: str) -> None:
-    """Exactly the entry point and the runtime package's modules: no deploy-time or local code."""
+    """Exactly the entry point, the runtime package's modules and the function's vendored
+    packages: no deploy-time or local code."""
     asset = asset_dir(assembly, name)
     files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if not p.is_dir()}
     runtime = {
@@ -127,6 +135,21 @@ def test_asset_carries_only_runtime_code(assembly: Assembly, name: str) -> None:
     assert files == own_files(name) | runtime, f"{name}'s asset: {sorted(files)}"
     for banned in ("snip_deploy", "snip_local", "infra", "tests", "__pycache__", ".mypy_cache"):
         assert not [f for f in files if banned in f.split("/")], f"{banned} in {name}'s asset"
+
+
+@pytest.mark.parametrize(
+    ("name", "package", "version"), [(n, p, v) for n, ps in VENDORED.items() for p, v in ps.items()]
+)
+def test_vendored_package_is_the_pinned_release_with_its_license(
+    name: str, package: str, version: str
+) -> None:
+    folder = ROOT / "functions" / name / package
+    assert (folder / "LICENSE").is_file()
+    declared = re.search(r"^__version__ = '([^']+)'", (folder / "__init__.py").read_text(), re.MULTILINE)
+    assert declared
+    assert declared.group(1) == version
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    assert f"{package}=={version}" in dev, "pyproject.toml pins another release than the one vendored"
 
 
 def test_resolve_asset_answers_404_for_an_unknown_key(assembly: Assembly, dynamodb: Any) -> None:
@@ -142,6 +165,17 @@ def test_shorten_asset_answers_health(assembly: Assembly, dynamodb: Any) -> None
     response = invoke(assembly, dynamodb, "shorten", event)
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == {"status": "ok"}
+
+
+def test_shorten_asset_draws_a_qr_code_with_its_vendored_segno(assembly: Assembly, dynamodb: Any) -> None:
+    """segno comes from the asset itself: nothing but the asset and the runtime is on the path."""
+    _, create = rest_event("POST", "/links", body={"url": "https://example.com/", "alias": "asset-qr"})
+    assert invoke(assembly, dynamodb, "shorten", create)["statusCode"] == 201
+    _, event = rest_event("GET", "/links/asset-qr/qr?format=png&size=128")
+    response = invoke(assembly, dynamodb, "shorten", event)
+    assert response["statusCode"] == 200
+    assert response["isBase64Encoded"] is True
+    assert base64.b64decode(response["body"]).startswith(b"\x89PNG")
 
 
 def test_keygen_asset_fills_the_pool(assembly: Assembly, dynamodb: Any) -> None:

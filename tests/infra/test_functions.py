@@ -26,7 +26,7 @@ EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
     "keygen": {KEYS: {"PutItem", "Scan", "DeleteItem"}, LINKS: {"ConditionCheckItem"}},
     "shorten": {
         KEYS: {"Query", "DeleteItem"},
-        LINKS: {"PutItem", "GetItem", "UpdateItem"},
+        LINKS: {"PutItem", "GetItem", "UpdateItem", "Query", "BatchGetItem"},
         IDEMPOTENCY: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
         API_KEYS: {"GetItem"},  # the caller's owner and scopes; `snip keys` writes, not shorten
         ROLLUPS: {"Query"},

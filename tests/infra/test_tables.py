@@ -83,3 +83,29 @@ def test_rollups_are_one_query_per_range() -> None:
     """Per link (partition key) its buckets sort by time (sort key h#... / d#...)."""
     assert (ROLLUPS.partition_key, ROLLUPS.sort_key) == (("key", "S"), ("bucket", "S"))
     assert VISITS.partition_key == ("id", "S")  # the request id: no hot partition
+
+
+@pytest.mark.parametrize("table_def", ALL_TABLES, ids=lambda t: t.logical_id)
+def test_indexes_come_from_snip_tables(template: dict[str, Any], table_def: TableDef) -> None:
+    """The deployed indexes are the ones the local stack and the tests create (create_table_args)."""
+    expected = table_def.create_table_args("unused").get("GlobalSecondaryIndexes", [])
+    props = table(template, table_def)["Properties"]
+    assert props.get("GlobalSecondaryIndexes", []) == expected
+
+
+def test_links_listing_index(template: dict[str, Any]) -> None:
+    """GET /links: the owner's links by creation time, sparse, carrying only the tags."""
+    (index,) = table(template, LINKS)["Properties"]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by_owner"
+    assert index["KeySchema"] == [
+        {"AttributeName": "owner", "KeyType": "HASH"},
+        {"AttributeName": "listed_at", "KeyType": "RANGE"},
+    ]
+    # Visits (counters, markers) are not projected: a redirect never writes to the index.
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["tags"]}
+    assert "ProvisionedThroughput" not in index
+    definitions = {
+        a["AttributeName"]: a["AttributeType"]
+        for a in table(template, LINKS)["Properties"]["AttributeDefinitions"]
+    }
+    assert definitions == {"key": "S", "owner": "S", "listed_at": "S"}

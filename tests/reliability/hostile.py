@@ -15,7 +15,7 @@ from snip.settings import DEFAULT_TABLES
 from snip_deploy.tables import IDEMPOTENCY, LINKS
 from tests.reliability.clients import assert_snip_error
 from tests.service.conftest import LambdaContext
-from tests.service.events import Reply, rest_event, to_reply
+from tests.service.events import Reply, needs_api_key, rest_event, to_reply
 
 TABLES = tuple(DEFAULT_TABLES.values())
 # The hosts a link must not point at in these tests (tests/service/conftest.py and events.py).
@@ -57,6 +57,11 @@ class Hostile:
         headers: dict[str, str] | None = None,
         api_key_id: str | None = "owner-a",
     ) -> Reply:
+        if api_key_id is None and needs_api_key(method, path):
+            # API Gateway's own 403: the function never sees it (GET /links, say, as a "key").
+            self.cases += 1
+            self.statuses[403] += 1
+            return Reply(403, {"Content-Type": "application/json"}, '{"message": "Forbidden"}')
         text = base64.b64encode(body).decode() if isinstance(body, bytes) else body
         function, event = rest_event(method, path, body=text, headers=headers, api_key_id=api_key_id)
         event["isBase64Encoded"] = isinstance(body, bytes)

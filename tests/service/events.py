@@ -2,29 +2,42 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
-from snip_deploy.routes import ROUTES
+from snip_deploy.routes import ROUTES, Route
 
 API_ID = "abc123"
 API_REGION = "us-east-1"
 API_DOMAIN = f"{API_ID}.execute-api.{API_REGION}.amazonaws.com"
 
 
-def _match(method: str, path: str) -> tuple[str, str, dict[str, str] | None]:
-    """(function, resource, path parameters) for a request, as API Gateway routes it."""
+def _route(method: str, path: str) -> tuple[Route, dict[str, str] | None]:
+    """The route API Gateway picks for a request, and its path parameters."""
     # API Gateway prefers literal path segments over {key}.
     ranked = sorted(ROUTES, key=lambda r: r.path.count("{"))
     for route in ranked:
         pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route.path) + "$"
         found = re.match(pattern, path)
         if found and route.method == method:
-            return route.function.name, route.path, found.groupdict() or None
+            return route, found.groupdict() or None
     raise LookupError(f"no route for {method} {path}")
+
+
+def _match(method: str, path: str) -> tuple[str, str, dict[str, str] | None]:
+    """(function, resource, path parameters) for a request, as API Gateway routes it."""
+    route, params = _route(method, path)
+    return route.function.name, route.path, params
+
+
+def needs_api_key(method: str, path: str) -> bool:
+    """Whether API Gateway answers 403 itself to this request without an API key."""
+    return _route(method, path.partition("?")[0])[0].api_key_required
 
 
 def rest_event(
@@ -36,12 +49,15 @@ def rest_event(
     api_key_id: str | None = "owner-a",
     domain: str = API_DOMAIN,
     query: dict[str, str] | None = None,
+    base64_body: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The function a request goes to, and the event it receives.
 
     ``domain`` is the host the client called: the execute-api host (the path in the request
     context then starts with the stage), or a custom domain whose base path mapping hides it.
     """
+    path, _, query_string = path.partition("?")
+    query = {**dict(parse_qsl(query_string, keep_blank_values=True)), **(query or {})} or None
     function, resource, params = _match(method, path)
     if isinstance(body, (dict, list)):
         body = json.dumps(body)
@@ -57,7 +73,7 @@ def rest_event(
         "httpMethod": method,
         "headers": all_headers,
         "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": dict(query) if query else None,
+        "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": params,
         "stageVariables": None,
@@ -81,8 +97,9 @@ def rest_event(
                 "apiKeyId": api_key_id,
             },
         },
-        "body": body,
-        "isBase64Encoded": False,
+        # API Gateway's binary media types "*/*" (snip_deploy.routes): bodies arrive base64-encoded.
+        "body": base64.b64encode(body.encode()).decode() if base64_body and body is not None else body,
+        "isBase64Encoded": base64_body and body is not None,
     }
     return function, event
 
@@ -92,6 +109,12 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: str
+    is_base64: bool = False
+
+    @property
+    def raw(self) -> bytes:
+        """The body as the client gets it (API Gateway decodes a base64-encoded answer)."""
+        return base64.b64decode(self.body) if self.is_base64 else self.body.encode()
 
     @property
     def json(self) -> Any:
@@ -106,4 +129,6 @@ def to_reply(response: dict[str, Any]) -> Reply:
     headers = dict((response.get("headers") or {}).items())
     for name, values in (response.get("multiValueHeaders") or {}).items():
         headers[name] = ",".join(values)
-    return Reply(response["statusCode"], headers, response.get("body") or "")
+    return Reply(
+        response["statusCode"], headers, response.get("body") or "", bool(response.get("isBase64Encoded"))
+    )

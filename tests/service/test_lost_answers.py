@@ -47,6 +47,7 @@ def created_body(key: str, created_at: str) -> dict[str, Any]:
         "expires_at": None,
         "max_visits": None,
         "redirect_status": 302,
+        "tags": [],
         "visits": 0,
     }
 
@@ -304,3 +305,33 @@ def test_a_counted_visit_whose_lookup_fails_is_confirmed_by_sending_it_once_more
     LostAnswers(aws.dynamodb(), "GetItem", attempts=SDK_ATTEMPTS, applied=False)
     assert call("GET", f"/{key}", api_key_id=None).status == 302  # the repeat finds its own marker
     assert counter(dynamodb, key, "visits") == 1
+
+
+@LOST
+@pytest.mark.usefixtures("filled_pool")
+def test_batch_create(call: Call, dynamodb: Any, lost: int) -> None:
+    """A batch's transaction whose answer was lost: its repeat finds the links it wrote (by their
+    markers) and answers 201 for each, never 409 and never a second set of links."""
+    items = [{"url": URL}, {"url": URL, "alias": "batch-alias"}, {"url": URL}]
+    faults = lose("TransactWriteItems", lost)
+    reply = call("POST", "/links/batch", body={"links": items})
+    assert len(faults.lost) == lost
+    assert reply.status == 200, reply.body
+    results = reply.json["results"]
+    assert [r["status"] for r in results] == [201, 201, 201], results
+    keys = {r["link"]["key"] for r in results}
+    assert "batch-alias" in keys
+    assert set(links(dynamodb)) == keys
+    for result in results:
+        assert result["link"] == created_body(result["link"]["key"], result["link"]["created_at"])
+
+
+@pytest.mark.usefixtures("filled_pool")
+def test_batch_lost_before_it_was_applied_is_sent_again(call: Call, dynamodb: Any) -> None:
+    faults = LostAnswers(
+        aws.dynamodb(), "TransactWriteItems", table=LINKS, attempts=SDK_ATTEMPTS, applied=False
+    )
+    reply = call("POST", "/links/batch", body={"links": [{"url": URL}, {"url": URL}]})
+    assert len(faults.lost) == SDK_ATTEMPTS
+    assert [r["status"] for r in reply.json["results"]] == [201, 201]
+    assert len(links(dynamodb)) == 2
