@@ -33,7 +33,10 @@ class UnsupportedMediaType(SnipError):
 class BodyTooLarge(SnipError):
     status = 413
     code = "body_too_large"
-    description = f"Body larger than {MAX_BODY_BYTES // 1024} KiB ({MAX_BATCH_BODY_BYTES // 1024 // 1024} MiB on /links/batch)"
+    description = (
+        f"Body larger than {MAX_BODY_BYTES // 1024} KiB"
+        f" ({MAX_BATCH_BODY_BYTES // 1024 // 1024} MiB on /links/batch)"
+    )
 
 
 class LinkNotFound(SnipError):
