@@ -18,7 +18,7 @@ from infra.table_constructs import SnipTables
 from infra.waf import RedirectWaf
 from snip.settings import Env
 from snip_deploy import powertools
-from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
+from snip_deploy.function_specs import CONSOLE, KEYGEN, RESOLVE, SHORTEN
 from snip_deploy.tables import IDEMPOTENCY, KEYS, LINKS, VISIT_ATTRIBUTES
 
 
@@ -91,7 +91,9 @@ class SnipStack(Stack):
                 **({Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else {}),
             },
         )
-        functions = [shorten, resolve, keygen]
+        # The web console's static files: no table, no settings, no Powertools (it imports none).
+        console = SnipFunction(self, "Console", spec=CONSOLE, layer=None, logs_key=log_encryption, tables=[])
+        functions = [shorten, resolve, keygen, console]
 
         KeygenRule(self, "Schedule", keygen=keygen)
         api = SnipApi(

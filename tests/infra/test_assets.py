@@ -7,7 +7,9 @@ file in the asset or an import of something Lambda does not have fails here, not
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ import boto3
 import pytest
 
 from snip.settings import Env
-from snip_deploy.function_specs import FUNCTIONS, KEYGEN
+from snip_deploy.function_specs import CONSOLE, FUNCTIONS, KEYGEN
 from snip_deploy.tables import ALL_TABLES, KEYS
 from snip_local.local_config import function_name
 from tests.infra.conftest import Assembly
@@ -25,7 +27,11 @@ from tests.infra.helpers import resource
 from tests.lambda_sandbox import REGION, base_environment, moto_dynamodb, run_handler
 from tests.service.events import rest_event
 
-RUNTIME_PACKAGE = Path(__file__).resolve().parents[2] / "src" / "snip"
+REPO = Path(__file__).resolve().parents[2]
+RUNTIME_PACKAGE = REPO / "src" / "snip"
+# The functions that run the runtime package (their folder holds the `snip` symlink); the console
+# serves static files and imports nothing of it.
+WITH_RUNTIME = sorted(name for name, spec in FUNCTIONS.items() if (REPO / spec.folder / "snip").is_symlink())
 
 SCHEDULED_EVENT = {
     "version": "0",
@@ -80,7 +86,11 @@ def invoke(assembly: Assembly, dynamodb: tuple[str, dict[str, str]], name: str, 
     return run_handler(asset, FUNCTIONS[name].handler, event, environment, function_name(name))["result"]
 
 
-@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_only_the_console_goes_without_the_runtime_package() -> None:
+    assert sorted(set(FUNCTIONS) - set(WITH_RUNTIME)) == [CONSOLE.name]
+
+
+@pytest.mark.parametrize("name", WITH_RUNTIME)
 def test_asset_carries_the_shared_package_as_files(assembly: Assembly, name: str) -> None:
     asset = asset_dir(assembly, name)
     assert not (asset / "snip").is_symlink()
@@ -90,7 +100,7 @@ def test_asset_carries_the_shared_package_as_files(assembly: Assembly, name: str
     assert {p.name for p in asset.iterdir()} <= {f"{name}_app.py", "snip"}
 
 
-@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+@pytest.mark.parametrize("name", WITH_RUNTIME)
 def test_asset_carries_only_runtime_code(assembly: Assembly, name: str) -> None:
     """Exactly the entry point and the runtime package's modules: no deploy-time or local code."""
     asset = asset_dir(assembly, name)
@@ -137,3 +147,38 @@ def test_keygen_asset_fills_the_pool(assembly: Assembly, dynamodb: Any) -> None:
     assert pool() == 0
     invoke(assembly, dynamodb, "keygen", SCHEDULED_EVENT)
     assert pool() >= assembly.settings.pool_target
+
+
+def test_console_asset_is_its_entry_point_and_static_files(assembly: Assembly) -> None:
+    asset = asset_dir(assembly, CONSOLE.name)
+    files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if not p.is_dir()}
+    source = REPO / CONSOLE.folder / "static"
+    static = {f"static/{p.name}" for p in source.iterdir() if p.is_file()}
+    assert files == {"console_app.py"} | static
+    assert {"static/index.html", "static/console.js", "static/api.js", "static/console.css"} <= files
+
+
+def console_get(assembly: Assembly, dynamodb: Any, path: str) -> dict[str, Any]:
+    function, event = rest_event("GET", path, api_key_id=None)  # on the execute-api URL: /prod/...
+    assert function == CONSOLE.name
+    response: dict[str, Any] = invoke(assembly, dynamodb, CONSOLE.name, event)
+    return response
+
+
+def test_console_asset_serves_fingerprinted_files_under_the_stage(assembly: Assembly, dynamodb: Any) -> None:
+    page = console_get(assembly, dynamodb, "/")
+    assert page["statusCode"] == 200
+    assert page["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    assert page["headers"]["Cache-Control"] == "no-cache"
+    assert "script-src 'self'" in page["headers"]["Content-Security-Policy"]
+    # On the execute-api URL every path carries the stage: the page's URLs and its API base too.
+    assert '<meta name="snip-base" content="/prod">' in page["body"]
+    names = re.findall(r'"/prod/_/([^"]+)"', page["body"])
+    assert {re.sub(r"\.[0-9a-f]{10}\.", ".", n) for n in names} >= {"console.js", "api.js", "console.css"}
+    for name in names:
+        asset = console_get(assembly, dynamodb, f"/_/{name}")
+        assert asset["statusCode"] == 200, name
+        assert asset["headers"]["Cache-Control"] == "public, max-age=31536000, immutable"
+        digest = name.split(".")[-2]
+        assert hashlib.sha256(asset["body"].encode()).hexdigest().startswith(digest), name
+    assert console_get(assembly, dynamodb, "/_/console.js")["statusCode"] == 404  # only fingerprinted names

@@ -29,7 +29,10 @@ EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
         LINKS: {"PutItem", "GetItem", "UpdateItem"},
         IDEMPOTENCY: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
     },
+    "console": {},  # static files from its own folder
 }
+# The functions that import Powertools and so get its layer; the console imports only the stdlib.
+WITH_POWERTOOLS = [name for name in NAMES if name != "console"]
 
 # What resolve's UpdateItem may name (IAM dynamodb:Attributes), by hand too: never url or owner.
 EXPECTED_VISIT_ATTRIBUTES = [
@@ -79,7 +82,7 @@ def test_code_handler_runtime_and_architecture(template: dict[str, Any], name: s
     assert props["Code"]["S3Key"].endswith(".zip")
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", WITH_POWERTOOLS)
 def test_powertools_layer_pinned_and_regional(template: dict[str, Any], name: str) -> None:
     (layer,) = function(template, name)["Properties"]["Layers"]
     assert layer == {
@@ -93,6 +96,10 @@ def test_powertools_layer_pinned_and_regional(template: dict[str, Any], name: st
         ]
     }
     assert POWERTOOLS_LAYER_NAME == "AWSLambdaPowertoolsPythonV3-python313-arm64"
+
+
+def test_the_console_carries_no_layer(template: dict[str, Any]) -> None:
+    assert "Layers" not in function(template, "console")["Properties"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -109,7 +116,7 @@ def test_only_keygen_has_reserved_concurrency_of_one(template: dict[str, Any]) -
     reserved = {
         name: function(template, name)["Properties"].get("ReservedConcurrentExecutions") for name in NAMES
     }
-    assert reserved == {"keygen": 1, "resolve": None, "shorten": None}
+    assert reserved == {"keygen": 1, "resolve": None, "shorten": None, "console": None}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -239,7 +246,12 @@ def test_only_shorten_may_invoke_and_only_keygen(template: dict[str, Any]) -> No
         ]
         for name in NAMES
     }
-    assert invokes == {"shorten": [get_att(function_id(template, "keygen"))], "resolve": [], "keygen": []}
+    assert invokes == {
+        "shorten": [get_att(function_id(template, "keygen"))],
+        "resolve": [],
+        "keygen": [],
+        "console": [],
+    }
 
 
 def test_keygen_runs_every_minute(template: dict[str, Any]) -> None:
