@@ -130,6 +130,7 @@
       list.loadedFor = null;
       announce("Key accepted.");
       route();
+      if (!$("view-home").hidden) $("create-url").focus(); // where a person goes next
     } catch (error) {
       if (error.code !== "key_refused") key.forget();
       showKeyView(error.message);
