@@ -7,7 +7,7 @@ RUNTIME := .lambda-runtime
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv runtime test lint run synth deploy destroy bench clean
+.PHONY: venv runtime browser test lint run synth deploy destroy bench clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -24,7 +24,15 @@ $(RUNTIME)/.installed: functions/runtime-requirements.txt | $(VENV)/.installed
 	$(BIN)/pip install -q --disable-pip-version-check --target $(RUNTIME) -r functions/runtime-requirements.txt
 	touch $@
 
-test: venv runtime
+# Debian's chromium for the console's browser tests (Playwright drives it; its own browser download
+# is never used). Installed only when missing; needs root (or sudo) and the Debian archive.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: venv runtime browser
 	$(BIN)/pytest
 
 lint: venv

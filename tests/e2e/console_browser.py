@@ -87,12 +87,12 @@ class Console:
             if v["impact"] in {"serious", "critical"}
         ]
 
-    def screenshot(self, name: str) -> Path:
-        """docs/screenshots/<name>-desktop.png or <name>-phone.png, the whole page."""
+    def screenshot(self, name: str, full_page: bool = True) -> Path:
+        """docs/screenshots/<name>-desktop.png or <name>-phone.png (a modal dialog: the viewport)."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         width = self.page.viewport_size["width"] if self.page.viewport_size else 0
         path = SCREENSHOTS / f"{name}-{'phone' if width < 600 else 'desktop'}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
 

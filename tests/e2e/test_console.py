@@ -10,6 +10,7 @@ critical violation) and photographed into docs/screenshots/ at 1280x800 and 375 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 import uuid
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -365,16 +367,126 @@ def test_stats_show_the_numbers_the_api_reports(browser: Browser, console_stack:
             expect(page.locator("#stats-visits")).to_have_text("3")
 
 
+# ---- the same screens drawn from answers shaped as CONTRACT section 2 says (they run today) -------
+
+
+def contract_link(key: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "key": key,
+        "short_url": f"https://sho.rt/{key}",
+        "url": f"https://example.com/{key}",
+        "created_at": "2026-11-01T10:00:00Z",
+        "expires_at": None,
+        "max_visits": None,
+        "redirect_status": 302,
+        "tags": [],
+        "visits": 0,
+        "bot_visits": 0,
+        "last_visit_at": None,
+        "disabled": False,
+        **fields,
+    }
+
+
+def fulfill_json(body: Any) -> Any:
+    return lambda route: route.fulfill(status=200, body=json.dumps(body), content_type="application/json")
+
+
+def test_the_list_shows_each_state_visits_and_tags_and_pages(desktop: Console) -> None:
+    pages = {
+        "": {
+            "links": [
+                contract_link("Active1", visits=12, tags=["news", "promo"]),
+                contract_link("Disabl1", disabled=True),
+                contract_link("Expired", expires_at="2020-01-01T00:00:00Z"),
+                contract_link("UsedUp1", max_visits=3, visits=3),
+            ],
+            "next_cursor": "page-2",
+        },
+        "page-2": {"links": [contract_link("Older01", visits=1)], "next_cursor": None},
+    }
+    asked: list[dict[str, list[str]]] = []
+
+    def answer(route: Any) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        asked.append(query)
+        fulfill_json(pages[query.get("cursor", [""])[0]])(route)
+
+    desktop.page.route(re.compile(r".*/links\?.*"), answer)
+    page = signed_in(desktop)
+    rows = page.locator("#links > li")
+    expect(rows).to_have_count(4)
+    assert rows.locator(".badge").all_inner_texts() == ["active", "disabled", "expired", "used up"]
+    assert rows.locator(".visits").all_inner_texts() == ["12 visits", "0 visits", "0 visits", "3 visits"]
+    page.get_by_role("button", name="Next page").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("a.key")).to_have_text("Older01")
+    expect(page.get_by_role("button", name="Next page")).to_be_hidden()
+    page.get_by_role("button", name="Previous page").click()
+    expect(rows).to_have_count(4)
+    page.get_by_role("button", name="Filter by tag promo").click()
+    expect(page.get_by_role("button", name="Show all")).to_be_visible()
+    assert asked[-1]["tag"] == ["promo"]
+    assert all(q["limit"] == ["20"] for q in asked)
+    assert desktop.audit() == []
+
+
+def contract_stats(key: str) -> dict[str, Any]:
+    days = [f"2026-11-{day:02d}T00:00:00Z" for day in range(1, 31)]
+    visits = [(day * 7) % 11 for day in range(30)]
+    return {
+        "key": key,
+        "from": "2026-11-01T00:00:00Z",
+        "to": "2026-12-01T00:00:00Z",
+        "interval": "day",
+        "as_of": "2026-11-30T09:00:00Z",
+        "total": {"visits": sum(visits), "bot_visits": 9},
+        "series": [
+            {"start": start, "visits": n, "bot_visits": 1 if i % 10 == 3 else 0}
+            for i, (start, n) in enumerate(zip(days, visits, strict=True))
+        ],
+        "referrers": [{"value": "news.example.com", "visits": 80}, {"value": "(direct)", "visits": 69}],
+        "countries": [{"value": "FR", "visits": 90}, {"value": "(unknown)", "visits": 59}],
+        "devices": [{"value": "mobile", "visits": 100}, {"value": "desktop", "visits": 49}],
+        "browsers": [{"value": "Chrome", "visits": 120}, {"value": "Firefox", "visits": 29}],
+        "os": [{"value": "Android", "visits": 99}, {"value": "Linux", "visits": 50}],
+        "sources": [{"value": "link", "visits": 130}, {"value": "qr", "visits": 19}],
+    }
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_stats_page_draws_the_series_and_the_breakdowns(
+    browser: Browser, console_stack: Stack, viewport: dict[str, int]
+) -> None:
+    stats = contract_stats("Demo123")
+    with open_console(browser, console_stack, viewport) as console:
+        console.page.route(re.compile(r".*/links/Demo123/stats\?.*"), fulfill_json(stats))
+        page = signed_in(console)
+        page.goto(f"{console_stack.base_url}/#/links/Demo123/stats")
+        expect(page.locator("#stats-visits")).to_have_text(str(stats["total"]["visits"]))
+        expect(page.locator("#stats-bots")).to_have_text("9")
+        expect(page.locator("#stats-chart svg rect.bar-human")).to_have_count(
+            sum(1 for b in stats["series"] if b["visits"])
+        )
+        expect(page.locator("#stats-chart svg rect.bar-bot")).to_have_count(3)
+        for name in ("referrers", "countries", "devices", "browsers", "os", "sources"):
+            table = page.locator(f'table[data-breakdown="{name}"]')
+            first = stats[name][0]
+            expect(table.locator("tbody tr").first).to_contain_text(first["value"])
+            expect(table.locator("tbody tr").first).to_contain_text(str(first["visits"]))
+        check_screen(console, "stats")
+
+
 # ---- every main screen: accessibility, 375 px, screenshots ------------------------------------
 
 
-def check_screen(console: Console, screen: str) -> None:
+def check_screen(console: Console, screen: str, full_page: bool = True) -> None:
     """No serious or critical axe violation, no sideways scrolling; then a screenshot."""
     assert console.audit() == [], screen
     width = console.page.evaluate("window.innerWidth")
     overflow = console.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{screen} scrolls sideways by {overflow}px at {width}px"
-    console.screenshot(screen)
+    console.screenshot(screen, full_page)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -395,7 +507,7 @@ def test_main_screens_are_accessible_fit_the_width_and_are_photographed(
         check_screen(console, "link")
         page.get_by_role("button", name="Delete…").click()
         expect(page.get_by_role("dialog")).to_be_visible()
-        check_screen(console, "delete")
+        check_screen(console, "delete", full_page=False)
         page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
 
 

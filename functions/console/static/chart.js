@@ -6,7 +6,7 @@
 "use strict";
 (function () {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 720, H = 240, LEFT = 44, BOTTOM = 24, TOP = 8, RIGHT = 8;
+  const H = 240, LEFT = 44, BOTTOM = 24, TOP = 8, RIGHT = 8;
 
   function el(name, attrs, text) {
     const node = document.createElementNS(NS, name);
@@ -23,6 +23,8 @@
   }
 
   function render(container, series, interval) {
+    // As wide as its box (text stays 12 px on a phone), drawn in the box's own pixels.
+    const W = Math.max(280, Math.round(container.clientWidth || 720));
     const most = Math.max(1, ...series.map((b) => b.visits + b.bot_visits));
     const top = most <= 4 ? most : Math.ceil(most / 4) * 4; // grid lines at whole numbers
     const plotW = W - LEFT - RIGHT, plotH = H - TOP - BOTTOM;

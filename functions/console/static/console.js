@@ -526,6 +526,7 @@
       $("stats-visits").textContent = String(stats.total.visits);
       $("stats-bots").textContent = String(stats.total.bot_visits);
       $("stats-asof").textContent = "Counted up to " + formatTime(stats.as_of) + ".";
+      $("stats-body").hidden = false; // before drawing: the chart takes its width from its box
       chart.render($("stats-chart"), stats.series, stats.interval);
       $("stats-caption").textContent = `Visits per ${stats.interval}, ${formatTime(stats.from)} to ${formatTime(stats.to)}`;
       $("stats-breakdowns").replaceChildren(...BREAKDOWNS.map(([name, title]) => breakdown(name, title, stats[name])));
