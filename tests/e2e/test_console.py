@@ -121,6 +121,9 @@ def test_the_page_and_its_assets_carry_strict_headers(console_stack: Stack) -> N
     missing = requests.get(f"{console_stack.base_url}/_/console.0000000000.js", timeout=30)
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
+    assert missing.headers["Content-Security-Policy"] == CSP  # the console answered, not resolve
+    # ... and a one-segment path is still a short link, whatever it looks like.
+    assert "Content-Security-Policy" not in requests.get(f"{console_stack.base_url}/_", timeout=30).headers
 
 
 def test_the_vendored_axe_core_is_the_pinned_release() -> None:

@@ -158,8 +158,10 @@ def test_console_asset_is_its_entry_point_and_static_files(assembly: Assembly) -
     assert {"static/index.html", "static/console.js", "static/api.js", "static/console.css"} <= files
 
 
-def console_get(assembly: Assembly, dynamodb: Any, path: str) -> dict[str, Any]:
-    function, event = rest_event("GET", path, api_key_id=None)  # on the execute-api URL: /prod/...
+def console_get(assembly: Assembly, dynamodb: Any, path: str, domain: str | None = None) -> dict[str, Any]:
+    """GET on the execute-api URL (paths start with /prod), or on a custom domain (no prefix)."""
+    options = {"domain": domain} if domain else {}
+    function, event = rest_event("GET", path, api_key_id=None, **options)
     assert function == CONSOLE.name
     response: dict[str, Any] = invoke(assembly, dynamodb, CONSOLE.name, event)
     return response
@@ -182,3 +184,10 @@ def test_console_asset_serves_fingerprinted_files_under_the_stage(assembly: Asse
         digest = name.split(".")[-2]
         assert hashlib.sha256(asset["body"].encode()).hexdigest().startswith(digest), name
     assert console_get(assembly, dynamodb, "/_/console.js")["statusCode"] == 404  # only fingerprinted names
+
+
+def test_console_asset_on_a_custom_domain_needs_no_prefix(assembly: Assembly, dynamodb: Any) -> None:
+    page = console_get(assembly, dynamodb, "/", domain="sho.rt")["body"]
+    assert '<meta name="snip-base" content="">' in page
+    assert '"/_/console.' in page
+    assert "/prod" not in page
