@@ -317,7 +317,7 @@ def test_qr_code_shown_and_downloadable(desktop: Console, console_stack: Stack) 
     key = create_in_page(page, "https://example.com/qr").rsplit("/", 1)[1]
     image = page.locator("#created .qr img")
     expect(image).to_be_visible()
-    assert page.evaluate("document.querySelector('#created .qr img').naturalWidth") > 0
+    page.wait_for_function("document.querySelector('#created .qr img').naturalWidth > 0")  # it decoded
     with page.expect_download() as svg:
         page.locator("#created").get_by_role("link", name="Download SVG").click()
     assert svg.value.suggested_filename == f"{key}.svg"
