@@ -13,8 +13,9 @@
   const FIELD_IDS = { url: "url", alias: "alias", tags: "tags", expires_at: "expires", max_visits: "max", redirect_status: "status" };
   const PAGE_SIZE = 20;
   const BREAKDOWNS = [
-    ["referrers", "Referrers"], ["countries", "Countries"], ["devices", "Devices"],
-    ["browsers", "Browsers"], ["os", "Operating systems"], ["sources", "Sources"],
+    ["referrers", "Referrers", "Referrer"], ["countries", "Countries", "Country"],
+    ["devices", "Devices", "Device"], ["browsers", "Browsers", "Browser"],
+    ["os", "Operating systems", "Operating system"], ["sources", "Sources", "Source"],
   ];
 
   const list = { tag: "", cursors: [null], page: 0, loadedFor: null };
@@ -477,7 +478,7 @@
   // ---- stats ----------------------------------------------------------------------------------
   let statsKey = null;
 
-  function breakdown(name, title, entries) {
+  function breakdown(name, title, column, entries) {
     const section = document.createElement("section");
     section.className = "breakdown";
     const h = document.createElement("h3");
@@ -492,7 +493,13 @@
     }
     const most = Math.max(...entries.map((e) => e.visits));
     const table = document.createElement("table");
-    table.innerHTML = '<thead><tr><th scope="col">Value</th><th scope="col">Visits</th></tr></thead>';
+    const head = table.createTHead().insertRow();
+    for (const text of [column, "Visits"]) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = text;
+      head.append(th);
+    }
     const body = document.createElement("tbody");
     for (const entry of entries) {
       const tr = body.insertRow();
@@ -529,7 +536,7 @@
       $("stats-body").hidden = false; // before drawing: the chart takes its width from its box
       chart.render($("stats-chart"), stats.series, stats.interval);
       $("stats-caption").textContent = `Visits per ${stats.interval}, ${formatTime(stats.from)} to ${formatTime(stats.to)}`;
-      $("stats-breakdowns").replaceChildren(...BREAKDOWNS.map(([name, title]) => breakdown(name, title, stats[name])));
+      $("stats-breakdowns").replaceChildren(...BREAKDOWNS.map(([name, title, column]) => breakdown(name, title, column, stats[name])));
       $("stats-body").hidden = false;
     } catch (error) {
       $("stats-body").hidden = true;
