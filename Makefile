@@ -9,7 +9,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 CDK_CLI := .cdk-cli
 
-.PHONY: venv venv-run runtime cdk-cli test lint run synth deploy destroy bench api-docs clean
+.PHONY: venv venv-run runtime cdk-cli browser test lint run synth deploy destroy bench api-docs clean
 
 # Two steps: `make run` needs only the package (the runtime, moto and the client: seconds to
 # install); tests, synth, deploy, lint and bench add the dev extras (the CDK alone is ~430 MB).
@@ -40,7 +40,16 @@ cdk-cli:
 	  npm install -q --no-save --no-audit --no-fund --prefix $(CDK_CLI) aws-cdk@2 >/dev/null; \
 	else echo "npm not found: the CDK CLI synth test will be skipped (Node.js 20+ is needed)"; fi
 
-test: venv runtime cdk-cli
+
+# Debian's chromium for the console's browser tests (Playwright drives it; its own browser download
+# is never used). Installed only when missing; needs root (or sudo) and the Debian archive.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: venv runtime cdk-cli browser
 	$(BIN)/pytest
 
 lint: venv

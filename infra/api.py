@@ -114,8 +114,9 @@ class SnipApi(Construct):
                 "Owner identity on /links is the API key bound to a usage plan, as the contract "
                 "specifies; keys are throttled and metered per key."
                 if route.api_key_required
-                else "Public by design (CONTRACT section 2): short-link redirects, /health and "
-                "/openapi.json are answered to anyone, under the stage throttle."
+                else "Public by design (CONTRACT section 2): short-link redirects, /health, "
+                "/openapi.json and the web console's static page (it holds no data; the key is pasted "
+                "into it) are answered to anyone, under the stage throttle."
             )
             acknowledge(method, "AwsSolutions-APIG4", reason)
             acknowledge(method, "AwsSolutions-COG4", reason)

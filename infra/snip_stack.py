@@ -20,7 +20,7 @@ from infra.waf import RedirectWaf
 from snip.settings import Env
 from snip.visit_store import COUNTED_LINK_ATTRIBUTES, MARK_ATTRIBUTES
 from snip_deploy import powertools
-from snip_deploy.function_specs import AGGREGATE, KEYGEN, RESOLVE, SHORTEN
+from snip_deploy.function_specs import AGGREGATE, CONSOLE, KEYGEN, RESOLVE, SHORTEN
 from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISIT_ATTRIBUTES, VISITS
 
 
@@ -120,7 +120,9 @@ class SnipStack(Stack):
         pipeline = VisitPipeline(
             self, "Visits", aggregate=aggregate, tables=tables, retention_days=config.event_retention_days
         )
-        functions = [shorten, resolve, keygen, aggregate]
+        # The web console's static files: no table, no settings, no Powertools (it imports none).
+        console = SnipFunction(self, "Console", spec=CONSOLE, layer=None, logs_key=log_encryption, tables=[])
+        functions = [shorten, resolve, keygen, aggregate, console]
 
         KeygenRule(self, "Schedule", keygen=keygen)
         api = SnipApi(

@@ -21,7 +21,7 @@ class FunctionSpec:
     smallest size whose p99 does not improve by doubling it.
     """
 
-    name: str  # "shorten", "resolve", "keygen", "aggregate"; the Lambda function's suffix and log service
+    name: str  # shorten, resolve, keygen, aggregate, console: the function name's suffix, log service
     folder: str  # deployable folder, relative to the repository root
     handler: str  # Lambda handler string: module.function
     memory_mb: int
@@ -108,5 +108,11 @@ class StreamSource:
 
 VISIT_STREAM = StreamSource()
 
-ALL_FUNCTIONS = (SHORTEN, RESOLVE, KEYGEN, AGGREGATE)
+# The web console's static files (GET / and /_/{file}): reads files from its own folder, no
+# table, no runtime package; the smallest size is plenty for a few dozen kilobytes of text.
+CONSOLE = FunctionSpec(
+    "console", "functions/console", "console_app.handler", memory_mb=128, timeout_seconds=3
+)
+
+ALL_FUNCTIONS = (SHORTEN, RESOLVE, KEYGEN, AGGREGATE, CONSOLE)
 FUNCTIONS = {spec.name: spec for spec in ALL_FUNCTIONS}

@@ -2,7 +2,8 @@
 
 One source for the CDK API (resources, methods, integrations, auth) and the local gateway.
 The behaviour and the OpenAPI document come from the handlers' own Event Handler routes;
-a test checks that both name the same routes.
+a test checks that both name the same routes. The console's routes serve a page, not API
+operations: they are not in the OpenAPI document (``Route.api_operation``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from snip import scopes
-from snip_deploy.function_specs import RESOLVE, SHORTEN, FunctionSpec
+from snip_deploy.function_specs import CONSOLE, RESOLVE, SHORTEN, FunctionSpec
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ class Route:
     def scope(self) -> str | None:
         """The API-key scope the route needs; its home is ``snip.scopes`` (shorten checks it there)."""
         return scopes.required_scope(self.method, self.path)
+
+    @property
+    def api_operation(self) -> bool:
+        """Part of the HTTP API (and so of /openapi.json); the console's page and assets are not."""
+        return self.function != CONSOLE
 
 
 ROUTES = (
@@ -41,6 +47,10 @@ ROUTES = (
     Route("GET", "/openapi.json", SHORTEN, False),
     Route("GET", "/{key}", RESOLVE, False),
     Route("HEAD", "/{key}", RESOLVE, False),
+    # The web console, public: the page holds no data, the key is pasted into it. No key contains
+    # "/" and none is "_" (aliases have 3+ characters), so neither route ever shadows a short link.
+    Route("GET", "/", CONSOLE, False),
+    Route("GET", "/_/{file}", CONSOLE, False),
 )
 
 # Binary media types of the REST API. "*/*": API Gateway turns a proxy answer with

@@ -83,7 +83,7 @@ def test_another_owners_link_looks_missing(stack: Stack) -> None:
 
 def test_unknown_routes_answer_missing_authentication_token(stack: Stack) -> None:
     for method, path in (
-        ("GET", "/"),
+        ("POST", "/"),  # GET / is the console
         ("GET", "/a/b/c"),
         ("PUT", "/links"),
         ("PUT", "/links/abc"),

@@ -30,7 +30,7 @@ def resource_path(template: dict[str, Any], resource_ref: dict[str, Any]) -> str
 
 def methods(template: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     return {
-        (m["Properties"]["HttpMethod"], resource_path(template, m["Properties"]["ResourceId"])): m[
+        (m["Properties"]["HttpMethod"], resource_path(template, m["Properties"]["ResourceId"]) or "/"): m[
             "Properties"
         ]
         for m in resources(template, METHOD).values()

@@ -8,6 +8,7 @@ file in the asset or an import of something Lambda does not have fails here, not
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import tomllib
@@ -22,7 +23,7 @@ import pytest
 
 from infra.lambda_function import ASSET_EXCLUDE
 from snip.settings import Env
-from snip_deploy.function_specs import FUNCTIONS, KEYGEN
+from snip_deploy.function_specs import CONSOLE, FUNCTIONS, KEYGEN
 from snip_deploy.tables import ALL_TABLES, KEYS, LINKS, VISITS
 from snip_local.local_config import function_name
 from tests.infra.conftest import Assembly
@@ -37,6 +38,11 @@ RUNTIME_PACKAGE = ROOT / "src" / "snip"
 # (no Docker, no build step): function -> {package: the pin in pyproject.toml's dev extras}.
 VENDORED = {"shorten": {"segno": "1.6.6"}}
 
+REPO = Path(__file__).resolve().parents[2]
+RUNTIME_PACKAGE = REPO / "src" / "snip"
+# The functions that run the runtime package (their folder holds the `snip` symlink); the console
+# serves static files and imports nothing of it.
+WITH_RUNTIME = sorted(name for name, spec in FUNCTIONS.items() if (REPO / spec.folder / "snip").is_symlink())
 
 SCHEDULED_EVENT = {
     "version": "0",
@@ -108,7 +114,11 @@ def own_files(name: str) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_only_the_console_goes_without_the_runtime_package() -> None:
+    assert sorted(set(FUNCTIONS) - set(WITH_RUNTIME)) == [CONSOLE.name]
+
+
+@pytest.mark.parametrize("name", WITH_RUNTIME)
 def test_asset_carries_the_shared_package_as_files(assembly: Assembly, name: str) -> None:
     asset = asset_dir(assembly, name)
     assert not (asset / "snip").is_symlink()
@@ -120,7 +130,7 @@ def test_asset_carries_the_shared_package_as_files(assembly: Assembly, name: str
     } | {"snip"}
 
 
-@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+@pytest.mark.parametrize("name", WITH_RUNTIME)
 def test_asset_carries_only_runtime_code(assembly: Assembly, name: str) -> None:
     """Exactly the entry point, the runtime package's modules and the function's vendored
     packages: no deploy-time or local code."""
@@ -217,3 +227,47 @@ def test_aggregate_asset_counts_a_batch(assembly: Assembly, dynamodb: Any) -> No
     assert invoke(assembly, dynamodb, "aggregate", {"Records": records}) == {"batchItemFailures": []}
     stored = client.get_item(TableName=links, Key={"key": {"S": "Asset01"}})["Item"]
     assert stored["visits"] == {"N": "3"}
+
+
+def test_console_asset_is_its_entry_point_and_static_files(assembly: Assembly) -> None:
+    asset = asset_dir(assembly, CONSOLE.name)
+    files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if not p.is_dir()}
+    source = REPO / CONSOLE.folder / "static"
+    static = {f"static/{p.name}" for p in source.iterdir() if p.is_file()}
+    assert files == {"console_app.py"} | static
+    assert {"static/index.html", "static/console.js", "static/api.js", "static/console.css"} <= files
+
+
+def console_get(assembly: Assembly, dynamodb: Any, path: str, domain: str | None = None) -> dict[str, Any]:
+    """GET on the execute-api URL (paths start with /prod), or on a custom domain (no prefix)."""
+    options = {"domain": domain} if domain else {}
+    function, event = rest_event("GET", path, api_key_id=None, **options)
+    assert function == CONSOLE.name
+    response: dict[str, Any] = invoke(assembly, dynamodb, CONSOLE.name, event)
+    return response
+
+
+def test_console_asset_serves_fingerprinted_files_under_the_stage(assembly: Assembly, dynamodb: Any) -> None:
+    page = console_get(assembly, dynamodb, "/")
+    assert page["statusCode"] == 200
+    assert page["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    assert page["headers"]["Cache-Control"] == "no-cache"
+    assert "script-src 'self'" in page["headers"]["Content-Security-Policy"]
+    # On the execute-api URL every path carries the stage: the page's URLs and its API base too.
+    assert '<meta name="snip-base" content="/prod">' in page["body"]
+    names = re.findall(r'"/prod/_/([^"]+)"', page["body"])
+    assert {re.sub(r"\.[0-9a-f]{10}\.", ".", n) for n in names} >= {"console.js", "api.js", "console.css"}
+    for name in names:
+        asset = console_get(assembly, dynamodb, f"/_/{name}")
+        assert asset["statusCode"] == 200, name
+        assert asset["headers"]["Cache-Control"] == "public, max-age=31536000, immutable"
+        digest = name.split(".")[-2]
+        assert hashlib.sha256(asset["body"].encode()).hexdigest().startswith(digest), name
+    assert console_get(assembly, dynamodb, "/_/console.js")["statusCode"] == 404  # only fingerprinted names
+
+
+def test_console_asset_on_a_custom_domain_needs_no_prefix(assembly: Assembly, dynamodb: Any) -> None:
+    page = console_get(assembly, dynamodb, "/", domain="sho.rt")["body"]
+    assert '<meta name="snip-base" content="">' in page
+    assert '"/_/console.' in page
+    assert "/prod" not in page

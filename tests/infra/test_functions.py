@@ -32,10 +32,13 @@ EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
         ROLLUPS: {"Query"},
     },
     "aggregate": {VISITS: {"UpdateItem"}, ROLLUPS: {"UpdateItem"}, LINKS: {"UpdateItem"}},
+    "console": {},  # static files from its own folder
 }
 # The event source mapping reads the visits table's stream (CDK's grant_stream_read); AWS has no
 # resource-level permission for ListStreams.
 STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+# The functions that import Powertools and so get its layer; the console imports only the stdlib.
+WITH_POWERTOOLS = [name for name in NAMES if name != "console"]
 
 # What resolve's UpdateItem may name (IAM dynamodb:Attributes), by hand too: never url or owner.
 EXPECTED_VISIT_ATTRIBUTES = [
@@ -85,7 +88,7 @@ def test_code_handler_runtime_and_architecture(template: dict[str, Any], name: s
     assert props["Code"]["S3Key"].endswith(".zip")
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", WITH_POWERTOOLS)
 def test_powertools_layer_pinned_and_regional(template: dict[str, Any], name: str) -> None:
     (layer,) = function(template, name)["Properties"]["Layers"]
     assert layer == {
@@ -99,6 +102,10 @@ def test_powertools_layer_pinned_and_regional(template: dict[str, Any], name: st
         ]
     }
     assert POWERTOOLS_LAYER_NAME == "AWSLambdaPowertoolsPythonV3-python313-arm64"
+
+
+def test_the_console_carries_no_layer(template: dict[str, Any]) -> None:
+    assert "Layers" not in function(template, "console")["Properties"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -115,7 +122,7 @@ def test_only_keygen_has_reserved_concurrency_of_one(template: dict[str, Any]) -
     reserved = {
         name: function(template, name)["Properties"].get("ReservedConcurrentExecutions") for name in NAMES
     }
-    assert reserved == {"keygen": 1, "resolve": None, "shorten": None, "aggregate": None}
+    assert reserved == {"keygen": 1, "resolve": None, "shorten": None, "aggregate": None, "console": None}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -254,6 +261,7 @@ def test_only_shorten_may_invoke_and_only_keygen(template: dict[str, Any]) -> No
         "resolve": [],
         "keygen": [],
         "aggregate": [],
+        "console": [],
     }
 
 

@@ -1,0 +1,565 @@
+/* The Snip console: views (key, links, one link, its stats) over the API client in api.js.
+ *
+ * Hash routes keep it one static page: #/ (create + list), #/links/KEY (details, edit, disable,
+ * delete), #/links/KEY/stats. Nothing is rendered from strings of API data: text goes in through
+ * textContent, so a link's URL or tag can never become markup.
+ */
+"use strict";
+(function () {
+  const { api, key, chart } = window.Snip;
+  const $ = (id) => document.getElementById(id);
+  const VIEWS = ["view-key", "view-home", "view-link", "view-stats"];
+  // Form field name -> the suffix of its input's id (create-url, edit-max, ...).
+  const FIELD_IDS = { url: "url", alias: "alias", tags: "tags", expires_at: "expires", max_visits: "max", redirect_status: "status" };
+  const PAGE_SIZE = 20;
+  const BREAKDOWNS = [
+    ["referrers", "Referrers", "Referrer"], ["countries", "Countries", "Country"],
+    ["devices", "Devices", "Device"], ["browsers", "Browsers", "Browser"],
+    ["os", "Operating systems", "Operating system"], ["sources", "Sources", "Source"],
+  ];
+
+  const list = { tag: "", cursors: [null], page: 0, loadedFor: null };
+  let current = null; // the link shown in view-link
+  const objectUrls = new Map(); // QR slot -> object URLs to revoke when it is redrawn
+
+  // ---- small helpers ------------------------------------------------------------------------
+  function announce(text) {
+    const region = $("announce");
+    region.textContent = "";
+    window.setTimeout(() => { region.textContent = text; }, 50);
+  }
+
+  function formatTime(iso) {
+    return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "—";
+  }
+
+  // <input type="datetime-local"> speaks local wall time; the API speaks RFC 3339.
+  function toRfc3339(localValue) {
+    return new Date(localValue).toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+  function toLocalInput(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+
+  function stateOf(link) {
+    if (link.disabled) return "disabled";
+    if (link.expires_at && Date.parse(link.expires_at) <= Date.now()) return "expired";
+    if (link.max_visits !== null && link.max_visits !== undefined && link.visits >= link.max_visits) return "used up";
+    return "active";
+  }
+
+  function badge(node, state) {
+    node.textContent = state;
+    node.className = "badge state-" + state.replace(" ", "-");
+  }
+
+  function clearErrors(prefix) {
+    for (const suffix of Object.values(FIELD_IDS)) {
+      const input = $(`${prefix}-${suffix}`);
+      if (!input) continue;
+      input.removeAttribute("aria-invalid");
+      $(`${prefix}-${suffix}-error`).textContent = "";
+    }
+    $(`${prefix}-error`).textContent = "";
+  }
+
+  // The API's error.message goes next to the field it names, else next to the form's button.
+  function showError(prefix, error) {
+    const input = error.field ? $(`${prefix}-${FIELD_IDS[error.field]}`) : null;
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      $(`${input.id}-error`).textContent = error.message;
+      const more = input.closest("details");
+      if (more) more.open = true;
+      input.focus();
+    } else {
+      $(`${prefix}-error`).textContent = error.message;
+    }
+    if (error.code === "key_refused") showKeyView(error.message);
+  }
+
+  function busy(button, on) {
+    button.disabled = on;
+    button.setAttribute("aria-busy", String(on));
+  }
+
+  // ---- views and routing ---------------------------------------------------------------------
+  function show(view) {
+    for (const id of VIEWS) $(id).hidden = id !== view;
+    $("session").hidden = view === "view-key";
+  }
+
+  function showKeyView(message) {
+    key.forget();
+    show("view-key");
+    $("key-input-error").textContent = message || "";
+    if (message) $("key-input").setAttribute("aria-invalid", "true");
+    $("key-input").focus();
+  }
+
+  function route() {
+    if (!key.get()) { showKeyView(); return; }
+    const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+    if (parts[0] === "links" && parts[1] && parts[2] === "stats") { showStats(parts[1]); return; }
+    if (parts[0] === "links" && parts[1]) { showLink(parts[1]); return; }
+    show("view-home");
+    if (list.loadedFor !== key.get()) loadList();
+  }
+
+  // ---- the key --------------------------------------------------------------------------------
+  $("key-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("key-input");
+    const value = input.value.trim();
+    input.removeAttribute("aria-invalid");
+    $("key-input-error").textContent = "";
+    if (!value) {
+      input.setAttribute("aria-invalid", "true");
+      $("key-input-error").textContent = "Paste an API key first.";
+      input.focus();
+      return;
+    }
+    const button = event.submitter || event.target.querySelector("button");
+    busy(button, true);
+    key.set(value);
+    try {
+      await api.checkKey();
+      input.value = "";
+      list.loadedFor = null;
+      announce("Key accepted.");
+      route();
+      if (!$("view-home").hidden) $("create-url").focus(); // where a person goes next
+    } catch (error) {
+      if (error.code !== "key_refused") key.forget();
+      showKeyView(error.message);
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  $("forget").addEventListener("click", () => {
+    key.forget();
+    list.loadedFor = null;
+    $("links").replaceChildren();
+    $("created").hidden = true;
+    announce("Key forgotten.");
+    location.hash = "#/";
+    showKeyView();
+  });
+
+  // ---- copy and QR ----------------------------------------------------------------------------
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (_) {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "offscreen";
+      document.body.append(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+  }
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.copy");
+    if (!button) return;
+    const text = button.dataset.copyText || $(button.dataset.copyFrom).textContent;
+    await copyText(text);
+    button.textContent = "Copied";
+    announce("Copied " + text + " to the clipboard.");
+    window.setTimeout(() => { button.textContent = "Copy"; }, 2000);
+  });
+
+  function objectUrl(slotName, blob) {
+    const url = URL.createObjectURL(blob);
+    objectUrls.get(slotName).push(url);
+    return url;
+  }
+
+  async function showQr(slotName, link) {
+    const slot = document.querySelector(`[data-qr-slot="${slotName}"]`);
+    for (const url of objectUrls.get(slotName) || []) URL.revokeObjectURL(url);
+    objectUrls.set(slotName, []);
+    slot.replaceChildren();
+    try {
+      const svg = await api.qr(link.key, "svg");
+      const img = document.createElement("img");
+      img.src = objectUrl(slotName, svg);
+      img.alt = "QR code for " + link.short_url;
+      img.width = 160;
+      img.height = 160;
+      const svgLink = document.createElement("a");
+      svgLink.href = objectUrl(slotName, svg);
+      svgLink.download = link.key + ".svg";
+      svgLink.textContent = "Download SVG";
+      svgLink.className = "button secondary";
+      const pngButton = document.createElement("button");
+      pngButton.type = "button";
+      pngButton.className = "secondary";
+      pngButton.textContent = "Download PNG";
+      pngButton.addEventListener("click", async () => {
+        try {
+          const png = await api.qr(link.key, "png");
+          const a = document.createElement("a");
+          a.href = objectUrl(slotName, png);
+          a.download = link.key + ".png";
+          document.body.append(a);
+          a.click();
+          a.remove();
+        } catch (error) { announce(error.message); }
+      });
+      const row = document.createElement("div");
+      row.className = "actions";
+      row.append(svgLink, pngButton);
+      slot.append(img, row);
+    } catch (error) {
+      const note = document.createElement("p");
+      note.className = "muted";
+      note.textContent = error.missingRoute ? "QR codes are not available from this API yet." : error.message;
+      slot.append(note);
+    }
+  }
+
+  // ---- create ---------------------------------------------------------------------------------
+  $("create-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors("create");
+    const form = event.target;
+    const fields = { url: $("create-url").value.trim() };
+    const alias = $("create-alias").value.trim();
+    if (alias) fields.alias = alias;
+    const tags = $("create-tags").value.split(",").map((t) => t.trim()).filter(Boolean);
+    if (tags.length) fields.tags = tags;
+    if ($("create-expires").value) fields.expires_at = toRfc3339($("create-expires").value);
+    if ($("create-max").value !== "") fields.max_visits = Number($("create-max").value);
+    fields.redirect_status = Number($("create-status").value);
+    const button = form.querySelector('button[type="submit"]');
+    busy(button, true);
+    try {
+      const link = await api.create(fields);
+      form.reset();
+      $("created-link").textContent = link.short_url;
+      $("created-link").href = link.short_url;
+      $("created-target").textContent = link.url;
+      $("created-details").href = "#/links/" + encodeURIComponent(link.key);
+      $("created").hidden = false;
+      announce("Short link created: " + link.short_url);
+      showQr("created", link);
+      list.cursors = [null];
+      list.page = 0;
+      loadList();
+    } catch (error) {
+      showError("create", error);
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  // ---- the list -------------------------------------------------------------------------------
+  function row(link) {
+    const li = document.createElement("li");
+    li.className = "link-row";
+    const head = document.createElement("div");
+    head.className = "row-head";
+    const a = document.createElement("a");
+    a.href = "#/links/" + encodeURIComponent(link.key);
+    a.className = "key";
+    a.textContent = link.key;
+    const state = document.createElement("span");
+    badge(state, stateOf(link));
+    const visits = document.createElement("span");
+    visits.className = "visits";
+    visits.textContent = `${link.visits} visit${link.visits === 1 ? "" : "s"}`;
+    head.append(a, state, visits);
+    const target = document.createElement("div");
+    target.className = "target";
+    target.textContent = link.url || "";
+    li.append(head, target);
+    if (link.tags && link.tags.length) {
+      const tags = document.createElement("ul");
+      tags.className = "tags";
+      tags.setAttribute("aria-label", "Tags");
+      for (const tag of link.tags) {
+        const item = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "tag";
+        button.textContent = tag;
+        button.setAttribute("aria-label", "Filter by tag " + tag);
+        button.addEventListener("click", () => { $("filter-tag").value = tag; applyFilter(tag); });
+        item.append(button);
+        tags.append(item);
+      }
+      li.append(tags);
+    }
+    const actions = document.createElement("div");
+    actions.className = "row-actions";
+    const copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "secondary copy";
+    copy.dataset.copyText = link.short_url;
+    copy.textContent = "Copy";
+    copy.setAttribute("aria-label", "Copy " + link.short_url);
+    const stats = document.createElement("a");
+    stats.href = `#/links/${encodeURIComponent(link.key)}/stats`;
+    stats.textContent = "Stats";
+    stats.setAttribute("aria-label", "Stats of " + link.key);
+    actions.append(copy, stats);
+    li.append(actions);
+    return li;
+  }
+
+  async function loadList() {
+    list.loadedFor = key.get();
+    $("list-error").textContent = "";
+    $("list-status").textContent = "Loading…";
+    try {
+      const page = await api.list({ limit: PAGE_SIZE, cursor: list.cursors[list.page], tag: list.tag });
+      $("links").replaceChildren(...page.links.map(row));
+      list.cursors[list.page + 1] = page.next_cursor;
+      $("page-next").hidden = !page.next_cursor;
+      $("page-prev").hidden = list.page === 0;
+      const filtered = list.tag ? ` tagged “${list.tag}”` : "";
+      $("list-status").textContent = page.links.length
+        ? `Page ${list.page + 1}: ${page.links.length} link${page.links.length === 1 ? "" : "s"}${filtered}, newest first.`
+        : list.tag ? `No links tagged “${list.tag}”.` : "No links yet: shorten one above.";
+    } catch (error) {
+      $("list-status").textContent = "";
+      $("page-next").hidden = $("page-prev").hidden = true;
+      if (error.missingRoute) {
+        $("list-status").textContent = "This API cannot list links yet: links you create appear above.";
+      } else {
+        $("list-error").textContent = error.message;
+        if (error.code === "key_refused") showKeyView(error.message);
+      }
+    }
+  }
+
+  function applyFilter(tag) {
+    list.tag = tag.trim().toLowerCase();
+    list.cursors = [null];
+    list.page = 0;
+    $("filter-clear").hidden = !list.tag;
+    loadList();
+  }
+
+  $("filter-form").addEventListener("submit", (event) => { event.preventDefault(); applyFilter($("filter-tag").value); });
+  $("filter-clear").addEventListener("click", () => { $("filter-tag").value = ""; applyFilter(""); $("filter-tag").focus(); });
+  $("list-refresh").addEventListener("click", () => loadList());
+  $("page-next").addEventListener("click", () => { list.page += 1; loadList(); });
+  $("page-prev").addEventListener("click", () => { list.page = Math.max(0, list.page - 1); loadList(); });
+
+  // ---- one link -------------------------------------------------------------------------------
+  function fillLink(link) {
+    current = link;
+    $("link-title").textContent = "Link " + link.key;
+    $("link-short").textContent = link.short_url;
+    $("link-short").href = link.short_url;
+    badge($("link-state"), stateOf(link));
+    $("link-visits").textContent = String(link.visits) + (link.max_visits ? ` of ${link.max_visits}` : "");
+    $("link-bots").textContent = String(link.bot_visits || 0);
+    $("link-last").textContent = formatTime(link.last_visit_at);
+    $("link-created").textContent = formatTime(link.created_at);
+    $("link-tags").textContent = link.tags && link.tags.length ? link.tags.join(", ") : "—";
+    $("link-stats").href = `#/links/${encodeURIComponent(link.key)}/stats`;
+    $("edit-url").value = link.url;
+    $("edit-expires").value = toLocalInput(link.expires_at);
+    $("edit-max").value = link.max_visits === null || link.max_visits === undefined ? "" : String(link.max_visits);
+    $("edit-status").value = String(link.redirect_status);
+    $("link-toggle").textContent = link.disabled ? "Enable" : "Disable";
+    $("link-body").hidden = false;
+  }
+
+  async function showLink(linkKey) {
+    show("view-link");
+    $("link-title").textContent = "Link " + linkKey;
+    $("link-error").textContent = "";
+    $("action-error").textContent = $("action-ok").textContent = $("edit-ok").textContent = "";
+    clearErrors("edit");
+    if (!current || current.key !== linkKey) $("link-body").hidden = true;
+    try {
+      const link = await api.get(linkKey);
+      fillLink(link);
+      showQr("link", link);
+    } catch (error) {
+      $("link-body").hidden = true;
+      $("link-error").textContent = error.message;
+      if (error.code === "key_refused") showKeyView(error.message);
+    }
+  }
+
+  $("edit-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors("edit");
+    $("edit-ok").textContent = "";
+    const changes = {};
+    const url = $("edit-url").value.trim();
+    if (url !== current.url) changes.url = url;
+    const expires = $("edit-expires").value;
+    if (!expires && current.expires_at) changes.expires_at = null;
+    else if (expires && expires !== toLocalInput(current.expires_at)) changes.expires_at = toRfc3339(expires);
+    const max = $("edit-max").value;
+    if (max === "" && current.max_visits != null) changes.max_visits = null;
+    else if (max !== "" && Number(max) !== current.max_visits) changes.max_visits = Number(max);
+    const status = Number($("edit-status").value);
+    if (status !== current.redirect_status) changes.redirect_status = status;
+    if (!Object.keys(changes).length) { $("edit-ok").textContent = "Nothing to change."; return; }
+    const button = event.target.querySelector('button[type="submit"]');
+    busy(button, true);
+    try {
+      fillLink(await api.update(current.key, changes));
+      $("edit-ok").textContent = "Saved.";
+      list.loadedFor = null;
+    } catch (error) {
+      showError("edit", error);
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  $("link-toggle").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    $("action-error").textContent = $("action-ok").textContent = "";
+    busy(button, true);
+    try {
+      const link = await api.update(current.key, { disabled: !current.disabled });
+      fillLink(link);
+      $("action-ok").textContent = link.disabled
+        ? "Disabled: the short link answers 410 Gone until you enable it."
+        : "Enabled: the short link redirects again.";
+      list.loadedFor = null;
+    } catch (error) {
+      $("action-error").textContent = error.message;
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  function confirmDelete(link) {
+    const dialog = $("confirm");
+    $("confirm-text").textContent =
+      `${link.short_url} will stop working for good (410 Gone) and its key is never reused. This cannot be undone.`;
+    return new Promise((resolve) => {
+      const done = (answer) => () => { dialog.close(); resolve(answer); };
+      const ok = done(true), cancel = done(false);
+      $("confirm-ok").onclick = ok;
+      $("confirm-cancel").onclick = cancel;
+      dialog.oncancel = (e) => { e.preventDefault(); cancel(); };
+      dialog.showModal();
+      $("confirm-cancel").focus();
+    });
+  }
+
+  $("link-delete").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    $("action-error").textContent = $("action-ok").textContent = "";
+    if (!(await confirmDelete(current))) { button.focus(); return; }
+    busy(button, true);
+    try {
+      await api.remove(current.key);
+      announce(`Link ${current.key} deleted.`);
+      $("list-status").textContent = `Link ${current.key} deleted.`;
+      current = null;
+      list.loadedFor = null;
+      location.hash = "#/";
+    } catch (error) {
+      $("action-error").textContent = error.message;
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  // ---- stats ----------------------------------------------------------------------------------
+  let statsKey = null;
+
+  function breakdown(name, title, column, entries) {
+    const section = document.createElement("section");
+    section.className = "breakdown";
+    const h = document.createElement("h3");
+    h.textContent = title;
+    section.append(h);
+    if (!entries || !entries.length) {
+      const p = document.createElement("p");
+      p.className = "muted";
+      p.textContent = "No visits in this range.";
+      section.append(p);
+      return section;
+    }
+    const most = Math.max(...entries.map((e) => e.visits));
+    const table = document.createElement("table");
+    const head = table.createTHead().insertRow();
+    for (const text of [column, "Visits"]) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = text;
+      head.append(th);
+    }
+    const body = document.createElement("tbody");
+    for (const entry of entries) {
+      const tr = body.insertRow();
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = entry.value;
+      const td = tr.insertCell();
+      const bar = document.createElement("span");
+      bar.className = "bar";
+      bar.style.width = `${Math.round((entry.visits / most) * 100)}%`; // CSSOM, allowed by the CSP
+      const n = document.createElement("span");
+      n.className = "count";
+      n.textContent = String(entry.visits);
+      td.append(n, bar);
+      tr.prepend(th);
+    }
+    table.append(body);
+    table.dataset.breakdown = name;
+    section.append(table);
+    return section;
+  }
+
+  async function loadStats() {
+    $("stats-error").textContent = "";
+    const days = Number($("stats-range").value);
+    const to = new Date();
+    const from = new Date(to.getTime() - days * 86400000);
+    const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+    try {
+      const stats = await api.stats(statsKey, { from: iso(from), to: iso(to), interval: $("stats-interval").value });
+      $("stats-visits").textContent = String(stats.total.visits);
+      $("stats-bots").textContent = String(stats.total.bot_visits);
+      $("stats-asof").textContent = "Counted up to " + formatTime(stats.as_of) + ".";
+      $("stats-body").hidden = false; // before drawing: the chart takes its width from its box
+      chart.render($("stats-chart"), stats.series, stats.interval);
+      $("stats-caption").textContent = `Visits per ${stats.interval}, ${formatTime(stats.from)} to ${formatTime(stats.to)}`;
+      $("stats-breakdowns").replaceChildren(...BREAKDOWNS.map(([name, title, column]) => breakdown(name, title, column, stats[name])));
+      $("stats-body").hidden = false;
+    } catch (error) {
+      $("stats-body").hidden = true;
+      $("stats-error").textContent = error.missingRoute ? "Statistics are not available from this API yet." : error.message;
+      if (error.code === "key_refused") showKeyView(error.message);
+    }
+  }
+
+  function showStats(linkKey) {
+    show("view-stats");
+    statsKey = linkKey;
+    $("stats-title").textContent = "Statistics of " + linkKey;
+    $("stats-back").href = "#/links/" + encodeURIComponent(linkKey);
+    $("stats-back").textContent = "← Link " + linkKey;
+    loadStats();
+  }
+
+  $("stats-form").addEventListener("submit", (event) => { event.preventDefault(); loadStats(); });
+
+  window.addEventListener("hashchange", () => {
+    route();
+    const heading = document.querySelector(`#${VIEWS.find((id) => !$(id).hidden)} h1`);
+    if (heading) { heading.tabIndex = -1; heading.focus(); }
+  });
+  route();
+})();

@@ -1,0 +1,549 @@
+"""The web console (GET /) in a real browser, Debian's chromium, against a local stack of its own.
+
+What a person does: paste a key, create a link with every field, copy it, edit, disable, enable,
+delete, read errors; list, filter and page; see the QR code; read the stats. Tests whose API route
+another branch brings skip as "pending" while the route answers 404 / 403 Missing Authentication
+Token, and run for real once it is there. Each main screen is audited with axe-core (no serious or
+critical violation) and photographed into docs/screenshots/ at 1280x800 and 375 px.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+from playwright.sync_api import Browser, Page, expect
+
+from snip.settings import DEFAULT_TABLES, Env
+from tests.e2e.console_browser import (
+    AXE,
+    AXE_SHA256,
+    DESKTOP,
+    PHONE,
+    Console,
+    chromium,
+    needs,
+    open_console,
+)
+from tests.e2e.stacks import Stack, launch, stop
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+HUMAN = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+BOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
+
+
+@pytest.fixture(scope="module")
+def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Its own stack, so that the list and the screenshots show only this module's links."""
+    running = launch(
+        tmp_path_factory.mktemp("stacks"), "console", SNIP_POOL_TARGET="20", SNIP_KEYGEN_INTERVAL="3600"
+    )
+    yield running
+    assert stop(running) == 0, running.log()[-4000:]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from chromium()
+
+
+@pytest.fixture
+def desktop(browser: Browser, console_stack: Stack) -> Iterator[Console]:
+    with open_console(browser, console_stack, DESKTOP) as console:
+        yield console
+
+
+def api(stack: Stack, method: str, path: str, **kwargs: Any) -> requests.Response:
+    return requests.request(method, stack.base_url + path, headers=stack.headers(), timeout=30, **kwargs)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def signed_in(console: Console) -> Page:
+    page = console.paste_key()
+    expect(page.get_by_role("heading", name="Shorten a link")).to_be_visible()
+    return page
+
+
+def create_in_page(page: Page, url: str, alias: str | None = None) -> str:
+    page.get_by_label("Long URL").first.fill(url)
+    if alias:
+        page.locator("details.more > summary").click()
+        page.get_by_label("Custom alias").fill(alias)
+    page.get_by_role("button", name="Shorten").click()
+    expect(page.locator("#created")).to_be_visible()
+    return page.locator("#created-link").inner_text()
+
+
+def supports_tags(stack: Stack) -> bool:
+    response = api(stack, "POST", "/links", json={"url": "https://example.com/tag-probe", "tags": ["probe"]})
+    if response.status_code == 400 and response.json()["error"]["code"] == "unknown_field":
+        return False
+    assert response.status_code == 201, response.text
+    return True
+
+
+# ---- served by the stack ------------------------------------------------------------------------
+
+
+def test_the_page_and_its_assets_carry_strict_headers(console_stack: Stack) -> None:
+    page = requests.get(console_stack.base_url + "/", timeout=30)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert page.headers["Content-Security-Policy"] == CSP
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-cache"
+    assert "<script>" not in page.text  # nothing inline: the CSP would refuse it
+    assert " style=" not in page.text
+    assets = re.findall(r'"/_/([^"]+)"', page.text)
+    assert len(assets) == 5
+    for name in assets:
+        asset = requests.get(f"{console_stack.base_url}/_/{name}", timeout=30)
+        assert asset.status_code == 200, name
+        assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert asset.headers["Content-Security-Policy"] == CSP
+        assert hashlib.sha256(asset.content).hexdigest().startswith(name.split(".")[-2])
+    missing = requests.get(f"{console_stack.base_url}/_/console.0000000000.js", timeout=30)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    assert missing.headers["Content-Security-Policy"] == CSP  # the console answered, not resolve
+    # ... and a one-segment path is still a short link, whatever it looks like.
+    assert "Content-Security-Policy" not in requests.get(f"{console_stack.base_url}/_", timeout=30).headers
+
+
+def test_the_vendored_axe_core_is_the_pinned_release() -> None:
+    assert hashlib.sha256(AXE.read_bytes()).hexdigest() == AXE_SHA256
+
+
+# ---- what a person does -----------------------------------------------------------------------
+
+
+def test_paste_key_create_with_every_field_copy_edit_disable_enable_delete(
+    desktop: Console, console_stack: Stack
+) -> None:
+    page = signed_in(desktop)
+    alias = unique("console")
+    target = f"https://example.com/console/{alias}"
+    expires = (datetime.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    page.get_by_label("Long URL").first.fill(target)
+    page.get_by_text("More options").click()
+    page.get_by_label("Custom alias").fill(alias)
+    page.get_by_label("Expires").first.fill(expires.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Maximum visits").first.fill("5")
+    page.get_by_label("Redirect status").first.select_option("307")
+    page.get_by_role("button", name="Shorten").click()
+
+    short_url = f"{console_stack.base_url}/{alias}"
+    expect(page.locator("#created-link")).to_have_text(short_url)
+    made = api(console_stack, "GET", f"/links/{alias}").json()
+    assert (made["url"], made["max_visits"], made["redirect_status"]) == (target, 5, 307)
+    assert datetime.fromisoformat(made["expires_at"]) == expires.astimezone()
+
+    page.locator("#created").get_by_role("button", name="Copy").click()
+    expect(page.locator("#created").get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == short_url
+
+    page.get_by_role("link", name="Details, edit and delete").click()
+    expect(page.get_by_role("heading", name=f"Link {alias}")).to_be_visible()
+    expect(page.locator("#link-state")).to_have_text("active")
+
+    page.locator("#edit-url").fill(target + "/edited")
+    page.locator("#edit-max").fill("")  # clears the limit
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#edit-ok")).to_have_text("Saved.")
+    edited = api(console_stack, "GET", f"/links/{alias}").json()
+    assert (edited["url"], edited["max_visits"]) == (target + "/edited", None)
+
+    page.get_by_role("button", name="Disable").click()
+    expect(page.locator("#link-state")).to_have_text("disabled")
+    time.sleep(2.5)  # a function may keep a link in memory for 2 s (CONTRACT section 2)
+    assert requests.get(short_url, allow_redirects=False, timeout=30).status_code == 410
+    page.get_by_role("button", name="Enable").click()
+    expect(page.locator("#link-state")).to_have_text("active")
+
+    page.get_by_role("button", name="Delete…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert api(console_stack, "GET", f"/links/{alias}").status_code == 200
+    page.get_by_role("button", name="Delete…").click()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("heading", name="Shorten a link")).to_be_visible()
+    assert api(console_stack, "GET", f"/links/{alias}").status_code == 404
+
+
+def test_an_invalid_url_shows_the_api_message_next_to_the_field(
+    desktop: Console, console_stack: Stack
+) -> None:
+    page = signed_in(desktop)
+    said = api(console_stack, "POST", "/links", json={"url": "not a url", "redirect_status": 302}).json()
+    page.get_by_label("Long URL").first.fill("not a url")
+    page.get_by_role("button", name="Shorten").click()
+    field = page.locator("#create-url")
+    expect(page.locator("#create-url-error")).to_have_text(said["error"]["message"])
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_be_focused()
+    assert "create-url-error" in (field.get_attribute("aria-describedby") or "")
+
+
+def test_a_taken_alias_shows_the_api_message_next_to_the_alias(
+    desktop: Console, console_stack: Stack
+) -> None:
+    alias = unique("taken")
+    assert api(console_stack, "POST", "/links", json={"url": "https://example.com/", "alias": alias}).ok
+    said = api(console_stack, "POST", "/links", json={"url": "https://example.com/", "alias": alias}).json()
+    page = signed_in(desktop)
+    page.get_by_label("Long URL").first.fill("https://example.com/again")
+    page.get_by_text("More options").click()
+    page.get_by_label("Custom alias").fill(alias)
+    page.get_by_role("button", name="Shorten").click()
+    expect(page.locator("#create-alias-error")).to_have_text(said["error"]["message"])
+
+
+def test_a_refused_key_is_said_so_and_not_kept(desktop: Console) -> None:
+    page = desktop.paste_key("not-a-key")
+    expect(page.locator("#key-input-error")).to_contain_text("refused this key")
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_the_key_stays_in_the_tab_until_forgotten(desktop: Console) -> None:
+    page = signed_in(desktop)
+    assert page.evaluate("Object.values(sessionStorage)") == ["local-dev-key"]
+    assert page.evaluate("localStorage.length") == 0
+    page.reload()
+    expect(page.get_by_role("heading", name="Shorten a link")).to_be_visible()
+    page.get_by_role("button", name="Forget key").click()
+    expect(page.get_by_label("API key")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_throttling_and_a_missing_scope_are_explained(desktop: Console) -> None:
+    page = signed_in(desktop)
+    answers = [
+        (429, '{"message": "Too Many Requests"}'),
+        (403, '{"error": {"code": "insufficient_scope", "message": "This key may only read links."}}'),
+    ]
+    page.route(
+        "**/links",
+        lambda route: route.fulfill(
+            status=answers[0][0], body=answers.pop(0)[1], content_type="application/json"
+        ),
+    )
+    page.get_by_label("Long URL").first.fill("https://example.com/throttled")
+    page.get_by_role("button", name="Shorten").click()
+    expect(page.locator("#create-error")).to_contain_text("wait a few seconds")
+    page.get_by_role("button", name="Shorten").click()
+    expect(page.locator("#create-error")).to_have_text("This key may only read links.")
+
+
+def test_a_link_can_be_made_with_the_keyboard_alone(desktop: Console, console_stack: Stack) -> None:
+    page = desktop.open()
+    expect(page.get_by_label("API key")).to_be_focused()  # the page starts where a person must
+    page.keyboard.type("local-dev-key")
+    page.keyboard.press("Enter")
+    url_field = page.get_by_label("Long URL").first
+    expect(url_field).to_be_focused()  # and goes on to the next thing to do
+    page.keyboard.type("https://example.com/keyboard")
+    page.keyboard.press("Enter")
+    expect(page.locator("#created")).to_be_visible()
+    expect(url_field).to_be_focused()  # ready for the next one
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("button", name="Forget key")).to_be_focused()
+    key = page.locator("#created-link").inner_text().rsplit("/", 1)[1]
+    assert api(console_stack, "GET", f"/links/{key}").json()["url"] == "https://example.com/keyboard"
+
+
+# ---- routes from other branches (pending until merged) -----------------------------------------
+
+
+def test_list_newest_first_with_states_filter_by_tag_and_pages(
+    desktop: Console, console_stack: Stack
+) -> None:
+    needs(api(console_stack, "GET", "/links", params={"limit": 1}), "GET /links from w-api")
+    if not supports_tags(console_stack):
+        pytest.skip("pending: needs tags on links from w-api")
+    tag = unique("t").replace("-", "")
+    tagged = [
+        api(console_stack, "POST", "/links", json={"url": f"https://example.com/{tag}/{n}", "tags": [tag]})
+        for n in range(2)
+    ]
+    first, second = (r.json()["key"] for r in tagged)
+    assert api(console_stack, "PATCH", f"/links/{first}", json={"disabled": True}).ok
+    for n in range(21):  # more than a page (20)
+        assert api(console_stack, "POST", "/links", json={"url": f"https://example.com/filler/{n}"}).ok
+    time.sleep(2.5)  # a new link is listed within 2 s
+
+    page = signed_in(desktop)
+    rows = page.locator("#links > li")
+    expect(rows).to_have_count(20)
+    top = api(console_stack, "GET", "/links", params={"limit": 20}).json()["links"]
+    assert rows.locator("a.key").all_inner_texts() == [link["key"] for link in top]
+    page.get_by_role("button", name="Next page").click()
+    expect(page.get_by_role("button", name="Previous page")).to_be_visible()
+    assert not set(rows.locator("a.key").all_inner_texts()) & {link["key"] for link in top}
+    page.get_by_role("button", name="Previous page").click()
+
+    page.get_by_label("Filter by tag", exact=True).fill(tag)
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(2)
+    # Newest first, as the API orders them (two links made in the same second tie on created_at).
+    listed = api(console_stack, "GET", "/links", params={"tag": tag}).json()["links"]
+    assert {link["key"] for link in listed} == {first, second}
+    assert rows.locator("a.key").all_inner_texts() == [link["key"] for link in listed]
+    states = dict(
+        zip(rows.locator("a.key").all_inner_texts(), rows.locator(".badge").all_inner_texts(), strict=True)
+    )
+    assert states == {first: "disabled", second: "active"}
+    expect(rows.locator(".visits")).to_have_text(["0 visits", "0 visits"])
+    page.get_by_role("button", name="Show all").click()
+    expect(rows).to_have_count(20)
+
+
+def test_qr_code_shown_and_downloadable(desktop: Console, console_stack: Stack) -> None:
+    probe = api(console_stack, "POST", "/links", json={"url": "https://example.com/qr-probe"}).json()["key"]
+    needs(api(console_stack, "GET", f"/links/{probe}/qr"), "GET /links/{key}/qr from w-api")
+    page = signed_in(desktop)
+    key = create_in_page(page, "https://example.com/qr").rsplit("/", 1)[1]
+    image = page.locator("#created .qr img")
+    expect(image).to_be_visible()
+    page.wait_for_function("document.querySelector('#created .qr img').naturalWidth > 0")  # it decoded
+    with page.expect_download() as svg:
+        page.locator("#created").get_by_role("link", name="Download SVG").click()
+    assert svg.value.suggested_filename == f"{key}.svg"
+    assert b"<svg" in Path(svg.value.path()).read_bytes()
+    with page.expect_download() as png:
+        page.locator("#created").get_by_role("button", name="Download PNG").click()
+    assert png.value.suggested_filename == f"{key}.png"
+    assert Path(png.value.path()).read_bytes().startswith(b"\x89PNG")
+
+
+def visit(stack: Stack, key: str, user_agent: str, referer: str | None = None) -> None:
+    headers = {"User-Agent": user_agent, **({"Referer": referer} if referer else {})}
+    assert requests.get(
+        f"{stack.base_url}/{key}", headers=headers, allow_redirects=False, timeout=30
+    ).is_redirect
+
+
+def resolve_writes_visit_events(stack: Stack, key: str) -> bool:
+    """Whether the redirects of ``key`` reached the visits table, the stats pipeline's input."""
+    table = DEFAULT_TABLES.get(Env.VISITS_TABLE)
+    if table is None:
+        return False
+    try:
+        found = stack.dynamodb().scan(
+            TableName=table,
+            FilterExpression="#k = :k",
+            ExpressionAttributeNames={"#k": "key"},
+            ExpressionAttributeValues={":k": {"S": key}},
+        )
+    except ClientError:
+        return False
+    return bool(found["Items"])
+
+
+def counted_stats(stack: Stack, key: str, visits: int, bot_visits: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 20  # counted within 5 s locally (CONTRACT section 2)
+    while True:
+        stats = api(stack, "GET", f"/links/{key}/stats").json()
+        if stats["total"] == {"visits": visits, "bot_visits": bot_visits} or time.monotonic() > deadline:
+            return dict(stats)
+        time.sleep(0.5)
+
+
+def test_stats_show_the_numbers_the_api_reports(browser: Browser, console_stack: Stack) -> None:
+    key = api(console_stack, "POST", "/links", json={"url": "https://example.com/stats"}).json()["key"]
+    needs(api(console_stack, "GET", f"/links/{key}/stats"), "GET /links/{key}/stats from w-api")
+    for _ in range(3):
+        visit(console_stack, key, HUMAN, "https://news.example.com/story")
+    visit(console_stack, key, BOT)
+    if not resolve_writes_visit_events(console_stack, key):
+        pytest.skip("pending: redirects write no visit events yet (needs w-resolve)")
+    stats = counted_stats(console_stack, key, 3, 1)
+    assert stats["total"] == {"visits": 3, "bot_visits": 1}
+    for viewport in (DESKTOP, PHONE):
+        with open_console(browser, console_stack, viewport) as console:
+            page = signed_in(console)
+            page.goto(f"{console_stack.base_url}/#/links/{key}/stats")
+            expect(page.get_by_role("heading", name=f"Statistics of {key}")).to_be_visible()
+            expect(page.locator("#stats-visits")).to_have_text("3")
+            expect(page.locator("#stats-bots")).to_have_text("1")
+            referrers = page.locator('table[data-breakdown="referrers"]')
+            expect(referrers.get_by_role("row", name=re.compile("news.example.com"))).to_contain_text("3")
+            expect(page.locator("#stats-chart svg rect.bar-human")).to_have_count(1)
+            assert console.audit() == []  # the screenshots come from the richer answer below
+            page.get_by_label("Range", exact=True).select_option("1")
+            page.get_by_label("Interval", exact=True).select_option("hour")
+            page.get_by_role("button", name="Show").click()
+            expect(page.locator("#stats-caption")).to_contain_text("per hour")
+            expect(page.locator("#stats-visits")).to_have_text("3")
+
+
+# ---- the same screens drawn from answers shaped as CONTRACT section 2 says (they run today) -------
+
+
+def contract_link(key: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "key": key,
+        "short_url": f"https://sho.rt/{key}",
+        "url": f"https://example.com/{key}",
+        "created_at": "2026-11-01T10:00:00Z",
+        "expires_at": None,
+        "max_visits": None,
+        "redirect_status": 302,
+        "tags": [],
+        "visits": 0,
+        "bot_visits": 0,
+        "last_visit_at": None,
+        "disabled": False,
+        **fields,
+    }
+
+
+def fulfill_json(body: Any) -> Any:
+    return lambda route: route.fulfill(status=200, body=json.dumps(body), content_type="application/json")
+
+
+def test_the_list_shows_each_state_visits_and_tags_and_pages(desktop: Console) -> None:
+    pages = {
+        "": {
+            "links": [
+                contract_link("Active1", visits=12, tags=["news", "promo"]),
+                contract_link("Disabl1", disabled=True),
+                contract_link("Expired", expires_at="2020-01-01T00:00:00Z"),
+                contract_link("UsedUp1", max_visits=3, visits=3),
+            ],
+            "next_cursor": "page-2",
+        },
+        "page-2": {"links": [contract_link("Older01", visits=1)], "next_cursor": None},
+    }
+    asked: list[dict[str, list[str]]] = []
+
+    def answer(route: Any) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        asked.append(query)
+        fulfill_json(pages[query.get("cursor", [""])[0]])(route)
+
+    desktop.page.route(re.compile(r".*/links\?.*"), answer)
+    page = signed_in(desktop)
+    rows = page.locator("#links > li")
+    expect(rows).to_have_count(4)
+    assert rows.locator(".badge").all_inner_texts() == ["active", "disabled", "expired", "used up"]
+    assert rows.locator(".visits").all_inner_texts() == ["12 visits", "0 visits", "0 visits", "3 visits"]
+    page.get_by_role("button", name="Next page").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("a.key")).to_have_text("Older01")
+    expect(page.get_by_role("button", name="Next page")).to_be_hidden()
+    page.get_by_role("button", name="Previous page").click()
+    expect(rows).to_have_count(4)
+    page.get_by_role("button", name="Filter by tag promo").click()
+    expect(page.get_by_role("button", name="Show all")).to_be_visible()
+    assert asked[-1]["tag"] == ["promo"]
+    assert all(q["limit"] == ["20"] for q in asked)
+    assert desktop.audit() == []
+
+
+def contract_stats(key: str) -> dict[str, Any]:
+    days = [f"2026-11-{day:02d}T00:00:00Z" for day in range(1, 31)]
+    visits = [(day * 7) % 11 for day in range(30)]
+    return {
+        "key": key,
+        "from": "2026-11-01T00:00:00Z",
+        "to": "2026-12-01T00:00:00Z",
+        "interval": "day",
+        "as_of": "2026-11-30T09:00:00Z",
+        "total": {"visits": sum(visits), "bot_visits": 9},
+        "series": [
+            {"start": start, "visits": n, "bot_visits": 1 if i % 10 == 3 else 0}
+            for i, (start, n) in enumerate(zip(days, visits, strict=True))
+        ],
+        "referrers": [{"value": "news.example.com", "visits": 80}, {"value": "(direct)", "visits": 69}],
+        "countries": [{"value": "FR", "visits": 90}, {"value": "(unknown)", "visits": 59}],
+        "devices": [{"value": "mobile", "visits": 100}, {"value": "desktop", "visits": 49}],
+        "browsers": [{"value": "Chrome", "visits": 120}, {"value": "Firefox", "visits": 29}],
+        "os": [{"value": "Android", "visits": 99}, {"value": "Linux", "visits": 50}],
+        "sources": [{"value": "link", "visits": 130}, {"value": "qr", "visits": 19}],
+    }
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_stats_page_draws_the_series_and_the_breakdowns(
+    browser: Browser, console_stack: Stack, viewport: dict[str, int]
+) -> None:
+    stats = contract_stats("Demo123")
+    with open_console(browser, console_stack, viewport) as console:
+        console.page.route(re.compile(r".*/links/Demo123/stats\?.*"), fulfill_json(stats))
+        page = signed_in(console)
+        page.goto(f"{console_stack.base_url}/#/links/Demo123/stats")
+        expect(page.locator("#stats-visits")).to_have_text(str(stats["total"]["visits"]))
+        expect(page.locator("#stats-bots")).to_have_text("9")
+        expect(page.locator("#stats-chart svg rect.bar-human")).to_have_count(
+            sum(1 for b in stats["series"] if b["visits"])
+        )
+        expect(page.locator("#stats-chart svg rect.bar-bot")).to_have_count(3)
+        for name in ("referrers", "countries", "devices", "browsers", "os", "sources"):
+            table = page.locator(f'table[data-breakdown="{name}"]')
+            first = stats[name][0]
+            expect(table.locator("tbody tr").first).to_contain_text(first["value"])
+            expect(table.locator("tbody tr").first).to_contain_text(str(first["visits"]))
+        check_screen(console, "stats")
+
+
+# ---- every main screen: accessibility, 375 px, screenshots ------------------------------------
+
+
+def check_screen(console: Console, screen: str, full_page: bool = True) -> None:
+    """No serious or critical axe violation, no sideways scrolling; then a screenshot."""
+    assert console.audit() == [], screen
+    width = console.page.evaluate("window.innerWidth")
+    overflow = console.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{screen} scrolls sideways by {overflow}px at {width}px"
+    console.screenshot(screen, full_page)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_main_screens_are_accessible_fit_the_width_and_are_photographed(
+    browser: Browser, console_stack: Stack, viewport: dict[str, int]
+) -> None:
+    with open_console(browser, console_stack, viewport) as console:
+        page = console.open()
+        expect(page.get_by_label("API key")).to_be_visible()
+        check_screen(console, "key")
+        page = signed_in(console)
+        create_in_page(
+            page, "https://example.com/docs/a/rather/long/path/to/show/wrapping?utm_source=console"
+        )
+        check_screen(console, "links")
+        page.get_by_role("link", name="Details, edit and delete").click()
+        expect(page.locator("#link-state")).to_have_text("active")
+        check_screen(console, "link")
+        page.get_by_role("button", name="Delete…").click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+        check_screen(console, "delete", full_page=False)
+        page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+
+
+def test_dark_mode_follows_the_system(browser: Browser, console_stack: Stack) -> None:
+    with open_console(browser, console_stack, DESKTOP, color_scheme="dark") as console:
+        page = signed_in(console)
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(13, 17, 23)"
+        create_in_page(page, "https://example.com/dark")
+        assert console.audit() == []
+        console.screenshot("links-dark")
