@@ -25,6 +25,7 @@ Each figure is recorded per kind (``reliability figures``) and each must be 0.
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -215,15 +216,29 @@ def link_updates(stack: Stack, tag: str, rate: float) -> Outcome:
         return outcome
 
     outcome = in_parallel(work)
-    stored = {item["key"]["S"]: item for item in links(stack)}
-    for key, answered in redirects.items():
+
+    def redirected(key: str) -> int:
+        return sum(n for status, n in redirects[key].items() if 300 <= status < 400)
+
+    # A plain link's visits are events, counted by the aggregator within 5 s (CONTRACT §2): wait
+    # for them (bounded), then compare; a max_visits link is counted in the redirect itself.
+    deadline = time.monotonic() + 15
+    while True:
+        stored = {item["key"]["S"]: item for item in links(stack)}
+        behind = [
+            key for key in made["plain"] if int(stored[key].get("visits", {}).get("N", "0")) < redirected(key)
+        ]
+        if not behind or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    for key in redirects:
         visits = int(stored[key].get("visits", {}).get("N", "0"))
-        redirected = sum(n for status, n in answered.items() if 300 <= status < 400)
-        if visits > redirected and key in made["max_visits"]:
-            outcome.spent_without_redirect += visits - redirected
-        elif visits > redirected:
-            outcome.double_counted_visits += visits - redirected
-        outcome.uncounted_visits += max(0, redirected - visits)
+        done = redirected(key)
+        if visits > done and key in made["max_visits"]:
+            outcome.spent_without_redirect += visits - done
+        elif visits > done:
+            outcome.double_counted_visits += visits - done
+        outcome.uncounted_visits += max(0, done - visits)
     for key in made["patch"]:
         if not stored[key]["url"]["S"].endswith(f"/patched/{key}"):
             outcome.wrong("PATCH", f"{key}: not changed")
