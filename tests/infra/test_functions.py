@@ -168,10 +168,23 @@ def test_exactly_the_dynamodb_actions_the_function_needs(template: dict[str, Any
     for statement in statements(template, name):
         for action in as_list(statement["Action"]):
             if action.startswith("dynamodb:") and action not in STREAM_ACTIONS | {"dynamodb:ListStreams"}:
-                (table_arn,) = as_list(statement["Resource"])
+                # A table's ARN, and for a Query its indexes' (<table ARN>/index/<name>) beside it.
+                table_arn = as_list(statement["Resource"])[0]
                 granted.setdefault(table_arn["Fn::GetAtt"][0], set()).add(action.removeprefix("dynamodb:"))
     expected = {table_id(template, t): actions for t, actions in EXPECTED_TABLE_ACTIONS[name].items()}
     assert granted == expected
+
+
+def test_shorten_may_query_the_listing_index_and_nothing_else(template: dict[str, Any]) -> None:
+    """GET /links queries by_owner: IAM authorizes an index Query on <table ARN>/index/<name>."""
+    links = get_att(table_id(template, LINKS))
+    (query,) = [s for s in statements(template, "shorten") if "dynamodb:Query" in as_list(s["Action"])
+                and as_list(s["Resource"])[0] == links]  # fmt: skip
+    (index,) = LINKS.indexes
+    assert as_list(query["Resource"]) == [
+        links,
+        {"Fn::Join": ["", [links, f"/index/{index.name}"]]},
+    ]
 
 
 def test_resolve_updates_only_the_visit_attributes(template: dict[str, Any]) -> None:

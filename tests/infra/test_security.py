@@ -80,7 +80,7 @@ def test_every_log_group_encrypted_with_the_logs_key(assembly: Assembly, stack: 
     template = assembly.templates[stack]
     key_id = logical_id(template, "AWS::KMS::Key", "LogsKey")
     log_groups = resources(template, "AWS::Logs::LogGroup")
-    assert len(log_groups) == 5  # four functions and the API's access logs
+    assert len(log_groups) == 6  # five functions and the API's access logs
     for log_group in log_groups.values():
         assert log_group["Properties"]["KmsKeyId"] == get_att(key_id)
     key = template["Resources"][key_id]["Properties"]
