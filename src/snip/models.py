@@ -123,7 +123,16 @@ class BatchCreate(_Strict):
     links: list[Any] = Field(
         min_length=1,
         max_length=MAX_BATCH_ITEMS,
-        json_schema_extra={"items": {"$ref": "#/components/schemas/LinkCreate"}},
+        # Each item is meant as a POST /links body, but any JSON value is accepted here: a bad item
+        # fails alone, with its own 400 in `results`, while the batch answers 200 (CONTRACT §2).
+        json_schema_extra={
+            "items": {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/LinkCreate"},
+                    {"description": "Anything else: that item alone answers 400 in `results`"},
+                ]
+            }
+        },
     )
 
 

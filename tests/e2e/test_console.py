@@ -302,7 +302,7 @@ def test_list_newest_first_with_states_filter_by_tag_and_pages(
     page.get_by_role("button", name="Previous page").click()
 
     page.get_by_label("Filter by tag", exact=True).fill(tag)
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Filter", exact=True).click()
     expect(rows).to_have_count(2)
     # Newest first, as the API orders them (two links made in the same second tie on created_at).
     listed = api(console_stack, "GET", "/links", params={"tag": tag}).json()["links"]

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging import logger as powertools_logger_module
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.provider import cold_start as powertools_cold_start
 
 from snip.lean_telemetry import EmfCounters, JsonLogger
 
@@ -86,6 +88,9 @@ def test_the_same_lines_as_powertools(
 ) -> None:
     monkeypatch.delenv("_X_AMZN_TRACE_ID", raising=False)
     monkeypatch.delenv("POWERTOOLS_LOG_LEVEL", raising=False)
+    # Powertools' cold start is once per process: another test may have spent it already.
+    monkeypatch.setattr(powertools_cold_start, "is_cold_start", True)
+    monkeypatch.setattr(powertools_logger_module, "is_cold_start", True)
     theirs = lines(capsys, powertools_lines)
     ours = lines(capsys, lean_lines)
     assert [list(d) for d in ours] == [list(d) for d in theirs]  # the same keys, in the same order
