@@ -32,7 +32,7 @@ from werkzeug.wrappers import Request, Response
 
 from snip_deploy.tables import create_tables
 from snip_local import lambda_api, moto_transactions
-from snip_local.faults import ADMIN_PATH, Faults, error_answer, request_target
+from snip_local.faults import ADMIN_PATH, GATEWAY_USER_AGENT, Faults, error_answer, request_target
 from snip_local.local_config import REGION
 from snip_local.local_functions import LocalFunctions, table_names
 
@@ -79,7 +79,7 @@ class AwsEndpoint:
         if not self.faults.active:
             return None
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if not target.startswith("DynamoDB_"):
+        if not target.startswith("DynamoDB_") or GATEWAY_USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
             return None
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""

@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FAULTS_ENV = "SNIP_FAULTS"
+# The local gateway's own DynamoDB client (its API-key lookups, which stand in for API Gateway's
+# key check) says so in its User-Agent: faults are for requests from Snip's functions only.
+GATEWAY_USER_AGENT = "snip-local-gateway"
 SEED_ENV = "SNIP_FAULTS_SEED"
 ADMIN_PATH = "/_snip/faults"
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -33,6 +34,7 @@ from snip.settings import Env
 from snip_deploy.api_limits import ApiLimits
 from snip_deploy.routes import BINARY_MEDIA_TYPES
 from snip_local.events import Caller, MalformedResponse, build_event, parse_response
+from snip_local.faults import GATEWAY_USER_AGENT
 from snip_local.local_config import REGION, LocalKey
 from snip_local.local_functions import LocalFunctions, table_names
 from snip_local.routing import Router
@@ -61,6 +63,9 @@ def registry_at(aws_url: str) -> ApiKeyRegistry:
         region_name=REGION,
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 - moto checks no signature
+        # API Gateway's own key check is not a call from Snip's functions to DynamoDB: the
+        # endpoint's fault injection leaves requests marked so alone (snip_local.faults).
+        config=Config(user_agent_extra=GATEWAY_USER_AGENT),
     )
     return ApiKeyRegistry(client, table_names()[Env.API_KEYS_TABLE])
 

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError
 from snip.settings import DEFAULT_TABLES, Env
 from snip_local import faults, moto_transactions
 from snip_local.aws_endpoint import AwsEndpoint, EndpointServer
+from snip_local.gateway import registry_at
 from tests.e2e.stacks import free_port
 
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
@@ -216,3 +217,12 @@ def test_the_endpoint_reads_its_faults_at_start(monkeypatch: pytest.MonkeyPatch)
             AwsEndpoint()
     finally:
         moto_transactions.uninstall()
+
+
+def test_the_gateways_own_key_lookups_are_never_faulted(endpoint: EndpointServer, client: Any) -> None:
+    """API Gateway's key check is not a request from Snip's functions: no fault rule touches it."""
+    registry = registry_at(endpoint.url)
+    set_faults(endpoint, "*:error=1")
+    assert registry.get("lk-never-created") is None  # answered, not a 500
+    with pytest.raises(ClientError):  # while a function's request fails
+        client.get_item(TableName=LINKS, Key={"key": {"S": "anything"}})
