@@ -35,6 +35,9 @@ class VisitEvent:
     user_agent: str  # raw; classified by the aggregator
     source: str  # SOURCE_LINK | SOURCE_QR
     expires: int  # epoch seconds: the visits table's TTL attribute
+    # The redirect counted this visit on the link itself (a link with max_visits counts in the
+    # redirect's own write): the aggregator adds it to the rollups only, never to the link again.
+    counted: bool = False
 
     def to_item(self) -> dict[str, dict[str, Any]]:
         """The event as a DynamoDB item (low-level attribute values)."""
@@ -49,6 +52,7 @@ class VisitEvent:
             "user_agent": {"S": self.user_agent},
             "source": {"S": self.source},
             "expires": {"N": str(self.expires)},
+            **({"counted": {"BOOL": True}} if self.counted else {}),
         }
 
     @classmethod
@@ -65,6 +69,7 @@ class VisitEvent:
             user_agent=item.get("user_agent", {}).get("S", ""),
             source=item["source"]["S"],
             expires=int(item["expires"]["N"]),
+            counted=bool(item.get("counted", {}).get("BOOL", False)),
         )
 
 
