@@ -11,13 +11,14 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.kms_keys import alarm_topic_key
 from infra.lambda_function import SnipFunction
 from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.metric_names import POOL_SIZE
-from snip_deploy.function_specs import KEYGEN
+from snip_deploy.function_specs import KEYGEN, VISIT_STREAM
 
 FIVE_MINUTES = Duration.minutes(5)
 
@@ -63,6 +64,8 @@ class Monitoring(Construct):
         tables: Sequence[tuple[str, dynamodb.Table]],
         pool_threshold: int,
         alarm_email: str | None,
+        aggregator: SnipFunction,
+        failed_visit_batches: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic_key = alarm_topic_key(self, "AlarmsKey")
@@ -124,7 +127,33 @@ class Monitoring(Construct):
             description="Keygen failed in 3 of its last 5 runs: the pool is not being refilled",
         )
 
+        self._visit_stream_alarms(aggregator, failed_visit_batches)
         self.dashboard = self._dashboard(api, functions, tables)
+
+    def _visit_stream_alarms(self, aggregator: SnipFunction, failed: sqs.IQueue) -> None:
+        """The visit pipeline: the aggregator behind its stream, or records given up on."""
+        behind = VISIT_STREAM.iterator_age_alarm_seconds
+        self._alarm(
+            "VisitStreamBehind",
+            aggregator.function.metric("IteratorAge", statistic="Maximum", period=Duration.minutes(1)),
+            threshold=behind * 1000,  # IteratorAge is in milliseconds
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+            description=(
+                f"The aggregator is more than {behind} s behind the visits stream in 3 of 5 minutes: "
+                "stats lag, and records older than "
+                f"{VISIT_STREAM.max_record_age_seconds // 3600} h go to the failed-batch queue"
+            ),
+        )
+        self._alarm(
+            "VisitBatchesFailed",
+            failed.metric_approximate_number_of_messages_visible(statistic="Maximum", period=FIVE_MINUTES),
+            threshold=1,
+            description=(
+                "Visit records were given up on (docs/deploy.md: the failed-batch queue): their "
+                "visits are not counted until replayed"
+            ),
+        )
 
     def _alarm(
         self,

@@ -18,7 +18,7 @@ from infra.table_constructs import SnipTables
 from infra.visit_pipeline import VisitPipeline
 from infra.waf import RedirectWaf
 from snip.settings import Env
-from snip.visit_store import COUNTED_LINK_ATTRIBUTES, MARK_ATTRIBUTES
+from snip.visit_store import COUNTED_LINK_ATTRIBUTES
 from snip_deploy import powertools
 from snip_deploy.function_specs import AGGREGATE, CONSOLE, KEYGEN, RESOLVE, SHORTEN
 from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISIT_ATTRIBUTES, VISITS
@@ -109,9 +109,7 @@ class SnipStack(Stack):
             layer=powertools_layer,
             logs_key=log_encryption,
             tables=[
-                # Mark a visit counted: its key and its mark only.
-                tables.access(VISITS, "UpdateItem", attributes=MARK_ATTRIBUTES),
-                # ADD to the link's hour and day rollups.
+                # ADD to the link's hour and day rollups; move its watermark per shard.
                 tables.access(ROLLUPS, "UpdateItem"),
                 # ADD to the link's counters, on a condition that reads max_visits: nothing else.
                 tables.access(LINKS, "UpdateItem", attributes=COUNTED_LINK_ATTRIBUTES),
@@ -143,6 +141,8 @@ class SnipStack(Stack):
             tables=[(table_def.logical_id, table) for table_def, table in tables.items()],
             pool_threshold=settings.refill_threshold,
             alarm_email=config.alarm_email,
+            aggregator=aggregate,
+            failed_visit_batches=pipeline.failed_batches,
         )
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="The API's stage URL")

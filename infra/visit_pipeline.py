@@ -115,6 +115,8 @@ class VisitPipeline(Construct):
                 visits,
                 starting_position=lambda_.StartingPosition[VISIT_STREAM.starting_position],
                 batch_size=VISIT_STREAM.batch_size,
+                parallelization_factor=VISIT_STREAM.parallelization_factor,
+                tumbling_window=Duration.seconds(VISIT_STREAM.tumbling_window_seconds),
                 max_batching_window=Duration.seconds(VISIT_STREAM.max_batching_window_seconds),
                 bisect_batch_on_error=VISIT_STREAM.bisect_on_error,
                 report_batch_item_failures=VISIT_STREAM.report_batch_item_failures,

@@ -1,9 +1,10 @@
 """aggregate: the visits table's stream → per-link rollups, link counters and the raw archive.
 
 Invoked by the event source mapping on the visits table's stream (deployed) or by
-``snip_local.stream_poller`` (locally) with batches of INSERT records; answers
-ReportBatchItemFailures, so a failed link's records are delivered again and nothing else is
-counted twice (``snip.aggregation``, ``snip.visit_store``).
+``snip_local.stream_poller`` (locally) with batches of one shard's INSERT records and the shard's
+id (``shardId``: the mapping's tumbling window adds it); answers ReportBatchItemFailures and the
+window's (empty) state, so a failed link's records are delivered again and nothing is counted
+twice (``snip.aggregation``, ``snip.visit_store``).
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ def _archive() -> Archive:
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    outcome = aggregate(event.get("Records", []), classify, visit_store(), _archive())
+    shard = str(event.get("shardId") or "")
+    outcome = aggregate(event.get("Records", []), shard, classify, visit_store(), _archive())
     logger.info(
         "batch aggregated",
         extra={
             "records": len(event.get("Records", [])),
+            "shard": shard,
             "counted": outcome.counted,
             "repeated": outcome.repeated,
             "skipped": outcome.skipped,

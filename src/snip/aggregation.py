@@ -1,14 +1,16 @@
 """The aggregator's domain: a batch of visits-table stream records becomes counts, once each.
 
 The batch is what Lambda's event source mapping (deployed) or ``snip_local.stream_poller``
-(locally) delivers: DynamoDB Streams records, INSERTs only (the mapping's filter; the aggregator's
-own marks are MODIFYs, TTL expiry is a REMOVE). Each record's new image is a ``VisitEvent``; its
-user agent is classified here, off the redirect's path, by the ``classify`` the handler passes.
+(locally) delivers: DynamoDB Streams records of one shard, INSERTs only (the mapping's filter; TTL
+expiry is a REMOVE), with the shard's id (the mapping's tumbling window puts ``shardId`` in every
+event). Each record's new image is a ``VisitEvent``; its user agent is classified here, off the
+redirect's path, by the ``classify`` the handler passes.
 
 Every event goes to the raw archive first (at least once, deterministic names), then each link's
-events are counted in its own transactions (``snip.visit_store``: exactly once). A link whose
-counting fails reports its records as failed (ReportBatchItemFailures): Lambda retries from the
-first of them, and what was counted already cancels on its marks.
+events are counted in its own transactions (``snip.visit_store``: exactly once, by a watermark per
+link and shard). A link whose counting fails reports its records as failed
+(ReportBatchItemFailures): Lambda delivers again from the first of them, and what was counted
+already cancels on its watermark.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from typing import Any, Protocol
 from snip.event_archive import Archive
 from snip.rollups import ClassifiedVisit, UserAgentClass
 from snip.visit_events import VisitEvent
+from snip.visit_store import StreamVisit, position
 
 INSERT = "INSERT"
 
 
 class Counter(Protocol):
-    def count(self, key: str, visits: list[ClassifiedVisit]) -> int: ...
+    def count(self, key: str, shard: str, visits: list[StreamVisit]) -> int: ...
 
 
 @dataclass
@@ -36,8 +39,9 @@ class BatchOutcome:
     failed: list[str] = field(default_factory=list)  # sequence numbers to report as failed
 
     def response(self) -> dict[str, Any]:
-        """The handler's answer for ReportBatchItemFailures."""
-        return {"batchItemFailures": [{"itemIdentifier": seq} for seq in self.failed]}
+        """The handler's answer: ReportBatchItemFailures, and the tumbling window's state, which
+        Lambda requires in every answer (Snip keeps none: its counts are in DynamoDB)."""
+        return {"batchItemFailures": [{"itemIdentifier": seq} for seq in self.failed], "state": {}}
 
 
 def visits_of(
@@ -64,10 +68,14 @@ def visits_of(
 
 def aggregate(
     records: Iterable[Mapping[str, Any]],
+    shard: str,
     classify: Callable[[str], UserAgentClass],
     counter: Counter,
     archive: Archive,
 ) -> BatchOutcome:
+    """Archive and count one delivery of ``shard``'s records."""
+    if not shard:
+        raise ValueError("no shard id: the event source mapping needs its tumbling window (VISIT_STREAM)")
     visits, skipped = visits_of(records, classify)
     outcome = BatchOutcome(skipped=skipped)
     if not visits:
@@ -83,7 +91,7 @@ def aggregate(
         by_link.setdefault(visit.event.key, []).append((seq, visit))
     for key, found in by_link.items():
         try:
-            counted = counter.count(key, [visit for _, visit in found])
+            counted = counter.count(key, shard, [StreamVisit(position(seq), visit) for seq, visit in found])
         except Exception:
             outcome.failed += [seq for seq, _ in found]
             continue

@@ -20,7 +20,10 @@ DIRECT = "(direct)"  # a visit without a Referer
 UNKNOWN = "(unknown)"  # no CloudFront-Viewer-Country header (the REST API alone never sends one)
 SOURCE_LINK = "link"
 SOURCE_QR = "qr"  # the short URL was opened with ?qr=1 (the QR code's target)
-EVENT_TTL_SECONDS = 7 * 86_400  # the visits table keeps events a week: the stream and retries need far less
+# The visits table is a queue, not the archive (that is S3's): an event's item only has to stop a
+# retried put from making a second event (seconds) and to be on the stream (which keeps records
+# 24 h whatever becomes of the item). A day, then TTL deletes it (free, within a few days).
+EVENT_TTL_SECONDS = 86_400
 
 
 @dataclass(frozen=True)

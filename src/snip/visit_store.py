@@ -3,14 +3,22 @@
 A sibling of ``snip.store`` (whose error handling it shares): the links API and the redirect
 never load it.
 
-Exactly once. Each event's own item in the visits table is marked ``aggregated`` in the same
-``TransactWriteItems`` that adds it to the link's hour and day rollups and to the link's counters,
-on the condition that it was not marked before. So a batch delivered twice, retried after a
-partial failure, bisected or reordered cancels on its already-counted events; the transaction
-is sent again without them (``CancellationReasons`` say which), and each event is counted by
-exactly one transaction. An answer lost after the transaction was applied is the same case: its
-repeat cancels on its own marks (or, within botocore's retries, answers the first result by the
-call's ClientRequestToken) and counts nothing twice.
+Exactly once, by a watermark per link and stream shard. Lambda reads each shard of the visits
+table's stream in order, one batch at a time (parallelization factor 1), and delivers again from
+the first record a batch reported failed; a record seen a second time may come out of order, but
+only after it was delivered in order once (AWS Lambda, "tumbling windows" and "batch item
+failures"). So, per link and shard, one item in the rollups table (``w#<shard id>``) holds the
+highest sequence number counted, and each ``TransactWriteItems`` that adds a link's events of one
+shard to its hour and day rollups and to the link's counters also moves that watermark, on the
+condition that it is below the first of those events. A batch delivered twice, retried after a
+partial failure or bisected cancels on the watermark; ``CancellationReasons`` (ALL_OLD) say where
+it stands, the events at or below it are dropped and the rest is sent again. An answer lost after
+the transaction was applied is the same case (within botocore's retries its ClientRequestToken
+answers the first result). Batches of different shards arrive in any order: each has its own
+watermark.
+
+This costs one transactional write per link and batch instead of one per event: the events
+themselves are never written again (their stream record is all the aggregator needs).
 """
 
 from __future__ import annotations
@@ -35,14 +43,19 @@ from snip.store import (
     to_item,
 )
 
-AGGREGATED = "aggregated"  # on a visit item: counted by the aggregator (its only write there)
-# The only top-level attributes the aggregator's requests name, per table (IAM's
-# dynamodb:Attributes on its UpdateItems, infra/visit_pipeline.py): a visit's key and mark; a
-# link's key, the condition's max_visits and the counters. Never a link's URL or owner.
-MARK_ATTRIBUTES = ("id", AGGREGATED)
+# The only top-level attributes the aggregator's link UpdateItems name (IAM's dynamodb:Attributes,
+# infra/snip_stack.py): the link's key, the condition's max_visits and the counters. Never a
+# link's URL or owner.
 COUNTED_LINK_ATTRIBUTES = ("key", "max_visits", VISITS, BOT_VISITS, LAST_VISIT_AT)
+WATERMARK_PREFIX = "w#"  # a rollups item per link and shard: w#<shard id> (stats read h#/d# only)
+WATERMARK = "counted_to"  # its attribute: the highest sequence number counted, zero-padded
+WATERMARK_EXPIRES = "expires"  # the rollups table's TTL attribute (only watermarks carry it)
+# Stream records live 24 h and the mapping gives up on a record after 6 h: a shard's watermark
+# is needed for a day at most, kept two.
+WATERMARK_SECONDS = 2 * 86_400
+SEQUENCE_WIDTH = 40  # DynamoDB Streams sequence numbers have 21 to 40 digits
 MAX_BUCKET_ATTRIBUTES = 150  # breakdown numbers per rollup update: keeps the expression under 4 KB
-CONFLICT_ATTEMPTS = 5  # TransactionConflict: another transaction on the same items; try again
+CONFLICT_ATTEMPTS = 5  # TransactionConflict: another shard's transaction on the same items; try again
 _CONDITION_FAILED = "ConditionalCheckFailed"
 
 
@@ -55,39 +68,60 @@ def _link_time(at: str) -> str:
     return at[:19] + "Z"
 
 
+def position(sequence_number: str) -> str:
+    """A stream sequence number as a string that sorts as the number does (DynamoDB compares
+    strings byte by byte, and sequence numbers vary in length)."""
+    return sequence_number.zfill(SEQUENCE_WIDTH)
+
+
+@dataclass(frozen=True)
+class StreamVisit:
+    """A classified visit and where it sits in its shard."""
+
+    position: str  # ``position(SequenceNumber)``
+    visit: ClassifiedVisit
+
+
 @dataclass
 class _LinkUpdate:
     counted: bool = True  # add to the link's visits (False: the link has max_visits, or is unknown)
     stamp: bool = True  # move last_visit_at forward (False: it is already later)
 
 
+def _counts_link(chunk: list[StreamVisit], link: _LinkUpdate) -> bool:
+    """Whether the chunk's transaction updates the link: not for events the redirect counted
+    already (max_visits), nor once the link turned out to count its own visits."""
+    return link.counted and any(not visit.visit.event.counted for visit in chunk)
+
+
 class VisitStore:
-    def __init__(self, client: Any, links_table: str, visits_table: str, rollups_table: str) -> None:
+    def __init__(self, client: Any, links_table: str, rollups_table: str) -> None:
         self.client = client
         self.links_table = links_table
-        self.visits_table = visits_table
         self.rollups_table = rollups_table
+        self.clock = time.time
 
     # -- counting --------------------------------------------------------------------------
-    def count(self, key: str, visits: Sequence[ClassifiedVisit]) -> int:
-        """Count one link's visits exactly once; returns how many this call counted."""
-        pending = list({visit.event.id: visit for visit in visits}.values())
+    def count(self, key: str, shard: str, visits: Sequence[StreamVisit]) -> int:
+        """Count one link's visits of one shard exactly once; returns how many this call counted."""
+        pending = sorted({visit.position: visit for visit in visits}.values(), key=lambda v: v.position)
         counted = 0
         while pending:
-            size = chunk_size(pending)
-            counted += self._count_chunk(key, pending[:size])
+            size = chunk_size([visit.visit for visit in pending])
+            counted += self._count_chunk(key, shard, pending[:size])
             pending = pending[size:]
         return counted
 
-    def _count_chunk(self, key: str, chunk: list[ClassifiedVisit]) -> int:
+    def _count_chunk(self, key: str, shard: str, chunk: list[StreamVisit]) -> int:
         link = _LinkUpdate()
         conflicts = 0
         while chunk:
-            actions = self._actions(key, chunk, link)
+            actions = self._actions(key, shard, chunk, link)
+            sent_link = _counts_link(chunk, link)
             try:
                 with dependency_guard():
-                    # No ClientRequestToken of our own (botocore's covers its retries): the marks decide
-                    # a repeat, and a repeated batch then reports its events as repeated, not counted.
+                    # No ClientRequestToken of our own (botocore's covers its retries): the
+                    # watermark decides a repeat, which then reports its events as repeated.
                     self.client.transact_write_items(TransactItems=actions)
                 return len(chunk)
             except ClientError as error:
@@ -101,36 +135,24 @@ class VisitStore:
                     raise DependencyUnavailable(f"DynamoDB cancelled the count: {codes}")
                 time.sleep(0.05 * 2**conflicts)
                 continue
-            if set(codes) - {"None", _CONDITION_FAILED}:
+            if set(codes) - {"None", _CONDITION_FAILED} or len(reasons) != len(actions):
                 raise DependencyUnavailable(f"DynamoDB cancelled the count: {codes}")
-            done = {
-                chunk[i].event.id for i, code in enumerate(codes[: len(chunk)]) if code == _CONDITION_FAILED
-            }
-            chunk = [visit for visit in chunk if visit.event.id not in done]
-            link_reason = reasons[-1] if len(reasons) == len(actions) and link.counted else {}
-            if link_reason.get("Code") == _CONDITION_FAILED:
-                stored = from_item(link_reason["Item"]) if link_reason.get("Item") else None
+            if sent_link and codes[-1] == _CONDITION_FAILED:
+                stored = from_item(reasons[-1]["Item"]) if reasons[-1].get("Item") else None
                 if stored is None or stored.get("max_visits") is not None:
                     link.counted = False  # resolve counts a link with max_visits itself
                 else:
-                    link.stamp = False  # a later visit was stamped already (reordered batches)
+                    link.stamp = False  # a later visit was stamped already (another shard's)
+            if codes[0] == _CONDITION_FAILED:
+                counted_to = str(from_item(reasons[0].get("Item") or {}).get(WATERMARK, ""))
+                chunk = [visit for visit in chunk if visit.position > counted_to]
         return 0
 
-    def _actions(self, key: str, chunk: list[ClassifiedVisit], link: _LinkUpdate) -> list[dict[str, Any]]:
-        actions: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.visits_table,
-                    "Key": to_item({"id": visit.event.id}),
-                    "UpdateExpression": "SET #aggregated = :true",
-                    "ConditionExpression": "attribute_exists(#id) AND attribute_not_exists(#aggregated)",
-                    "ExpressionAttributeNames": {"#id": "id", "#aggregated": AGGREGATED},
-                    "ExpressionAttributeValues": to_item({":true": True}),
-                }
-            }
-            for visit in chunk
-        ]
-        for bucket_key, delta in sorted(deltas(chunk).items()):
+    def _actions(
+        self, key: str, shard: str, chunk: list[StreamVisit], link: _LinkUpdate
+    ) -> list[dict[str, Any]]:
+        actions: list[dict[str, Any]] = [{"Update": self._watermark_update(key, shard, chunk)}]
+        for bucket_key, delta in sorted(deltas([visit.visit for visit in chunk]).items()):
             counters = delta.counters()
             names = {f"#a{i}": name for i, name in enumerate(counters)}
             values = {f":a{i}": value for i, value in enumerate(counters.values())}
@@ -145,13 +167,31 @@ class VisitStore:
                     }
                 }
             )
-        if link.counted:
+        if _counts_link(chunk, link):
             actions.append({"Update": self._link_update(key, chunk, link)})
         return actions
 
-    def _link_update(self, key: str, chunk: list[ClassifiedVisit], link: _LinkUpdate) -> dict[str, Any]:
-        humans = [visit.event.at for visit in chunk if not visit.event.bot]
-        bots = len(chunk) - len(humans)
+    def _watermark_update(self, key: str, shard: str, chunk: list[StreamVisit]) -> dict[str, Any]:
+        return {
+            "TableName": self.rollups_table,
+            "Key": to_item({"key": key, "bucket": WATERMARK_PREFIX + shard}),
+            "UpdateExpression": "SET #counted_to = :last, #expires = :expires",
+            "ConditionExpression": "attribute_not_exists(#counted_to) OR #counted_to < :first",
+            "ExpressionAttributeNames": {"#counted_to": WATERMARK, "#expires": WATERMARK_EXPIRES},
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":first": chunk[0].position,
+                    ":last": chunk[-1].position,
+                    ":expires": int(self.clock()) + WATERMARK_SECONDS,
+                }
+            ),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def _link_update(self, key: str, chunk: list[StreamVisit], link: _LinkUpdate) -> dict[str, Any]:
+        mine = [visit.visit.event for visit in chunk if not visit.visit.event.counted]
+        humans = [event.at for event in mine if not event.bot]
+        bots = len(mine) - len(humans)
         update = f"ADD #{VISITS} :visits, #{BOT_VISITS} :bots"
         condition = "attribute_exists(#key) AND attribute_not_exists(#max_visits)"
         names = {
@@ -199,15 +239,15 @@ class VisitStore:
 
 
 def chunk_size(visits: Sequence[ClassifiedVisit]) -> int:
-    """How many of ``visits`` (one link's) fit one transaction: a mark per visit, an update per
-    bucket and one of the link make at most 100 items, each bucket update names at most
-    ``MAX_BUCKET_ATTRIBUTES`` numbers."""
+    """How many of ``visits`` (one link's, in shard order) fit one transaction: the watermark, an
+    update per bucket and one of the link make at most 100 items, and each bucket update names
+    at most ``MAX_BUCKET_ATTRIBUTES`` numbers."""
     buckets: dict[str, set[str]] = {}
     for size, visit in enumerate(visits):
         for name, delta in deltas([visit]).items():
             buckets.setdefault(name, set()).update(delta.counters())
         too_big = any(len(names) > MAX_BUCKET_ATTRIBUTES for names in buckets.values())
-        if size + 1 + len(buckets) + 1 > MAX_TRANSACTION_ITEMS or too_big:
+        if 1 + len(buckets) + 1 > MAX_TRANSACTION_ITEMS or too_big:
             return max(1, size)
     return len(visits)
 
@@ -216,4 +256,4 @@ def chunk_size(visits: Sequence[ClassifiedVisit]) -> int:
 def visit_store() -> VisitStore:
     """The execution environment's one VisitStore (built on first use, never at import)."""
     settings = get_settings()
-    return VisitStore(aws.dynamodb(), settings.links_table, settings.visits_table, settings.rollups_table)
+    return VisitStore(aws.dynamodb(), settings.links_table, settings.rollups_table)

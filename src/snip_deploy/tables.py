@@ -116,9 +116,9 @@ IDEMPOTENCY = TableDef(
 # snip.api_key_registry, the one module that touches it), written by `snip keys`. Not the pool.
 API_KEYS = TableDef(env_name=Env.API_KEYS_TABLE, logical_id="ApiKeys", partition_key=("key_id", "S"))
 
-# visits: one item per redirect of a link without max_visits (snip.visit_events), keyed by the
-# request id, so a retried put makes no second event and writes spread over every partition.
-# Its stream feeds the aggregator, which marks each event it counted (AGGREGATED).
+# visits: one item per redirect (snip.visit_events), keyed by the request id, so a retried put
+# makes no second event and writes spread over every partition. Its stream feeds the aggregator,
+# which never writes here (it counts by a watermark per link and shard, in rollups).
 VISITS = TableDef(
     env_name=Env.VISITS_TABLE,
     logical_id="Visits",
@@ -129,11 +129,14 @@ VISITS = TableDef(
 
 # rollups: per link, one item per hour and per day of visits (sort key ``h#2030-01-31T12`` /
 # ``d#2030-01-31``, snip.rollups): a stats range is one Query of at most 744 hour or 401 day items.
+# Beside them, the aggregator's watermark per stream shard (``w#<shard id>``, snip.visit_store):
+# the only items with ``expires``, the TTL attribute (a shard's records live 24 h).
 ROLLUPS = TableDef(
     env_name=Env.ROLLUPS_TABLE,
     logical_id="Rollups",
     partition_key=("key", "S"),
     sort_key=("bucket", "S"),
+    ttl_attribute="expires",
 )
 
 ALL_TABLES = (LINKS, KEYS, IDEMPOTENCY, API_KEYS, VISITS, ROLLUPS)

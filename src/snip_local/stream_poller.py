@@ -5,7 +5,9 @@ the same settings (``snip_deploy.function_specs.VISIT_STREAM``): it reads the st
 for the visits table (DescribeStream, GetShardIterator, GetRecords on the local endpoint), keeps
 the INSERT records only (the mapping's filter), and invokes the aggregator through its local
 execution environments with batches of up to ``batch_size`` records, in stream order, one batch
-at a time (moto keeps one shard; Lambda runs one batch per shard at a time).
+at a time (moto keeps one shard; Lambda runs one batch per shard at a time). Each event has the
+shape a mapping with a tumbling window gives (``shardId``, ``window``, ``state``); the window's
+extra end-of-window invocation is not played (Snip keeps no window state).
 
 Failures are handled as the mapping handles them: a function error splits the batch in two
 (bisect on error) and retries; ``batchItemFailures`` resends the batch from its lowest failed
@@ -20,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,25 @@ def _client(service: str, endpoint_url: str) -> Any:
     )
 
 
+def window_event(records: list[Record], shard: str, source: StreamSource, now: float) -> dict[str, Any]:
+    """The event Lambda sends for ``records`` of ``shard`` by a mapping with a tumbling window."""
+    size = source.tumbling_window_seconds
+    start = int(now) // size * size
+
+    def stamp(at: int) -> str:
+        return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return {
+        "Records": records,
+        "window": {"start": stamp(start), "end": stamp(start + size)},
+        "state": {},
+        "shardId": shard,
+        "eventSourceARN": records[0].get("eventSourceARN", "") if records else "",
+        "isFinalInvokeForWindow": False,
+        "isWindowTerminatedEarly": False,
+    }
+
+
 class Delivery:
     """Lambda's retry rules for one batch of a stream, around any ``invoke``."""
 
@@ -69,12 +90,12 @@ class Delivery:
         self.backoff = backoff
         self.given_up: list[Record] = []  # the on-failure destination's share
 
-    def deliver(self, batch: list[Record]) -> None:
+    def deliver(self, batch: list[Record], shard: str) -> None:
         queue = [batch]
         failures = 0
         while queue:
             current = queue.pop(0)
-            error, result = self.invoke({"Records": current})
+            error, result = self.invoke(window_event(current, shard, self.source, time.time()))
             if error is None:
                 failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
                 if not failed:
@@ -167,7 +188,7 @@ class StreamPoller:
                 continue
             batch, pending = pending[: self.source.batch_size], pending[self.source.batch_size :]
             before = len(self.delivery.given_up)
-            self.delivery.deliver(batch)
+            self.delivery.deliver(batch, shard)
             if self.failed_file is not None and len(self.delivery.given_up) > before:
                 self._record_failed(self.delivery.given_up[before:])
 

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import re
+import time
 import tomllib
 import uuid
 from collections.abc import Iterator
@@ -23,9 +24,10 @@ import pytest
 
 from infra.lambda_function import ASSET_EXCLUDE
 from snip.settings import Env
-from snip_deploy.function_specs import CONSOLE, FUNCTIONS, KEYGEN
+from snip_deploy.function_specs import CONSOLE, FUNCTIONS, KEYGEN, VISIT_STREAM
 from snip_deploy.tables import ALL_TABLES, KEYS, LINKS, VISITS
 from snip_local.local_config import function_name
+from snip_local.stream_poller import window_event
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import resource
 from tests.lambda_sandbox import REGION, base_environment, moto_dynamodb, run_handler
@@ -224,7 +226,8 @@ def test_aggregate_asset_counts_a_batch(assembly: Assembly, dynamodb: Any) -> No
     events = [visit("Asset01", n, user_agent=SAFARI_IPHONE) for n in range(3)]
     put_events(client, tables[VISITS.env_name], events)
     records = [stream_record(event, n) for n, event in enumerate(events)]
-    assert invoke(assembly, dynamodb, "aggregate", {"Records": records}) == {"batchItemFailures": []}
+    event = window_event(records, "shardId-00000001900000000000-00000001", VISIT_STREAM, time.time())
+    assert invoke(assembly, dynamodb, "aggregate", event) == {"batchItemFailures": [], "state": {}}
     stored = client.get_item(TableName=links, Key={"key": {"S": "Asset01"}})["Item"]
     assert stored["visits"] == {"N": "3"}
 

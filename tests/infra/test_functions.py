@@ -31,7 +31,7 @@ EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
         API_KEYS: {"GetItem"},  # the caller's owner and scopes; `snip keys` writes, not shorten
         ROLLUPS: {"Query"},
     },
-    "aggregate": {VISITS: {"UpdateItem"}, ROLLUPS: {"UpdateItem"}, LINKS: {"UpdateItem"}},
+    "aggregate": {ROLLUPS: {"UpdateItem"}, LINKS: {"UpdateItem"}},  # visits: its stream only
     "console": {},  # static files from its own folder
 }
 # The event source mapping reads the visits table's stream (CDK's grant_stream_read); AWS has no

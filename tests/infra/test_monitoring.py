@@ -8,7 +8,7 @@ import pytest
 
 from infra.monitoring import API_5XX_RATE
 from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
-from snip_deploy.function_specs import FUNCTIONS
+from snip_deploy.function_specs import FUNCTIONS, VISIT_STREAM
 from snip_deploy.tables import ALL_TABLES, TableDef
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import logical_id, resource, resources
@@ -123,3 +123,29 @@ def test_alarm_topic_encrypted_with_a_key_cloudwatch_may_use(template: dict[str,
     assert [(s["Effect"], sorted(s["Action"]), s["Resource"]) for s in cloudwatch] == [
         ("Allow", ["kms:Decrypt", "kms:GenerateDataKey*"], "*")
     ]
+
+
+def test_aggregator_behind_its_stream(template: dict[str, Any]) -> None:
+    props = alarm(template, "VisitStreamBehind")
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == (
+        "AWS/Lambda",
+        "IteratorAge",
+        "Maximum",
+    )
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": function_ref(template, "aggregate")}]
+    assert props["Threshold"] == VISIT_STREAM.iterator_age_alarm_seconds * 1000 == 60_000
+    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"], props["Period"]) == (5, 3, 60)
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_visit_records_given_up_on(template: dict[str, Any]) -> None:
+    props = alarm(template, "VisitBatchesFailed")
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "Maximum",
+    )
+    queue = logical_id(template, "AWS::SQS::Queue", "VisitsFailedVisitBatches")
+    assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+    assert props["Threshold"] == 1
+    assert props["TreatMissingData"] == "notBreaching"

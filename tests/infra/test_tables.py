@@ -53,8 +53,10 @@ def test_idempotency_records_go_with_the_stack(template: dict[str, Any]) -> None
     assert found["Properties"].get("DeletionProtectionEnabled") in (None, False)
 
 
-@pytest.mark.parametrize("table_def", [IDEMPOTENCY, VISITS], ids=lambda t: t.logical_id)
-def test_ttl_on_idempotency_records_and_visit_events(template: dict[str, Any], table_def: TableDef) -> None:
+@pytest.mark.parametrize("table_def", [IDEMPOTENCY, VISITS, ROLLUPS], ids=lambda t: t.logical_id)
+def test_ttl_on_idempotency_records_visit_events_and_watermarks(
+    template: dict[str, Any], table_def: TableDef
+) -> None:
     assert table_def.ttl_attribute
     assert table(template, table_def)["Properties"]["TimeToLiveSpecification"] == {
         "AttributeName": table_def.ttl_attribute,
@@ -67,8 +69,17 @@ def test_ttl_only_there(template: dict[str, Any]) -> None:
         TABLE, {"Properties": {"TimeToLiveSpecification": Match.any_value()}}
     )
     assert sorted(with_ttl) == sorted(
-        logical_id(template, TABLE, f"Tables{t.logical_id}") for t in (IDEMPOTENCY, VISITS)
+        logical_id(template, TABLE, f"Tables{t.logical_id}") for t in (IDEMPOTENCY, VISITS, ROLLUPS)
     )
+
+
+def test_only_watermarks_expire_among_the_rollups() -> None:
+    """The rollups table's TTL attribute is the aggregator's watermark's alone: a bucket never has it."""
+    from snip.rollups import BucketDelta
+    from snip.visit_store import WATERMARK_EXPIRES
+
+    assert ROLLUPS.ttl_attribute == WATERMARK_EXPIRES
+    assert WATERMARK_EXPIRES not in BucketDelta(visits=1, bot_visits=1).counters()
 
 
 def test_only_the_visits_table_has_a_stream_of_new_images(template: dict[str, Any]) -> None:

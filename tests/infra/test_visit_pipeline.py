@@ -13,7 +13,7 @@ from infra.visit_pipeline import EVENT_COLUMNS, GLUE_DATABASE
 from snip.event_archive import raw_event
 from snip.rollups import ClassifiedVisit, UserAgentClass
 from snip.settings import Env
-from snip.visit_store import VisitStore
+from snip.visit_store import StreamVisit, VisitStore, position
 from snip_deploy.function_specs import VISIT_STREAM
 from snip_deploy.tables import LINKS, ROLLUPS, VISITS
 from tests.infra.helpers import as_list, get_att, logical_id, resource, resources
@@ -23,8 +23,7 @@ from tests.visits import visit
 BUCKET = "AWS::S3::Bucket"
 QUEUE = "AWS::SQS::Queue"
 
-# By hand, on purpose: what the aggregator's UpdateItems may name (IAM dynamodb:Attributes).
-EXPECTED_MARK_ATTRIBUTES = ["id", "aggregated"]
+# By hand, on purpose: what the aggregator's link UpdateItems may name (IAM dynamodb:Attributes).
 EXPECTED_LINK_ATTRIBUTES = ["key", "max_visits", "visits", "bot_visits", "last_visit_at"]
 
 
@@ -34,7 +33,11 @@ def test_the_mapping_feeds_the_aggregator_from_the_visits_stream(template: dict[
     assert props["EventSourceArn"] == get_att(table_id(template, VISITS), "StreamArn")
     assert props["FunctionName"] == {"Ref": function_id(template, "aggregate")}
     assert props["StartingPosition"] == "TRIM_HORIZON"
-    assert props["BatchSize"] == VISIT_STREAM.batch_size == 96
+    assert props["BatchSize"] == VISIT_STREAM.batch_size == 1000
+    # Exactly once rests on these two (snip.visit_store): one batch per shard at a time, in
+    # order; and the shard's id in every event, which only a tumbling window gives.
+    assert props["ParallelizationFactor"] == 1
+    assert props["TumblingWindowInSeconds"] == VISIT_STREAM.tumbling_window_seconds == 900
     assert props["MaximumBatchingWindowInSeconds"] == VISIT_STREAM.max_batching_window_seconds
     assert props["BisectBatchOnFunctionError"] is True
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -77,7 +80,6 @@ def test_aggregator_statements_on_tables_and_stream(template: dict[str, Any]) ->
         return {"ForAllValues:StringEquals": {"dynamodb:Attributes": names}}
 
     assert found == {
-        key(VISITS, "dynamodb:UpdateItem"): only(EXPECTED_MARK_ATTRIBUTES),
         key(ROLLUPS, "dynamodb:UpdateItem"): None,
         key(LINKS, "dynamodb:UpdateItem"): only(EXPECTED_LINK_ATTRIBUTES),
         key(
@@ -104,26 +106,30 @@ class _RecordingClient:
 def test_the_aggregators_requests_name_only_the_allowed_attributes() -> None:
     """The policy's lists against the store's own transaction (people and bots, two hours)."""
     client = _RecordingClient()
-    store = VisitStore(client, links_table="links", visits_table="visits", rollups_table="rollups")
+    store = VisitStore(client, links_table="links", rollups_table="rollups")
     agent = UserAgentClass("mobile", "Mobile Safari", "iOS")
     visits = [
-        ClassifiedVisit(visit("AbC1234", n, at=f"2030-01-31T1{n % 2}:00:00.000Z", bot=n == 3), agent)
+        StreamVisit(
+            position(str(10**20 + n)),
+            ClassifiedVisit(visit("AbC1234", n, at=f"2030-01-31T1{n % 2}:00:00.000Z", bot=n == 3), agent),
+        )
         for n in range(4)
     ]
-    assert store.count("AbC1234", visits) == 4
+    assert store.count("AbC1234", "shardId-1", visits) == 4
     (transaction,) = client.transactions
     named: dict[str, set[str]] = {}
     for action in transaction:
         (op,) = action.values()
         names = set(op["Key"]) | set(op.get("ExpressionAttributeNames", {}).values())
         named.setdefault(op["TableName"], set()).update(names)
-    assert named["visits"] == set(EXPECTED_MARK_ATTRIBUTES)
+    assert "visits" not in named  # the aggregator never writes an event again
     assert named["links"] == set(EXPECTED_LINK_ATTRIBUTES)
+    assert set(named) == {"links", "rollups"}
 
 
 def test_the_aggregator_is_told_its_tables_and_bucket(template: dict[str, Any]) -> None:
     env = function(template, "aggregate")["Properties"]["Environment"]["Variables"]
-    assert env[Env.VISITS_TABLE] == {"Ref": table_id(template, VISITS)}
+    assert Env.VISITS_TABLE not in env  # read through its stream only, never written
     assert env[Env.ROLLUPS_TABLE] == {"Ref": table_id(template, ROLLUPS)}
     assert env[Env.LINKS_TABLE] == {"Ref": table_id(template, LINKS)}
     assert env[Env.EVENTS_BUCKET] == {"Ref": logical_id(template, BUCKET, "VisitsEvents")}

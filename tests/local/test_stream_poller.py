@@ -9,6 +9,7 @@ from snip_local.stream_poller import Delivery
 from tests.visits import stream_record, visit
 
 RECORDS = [stream_record(visit("k", n), n) for n in range(10)]
+SHARD = "shardId-00000001700000000000-0a1b2c3d"
 
 
 def seq(record: dict[str, Any]) -> str:
@@ -21,8 +22,10 @@ class Function:
     def __init__(self, *script: Any) -> None:
         self.script = list(script)
         self.batches: list[list[int]] = []
+        self.events: list[dict[str, Any]] = []
 
     def __call__(self, event: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
+        self.events.append(event)
         batch = [RECORDS.index(r) for r in event["Records"]]
         self.batches.append(batch)
         step = self.script.pop(0) if self.script else None
@@ -35,19 +38,34 @@ class Function:
 
 def test_a_partial_failure_resends_from_the_lowest_failed_record() -> None:
     function = Function([6, 4])
-    Delivery(function, backoff=0).deliver(RECORDS)
+    Delivery(function, backoff=0).deliver(RECORDS, SHARD)
     assert function.batches == [list(range(10)), list(range(4, 10))]
 
 
 def test_an_error_bisects_the_batch() -> None:
     function = Function("error", "error")
-    Delivery(function, backoff=0).deliver(RECORDS)
+    Delivery(function, backoff=0).deliver(RECORDS, SHARD)
     assert function.batches == [list(range(10)), list(range(5)), [0, 1], [2, 3, 4], list(range(5, 10))]
 
 
 def test_after_the_retries_the_records_go_to_the_on_failure_destination() -> None:
     function = Function(*(["error"] * 50))
     delivery = Delivery(function, StreamSource(retry_attempts=2, bisect_on_error=False), backoff=0)
-    delivery.deliver(RECORDS[:4])
+    delivery.deliver(RECORDS[:4], SHARD)
     assert function.batches == [[0, 1, 2, 3]] * 3
     assert delivery.given_up == RECORDS[:4]
+
+
+def test_every_event_has_the_tumbling_windows_shape_with_the_shard() -> None:
+    """The aggregator counts by shard (snip.visit_store): Lambda names it only in a tumbling
+    window's event, whose answer must carry ``state``."""
+    function = Function([6])
+    Delivery(function, StreamSource(tumbling_window_seconds=900), backoff=0).deliver(RECORDS, SHARD)
+    assert len(function.events) == 2
+    for event in function.events:
+        assert event["shardId"] == SHARD
+        assert event["state"] == {}
+        assert event["isFinalInvokeForWindow"] is False
+        start, end = event["window"]["start"], event["window"]["end"]
+        assert start < end
+        assert start.endswith(("00:00Z", "15:00Z", "30:00Z", "45:00Z"))

@@ -1,7 +1,12 @@
-"""The aggregator on moto: every visit counted exactly once, however its batches arrive."""
+"""The aggregator on moto: every visit counted exactly once, however its batches arrive.
+
+Lambda reads each shard in order and delivers again from the first failed record; batches of
+different shards come in any order, and a batch seen before may come again out of order.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +46,7 @@ def store(dynamodb: Any) -> Iterator[VisitStore]:
     # moto copies every table a transaction touches once per item; the local stack's patch keeps
     # copies of the touched items only (snip_local.moto_transactions), and so does this test.
     moto_transactions.install()
-    yield VisitStore(dynamodb, LINKS, VISITS, ROLLUPS)
+    yield VisitStore(dynamodb, LINKS, ROLLUPS)
     moto_transactions.uninstall()
 
 
@@ -68,8 +73,16 @@ def records_for(client: Any, events: list[Any], first_seq: int = 0) -> list[dict
     return [stream_record(event, first_seq + n) for n, event in enumerate(events)]
 
 
-def run(records: list[dict[str, Any]], store: Any, archive: Any = None) -> Any:
-    return aggregate(records, classify, store, archive or NoArchive())
+SHARD = "shardId-00000001900000000000-00000001"
+OTHER_SHARD = "shardId-00000001900000000000-00000002"
+
+
+def run(records: list[dict[str, Any]], store: Any, archive: Any = None, shard: str = SHARD) -> Any:
+    return aggregate(records, shard, classify, store, archive or NoArchive())
+
+
+def watermark(client: Any, key: str, shard: str = SHARD) -> str:
+    return str(rollup(client, key, "w#" + shard).get("counted_to", ""))
 
 
 def test_a_batch_becomes_rollups_and_link_counters(dynamodb: Any, store: VisitStore) -> None:
@@ -122,21 +135,81 @@ def test_duplicates_inside_one_batch_count_once(dynamodb: Any, store: VisitStore
     assert link(dynamodb, "Dupes01")["visits"] == 5
 
 
-def test_more_than_a_transaction_holds(dynamodb: Any, store: VisitStore) -> None:
-    """250 visits of one link over three hours: several transactions, each at most 100 items."""
+def test_a_hot_links_batch_is_one_transaction(dynamodb: Any, store: VisitStore) -> None:
+    """1,000 visits of one link over three hours: the watermark, three hours, a day and the link."""
     add_link(dynamodb, "Big0001")
     hours = ("10", "11", "12")
-    events = [visit("Big0001", n, at=f"2030-01-31T{hours[n % 3]}:00:00.000Z") for n in range(250)]
+    events = [visit("Big0001", n, at=f"2030-01-31T{hours[n % 3]}:00:00.000Z") for n in range(1000)]
+    sizes = transaction_sizes(dynamodb)
+    assert run(records_for(dynamodb, events), store).counted == 1000
+    assert sizes == [6]
+    assert link(dynamodb, "Big0001")["visits"] == 1000
+    assert sum(rollup(dynamodb, "Big0001", f"h#2030-01-31T{h}")["visits"] for h in hours) == 1000
+    assert watermark(dynamodb, "Big0001") == str(10**20 + 999).zfill(40)
+
+
+def test_more_than_a_transaction_holds(dynamodb: Any, store: VisitStore) -> None:
+    """400 referrers (a bucket update names at most 150 numbers) and 120 hours (a transaction
+    holds at most 100 items): several transactions, in order, each counted once."""
+    add_link(dynamodb, "Wide001")
+    events = [
+        visit(
+            "Wide001",
+            n,
+            at=f"2030-01-{1 + n // 24 % 5:02d}T{n % 24:02d}:00:00.000Z",
+            referrer=f"r{n}.example",
+        )
+        for n in range(400)
+    ]
+    sizes = transaction_sizes(dynamodb)
+    records = records_for(dynamodb, events)
+    assert run(records, store).counted == 400
+    assert len(sizes) > 2
+    assert max(sizes) <= 100
+    assert link(dynamodb, "Wide001")["visits"] == 400
+    days = [rollup(dynamodb, "Wide001", f"d#2030-01-{d:02d}") for d in range(1, 6)]
+    assert sum(day["visits"] for day in days) == 400
+    assert sum(sum(v for k, v in day.items() if k.startswith("referrers:")) for day in days) == 400
+    second = run(records, store)
+    assert (second.counted, second.repeated) == (0, 400)
+    assert link(dynamodb, "Wide001")["visits"] == 400
+
+
+def transaction_sizes(client: Any) -> list[int]:
     sizes: list[int] = []
-    dynamodb.meta.events.register(
+    client.meta.events.register(
         "provide-client-params.dynamodb.TransactWriteItems",
         lambda params, **_: sizes.append(len(params["TransactItems"])),
     )
-    assert run(records_for(dynamodb, events), store).counted == 250
-    assert max(sizes) <= 100
-    assert len(sizes) == 3
-    assert link(dynamodb, "Big0001")["visits"] == 250
-    assert sum(rollup(dynamodb, "Big0001", f"h#2030-01-31T{h}")["visits"] for h in hours) == 250
+    return sizes
+
+
+def test_an_overlapping_redelivery_counts_only_what_is_new(dynamodb: Any, store: VisitStore) -> None:
+    add_link(dynamodb, "Over001")
+    records = records_for(dynamodb, [visit("Over001", n) for n in range(30)])
+    assert run(records[:20], store).counted == 20
+    again = run(records[10:], store)
+    assert (again.counted, again.repeated) == (10, 10)
+    assert link(dynamodb, "Over001")["visits"] == 30
+    assert rollup(dynamodb, "Over001", "d#2030-01-31")["visits"] == 30
+
+
+def test_each_shard_has_its_own_watermark(dynamodb: Any, store: VisitStore) -> None:
+    """A link's events spread over shards (events are keyed by request id): a later sequence
+    number counted in one shard must not hide an earlier one of another."""
+    add_link(dynamodb, "Shard01")
+    events = [visit("Shard01", n) for n in range(20)]
+    records = records_for(dynamodb, events)
+    high, low = records[10:], records[:10]
+    assert run(high, store, shard=SHARD).counted == 10
+    assert run(low, store, shard=OTHER_SHARD).counted == 10
+    assert run(low, store, shard=OTHER_SHARD).counted == 0
+    assert link(dynamodb, "Shard01")["visits"] == 20
+
+
+def test_a_delivery_without_a_shard_is_refused(store: VisitStore) -> None:
+    with pytest.raises(ValueError, match="tumbling window"):
+        aggregate([], "", classify, store, NoArchive())
 
 
 class FailingOnce:
@@ -145,12 +218,12 @@ class FailingOnce:
     def __init__(self, store: VisitStore, key: str, count_first: int = 0) -> None:
         self.store, self.key, self.count_first, self.failed = store, key, count_first, False
 
-    def count(self, key: str, visits: list[Any]) -> int:
+    def count(self, key: str, shard: str, visits: list[Any]) -> int:
         if key == self.key and not self.failed:
             self.failed = True
-            self.store.count(key, visits[: self.count_first])
+            self.store.count(key, shard, visits[: self.count_first])
             raise RuntimeError("DynamoDB went away mid-batch")
-        return self.store.count(key, visits)
+        return self.store.count(key, shard, visits)
 
 
 def test_a_partial_failure_is_retried_from_the_first_failed_record(dynamodb: Any, store: VisitStore) -> None:
@@ -172,26 +245,43 @@ def test_a_partial_failure_is_retried_from_the_first_failed_record(dynamodb: Any
 
 
 def test_reordered_batches_count_exactly_and_keep_the_latest_visit(dynamodb: Any, store: VisitStore) -> None:
+    """Shards are read independently: a later hour's batch of one shard may come first."""
     add_link(dynamodb, "Order01")
     early = [visit("Order01", n, at=f"2030-01-31T0{n}:00:00.000Z") for n in range(5)]
     late = [visit("Order01", 10 + n, at=f"2030-01-31T1{n}:00:00.000Z") for n in range(5)]
     late_records = records_for(dynamodb, late, first_seq=100)
     early_records = records_for(dynamodb, early)
-    run(late_records, store)
-    run(early_records, store)
-    run(late_records[2:] + early_records[:2], store)  # and a mixed repeat
+    run(late_records, store, shard=SHARD)
+    run(early_records, store, shard=OTHER_SHARD)
+    run(late_records[2:], store, shard=SHARD)  # seen before: may come again, out of order
+    run(early_records[:2], store, shard=OTHER_SHARD)
     stored = link(dynamodb, "Order01")
     assert stored["visits"] == 10
     assert stored["last_visit_at"] == "2030-01-31T14:00:00Z"
 
 
 def test_a_link_with_max_visits_keeps_its_own_counters(dynamodb: Any, store: VisitStore) -> None:
-    """resolve counts a max_visits link atomically; the aggregator fills only its rollups."""
+    """resolve counts a max_visits link atomically (its events say ``counted``); the aggregator
+    fills only its rollups, and does not even try the link."""
     add_link(dynamodb, "Capped1", max_visits=10, visits=4)
-    outcome = run(records_for(dynamodb, [visit("Capped1", n) for n in range(4)]), store)
+    events = [visit("Capped1", n) for n in range(4)]
+    events = [dataclasses.replace(event, counted=True) for event in events]
+    sizes = transaction_sizes(dynamodb)
+    outcome = run(records_for(dynamodb, events), store)
     assert outcome.counted == 4
+    assert sizes == [3]  # the watermark, the hour and the day
     assert link(dynamodb, "Capped1")["visits"] == 4
     assert rollup(dynamodb, "Capped1", "d#2030-01-31")["visits"] == 4
+
+
+def test_an_event_from_before_the_counted_flag_finds_out_from_the_link(
+    dynamodb: Any, store: VisitStore
+) -> None:
+    add_link(dynamodb, "Capped2", max_visits=10, visits=3)
+    outcome = run(records_for(dynamodb, [visit("Capped2", n) for n in range(3)]), store)
+    assert outcome.counted == 3
+    assert link(dynamodb, "Capped2")["visits"] == 3
+    assert rollup(dynamodb, "Capped2", "d#2030-01-31")["visits"] == 3
 
 
 def test_an_answer_lost_after_the_write_counts_nothing_twice(dynamodb: Any, store: VisitStore) -> None:
