@@ -27,23 +27,34 @@ COLD_START_SHARE = 0.01  # assumed: 1 invocation in 100 starts an environment; I
 KEYGEN_REFILL_CPU_MS = 50.0  # assumed CPU time of one refill run (35 keys, two requests)
 
 # The visit pipeline after resolve's PutItem, modelled from what the aggregator does
-# (snip.visit_store, functions/aggregate): the visits table's stream feeds it in batches of
-# ``batch_size`` INSERT records (stream reads by a Lambda trigger are free; the event filter drops
-# the MODIFY and REMOVE records at no charge; TTL deletions are free). Per link in a batch, one
-# TransactWriteItems of up to ``events_per_transaction`` events: a conditional Update marking each
-# event counted (an event item is under 1 KB: 2 WRU in a transaction), an Update of the link's hour
-# and day rollups (assumed up to 2 KB each with their breakdowns: 4 WRU each) and one of the link's
-# counters (under 1 KB: 2 WRU). Two cases: a hot link (every event of a batch on one link: the
-# fewest transactions) and a spread batch (every event on another link: one transaction each).
+# (snip.visit_store, functions/aggregate): the visits table's stream feeds it in batches of up to
+# ``batch_size`` INSERT records of one shard (stream reads by a Lambda trigger are free; TTL
+# deletions are free). Per link in a batch, one TransactWriteItems: the link's watermark for the
+# shard (under 1 KB: 2 WRU in a transaction), its hour and day rollups (assumed up to 2 KB each
+# with their breakdowns: 4 WRU each) and the link's counters (under 1 KB: 2 WRU). The events are
+# never written again. Per batch and day, one gzipped JSON Lines object in S3. Two cases: a hot
+# link (every event of a batch on one link: one transaction per batch) and a spread batch (every
+# event on another link: one transaction each).
 AGGREGATOR = {
-    "batch_size": 100,
-    "events_per_transaction": 97,  # 100 items at most: 97 marks + 2 rollups + the link
-    "mark_wru": 2.0,
+    "batch_size": 1000,
+    "watermark_wru": 2.0,
     "rollup_items": 2,
     "rollup_wru": 4.0,
     "link_wru": 2.0,
     "cpu_ms_per_event": 0.2,  # assumed: user-agent classification (cached per agent) and bookkeeping
     "transaction_round_trip_ms": 10.0,  # assumed: a transaction takes longer than a single write
+    "s3_put_round_trip_ms": 20.0,  # assumed
+}
+# The visits table's storage: an event's item lives a day (snip.visit_events.EVENT_TTL_SECONDS),
+# and TTL deletes it "within a few days" after: billed here for 1 + 2 days, with DynamoDB's 100
+# bytes of per-item overhead. The raw events' first month in S3 (gzipped JSON Lines).
+STORAGE = {
+    "dynamodb_per_gb_month": 0.25,
+    "s3_standard_per_gb_month": 0.023,
+    "s3_put_per_thousand": 0.005,
+    "event_item_days": 3,
+    "item_overhead_bytes": 100,
+    "days_per_month": 30.4,
 }
 
 
@@ -65,27 +76,52 @@ def _dynamodb(wru: float, rru: float) -> float:
     return wru * PRICES["dynamodb_per_million_wru"] + rru * PRICES["dynamodb_per_million_rru"]
 
 
-def pipeline_per_event(memory_mb: int, links_per_batch: int) -> dict[str, float]:
-    """The aggregator's cost per visit event (dollars per million events), for batches of
+def pipeline_per_event(memory_mb: int, links_per_batch: int, event_item_bytes: int) -> dict[str, float]:
+    """The pipeline's cost per visit event (dollars per million events), for batches of
     ``batch_size`` events spread over ``links_per_batch`` links."""
-    a = AGGREGATOR
+    a, st = AGGREGATOR, STORAGE
     batch = a["batch_size"]
-    per_link = batch / links_per_batch
-    transactions = links_per_batch * math.ceil(per_link / a["events_per_transaction"])
-    wru = batch * a["mark_wru"] + transactions * (a["rollup_items"] * a["rollup_wru"] + a["link_wru"])
+    wru = links_per_batch * (a["watermark_wru"] + a["rollup_items"] * a["rollup_wru"] + a["link_wru"])
     ms = (
-        lambda_ms(batch * a["cpu_ms_per_event"], 0, memory_mb) + transactions * a["transaction_round_trip_ms"]
+        lambda_ms(batch * a["cpu_ms_per_event"], 0, memory_mb)
+        + links_per_batch * a["transaction_round_trip_ms"]
+        + a["s3_put_round_trip_ms"]
     )
     invocation = _lambda_cost(ms, 0, memory_mb)
+    gb_months = (
+        (event_item_bytes + st["item_overhead_bytes"]) / 1e9 * st["event_item_days"] / st["days_per_month"]
+    )
     return {
         "wru_per_event": wru / batch,
         "lambda_requests": invocation["requests"] / batch,
         "lambda_duration": invocation["duration"] / batch,
         "dynamodb": _dynamodb(wru / batch, 0),
+        "visits_table_storage": gb_months * st["dynamodb_per_gb_month"] * 1e6,
+        "s3": st["s3_put_per_thousand"] / 1000 / batch * 1e6,
     }
 
 
-def run(warm: dict[str, Any], cold: dict[str, Any], counts: dict[str, Any], memory: dict[str, int]) -> dict:
+def item_bytes(item: dict[str, dict[str, Any]]) -> int:
+    """An item's size as DynamoDB counts it: names plus values (numbers about a byte per two digits)."""
+    size = 0
+    for name, value in item.items():
+        ((kind, raw),) = value.items()
+        size += len(name.encode())
+        size += {"S": len(str(raw).encode()), "N": len(str(raw)) // 2 + 1, "BOOL": 1}[kind]
+    return size
+
+
+def _pipeline_total(found: dict[str, float]) -> float:
+    return sum(v for k, v in found.items() if k != "wru_per_event")
+
+
+def run(
+    warm: dict[str, Any],
+    cold: dict[str, Any],
+    counts: dict[str, Any],
+    memory: dict[str, int],
+    event_item: dict[str, dict[str, Any]],
+) -> dict:
     api = PRICES["api_gateway_rest_per_million"]
     subjects = warm["subjects"]
     variants = cold["variants"]
@@ -93,10 +129,15 @@ def run(warm: dict[str, Any], cold: dict[str, Any], counts: dict[str, Any], memo
     def cold_ms(name: str, memory_mb: int) -> float:
         return lambda_ms(variants[name]["median_in_process_s"] * 1e3, 0, memory_mb)
 
+    def redirect_lambda(operation: dict[str, Any]) -> dict[str, float]:
+        ms = lambda_ms(subjects["resolve"]["p50"], operation["requests_per_operation"], memory["resolve"])
+        return _lambda_cost(ms, cold_ms("resolve", memory["resolve"]), memory["resolve"])
+
     redirect = counts["redirect_get"]
-    resolve_ms = lambda_ms(subjects["resolve"]["p50"], redirect["requests_per_operation"], memory["resolve"])
-    resolve = _lambda_cost(resolve_ms, cold_ms("resolve", memory["resolve"]), memory["resolve"])
+    resolve = redirect_lambda(redirect)
     redirect_db = _dynamodb(redirect["wru_per_operation"], redirect["rru_per_operation"])
+    warm_redirect = counts["redirect_get_warm"]  # the link served from memory
+    resolve_warm = redirect_lambda(warm_redirect)
 
     create = counts["create"]
     refill = counts["keygen_refill_35"]
@@ -115,14 +156,22 @@ def run(warm: dict[str, Any], cold: dict[str, Any], counts: dict[str, Any], memo
     # redirect, as if memory never served it: the dearer case) and puts its event; then the
     # aggregator. The aggregator's memory is its FunctionSpec's (1024 MB) when the stack has it.
     aggregator_mb = memory.get("aggregate", 1024)
-    hot = pipeline_per_event(aggregator_mb, links_per_batch=1)
-    spread = pipeline_per_event(aggregator_mb, links_per_batch=AGGREGATOR["batch_size"])
+    event_bytes = item_bytes(event_item)
+    hot = pipeline_per_event(aggregator_mb, links_per_batch=1, event_item_bytes=event_bytes)
+    spread = pipeline_per_event(
+        aggregator_mb, links_per_batch=int(AGGREGATOR["batch_size"]), event_item_bytes=event_bytes
+    )
     snip_redirect = {
         "api_gateway": api,
         "lambda_requests": resolve["requests"],
         "lambda_duration": resolve["duration"],
         "dynamodb": redirect_db,
-        "visit_pipeline": hot["dynamodb"] + hot["lambda_requests"] + hot["lambda_duration"],
+        "visit_pipeline": _pipeline_total(hot),
+    }
+    snip_redirect_from_memory = {
+        **snip_redirect,
+        "lambda_duration": resolve_warm["duration"],
+        "dynamodb": _dynamodb(warm_redirect["wru_per_operation"], warm_redirect["rru_per_operation"]),
     }
     snip_create = {
         "api_gateway": api,
@@ -145,17 +194,22 @@ def run(warm: dict[str, Any], cold: dict[str, Any], counts: dict[str, Any], memo
             "keygen_refill_cpu_ms": KEYGEN_REFILL_CPU_MS,
             "resolve_billed_ms": resolve["billed_ms"],
             "aggregator": {**AGGREGATOR, "memory_mb": aggregator_mb},
+            "storage": STORAGE,
+            "event_item_bytes": event_bytes,
             "shorten_billed_ms": shorten["billed_ms"],
         },
         "per_million_redirects": {
             "snip": {**snip_redirect, "total": sum(snip_redirect.values())},
+            # The same redirect when resolve's memory serves the link (a hot link's case).
+            "snip_link_in_memory": {
+                **snip_redirect_from_memory,
+                "total": sum(snip_redirect_from_memory.values()),
+            },
             "functionless_sample": {**sample_redirect, "total": sum(sample_redirect.values())},
             # The same redirect when each event of a batch is another link's (the dearest case).
             "snip_spread_batches": sum(snip_redirect.values())
             - snip_redirect["visit_pipeline"]
-            + spread["dynamodb"]
-            + spread["lambda_requests"]
-            + spread["lambda_duration"],
+            + _pipeline_total(spread),
             "pipeline_per_event": {"hot_link": hot, "spread": spread},
         },
         "per_million_creates": {
