@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.e2e.stacks import REPO, Stack
@@ -26,7 +25,6 @@ AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 SCREENSHOTS = REPO / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
-MISSING_ROUTE = "Missing Authentication Token"
 
 
 def chromium_or_skip() -> Path:
@@ -109,16 +107,3 @@ def open_console(
     finally:
         context.close()
     assert console.problems == [], "the page broke or its CSP refused something"
-
-
-def route_missing(response: requests.Response) -> bool:
-    """The route is not deployed on this branch: API Gateway's (and the local gateway's) answer."""
-    if response.status_code == 404:
-        return True
-    return response.status_code == 403 and response.json().get("message") == MISSING_ROUTE
-
-
-def needs(response: requests.Response, what: str) -> None:
-    """Skip a test whose route another branch brings (it runs for real once merged)."""
-    if route_missing(response):
-        pytest.skip(f"pending: needs {what}")

@@ -11,6 +11,12 @@
   const VIEWS = ["view-key", "view-home", "view-link", "view-stats"];
   // Form field name -> the suffix of its input's id (create-url, edit-max, ...).
   const FIELD_IDS = { url: "url", alias: "alias", tags: "tags", expires_at: "expires", max_visits: "max", redirect_status: "status" };
+
+  // Tags as typed in a comma-separated field, as the API keeps them (lower case, in order, once each).
+  function tagsOf(id) {
+    const typed = $(id).value.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean);
+    return typed.filter((tag, i) => typed.indexOf(tag) === i);
+  }
   const PAGE_SIZE = 20;
   const BREAKDOWNS = [
     ["referrers", "Referrers", "Referrer"], ["countries", "Countries", "Country"],
@@ -234,7 +240,7 @@
     const fields = { url: $("create-url").value.trim() };
     const alias = $("create-alias").value.trim();
     if (alias) fields.alias = alias;
-    const tags = $("create-tags").value.split(",").map((t) => t.trim()).filter(Boolean);
+    const tags = tagsOf("create-tags");
     if (tags.length) fields.tags = tags;
     if ($("create-expires").value) fields.expires_at = toRfc3339($("create-expires").value);
     if ($("create-max").value !== "") fields.max_visits = Number($("create-max").value);
@@ -372,6 +378,7 @@
     $("edit-expires").value = toLocalInput(link.expires_at);
     $("edit-max").value = link.max_visits === null || link.max_visits === undefined ? "" : String(link.max_visits);
     $("edit-status").value = String(link.redirect_status);
+    $("edit-tags").value = (link.tags || []).join(", ");
     $("link-toggle").textContent = link.disabled ? "Enable" : "Disable";
     $("link-body").hidden = false;
   }
@@ -409,6 +416,8 @@
     else if (max !== "" && Number(max) !== current.max_visits) changes.max_visits = Number(max);
     const status = Number($("edit-status").value);
     if (status !== current.redirect_status) changes.redirect_status = status;
+    const tags = tagsOf("edit-tags");
+    if (tags.join(",") !== (current.tags || []).join(",")) changes.tags = tags; // [] removes them all
     if (!Object.keys(changes).length) { $("edit-ok").textContent = "Nothing to change."; return; }
     const button = event.target.querySelector('button[type="submit"]');
     busy(button, true);
