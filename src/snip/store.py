@@ -576,12 +576,7 @@ class Store:
         for attempt in range(VISIT_CONFLICT_ATTEMPTS):
             token = hashlib.sha256(f"visit/{event.id}/{attempt}".encode()).hexdigest()[:36]
             try:
-                self._send_visit(
-                    key,
-                    now,
-                    marker,
-                    lambda: self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token),
-                )
+                self._send_visit(key, now, marker, {"TransactItems": actions, "ClientRequestToken": token})
                 break
             except ClientError as error:
                 if _code(error) != "TransactionCanceledException":
@@ -625,15 +620,16 @@ class Store:
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
 
-    def _send_visit(self, key: str, now: str, marker: str, send: Callable[[], Any]) -> None:
-        """Send a visit; if the SDK gave up with its outcome unknown, the link as it is now says
-        what happened. Counted under our marker: done. Not counted: answer as the condition would
-        (404, 410), or, the link being live (or unreadable), send it once more ourselves (same
-        marker and token: it can only count once). Cancellations (ClientError) reach the caller."""
+    def _send_visit(self, key: str, now: str, marker: str, transaction: dict[str, Any]) -> None:
+        """Send a visit's ``transaction``; if the SDK gave up with its outcome unknown, the link as
+        it is now says what happened. Counted under our marker: done. Not counted: answer as the
+        condition would (404, 410), or, the link being live (or unreadable), send it once more
+        ourselves (same marker and token: it can only count once). Cancellations (ClientError)
+        reach the caller."""
         for last in (False, True):
             try:
                 with dependency_guard():
-                    send()
+                    self.client.transact_write_items(**transaction)
                 return
             except DependencyUnavailable as error:
                 if not error.ambiguous:

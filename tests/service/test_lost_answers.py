@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from botocore.exceptions import ClientError
 
 from snip import aws
@@ -290,9 +289,8 @@ def test_old_visit_markers_are_forgotten_and_new_ones_kept(dynamodb: Any) -> Non
     """The transaction returns no item: the markers to drop are judged on the link as read, and
     the link this environment remembers loses them too (no second cleanup from memory)."""
     store = Store(aws.dynamodb(), LINKS, KEYS, VISITS)
-    store.put_link(
-        {"key": "Marked1", "url": URL, "owner": "o", "redirect_status": 302, "disabled": False, "max_visits": 99}
-    )
+    link = {"key": "Marked1", "url": URL, "owner": "o", "redirect_status": 302, "disabled": False}
+    store.put_link({**link, "max_visits": 99})
     start = 1_800_000_000
     visits = FORGET_AFTER + 2
 

@@ -77,9 +77,8 @@ def instance_store(endpoint: str) -> Store:
         aws_secret_access_key="local",
         config=Config(retries={"mode": "standard", "max_attempts": 3}),
     )
-    return Store(
-        client, DEFAULT_TABLES[Env.LINKS_TABLE], DEFAULT_TABLES[Env.KEYS_TABLE], DEFAULT_TABLES[Env.VISITS_TABLE]
-    )
+    names = (Env.LINKS_TABLE, Env.KEYS_TABLE, Env.VISITS_TABLE)
+    return Store(client, *(DEFAULT_TABLES[name] for name in names))
 
 
 def one_time_link(store: Store, key: str) -> None:
