@@ -87,13 +87,14 @@ class SnipStack(Stack):
             spec=RESOLVE,
             layer=powertools_layer,
             logs_key=log_encryption,
-            # Read the link, count the visit (one conditional UpdateItem), which may name only
-            # the attributes a visit reads and writes: never the target URL or the owner.
+            # Read the link; every GET writes a visit event (a conditional PutItem, keyed by the
+            # request id); a link with max_visits is also counted on its own item, by an Update
+            # in the same TransactWriteItems as the event's Put. IAM authorizes a transaction's
+            # Update and Put as UpdateItem and PutItem: the Update may name only the attributes
+            # a visit reads and writes, never the target URL or the owner.
             tables=[
                 tables.access(LINKS, "GetItem"),
                 tables.access(LINKS, "UpdateItem", attributes=VISIT_ATTRIBUTES),
-                # A visit of a link without max_visits is an event: one conditional PutItem
-                # (attribute_not_exists(id), snip.visit_events) that the aggregator counts.
                 tables.access(VISITS, "PutItem"),
             ],
             environment={

@@ -3,8 +3,8 @@
 The hot path, kept lean: no Event Handler, no pydantic, no X-Ray SDK (Lambda's active tracing
 still records each invocation), no Powertools Logger or Metrics (snip.lean_telemetry writes the
 same lines), no user-agent parser (the aggregator classifies). A warm redirect is one DynamoDB
-request: the visit event's PutItem (the link comes from memory), or, for a link with max_visits,
-its conditional UpdateItem.
+request (the link comes from memory): the visit event's PutItem, or, for a link with max_visits,
+one TransactWriteItems of the link's conditional count and the event (snip.redirect).
 """
 
 from __future__ import annotations

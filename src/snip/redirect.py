@@ -78,11 +78,13 @@ USER_AGENT_CHARS = 512  # enough to classify any browser; keeps an event under 1
 def follow(store: Store, key: str, visit: Visit | None) -> Redirect:
     """Follow ``key``; with a ``visit`` (GET) the visit is recorded before the answer.
 
-    Two paths. A link with ``max_visits`` is counted and checked in one conditional UpdateItem
-    (exactly N redirects ever), never answered from memory. Every other link is read (from the
-    environment's memory for up to 2 s), judged by the redirect rule, and its visit written as a
-    visit event, durable before the redirect: if the event cannot be written the answer is a 503,
-    never a redirect that was not counted. The link's own item is not written on that path.
+    The link is read (from the environment's memory for up to 2 s) and judged by the redirect
+    rule; every GET's visit is a visit event, durable before the redirect: if it cannot be
+    written the answer is a 503, never a redirect that was not recorded. Two paths from there. A
+    link without ``max_visits`` gets the event alone (one PutItem; the link's item is not
+    written: the aggregator counts it). A link with ``max_visits`` is counted and checked on its
+    own item, in the same transaction as its event (``counted=True``: the aggregator adds it to
+    the rollups only), so that exactly N redirects happen however stale the read was.
     """
     if not is_possible_key(key):
         raise LinkNotFound("No link with this key.")
@@ -90,7 +92,7 @@ def follow(store: Store, key: str, visit: Visit | None) -> Redirect:
     now = clock.format_ts(moment)
     link, remembered = store.remembered_link(key)
     if link is not None and "max_visits" in link:
-        return _follow_limited(store, key, now, visit, link if not remembered else None)
+        return _follow_limited(store, key, moment, visit, link, remembered)
     if link is None:
         raise LinkNotFound("No link with this key.")
     if not is_active(link, now):
@@ -101,27 +103,32 @@ def follow(store: Store, key: str, visit: Visit | None) -> Redirect:
 
 
 def _follow_limited(
-    store: Store, key: str, now: str, visit: Visit | None, fresh: dict[str, Any] | None
+    store: Store, key: str, moment: datetime, visit: Visit | None, link: dict[str, Any], remembered: bool
 ) -> Redirect:
-    """A link with ``max_visits``: GET counts it in the conditional update that checks it (a
-    preview bot's visit is counted apart, never spending max_visits); HEAD judges the link as read
-    now (``fresh``, or read again if what we hold came from memory)."""
+    """A link with ``max_visits``. GET counts it and writes its event in one transaction whose
+    condition checks the link as it is now (a preview bot's visit is counted apart, never
+    spending max_visits), and answers with the link as read (its URL up to 2 s old, like any
+    redirect's). HEAD judges the link as read now: read again if what we hold came from memory,
+    whose visit count may be 2 s behind."""
+    now = clock.format_ts(moment)
     if visit is None:
-        item = fresh or store.get_link(key, consistent=False)
+        item = store.get_link(key, consistent=False) if remembered else link
         if item is None:
             raise LinkNotFound("No link with this key.")
+        if remembered:
+            store.remember(key, item)
         if not is_active(item, now):
             raise LinkGone("This link is no longer active.")
-    else:
-        bot = is_preview_bot(visit.user_agent)
-        item = store.record_visit(key, now, bot=bot, request_id=visit.request_id)
-    # Remembered only to pick this path again without a read: never to answer from.
-    store.remember(key, item)
-    return Redirect(item["url"], int(item["redirect_status"]))
+        return Redirect(item["url"], int(item["redirect_status"]))
+    store.record_visit(link, now, visit_event(key, link, visit, moment, counted=True))
+    return Redirect(link["url"], int(link["redirect_status"]))
 
 
-def visit_event(key: str, link: Mapping[str, Any], visit: Visit, moment: datetime) -> VisitEvent:
-    """The event of one redirect of ``link`` at ``moment``."""
+def visit_event(
+    key: str, link: Mapping[str, Any], visit: Visit, moment: datetime, *, counted: bool = False
+) -> VisitEvent:
+    """The event of one redirect of ``link`` at ``moment``; ``counted`` if the redirect counted it
+    on the link itself (a link with max_visits)."""
     at = moment.astimezone(UTC)
     return VisitEvent(
         id=visit.request_id or str(uuid.uuid4()),
@@ -134,4 +141,5 @@ def visit_event(key: str, link: Mapping[str, Any], visit: Visit, moment: datetim
         user_agent=(visit.user_agent or "")[:USER_AGENT_CHARS],
         source=SOURCE_QR if visit.qr else SOURCE_LINK,
         expires=int(at.timestamp()) + EVENT_TTL_SECONDS,
+        counted=counted,
     )

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -105,6 +105,7 @@ VISIT_COUNTERS = (VISITS, BOT_VISITS, LAST_VISIT_AT)
 # that disagree between instances.
 VISIT_MARKER_SECONDS = 30
 FORGET_AFTER = 8  # old markers gathered before one extra write drops them
+VISIT_CONFLICT_ATTEMPTS = 3  # a visit's transaction, sent again when another one on the link cancels it
 
 # The owner's listing (GET /links) reads the links table's index BY_OWNER_INDEX (defined with
 # the table in snip_deploy.tables): partition OWNER, sort LISTED_AT = "<created_at>#<key>",
@@ -166,11 +167,10 @@ def _changed(
     )
 
 
-def _counted(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A visit found counted by its own marker; the link may have been deleted since."""
+def _counted(item: Mapping[str, Any]) -> None:
+    """A visit found counted by its own marker: done, unless the link was deleted since (410)."""
     if "url" not in item:
         raise LinkGone("This link is no longer active.")
-    return dict(item)
 
 
 def visit_marker(now: str, request_id: str) -> str:
@@ -211,12 +211,14 @@ class Store:
         visits_table: str = "",
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
         self.links_table = links_table
         self.keys_table = keys_table
         self.visits_table = visits_table
         self.monotonic = monotonic
+        self.sleep = sleep
         self._memory: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # -- links ---------------------------------------------------------------------------
@@ -541,16 +543,63 @@ class Store:
                 return
             raise LinkNotFound("No link with this key.") from error
 
-    def record_visit(self, key: str, now: str, *, bot: bool, request_id: str = "") -> dict[str, Any]:
-        """Count one visit if the link is active, in one UpdateItem; returns the link.
+    def record_visit(self, link: Mapping[str, Any], now: str, event: VisitEvent) -> None:
+        """Count one visit of ``link`` (as resolve read it) and write its ``event``, both or
+        neither, in one TransactWriteItems; LinkGone or LinkNotFound if the link does not redirect.
 
-        A bot's visit is counted apart and never spends ``max_visits``. The visit's marker (from
-        ``request_id``, API Gateway's id of the request) is added to ``recent_visits`` in the same
-        update, whose condition refuses a marker already there: a repeat of this very visit can
-        never count twice, however many visitors came in between, and it answers the link as
-        its first attempt did (which may have spent the last visit).
+        The link's Update is conditional on the redirect rule (exactly ``max_visits`` redirects
+        ever), counts a preview bot apart (``bot_visits``, never spending max_visits) and adds the
+        visit's marker (from the event's id, the request id) to ``recent_visits``, refused if it is
+        there already; the event's Put is conditional on its id. A repeat of this very visit can
+        never count twice, however many visitors came in between:
+
+        * botocore's own retries carry the same ClientRequestToken (from the request id), so
+          DynamoDB answers a repeat within 10 minutes with the first result;
+        * otherwise (moto, or our own resends) the repeat is cancelled, and the link it failed on
+          (ALL_OLD) bears our marker: the first attempt counted it, and wrote the event with it;
+        * if the SDK gave up (every answer lost), a consistent read of the link decides: our
+          marker there = done; not there and the link live = sent once more; unreadable = sent
+          once more (it can only count once); still unknown = DependencyUnavailable (503).
+
+        Transactions touching the same link at once cancel each other (TransactionConflict):
+        sent again, a few times, under a new token, with a short random pause.
+
+        A transaction returns no item: the caller answers from the link it read (its URL as up to
+        ``LINK_MEMORY_SECONDS`` old as any redirect's; the count itself is exact by the condition).
         """
-        marker = visit_marker(now, request_id)
+        key = str(link["key"])
+        marker = visit_marker(now, event.id)
+        actions = [
+            {"Update": self._visit_update(key, now, marker, bot=event.bot)},
+            {"Put": self._event_put(event)},
+        ]
+        for attempt in range(VISIT_CONFLICT_ATTEMPTS):
+            token = hashlib.sha256(f"visit/{event.id}/{attempt}".encode()).hexdigest()[:36]
+            try:
+                self._send_visit(key, now, marker, {"TransactItems": actions, "ClientRequestToken": token})
+                break
+            except ClientError as error:
+                if _code(error) != "TransactionCanceledException":
+                    raise
+                reasons = error.response.get("CancellationReasons", [])
+                codes = [r.get("Code", "None") for r in reasons]
+                if codes and codes[0] == _CONDITION_FAILED:
+                    old = reasons[0].get("Item")
+                    if not old:
+                        raise LinkNotFound("No link with this key.") from error
+                    stored = from_item(old)
+                    if marker in stored.get(RECENT_VISITS, ()):
+                        _counted(stored)  # our own earlier attempt counted it
+                        break
+                    raise LinkGone("This link is no longer active.") from error
+                if "TransactionConflict" in codes and attempt + 1 < VISIT_CONFLICT_ATTEMPTS:
+                    self.sleep(secrets.randbelow(20 << attempt) / 1000)
+                    continue
+                raise DependencyUnavailable(f"DynamoDB cancelled the visit: {codes}") from error
+        self._forget_old_visits(key, link.get(RECENT_VISITS, ()), now)
+
+    def _visit_update(self, key: str, now: str, marker: str, *, bot: bool) -> dict[str, Any]:
+        """The link's half of a visit: count it if the link is active and the marker is new."""
         counter = BOT_VISITS if bot else VISITS
         update = f"SET #{counter} = if_not_exists(#{counter}, :zero) + :one"
         names = _names("key", "deleted_at", "disabled", "expires_at", "max_visits", VISITS, counter)
@@ -559,7 +608,7 @@ class Store:
             names.update(_names(LAST_VISIT_AT))
         update += f" ADD #{RECENT_VISITS} :markers"
         names.update(_names(RECENT_VISITS))
-        request: dict[str, Any] = {
+        return {
             "TableName": self.links_table,
             "Key": to_item({"key": key}),
             "UpdateExpression": update,
@@ -568,19 +617,21 @@ class Store:
             "ExpressionAttributeValues": to_item(
                 {":zero": 0, ":one": 1, ":now": now, ":false": False, ":marker": marker, ":markers": {marker}}
             ),
-            "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
+
+    def _send_visit(self, key: str, now: str, marker: str, transaction: dict[str, Any]) -> None:
+        """Send a visit's ``transaction``; if the SDK gave up with its outcome unknown, the link as
+        it is now says what happened. Counted under our marker: done. Not counted: answer as the
+        condition would (404, 410), or, the link being live (or unreadable), send it once more
+        ourselves (same marker and token: it can only count once). Cancellations (ClientError)
+        reach the caller."""
         for last in (False, True):
             try:
                 with dependency_guard():
-                    response = self.client.update_item(**request)
-                break
+                    self.client.transact_write_items(**transaction)
+                return
             except DependencyUnavailable as error:
-                # The SDK gave up: the link as it is now says what happened. Counted under our
-                # marker: done. Not counted: answer as the condition would (404, 410), or, the
-                # link being live, send the visit once more ourselves (same marker: it can only
-                # count once).
                 if not error.ambiguous:
                     raise
                 try:
@@ -592,32 +643,30 @@ class Store:
                 if stored is None:
                     raise LinkNotFound("No link with this key.") from error
                 if marker in stored.get(RECENT_VISITS, ()):
-                    return _counted(stored)
+                    _counted(stored)
+                    return
                 if not is_active(stored, now):
                     raise LinkGone("This link is no longer active.") from error
                 if last:
                     raise
-            except ClientError as error:
-                if _code(error) != "ConditionalCheckFailedException":
-                    raise
-                old = _old_item(error)
-                if not old:
-                    raise LinkNotFound("No link with this key.") from error
-                stored = from_item(old)
-                if marker in stored.get(RECENT_VISITS, ()):
-                    return _counted(stored)  # our own earlier attempt counted it
-                raise LinkGone("This link is no longer active.") from error
-        item = from_item(response["Attributes"])
-        self._forget_old_visits(key, item, now)
-        return item
 
-    def _forget_old_visits(self, key: str, item: Mapping[str, Any], now: str) -> None:
+    def _forget_old_visits(self, key: str, markers: Iterable[str], now: str) -> None:
         """Drop markers older than ``VISIT_MARKER_SECONDS``, once ``FORGET_AFTER`` of them have
-        gathered: one extra write per that many visits, and the item stays small."""
+        gathered: one extra write per that many visits, and the item stays small.
+
+        ``markers`` are those of the link as the redirect read it (the transaction returns no
+        item), at most ``LINK_MEMORY_SECONDS`` old: markers written since are dropped by a later
+        visit. The link this environment remembers loses the dropped ones too, so that the
+        visits it answers from memory do not send the same cleanup again.
+        """
         horizon = _epoch(now) - VISIT_MARKER_SECONDS
-        old = {m for m in item.get(RECENT_VISITS, ()) if _marker_time(m) < horizon}
+        old = {m for m in markers if _marker_time(m) < horizon}
         if len(old) < FORGET_AFTER:
             return
+        remembered = self._memory.get(key)
+        if remembered is not None:
+            kept = set(remembered[1].get(RECENT_VISITS, ())) - old
+            self._memory[key] = (remembered[0], {**remembered[1], RECENT_VISITS: kept})
         try:
             with dependency_guard():
                 self.client.update_item(
@@ -670,12 +719,7 @@ class Store:
         the SDK gave up) fails the condition on its own event: that is the put succeeding. Only a
         put that may not have happened is an error (DependencyUnavailable → 503, no redirect).
         """
-        request = {
-            "TableName": self.visits_table,
-            "Item": event.to_item(),
-            "ConditionExpression": "attribute_not_exists(#id)",
-            "ExpressionAttributeNames": _names("id"),
-        }
+        request = self._event_put(event)
         for last in (False, True):
             try:
                 with dependency_guard():
@@ -688,6 +732,15 @@ class Store:
             except DependencyUnavailable as error:
                 if last or not error.ambiguous:
                     raise
+
+    def _event_put(self, event: VisitEvent) -> dict[str, Any]:
+        """The event's write, alone or in a visit's transaction: only if its id is new."""
+        return {
+            "TableName": self.visits_table,
+            "Item": event.to_item(),
+            "ConditionExpression": "attribute_not_exists(#id)",
+            "ExpressionAttributeNames": _names("id"),
+        }
 
     # -- the key pool --------------------------------------------------------------------
     def candidate_keys(self, shard: int, start: str, limit: int, enough: int | None = None) -> list[str]:

@@ -279,3 +279,33 @@ def test_over_redirects_a_burst_is_counted_exactly(over_redirects: Stack) -> Non
     wait_for(stack, key, lambda a: a["total"]["visits"] >= served)
     time.sleep(1.0)
     assert stats(stack, key).json()["total"]["visits"] == served == 200
+
+
+def test_over_redirects_a_max_visits_link_is_in_its_stats_once(over_redirects: Stack) -> None:
+    """A max_visits link counts each redirect on its own item and writes it as an event
+    (counted=True): the rollups get every redirect, the link's counts are not doubled by the
+    aggregator, and a 410 is in neither."""
+    stack = over_redirects
+    key = create(stack, max_visits=12)  # the mix's people; its bots never spend max_visits
+    for count, headers, qr in reversed(REQUESTS):  # the bots first, while the link is live
+        for _ in range(count):
+            url = f"{stack.base_url}/{key}" + ("?qr=1" if qr else "")
+            assert requests.get(url, headers=headers, allow_redirects=False, timeout=30).status_code == 302
+    over = requests.get(f"{stack.base_url}/{key}", headers=REQUESTS[0][1], allow_redirects=False, timeout=30)
+    assert over.status_code == 410
+    answer, took = wait_for(stack, key, lambda a: a["total"]["visits"] + a["total"]["bot_visits"] >= 15)
+    check_mix(answer)
+    assert took <= LAG_GOAL
+    time.sleep(1.0)  # the aggregator has seen every event: nothing more arrives, nothing doubles
+    assert stats(stack, key).json()["total"] == {"visits": 12, "bot_visits": 3}
+    link = requests.get(f"{stack.base_url}/links/{key}", headers=stack.headers(), timeout=30).json()
+    assert (link["visits"], link["bot_visits"]) == (12, 3)
+    events = stack.dynamodb().scan(
+        TableName=VISITS,
+        FilterExpression="#k = :k",
+        ExpressionAttributeNames={"#k": "key"},
+        ExpressionAttributeValues={":k": {"S": key}},
+        ConsistentRead=True,
+    )["Items"]
+    assert len(events) == 15
+    assert all(VisitEvent.from_item(item).counted for item in events)

@@ -11,12 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from snip import aws
+from snip.redirect import Visit, visit_event
 from snip.settings import DEFAULT_TABLES, Env
 from snip.store import FORGET_AFTER, RECENT_VISITS, VISIT_MARKER_SECONDS, Store
+from snip.visit_events import VisitEvent
 from tests.service.conftest import BASE_URL, Call, scan
 from tests.service.faults import SDK_ATTEMPTS, LostAnswers
+from tests.service.visits_table import VISITS, visit_events
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
@@ -137,17 +141,23 @@ def test_idempotency_record_completion(call: Call, dynamodb: Any, lost: int) -> 
 
 # -- visits ----------------------------------------------------------------------------------
 BOT = "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"
-# A link with max_visits is counted in place (one conditional UpdateItem, which these tests lose
-# answers of); every other link's visits are events (tests/service/test_visit_events_path.py).
+# A link with max_visits is counted in place, with its event, in one TransactWriteItems (which
+# these tests lose answers of); every other link's visits are events alone
+# (tests/service/test_visit_events_path.py).
 LIMIT = 1000
+VISIT = "TransactWriteItems"
 
 
 def counted_link(call: Call) -> str:
     """A link whose visits are counted in place, already read by this environment (a HEAD), so
-    that a GET goes straight to its UpdateItem and GetItem faults hit only the lookups."""
+    that a GET goes straight to its transaction and GetItem faults hit only the lookups."""
     key = create(call, max_visits=LIMIT)
     assert call("HEAD", f"/{key}", api_key_id=None).status == 302
     return key
+
+
+def events_of(dynamodb: Any, key: str) -> list[dict[str, Any]]:
+    return [event for event in visit_events(dynamodb) if event["key"] == key]
 
 
 @LOST
@@ -155,7 +165,7 @@ def counted_link(call: Call) -> str:
 @pytest.mark.usefixtures("filled_pool")
 def test_a_visit_counts_once(call: Call, dynamodb: Any, lost: int, agent: str, counted: str) -> None:
     key = counted_link(call)
-    faults = lose("UpdateItem", lost)
+    faults = lose(VISIT, lost)
     reply = call("GET", f"/{key}", api_key_id=None, headers={"User-Agent": agent})
     assert len(faults.lost) == lost
     assert (reply.status, reply.headers["Location"]) == (302, URL)
@@ -163,18 +173,21 @@ def test_a_visit_counts_once(call: Call, dynamodb: Any, lost: int, agent: str, c
         int(counted == "visits"),
         int(counted == "bot_visits"),
     )
+    (event,) = events_of(dynamodb, key)  # one event, never two
+    assert (event["counted"], event["bot"], event["user_agent"]) == (True, counted == "bot_visits", agent)
 
 
 @LOST
 @pytest.mark.usefixtures("filled_pool")
 def test_the_only_visit_of_a_one_time_link_redirects(call: Call, dynamodb: Any, lost: int) -> None:
     key = create(call, max_visits=1)
-    faults = lose("UpdateItem", lost)
+    faults = lose(VISIT, lost)
     reply = call("GET", f"/{key}", api_key_id=None)
     assert len(faults.lost) == lost
     assert (reply.status, reply.headers.get("Location")) == (302, URL), reply.body
     assert counter(dynamodb, key, "visits") == 1
     assert call("GET", f"/{key}", api_key_id=None).status == 410
+    assert len(events_of(dynamodb, key)) == 1  # the 410 wrote none
 
 
 @pytest.mark.parametrize("lost", [1, SDK_ATTEMPTS], ids=["sdk-retry", "sdk-gave-up"])
@@ -188,10 +201,11 @@ def test_other_visitors_between_the_attempts_do_not_make_it_count_twice(
     def another_visitor() -> None:
         others.append(call("GET", f"/{key}", api_key_id=None).status)
 
-    lose("UpdateItem", lost, between=another_visitor)
+    lose(VISIT, lost, between=another_visitor)
     assert call("GET", f"/{key}", api_key_id=None).status == 302
     assert others == [302] * lost
     assert counter(dynamodb, key, "visits") == 1 + lost
+    assert len(events_of(dynamodb, key)) == 1 + lost
 
 
 @pytest.mark.usefixtures("filled_pool")
@@ -199,56 +213,119 @@ def test_a_visit_whose_sdk_attempts_never_reached_dynamodb_is_sent_once_more(
     call: Call, dynamodb: Any
 ) -> None:
     key = counted_link(call)
-    faults = lose("UpdateItem", SDK_ATTEMPTS, applied=False)
+    faults = lose(VISIT, SDK_ATTEMPTS, applied=False)
     reply = call("GET", f"/{key}", api_key_id=None)
     assert len(faults.lost) == SDK_ATTEMPTS
     assert reply.status == 302  # the lookup found it uncounted and the link live: sent again
     assert counter(dynamodb, key, "visits") == 1
+    assert len(events_of(dynamodb, key)) == 1
 
 
 @pytest.mark.usefixtures("filled_pool")
 def test_a_visit_that_never_reached_dynamodb_is_503_and_not_counted(call: Call, dynamodb: Any) -> None:
     key = counted_link(call)
-    faults = lose("UpdateItem", 2 * SDK_ATTEMPTS, applied=False)
+    faults = lose(VISIT, 2 * SDK_ATTEMPTS, applied=False)
     reply = call("GET", f"/{key}", api_key_id=None)
     assert len(faults.lost) == 2 * SDK_ATTEMPTS
     assert reply.status == 503
     assert counter(dynamodb, key, "visits") == 0
+    assert events_of(dynamodb, key) == []
 
 
 @pytest.mark.usefixtures("filled_pool")
 def test_a_spent_link_whose_every_answer_is_lost_answers_410(call: Call, dynamodb: Any) -> None:
     key = create(call, max_visits=1)
     assert call("GET", f"/{key}", api_key_id=None).status == 302
-    lose("UpdateItem", SDK_ATTEMPTS, applied=False)
+    lose(VISIT, SDK_ATTEMPTS, applied=False)
     assert call("GET", f"/{key}", api_key_id=None).status == 410  # as a clean run answers
     assert counter(dynamodb, key, "visits") == 1
+    assert len(events_of(dynamodb, key)) == 1
+
+
+def _conflict_once(client: Any) -> list[str]:
+    """The next visit transaction is cancelled by another one on the same link (moto never
+    conflicts): nothing written, TransactionConflict in its reasons."""
+    seen: list[str] = []
+
+    def before_call(model: Any, **_: Any) -> None:
+        if model.name != VISIT or seen:
+            return
+        seen.append(model.name)
+        raise ClientError(
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+            VISIT,
+        )
+
+    client.meta.events.register_first("before-call.dynamodb", before_call)
+    return seen
+
+
+@pytest.mark.usefixtures("filled_pool")
+def test_a_visit_cancelled_by_a_conflict_is_sent_again(call: Call, dynamodb: Any) -> None:
+    import resolve_app
+
+    key = counted_link(call)
+    pauses: list[float] = []
+    resolve_app.store().sleep = pauses.append
+    seen = _conflict_once(aws.dynamodb())
+    assert call("GET", f"/{key}", api_key_id=None).status == 302
+    assert seen == [VISIT]
+    assert len(pauses) == 1
+    assert counter(dynamodb, key, "visits") == 1
+    assert len(events_of(dynamodb, key)) == 1
+
+
+def at_second(second: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_old_visit_markers_are_forgotten_and_new_ones_kept(dynamodb: Any) -> None:
-    store = Store(aws.dynamodb(), LINKS, KEYS)
-    store.put_link({"key": "Marked1", "url": URL, "owner": "o", "redirect_status": 302, "disabled": False})
+    """The transaction returns no item: the markers to drop are judged on the link as read, and
+    the link this environment remembers loses them too (no second cleanup from memory)."""
+    store = Store(aws.dynamodb(), LINKS, KEYS, VISITS)
+    link = {"key": "Marked1", "url": URL, "owner": "o", "redirect_status": 302, "disabled": False}
+    store.put_link({**link, "max_visits": 99})
     start = 1_800_000_000
     visits = FORGET_AFTER + 2
 
-    def at(second: int) -> str:
-        from datetime import UTC, datetime
-
-        return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def visit(second: int, request_id: str) -> None:
+        link, _ = store.remembered_link("Marked1")
+        assert link is not None
+        store.record_visit(link, at_second(second), event_for(link, request_id))
+        store.forget("Marked1")  # each visit reads the link afresh, as after 2 s
 
     for n in range(visits):  # old visits, one per second
-        store.record_visit("Marked1", at(start + n), bot=False, request_id=f"old-{n}")
+        visit(start + n, f"old-{n}")
     assert len(links(dynamodb)["Marked1"][RECENT_VISITS]["SS"]) == visits
     later = start + visits - 1 + VISIT_MARKER_SECONDS  # the last old visit is just inside
-    item = store.record_visit("Marked1", at(later), bot=False, request_id="new")
+    link, _ = store.remembered_link("Marked1")
+    assert link is not None
+    store.record_visit(link, at_second(later), event_for(link, "new"))
     markers = links(dynamodb)["Marked1"][RECENT_VISITS]["SS"]
-    assert len(item[RECENT_VISITS]) == visits + 1  # the answer, before they were dropped
     assert all(int(m.split(":")[0]) >= later - VISIT_MARKER_SECONDS for m in markers), markers
     assert len(markers) == 2  # "new", and the last old one still inside the window
-    # a repeat of a visit still remembered does not count
+    remembered, from_memory = store.remembered_link("Marked1")
+    assert from_memory
+    assert remembered is not None
+    assert len(remembered[RECENT_VISITS]) == 1  # the dropped ones are gone from memory too
+    # a repeat of a visit still remembered does not count, nor write a second event
     before = counter(dynamodb, "Marked1", "visits")
-    store.record_visit("Marked1", at(later), bot=False, request_id="new")
+    store.record_visit(remembered, at_second(later), event_for(remembered, "new"))
     assert counter(dynamodb, "Marked1", "visits") == before
+    assert len(events_of(dynamodb, "Marked1")) == visits + 1
+
+
+def event_for(link: dict[str, Any], request_id: str) -> VisitEvent:
+    from datetime import UTC, datetime
+
+    visit = Visit(request_id, user_agent="Mozilla/5.0")
+    return visit_event(link["key"], link, visit, datetime(2027, 1, 15, tzinfo=UTC), counted=True)
 
 
 # -- the owner's changes -----------------------------------------------------------------------
@@ -289,7 +366,7 @@ def test_a_counted_visit_nobody_can_confirm_is_503(call: Call, dynamodb: Any) ->
     """What is left: every answer lost and the lookup failing too. The visit was counted once;
     the client is told to retry (a new request, counted as a new visit)."""
     key = counted_link(call)
-    lose("UpdateItem", 2 * SDK_ATTEMPTS)  # the SDK's attempts and our one more send
+    lose(VISIT, 2 * SDK_ATTEMPTS)  # the SDK's attempts and our one more send
     lookup = LostAnswers(aws.dynamodb(), "GetItem", attempts=2 * SDK_ATTEMPTS, applied=False)
     assert call("GET", f"/{key}", api_key_id=None).status == 503
     assert len(lookup.lost) == 2 * SDK_ATTEMPTS
@@ -301,7 +378,7 @@ def test_a_counted_visit_whose_lookup_fails_is_confirmed_by_sending_it_once_more
     call: Call, dynamodb: Any
 ) -> None:
     key = counted_link(call)
-    lose("UpdateItem", SDK_ATTEMPTS)
+    lose(VISIT, SDK_ATTEMPTS)
     LostAnswers(aws.dynamodb(), "GetItem", attempts=SDK_ATTEMPTS, applied=False)
     assert call("GET", f"/{key}", api_key_id=None).status == 302  # the repeat finds its own marker
     assert counter(dynamodb, key, "visits") == 1

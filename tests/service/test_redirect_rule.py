@@ -1,18 +1,23 @@
 """The rule "this link redirects now", run both ways on the same cases: the Python predicate
-(HEAD) and the DynamoDB condition (GET, through Store.record_visit on moto) must agree."""
+(HEAD) and the DynamoDB condition (GET, through Store.record_visit's transaction on moto) must
+agree; and where the condition refuses, no event is written either."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from snip.errors import LinkGone
+from snip.redirect import Visit, visit_event
 from snip.redirect_rule import is_active
 from snip.settings import DEFAULT_TABLES, Env
 from snip.store import Store, to_item
+from tests.service.visits_table import VISITS, visit_events
 
 NOW = "2030-01-01T00:00:00Z"
+NOW_MOMENT = datetime(2030, 1, 1, tzinfo=UTC)
 LIVE = {
     "key": "Rule123",
     "url": "https://example.com/",
@@ -41,10 +46,12 @@ def test_predicate_and_condition_agree(dynamodb: Any, case: str) -> None:
     item = CASES[case]
     links = DEFAULT_TABLES[Env.LINKS_TABLE]
     dynamodb.put_item(TableName=links, Item=to_item(item))
-    store = Store(dynamodb, links, DEFAULT_TABLES[Env.KEYS_TABLE])
+    store = Store(dynamodb, links, DEFAULT_TABLES[Env.KEYS_TABLE], VISITS)
+    event = visit_event(item["key"], item, Visit("rule-request"), NOW_MOMENT, counted=True)
     try:
-        store.record_visit(item["key"], NOW, bot=False)
+        store.record_visit(item, NOW, event)
         condition_holds = True
     except LinkGone:
         condition_holds = False
     assert condition_holds is is_active(item, NOW)
+    assert len(visit_events(dynamodb)) == int(condition_holds)

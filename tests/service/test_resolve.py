@@ -60,6 +60,28 @@ def test_max_visits_allows_exactly_n_redirects(call: Call) -> None:
     assert call("GET", f"/links/{key}").json["visits"] == 3
 
 
+SLACK = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
+
+
+def test_each_redirect_of_a_max_visits_link_writes_one_counted_event(call: Call, dynamodb: Any) -> None:
+    """Counted on the link and written as an event (counted=True: the aggregator adds it to the
+    rollups only), together; a 410 and a HEAD write none."""
+    key = create(call, max_visits=2)["key"]
+    agents = ["Mozilla/5.0", SLACK, "Mozilla/5.0", "Mozilla/5.0", SLACK]
+    statuses = [get(call, key, **{"User-Agent": agent}).status for agent in agents]
+    assert statuses == [302, 302, 302, 410, 410]  # the bot spent none of the two
+    assert call("HEAD", f"/{key}", api_key_id=None).status == 410
+    events = visit_events(dynamodb)
+    assert sorted((e["key"], e["bot"], e["counted"]) for e in events) == [
+        (key, False, True),
+        (key, False, True),
+        (key, True, True),
+    ]
+    assert len({e["id"] for e in events}) == 3
+    link = call("GET", f"/links/{key}").json
+    assert (link["visits"], link["bot_visits"]) == (2, 1)
+
+
 def test_unknown_key_is_404_json(call: Call) -> None:
     reply = get(call, "Unknown1")
     assert (reply.status, reply.error_code) == (404, "link_not_found")
@@ -183,7 +205,8 @@ def test_head_answers_like_get_and_counts_nothing(call: Call) -> None:
 
 def test_requests_per_redirect_cold_and_warm(call: Call, requests_made: list[str]) -> None:
     """A plain link: GetItem + the event's PutItem cold, the PutItem alone from memory; HEAD
-    reads what GET has not; a max_visits link: its UpdateItem, after one read the first time."""
+    reads what GET has not; a max_visits link: one transaction (its count and its event), after
+    one read the first time."""
     key = create(call)["key"]
     limited = create(call, max_visits=100)["key"]
     requests_made.clear()
@@ -197,10 +220,10 @@ def test_requests_per_redirect_cold_and_warm(call: Call, requests_made: list[str
     assert requests_made == []
     requests_made.clear()
     get(call, limited)
-    assert requests_made == ["GetItem", "UpdateItem"]
+    assert requests_made == ["GetItem", "TransactWriteItems"]
     requests_made.clear()
     get(call, limited)
-    assert requests_made == ["UpdateItem"]
+    assert requests_made == ["TransactWriteItems"]
     requests_made.clear()
     call("HEAD", f"/{limited}", api_key_id=None)
     assert requests_made == ["GetItem"]  # never answered from memory

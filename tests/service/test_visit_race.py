@@ -1,4 +1,5 @@
-"""Two instances following a one-time link at the same moment: exactly one is redirected.
+"""Two instances following a one-time link at the same moment: exactly one is redirected, and
+exactly one visit event is written.
 
 In-process moto serializes nothing, so the race runs against the local stack's AWS endpoint
 (``snip_local.aws_endpoint``: moto made atomic per request, as DynamoDB is), started in its own
@@ -26,6 +27,7 @@ from snip.errors import LinkGone
 from snip.redirect import Redirect, Visit, follow
 from snip.settings import DEFAULT_TABLES, Env
 from snip.store import Store
+from snip.visit_events import VisitEvent
 
 INSTANCES = 2
 ROUNDS = 30
@@ -75,7 +77,8 @@ def instance_store(endpoint: str) -> Store:
         aws_secret_access_key="local",
         config=Config(retries={"mode": "standard", "max_attempts": 3}),
     )
-    return Store(client, DEFAULT_TABLES[Env.LINKS_TABLE], DEFAULT_TABLES[Env.KEYS_TABLE])
+    names = (Env.LINKS_TABLE, Env.KEYS_TABLE, Env.VISITS_TABLE)
+    return Store(client, *(DEFAULT_TABLES[name] for name in names))
 
 
 def one_time_link(store: Store, key: str) -> None:
@@ -117,3 +120,10 @@ def test_a_one_time_link_redirects_exactly_once_when_instances_race(endpoint: st
             link = stores[0].get_link(key, consistent=True)
             assert link is not None
             assert link["visits"] == 1
+            assert events_of(stores[0], key) == [True], f"round {round_}: one event, counted"
+
+
+def events_of(store: Store, key: str) -> list[bool]:
+    """The ``counted`` flag of each event of ``key``."""
+    items = store.client.scan(TableName=store.visits_table, ConsistentRead=True)["Items"]
+    return [VisitEvent.from_item(item).counted for item in items if item["key"]["S"] == key]
