@@ -9,11 +9,13 @@ critical violation) and photographed into docs/screenshots/ at 1280x800 and 375 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +27,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from snip.settings import DEFAULT_TABLES, Env
 from tests.e2e.console_browser import (
+    AXE,
+    AXE_SHA256,
     DESKTOP,
     PHONE,
     Console,
@@ -84,6 +88,189 @@ def create_in_page(page: Page, url: str, alias: str | None = None) -> str:
     page.get_by_role("button", name="Shorten").click()
     expect(page.locator("#created")).to_be_visible()
     return page.locator("#created-link").inner_text()
+
+
+# ---- served by the stack ------------------------------------------------------------------------
+
+
+def test_the_page_and_its_assets_carry_strict_headers(console_stack: Stack) -> None:
+    page = requests.get(console_stack.base_url + "/", timeout=30)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert page.headers["Content-Security-Policy"] == CSP
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-cache"
+    assert "<script>" not in page.text  # nothing inline: the CSP would refuse it
+    assert " style=" not in page.text
+    assets = re.findall(r'"/_/([^"]+)"', page.text)
+    assert len(assets) == 5
+    for name in assets:
+        asset = requests.get(f"{console_stack.base_url}/_/{name}", timeout=30)
+        assert asset.status_code == 200, name
+        assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert asset.headers["Content-Security-Policy"] == CSP
+        assert hashlib.sha256(asset.content).hexdigest().startswith(name.split(".")[-2])
+    missing = requests.get(f"{console_stack.base_url}/_/console.0000000000.js", timeout=30)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    assert missing.headers["Content-Security-Policy"] == CSP  # the console answered, not resolve
+    # ... and a one-segment path is still a short link, whatever it looks like.
+    assert "Content-Security-Policy" not in requests.get(f"{console_stack.base_url}/_", timeout=30).headers
+
+
+def test_the_vendored_axe_core_is_the_pinned_release() -> None:
+    assert hashlib.sha256(AXE.read_bytes()).hexdigest() == AXE_SHA256
+
+
+# ---- what a person does -----------------------------------------------------------------------
+
+
+def test_paste_key_create_with_every_field_copy_edit_disable_enable_delete(
+    desktop: Console, console_stack: Stack
+) -> None:
+    page = signed_in(desktop)
+    alias = unique("console")
+    target = f"https://example.com/console/{alias}"
+    expires = (datetime.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    page.get_by_label("Long URL").first.fill(target)
+    page.get_by_text("More options").click()
+    page.get_by_label("Custom alias").fill(alias)
+    page.get_by_label("Expires").first.fill(expires.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Maximum visits").first.fill("5")
+    page.get_by_label("Redirect status").first.select_option("307")
+    page.locator("#create-tags").fill("Launch, q3, launch")
+    page.get_by_role("button", name="Shorten").click()
+
+    short_url = f"{console_stack.base_url}/{alias}"
+    expect(page.locator("#created-link")).to_have_text(short_url)
+    made = api(console_stack, "GET", f"/links/{alias}").json()
+    assert (made["url"], made["max_visits"], made["redirect_status"]) == (target, 5, 307)
+    assert made["tags"] == ["launch", "q3"]
+    assert datetime.fromisoformat(made["expires_at"]) == expires.astimezone()
+
+    page.locator("#created").get_by_role("button", name="Copy").click()
+    expect(page.locator("#created").get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == short_url
+
+    page.get_by_role("link", name="Details, edit and delete").click()
+    expect(page.get_by_role("heading", name=f"Link {alias}")).to_be_visible()
+    expect(page.locator("#link-state")).to_have_text("active")
+
+    page.locator("#edit-url").fill(target + "/edited")
+    page.locator("#edit-max").fill("")  # clears the limit
+    expect(page.locator("#edit-tags")).to_have_value("launch, q3")
+    page.locator("#edit-tags").fill("not a tag!")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#edit-tags-error")).not_to_be_empty()  # refused as a whole: nothing saved
+    assert api(console_stack, "GET", f"/links/{alias}").json()["url"] == target
+    page.locator("#edit-tags").fill("q3, beta")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#edit-ok")).to_have_text("Saved.")
+    edited = api(console_stack, "GET", f"/links/{alias}").json()
+    assert (edited["url"], edited["max_visits"], edited["tags"]) == (target + "/edited", None, ["q3", "beta"])
+
+    page.get_by_role("button", name="Disable").click()
+    expect(page.locator("#link-state")).to_have_text("disabled")
+    time.sleep(2.5)  # a function may keep a link in memory for 2 s (CONTRACT section 2)
+    assert requests.get(short_url, allow_redirects=False, timeout=30).status_code == 410
+    page.get_by_role("button", name="Enable").click()
+    expect(page.locator("#link-state")).to_have_text("active")
+
+    page.get_by_role("button", name="Delete…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert api(console_stack, "GET", f"/links/{alias}").status_code == 200
+    page.get_by_role("button", name="Delete…").click()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("heading", name="Shorten a link")).to_be_visible()
+    assert api(console_stack, "GET", f"/links/{alias}").status_code == 404
+
+
+def test_an_invalid_url_shows_the_api_message_next_to_the_field(
+    desktop: Console, console_stack: Stack
+) -> None:
+    page = signed_in(desktop)
+    said = api(console_stack, "POST", "/links", json={"url": "not a url", "redirect_status": 302}).json()
+    page.get_by_label("Long URL").first.fill("not a url")
+    page.get_by_role("button", name="Shorten").click()
+    field = page.locator("#create-url")
+    expect(page.locator("#create-url-error")).to_have_text(said["error"]["message"])
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_be_focused()
+    assert "create-url-error" in (field.get_attribute("aria-describedby") or "")
+
+
+def test_a_taken_alias_shows_the_api_message_next_to_the_alias(
+    desktop: Console, console_stack: Stack
+) -> None:
+    alias = unique("taken")
+    assert api(console_stack, "POST", "/links", json={"url": "https://example.com/", "alias": alias}).ok
+    said = api(console_stack, "POST", "/links", json={"url": "https://example.com/", "alias": alias}).json()
+    page = signed_in(desktop)
+    page.get_by_label("Long URL").first.fill("https://example.com/again")
+    page.get_by_text("More options").click()
+    page.get_by_label("Custom alias").fill(alias)
+    page.get_by_role("button", name="Shorten").click()
+    expect(page.locator("#create-alias-error")).to_have_text(said["error"]["message"])
+
+
+def test_a_refused_key_is_said_so_and_not_kept(desktop: Console) -> None:
+    page = desktop.paste_key("not-a-key")
+    expect(page.locator("#key-input-error")).to_contain_text("refused this key")
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_the_key_stays_in_the_tab_until_forgotten(desktop: Console) -> None:
+    page = signed_in(desktop)
+    assert page.evaluate("Object.values(sessionStorage)") == ["local-dev-key"]
+    assert page.evaluate("localStorage.length") == 0
+    page.reload()
+    expect(page.get_by_role("heading", name="Shorten a link")).to_be_visible()
+    page.get_by_role("button", name="Forget key").click()
+    expect(page.get_by_label("API key")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_throttling_and_a_missing_scope_are_explained(desktop: Console) -> None:
+    page = signed_in(desktop)
+    answers = [
+        (429, '{"message": "Too Many Requests"}'),
+        (403, '{"error": {"code": "insufficient_scope", "message": "This key may only read links."}}'),
+    ]
+    page.route(
+        "**/links",
+        lambda route: route.fulfill(
+            status=answers[0][0], body=answers.pop(0)[1], content_type="application/json"
+        ),
+    )
+    page.get_by_label("Long URL").first.fill("https://example.com/throttled")
+    page.get_by_role("button", name="Shorten").click()
+    expect(page.locator("#create-error")).to_contain_text("wait a few seconds")
+    page.get_by_role("button", name="Shorten").click()
+    expect(page.locator("#create-error")).to_have_text("This key may only read links.")
+
+
+def test_a_link_can_be_made_with_the_keyboard_alone(desktop: Console, console_stack: Stack) -> None:
+    page = desktop.open()
+    expect(page.get_by_label("API key")).to_be_focused()  # the page starts where a person must
+    page.keyboard.type("local-dev-key")
+    page.keyboard.press("Enter")
+    url_field = page.get_by_label("Long URL").first
+    expect(url_field).to_be_focused()  # and goes on to the next thing to do
+    page.keyboard.type("https://example.com/keyboard")
+    page.keyboard.press("Enter")
+    expect(page.locator("#created")).to_be_visible()
+    expect(url_field).to_be_focused()  # ready for the next one
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("button", name="Forget key")).to_be_focused()
+    key = page.locator("#created-link").inner_text().rsplit("/", 1)[1]
+    assert api(console_stack, "GET", f"/links/{key}").json()["url"] == "https://example.com/keyboard"
+
+
+# ---- routes from other branches (pending until merged) -----------------------------------------
 
 
 def test_list_newest_first_with_states_filter_by_tag_and_pages(
