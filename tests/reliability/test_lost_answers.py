@@ -313,7 +313,7 @@ def visit_pipeline(stack: Stack, tag: str, rate: float) -> Outcome:
         for key in keys[n::CLIENTS]:
             for _ in range(rng.randint(3, 6)):
                 outcome.requests["redirect (visit event)"] += 1
-                status = ledger.redirect(call, key, rng.choice(VARIANTS))
+                status = ledger.redirect(call, key, rng.choice(VARIANTS)).status_code
                 if status != 302:
                     outcome.wrong("redirect (visit event)", f"{key}: {status}")
         return outcome
@@ -328,7 +328,7 @@ def visit_pipeline(stack: Stack, tag: str, rate: float) -> Outcome:
     call = Caller(stack)
     for n, key in enumerate(keys[:CLIENTS]):
         outcome.requests["redirect (visit event)"] += 1
-        status = ledger.redirect(call, key, VARIANTS[n % len(VARIANTS)])
+        status = ledger.redirect(call, key, VARIANTS[n % len(VARIANTS)]).status_code
         if status != 302:
             outcome.wrong("redirect (visit event)", f"{key}: {status}")
     time.sleep(OUTAGE_SECONDS)
@@ -485,7 +485,7 @@ def test_unanswered_redirect_counts_nothing(no_faults_after: Stack) -> None:
     key = reply.json()["key"]
     ledger = VisitLedger()
     set_faults(stack, f"{PIPELINE_WRITES[0]}:lost=1.0")
-    status = ledger.redirect(Caller(stack), key)
+    status = ledger.redirect(Caller(stack), key).status_code
     set_faults(stack, "")
     assert status == 503  # never a redirect that was not recorded
     settled = ledger.settle(stack)
