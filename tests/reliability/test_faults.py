@@ -28,10 +28,12 @@ from tests.reliability import figures
 from tests.reliability.conftest import LONG
 from tests.reliability.http import Caller, fault_state, set_faults, try_keygen
 from tests.reliability.tables import links_by_key, pool_keys
+from tests.reliability.visit_mix import PIPELINE_WRITES, VARIANTS, VisitLedger
 
 CLIENTS = 4
 ROUNDS = 40 if LONG else 8  # per client
 RETRIES = 20  # a client's attempts at one create
+PIPELINE_DRAIN_SECONDS = 10  # faults on while the aggregator catches up with the redirects
 
 
 def create_until_answered(call: Caller, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
@@ -46,7 +48,7 @@ def create_until_answered(call: Caller, body: dict[str, Any], headers: dict[str,
     return reply
 
 
-def client_rounds(stack: Stack, rate: float, n: int) -> dict[str, Any]:
+def client_rounds(stack: Stack, ledger: VisitLedger, rate: float, n: int) -> dict[str, Any]:
     call = Caller(stack)
     rng = random.Random(n)
     given: dict[str, str] = {}
@@ -75,11 +77,14 @@ def client_rounds(stack: Stack, rate: float, n: int) -> dict[str, Any]:
         handed_out.append(reply.json()["key"])
 
         key = rng.choice(sorted(given))
-        for method in ("GET", "HEAD"):
-            reply = call(method, f"/{key}", key=False)
-            assert reply.status_code in (302, 503), reply.text
-            if reply.status_code == 302:
-                assert reply.headers["Location"] == given[key]
+        reply = ledger.redirect(call, key, rng.choice(VARIANTS))
+        assert reply.status_code in (302, 503), reply.text
+        if reply.status_code == 302:
+            assert reply.headers["Location"] == given[key]
+        reply = call("HEAD", f"/{key}", key=False)
+        assert reply.status_code in (302, 503), reply.text
+        if reply.status_code == 302:
+            assert reply.headers["Location"] == given[key]
         assert call("GET", f"/nope{tag}x{i:03d}", key=False).status_code in (404, 503)
         if n == 0 and i % 3 == 0:
             keygen["refilled" if try_keygen(stack) else "raised for the alarm"] += 1
@@ -96,8 +101,10 @@ def client_rounds(stack: Stack, rate: float, n: int) -> dict[str, Any]:
 def test_random_faults(no_faults_after: Stack, rate: float) -> None:
     stack = no_faults_after
     set_faults(stack, f"*:error={rate / 2},*:throttle={rate / 2}", seed=round(rate * 1000))
+    ledger = VisitLedger()
     with ThreadPoolExecutor(CLIENTS) as clients:
-        runs = list(clients.map(lambda n: client_rounds(stack, rate, n), range(CLIENTS)))
+        runs = list(clients.map(lambda n: client_rounds(stack, ledger, rate, n), range(CLIENTS)))
+    ledger.wait_counted(stack, PIPELINE_DRAIN_SECONDS)  # the aggregator counts after the answers
     state = fault_state(stack)
     set_faults(stack, "")
 
@@ -117,12 +124,16 @@ def test_random_faults(no_faults_after: Stack, rate: float) -> None:
     lost = [key for key, url in given.items() if stored.get(key) != url]
     assert lost == [], "links lost or overwritten"
     for key, url in given.items():
-        reply = call("GET", f"/{key}", key=False)
+        reply = ledger.redirect(call, key)
         assert (reply.status_code, reply.headers.get("Location")) == (302, url)
     pool = pool_keys(stack.dynamodb())
     assert len(pool) == len(set(pool))
     assert not set(pool) & set(stored), "a pool key is also a link"
     assert diverged == 0, "an Idempotency-Key replayed another link"
+    # Every GET above is a visit (a max_visits link's counted by its redirect, the others' by the
+    # pipeline, whose own writes met the faults too); stats are compared for the latter.
+    limited = {key for run in runs for _, key in run["idempotent"].values()}
+    pipeline = ledger.settle(stack, stats_for=set(given) - limited)
 
     statuses: Counter[int] = Counter()
     for run in runs:
@@ -143,7 +154,17 @@ def test_random_faults(no_faults_after: Stack, rate: float) -> None:
         idempotent_clients=sum(len(run["idempotent"]) for run in runs),
         replays_with_a_new_key=diverged,
         keygen=dict(sum((run["keygen"] for run in runs), Counter())),
+        pipeline_requests_faulted={
+            write: f"{count(state['injected'], write)} of {count(state['requests'], write)}"
+            for write in PIPELINE_WRITES
+        },
+        visits=pipeline.figures(),
     )
+    assert (pipeline.visits_lost, pipeline.visits_double_counted, pipeline.stats_disagree) == (0, 0, 0), (
+        pipeline.examples
+    )
+    # Injected errors and throttles never apply a write, so no 503 here may have left its event.
+    assert pipeline.counted_without_redirect == 0, pipeline.examples
 
 
 def fault_kinds(injected: dict[str, int]) -> dict[str, int]:
@@ -151,3 +172,13 @@ def fault_kinds(injected: dict[str, int]) -> dict[str, int]:
     for label, n in injected.items():
         kinds[label.rpartition(":")[2]] += n
     return dict(sorted(kinds.items()))
+
+
+def count(counts: dict[str, int], write: str) -> int:
+    """Requests (or faults) of one pipeline write, ``op@table``, among the endpoint's labels."""
+    operation, _, table = write.partition("@")
+    return sum(
+        n
+        for label, n in counts.items()
+        if label.startswith(f"{operation}@") and table in label.partition(":")[0].partition("@")[2].split("+")
+    )
