@@ -96,6 +96,8 @@ class SnipStack(Stack):
                 tables.access(LINKS, "GetItem"),
                 tables.access(LINKS, "UpdateItem", attributes=VISIT_ATTRIBUTES),
                 tables.access(VISITS, "PutItem"),
+                # Whether an event whose put's answer was lost is there: its key, nothing else.
+                tables.access(VISITS, "GetItem", attributes=("id",)),
             ],
             environment={
                 **settings_environment(settings, RESOLVE.settings),

@@ -9,15 +9,13 @@ one TransactWriteItems of the link's conditional count and the event (snip.redir
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-from snip import aws, metric_names
+from snip import metric_names
 from snip.errors import SnipError
 from snip.lean_telemetry import EmfCounters, JsonLogger
 from snip.redirect import Visit, follow
-from snip.settings import get_settings
-from snip.store import Store
+from snip.runtime import store  # the environment's one Store: it remembers links for 2 s
 from snip.web import error_response, header, redirect_response
 
 logger = JsonLogger(service="resolve")
@@ -28,14 +26,6 @@ _OUTCOMES = {
     410: metric_names.LINK_GONE,
     503: metric_names.DEPENDENCY_UNAVAILABLE,
 }
-
-
-@lru_cache(maxsize=1)
-def store() -> Store:
-    """resolve's store, built on first use and kept by the execution environment with the links it
-    remembers (snip.runtime's would bring Powertools' Logger along)."""
-    settings = get_settings()
-    return Store(aws.dynamodb(), settings.links_table, settings.keys_table, settings.visits_table)
 
 
 def _visit(event: dict[str, Any], headers: dict[str, str], request_id: str) -> Visit | None:

@@ -2,8 +2,9 @@
 (and the owners of the API keys it has seen, cached for at most a minute: ``snip.owners``).
 
 Everything is built on first use, never at import, so that importing a handler reads no
-environment and opens no connection (tests and SnapStart both rely on that). The key pool and
-the links service are imported on first use too: resolve never loads them (or pydantic).
+environment and opens no connection (tests and SnapStart both rely on that). The key pool, the
+links service and Powertools' Logger are imported on first use too: resolve, which uses only
+``store()``, never loads them (nor pydantic).
 """
 
 from __future__ import annotations
@@ -13,26 +14,32 @@ import os
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger
-
 from snip import aws
 from snip.settings import get_settings
 from snip.store import Store
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
+
     from snip.key_pool import KeyPool
     from snip.links import Links
     from snip.owners import Owners
-
-logger = Logger(child=True)
 
 REFILL_EVENT = {"source": "snip.shorten", "detail-type": "refill"}
 
 
 @lru_cache(maxsize=1)
+def _logger() -> Logger:
+    from aws_lambda_powertools import Logger
+
+    return Logger(child=True)
+
+
+@lru_cache(maxsize=1)
 def store() -> Store:
+    """The execution environment's one Store, and with it the links it remembers (resolve's too)."""
     settings = get_settings()
-    return Store(aws.dynamodb(), settings.links_table, settings.keys_table)
+    return Store(aws.dynamodb(), settings.links_table, settings.keys_table, settings.visits_table)
 
 
 def request_refill() -> None:
@@ -44,9 +51,9 @@ def request_refill() -> None:
         aws.lambda_().invoke(
             FunctionName=name, InvocationType="Event", Payload=json.dumps(REFILL_EVENT).encode()
         )
-        logger.info("asked keygen to refill the pool", extra={"keygen_function": name})
+        _logger().info("asked keygen to refill the pool", extra={"keygen_function": name})
     except Exception:  # the pool stays usable through inline generation
-        logger.warning("could not ask keygen to refill the pool", exc_info=True)
+        _logger().warning("could not ask keygen to refill the pool", exc_info=True)
 
 
 @lru_cache(maxsize=1)
@@ -69,7 +76,7 @@ def warm_pool_at_init() -> None:
     try:
         pool().warm()
     except Exception:
-        logger.warning("could not load candidate keys at init", exc_info=True)
+        _logger().warning("could not load candidate keys at init", exc_info=True)
 
 
 @lru_cache(maxsize=1)

@@ -65,11 +65,18 @@ def dependency_guard() -> Iterator[None]:
     try:
         yield
     except ClientError as error:
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        metadata = error.response.get("ResponseMetadata", {})
+        status = metadata.get("HTTPStatusCode", 0)
         if _code(error) in _UNAVAILABLE_CODES or status >= 500:
             # TransactionInProgress: a repeat of a transaction (same ClientRequestToken) that is
-            # still being carried out, so it may well be done by now.
-            ambiguous = status >= 500 or _code(error) == "TransactionInProgressException"
+            # still being carried out, so it may well be done by now. And whatever the last
+            # answer says, when the SDK tried more than once an earlier attempt may have been
+            # carried out with its answer lost (a dropped connection, then a throttle).
+            ambiguous = (
+                status >= 500
+                or _code(error) == "TransactionInProgressException"
+                or int(metadata.get("RetryAttempts", 0) or 0) > 0
+            )
             raise DependencyUnavailable(f"DynamoDB: {_code(error)}", ambiguous=ambiguous) from error
         raise
     except (HTTPClientError, BotoConnectionError) as error:  # timeouts, dropped connections
@@ -720,6 +727,7 @@ class Store:
         put that may not have happened is an error (DependencyUnavailable → 503, no redirect).
         """
         request = self._event_put(event)
+        maybe_written = False
         for last in (False, True):
             try:
                 with dependency_guard():
@@ -730,8 +738,29 @@ class Store:
                     return  # the event with this request id is there: our own earlier attempt
                 raise
             except DependencyUnavailable as error:
-                if last or not error.ambiguous:
-                    raise
+                maybe_written = maybe_written or error.ambiguous
+                if error.ambiguous and not last:
+                    continue  # send it once more: if the first was written, this one says so
+                # An attempt may have been written with its answer lost: then the visit is
+                # counted, and answering 503 would make it a visit without a redirect.
+                if maybe_written and self._event_written(event.id):
+                    return
+                raise
+
+    def _event_written(self, event_id: str) -> bool:
+        """Whether the event is in the table (a strongly consistent read); False if unreadable."""
+        try:
+            with dependency_guard():
+                found = self.client.get_item(
+                    TableName=self.visits_table,
+                    Key=to_item({"id": event_id}),
+                    ConsistentRead=True,
+                    ProjectionExpression="#id",
+                    ExpressionAttributeNames=_names("id"),
+                )
+        except DependencyUnavailable:
+            return False
+        return "Item" in found
 
     def _event_put(self, event: VisitEvent) -> dict[str, Any]:
         """The event's write, alone or in a visit's transaction: only if its id is new."""

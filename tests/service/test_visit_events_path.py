@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from snip import aws
 from snip.settings import DEFAULT_TABLES, Env
@@ -228,6 +229,53 @@ def test_an_event_that_never_arrived_is_503_and_not_written(call: Call, dynamodb
     )
     assert call("GET", f"/{key}", api_key_id=None).status == 503
     assert visit_events(dynamodb) == []
+
+
+def test_an_event_written_whose_every_answer_is_lost_is_a_redirect(call: Call, dynamodb: Any) -> None:
+    """The SDK's attempts and ours all lost after the first was written: the lookup finds the
+    event, so the visit is counted and redirected, never counted and answered 503."""
+    key = create(call)["key"]
+    lose = faults.LostAnswers(aws.dynamodb(), "PutItem", table=VISITS, attempts=2 * faults.SDK_ATTEMPTS)
+    reply = call("GET", f"/{key}", api_key_id=None)
+    assert len(lose.lost) == 2 * faults.SDK_ATTEMPTS
+    assert (reply.status, reply.headers.get("Location")) == (302, "https://example.com/page")
+    assert len(visit_events(dynamodb)) == 1
+
+
+class _ThrottledAfterALostAnswer:
+    """The event's first attempt is written and its answer lost; every later attempt is throttled
+    (botocore's last answer is then a 400 that says nothing about the first attempt)."""
+
+    def __init__(self, client: Any) -> None:
+        self.lost = faults.LostAnswers(client, "PutItem", table=VISITS, attempts=1)
+        self.throttled = 0
+        client.meta.events.register("before-send.dynamodb.PutItem", self._throttle)
+
+    def _throttle(self, request: Any, **_: Any) -> Any:
+        if not self.lost.lost:
+            return None
+        self.throttled += 1
+        body = json.dumps(
+            {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException", "message": "slow"}
+        )
+        return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ThrottlingException"}, _Raw(body.encode()))
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
+
+
+def test_a_lost_answer_then_throttles_is_looked_up_not_answered_503(call: Call, dynamodb: Any) -> None:
+    key = create(call)["key"]
+    fault = _ThrottledAfterALostAnswer(aws.dynamodb())
+    reply = call("GET", f"/{key}", api_key_id=None)
+    assert (len(fault.lost.lost), fault.throttled) == (1, 2 * faults.SDK_ATTEMPTS - 1)
+    assert reply.status == 302  # written by the first attempt: counted, so redirected
+    assert len(visit_events(dynamodb)) == 1
 
 
 def test_the_link_item_is_never_written_on_the_event_path(
