@@ -296,6 +296,9 @@ def _footprint_section(results: dict[str, Any]) -> str:
     rows = []
     for name, v in results["footprint"].items():
         rss = {"resolve": "resolve", "shorten": "shorten_traced", "keygen": "keygen_traced"}.get(name, name)
+        if rss not in cold:  # no cold-start probe (the aggregator, the console): size only
+            rows.append([name, f"{v['asset_bytes']:,}", v["files"], "n/a", "n/a"])
+            continue
         peak = cold[rss]["median_peak_rss_kb"]
         rows.append(
             [name, f"{v['asset_bytes']:,}", v["files"], f"{peak / 1024:.1f}", _x(ratio(peak, bare_rss))]

@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from snip import metric_names
+from snip import metric_names, runtime
 from snip.aggregation import aggregate
 from snip.event_archive import Archive, archive
 from snip.observability import instrument
@@ -53,3 +53,5 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 handler = instrument(_handle, logger, metrics, correlation_path=None, trace=False)
+
+runtime.freeze_imports()  # last: everything imported above stays out of the collector's way

@@ -38,3 +38,5 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 # Like resolve, no X-Ray SDK (~0.1 s of cold start): Lambda's active tracing records each run.
 handler = instrument(_handle, logger, metrics, correlation_path=None, trace=False)
+
+runtime.freeze_imports()  # last: everything imported above stays out of the collector's way

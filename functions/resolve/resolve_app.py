@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from snip import metric_names
+from snip import metric_names, runtime
 from snip.errors import SnipError
 from snip.lean_telemetry import EmfCounters, JsonLogger
 from snip.redirect import Visit, follow
@@ -62,3 +62,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.warning("redirect failed", extra={"key": key, "status": status})
     metrics.flush(context)
     return response
+
+
+runtime.freeze_imports()  # last: everything imported above stays out of the collector's way

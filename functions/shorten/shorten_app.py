@@ -314,3 +314,5 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 handler = instrument(_handle, logger, metrics)
 runtime.warm_pool_at_init()
+
+runtime.freeze_imports()  # last: everything imported above stays out of the collector's way

@@ -9,6 +9,7 @@ links service and Powertools' Logger are imported on first use too: resolve, whi
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from functools import lru_cache
@@ -26,6 +27,18 @@ if TYPE_CHECKING:
     from snip.owners import Owners
 
 REFILL_EVENT = {"source": "snip.shorten", "detail-type": "refill"}
+
+
+def freeze_imports() -> None:
+    """Move every object the handler's imports made out of the garbage collector's way (Python's
+    ``gc.freeze``), called once at the end of a handler module.
+
+    Modules, classes and their tables live as long as the execution environment anyway; left in
+    the collected generations, every collection that the first request's allocations trigger
+    (building the SDK client's service model, mostly) walks them all again. Frozen, it does not:
+    resolve's client creation goes from about 80 to 55 ms on a cold start (``make bench``, part 1).
+    Objects made later are collected as always."""
+    gc.freeze()
 
 
 @lru_cache(maxsize=1)
