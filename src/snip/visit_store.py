@@ -44,9 +44,9 @@ from snip.store import (
 )
 
 # The only top-level attributes the aggregator's link UpdateItems name (IAM's dynamodb:Attributes,
-# infra/snip_stack.py): the link's key, the condition's max_visits and the counters. Never a
+# infra/snip_stack.py): the link's key and the counters. Never a
 # link's URL or owner.
-COUNTED_LINK_ATTRIBUTES = ("key", "max_visits", VISITS, BOT_VISITS, LAST_VISIT_AT)
+COUNTED_LINK_ATTRIBUTES = ("key", VISITS, BOT_VISITS, LAST_VISIT_AT)
 WATERMARK_PREFIX = "w#"  # a rollups item per link and shard: w#<shard id> (stats read h#/d# only)
 WATERMARK = "counted_to"  # its attribute: the highest sequence number counted, zero-padded
 WATERMARK_EXPIRES = "expires"  # the rollups table's TTL attribute (only watermarks carry it)
@@ -84,13 +84,14 @@ class StreamVisit:
 
 @dataclass
 class _LinkUpdate:
-    counted: bool = True  # add to the link's visits (False: the link has max_visits, or is unknown)
+    counted: bool = True  # add to the link's visits (False: no such link item)
     stamp: bool = True  # move last_visit_at forward (False: it is already later)
 
 
 def _counts_link(chunk: list[StreamVisit], link: _LinkUpdate) -> bool:
-    """Whether the chunk's transaction updates the link: not for events the redirect counted
-    already (max_visits), nor once the link turned out to count its own visits."""
+    """Whether the chunk's transaction updates the link: only for events the redirect did not
+    count itself (an event says so: ``counted``, a link with max_visits), and only while the link
+    item exists."""
     return link.counted and any(not visit.visit.event.counted for visit in chunk)
 
 
@@ -139,8 +140,8 @@ class VisitStore:
                 raise DependencyUnavailable(f"DynamoDB cancelled the count: {codes}")
             if sent_link and codes[-1] == _CONDITION_FAILED:
                 stored = from_item(reasons[-1]["Item"]) if reasons[-1].get("Item") else None
-                if stored is None or stored.get("max_visits") is not None:
-                    link.counted = False  # resolve counts a link with max_visits itself
+                if stored is None:
+                    link.counted = False  # no such link: the rollups still count the visits
                 else:
                     link.stamp = False  # a later visit was stamped already (another shard's)
             if codes[0] == _CONDITION_FAILED:
@@ -193,10 +194,11 @@ class VisitStore:
         humans = [event.at for event in mine if not event.bot]
         bots = len(mine) - len(humans)
         update = f"ADD #{VISITS} :visits, #{BOT_VISITS} :bots"
-        condition = "attribute_exists(#key) AND attribute_not_exists(#max_visits)"
+        # Not conditioned on max_visits: whether the redirect counted a visit is the event's to say
+        # (``counted``), not the link's as it is now (max_visits may have been set since).
+        condition = "attribute_exists(#key)"
         names = {
             "#key": "key",
-            "#max_visits": "max_visits",
             f"#{VISITS}": VISITS,
             f"#{BOT_VISITS}": BOT_VISITS,
         }

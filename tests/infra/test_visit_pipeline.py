@@ -24,7 +24,7 @@ BUCKET = "AWS::S3::Bucket"
 QUEUE = "AWS::SQS::Queue"
 
 # By hand, on purpose: what the aggregator's link UpdateItems may name (IAM dynamodb:Attributes).
-EXPECTED_LINK_ATTRIBUTES = ["key", "max_visits", "visits", "bot_visits", "last_visit_at"]
+EXPECTED_LINK_ATTRIBUTES = ["key", "visits", "bot_visits", "last_visit_at"]
 
 
 def test_the_mapping_feeds_the_aggregator_from_the_visits_stream(template: dict[str, Any]) -> None:
