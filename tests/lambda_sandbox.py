@@ -28,7 +28,7 @@ REGION = "us-east-1"
 _MARKER = "@@handler-result@@"
 
 _RUNNER = f"""
-import importlib, json, sys
+import gc, importlib, json, sys
 spec = json.loads(sys.stdin.read())
 sys.path[:0] = [spec["folder"], spec["runtime"]]
 
@@ -45,10 +45,13 @@ class Context:
 
 module_name, _, function = spec["handler"].rpartition(".")
 handler = getattr(importlib.import_module(module_name), function)
+collecting_after_import = gc.isenabled()
 result = handler(spec["event"], Context())
 snip = sys.modules.get("snip")
 print("{_MARKER}" + json.dumps({{
     "result": result,
+    "collecting": [collecting_after_import, gc.isenabled()],
+    "frozen": gc.get_freeze_count(),
     "modules": sorted(sys.modules),
     "snip_file": getattr(snip, "__file__", None),
 }}, default=str))
@@ -93,7 +96,9 @@ def run_handler(
     folder: Path, handler: str, event: dict[str, Any], env: Mapping[str, str], function_name: str
 ) -> dict[str, Any]:
     """Import ``handler`` from ``folder`` in a clean interpreter, serve ``event``; return what happened:
-    ``result`` (the handler's answer), ``modules`` (everything it imported), ``snip_file``."""
+    ``result`` (the handler's answer), ``modules`` (everything it imported), ``snip_file``,
+    ``collecting`` (whether the garbage collector ran after the import and after the event) and
+    ``frozen`` (how many objects ``gc.freeze`` had moved out of its way by then)."""
     spec = {
         "folder": str(folder),
         "runtime": str(LAMBDA_RUNTIME),

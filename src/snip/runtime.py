@@ -41,6 +41,15 @@ def freeze_imports() -> None:
     gc.freeze()
 
 
+def resume_collector() -> None:
+    """End a cold start that a handler module began with ``gc.disable()`` (resolve does): freeze
+    what the start made (the SDK client and its service model live as long as the environment)
+    and collect again. A no-op once the collector runs."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 @lru_cache(maxsize=1)
 def _logger() -> Logger:
     from aws_lambda_powertools import Logger

@@ -59,6 +59,9 @@ def new_instance() -> None:
 
     for cached in (*_PER_INSTANCE, resolve_app.store):
         cached.cache_clear()
+    # Importing resolve_app paused the garbage collector until its first request; this process is
+    # the test run, not a cold start (test_deployable checks the pause in a clean interpreter).
+    runtime.resume_collector()
 
 
 @pytest.fixture

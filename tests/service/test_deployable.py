@@ -92,6 +92,19 @@ def test_resolve_cold_start_stays_lean(moto_endpoint: str) -> None:
     assert visit_events(client)[0]["key"] == "Lean123"
 
 
+def test_resolve_starts_without_the_collector_and_resumes_it(moto_endpoint: str) -> None:
+    """A cold start runs without garbage collection; the first request's end freezes what the start
+    made and collects again, whatever it answered (here a 404: resolve_app.handler's finally)."""
+    function = FUNCTIONS["resolve"]
+    _, event = rest_event("GET", "/Missing2", api_key_id=None)
+    out = run_handler(
+        ROOT / function.folder, function.handler, event, base_environment(moto_endpoint), "snip-resolve"
+    )
+    assert out["result"]["statusCode"] == 404
+    assert out["collecting"] == [False, True]
+    assert out["frozen"] > 50_000  # the imports, the SDK client and its service model
+
+
 def test_resolve_import_stays_lean() -> None:
     folder = ROOT / FUNCTIONS["resolve"].folder
     probe = (
