@@ -141,8 +141,8 @@ class Monitoring(Construct):
             datapoints_to_alarm=3,
             description=(
                 f"The aggregator is more than {behind} s behind the visits stream in 3 of 5 minutes: "
-                "stats lag, and records older than "
-                f"{VISIT_STREAM.max_record_age_seconds // 3600} h go to the failed-batch queue"
+                "stats lag, and a record the stream has kept 24 h unprocessed goes to the "
+                "failed-batch queue"
             ),
         )
         self._alarm(

@@ -3,8 +3,9 @@ with its table grants) → rollups, link counters and the raw event archive (S3 
 Athena).
 
 The event source mapping takes its settings from ``snip_deploy.function_specs.VISIT_STREAM``,
-which the local stack's poller (snip_local.stream_poller) reads too. Batches that still fail after
-its retries go to an encrypted SQS queue (the on-failure destination): never dropped silently.
+which the local stack's poller (snip_local.stream_poller) reads too. A failed batch is retried
+until the stream drops its records (24 h); those go to an encrypted SQS queue (the on-failure
+destination): never dropped silently.
 """
 
 from __future__ import annotations
@@ -121,7 +122,9 @@ class VisitPipeline(Construct):
                 bisect_batch_on_error=VISIT_STREAM.bisect_on_error,
                 report_batch_item_failures=VISIT_STREAM.report_batch_item_failures,
                 retry_attempts=VISIT_STREAM.retry_attempts,
-                max_record_age=Duration.seconds(VISIT_STREAM.max_record_age_seconds),
+                max_record_age=None
+                if VISIT_STREAM.max_record_age_seconds is None
+                else Duration.seconds(VISIT_STREAM.max_record_age_seconds),
                 on_failure=sources.SqsDlq(self.failed_batches),
                 filters=[
                     lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.is_equal(name)})

@@ -109,14 +109,20 @@ class StreamSource:
     # window (no other setting does). Snip keeps no window state; the longest window (15 min)
     # makes the fewest end-of-window invocations (one per shard and window).
     tumbling_window_seconds: int = 900
-    retry_attempts: int = 10  # then the batch goes to the on-failure queue (never lost silently)
-    max_record_age_seconds: int = 6 * 3600
+    # A failed batch is retried until the stream drops its records (24 h): nothing the aggregator
+    # answers is final but a success, and it never fails on a record's content (those it skips),
+    # only on a dependency (DynamoDB, S3) or a transaction conflict: a viral link's transactions
+    # from many shards at once, or an outage, must delay counts, never lose them. -1 is Lambda's
+    # "infinite"; no maximum record age (the stream's retention bounds it). A record the stream
+    # drops unprocessed goes to the on-failure queue (never lost silently).
+    retry_attempts: int = -1
+    max_record_age_seconds: int | None = None
     bisect_on_error: bool = True
     report_batch_item_failures: bool = True
     starting_position: str = "TRIM_HORIZON"  # nothing written before the mapping is skipped
     event_names: tuple[str, ...] = ("INSERT",)  # the filter: TTL expiry (REMOVE) never reaches it
     # Alarm when the aggregator falls this far behind the stream for 3 of 5 minutes: stats are
-    # promised within 60 s (CONTRACT §2), and the records give up at max_record_age_seconds.
+    # promised within 60 s (CONTRACT §2), and a record the stream keeps 24 h is lost after that.
     iterator_age_alarm_seconds: int = 60
 
 

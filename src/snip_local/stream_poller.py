@@ -11,8 +11,11 @@ extra end-of-window invocation is not played (Snip keeps no window state).
 
 Failures are handled as the mapping handles them: a function error splits the batch in two
 (bisect on error) and retries; ``batchItemFailures`` resends the batch from its lowest failed
-sequence number on; after ``retry_attempts`` the records go to the on-failure file (the local
-stand-in for the on-failure queue), logged, and the stream moves on.
+sequence number on; records go to the on-failure file (the local stand-in for the on-failure
+queue), logged, once ``retry_attempts`` are spent or, when it is -1 (Lambda's infinite, Snip's
+setting), once the oldest is older than ``max_record_age_seconds`` or the stream's retention
+(24 h); then the stream moves on. Stopping the poller ends a batch's retries (it starts again
+from the stream's beginning: the watermarks make that harmless).
 """
 
 from __future__ import annotations
@@ -39,8 +42,15 @@ Record = dict[str, Any]
 Invoke = Callable[[dict[str, Any]], tuple[dict[str, Any] | None, Any]]
 
 
+STREAM_RETENTION_SECONDS = 24 * 3600  # a DynamoDB stream keeps a record 24 h
+
+
 def _seq(record: Record) -> int:
     return int(record["dynamodb"]["SequenceNumber"])
+
+
+def _created(record: Record) -> float:
+    return float(record["dynamodb"].get("ApproximateCreationDateTime") or time.time())
 
 
 def lambda_record(record: Record, stream_arn: str) -> Record:
@@ -84,16 +94,32 @@ def window_event(records: list[Record], shard: str, source: StreamSource, now: f
 class Delivery:
     """Lambda's retry rules for one batch of a stream, around any ``invoke``."""
 
-    def __init__(self, invoke: Invoke, source: StreamSource = VISIT_STREAM, backoff: float = 0.05) -> None:
+    def __init__(
+        self,
+        invoke: Invoke,
+        source: StreamSource = VISIT_STREAM,
+        backoff: float = 0.05,
+        stopped: Callable[[], bool] = lambda: False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.invoke = invoke
         self.source = source
         self.backoff = backoff
+        self.stopped = stopped
+        self.clock = clock
         self.given_up: list[Record] = []  # the on-failure destination's share
+
+    def _spent(self, failures: int, records: list[Record]) -> bool:
+        """Whether the mapping gives up on ``records`` after ``failures`` failed invocations."""
+        if self.source.retry_attempts >= 0:
+            return failures > self.source.retry_attempts
+        max_age = self.source.max_record_age_seconds or STREAM_RETENTION_SECONDS
+        return self.clock() - min(_created(record) for record in records) > max_age
 
     def deliver(self, batch: list[Record], shard: str) -> None:
         queue = [batch]
         failures = 0
-        while queue:
+        while queue and not self.stopped():
             current = queue.pop(0)
             error, result = self.invoke(window_event(current, shard, self.source, time.time()))
             if error is None:
@@ -106,7 +132,7 @@ class Delivery:
                 log.warning("aggregator failed on %d records: %s", len(current), error.get("errorMessage"))
                 retry = current
             failures += 1
-            if failures > self.source.retry_attempts:
+            if self._spent(failures, retry):
                 self._give_up(retry + [r for rest in queue for r in rest])
                 return
             time.sleep(min(self.backoff * 2 ** min(failures, 5), 1.0))
@@ -138,7 +164,7 @@ class StreamPoller:
         self.source = source
         self.idle_wait = idle_wait
         self.failed_file = failed_file
-        self.delivery = Delivery(self._invoke, source)
+        self.delivery = Delivery(self._invoke, source, stopped=self._stopped)
         self._dynamodb: Any = _client("dynamodb", endpoint_url)
         self._streams: Any = _client("dynamodbstreams", endpoint_url)
         self._stop = threading.Event()
@@ -150,6 +176,9 @@ class StreamPoller:
         except NoCapacity as exc:
             return {"errorType": "TooManyRequestsException", "errorMessage": str(exc)}, None
         return outcome.error, outcome.result
+
+    def _stopped(self) -> bool:
+        return self._stop.is_set()
 
     def start(self) -> None:
         self._thread.start()

@@ -41,8 +41,9 @@ def test_the_mapping_feeds_the_aggregator_from_the_visits_stream(template: dict[
     assert props["MaximumBatchingWindowInSeconds"] == VISIT_STREAM.max_batching_window_seconds
     assert props["BisectBatchOnFunctionError"] is True
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props["MaximumRetryAttempts"] == VISIT_STREAM.retry_attempts
-    assert props["MaximumRecordAgeInSeconds"] == VISIT_STREAM.max_record_age_seconds
+    # Retried until the stream drops the records (24 h): a conflict or an outage delays, never loses.
+    assert props["MaximumRetryAttempts"] == VISIT_STREAM.retry_attempts == -1
+    assert "MaximumRecordAgeInSeconds" not in props  # Lambda's default: -1, the stream's retention
     assert [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]] == [
         {"eventName": ["INSERT"]}
     ]

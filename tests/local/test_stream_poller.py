@@ -56,6 +56,31 @@ def test_after_the_retries_the_records_go_to_the_on_failure_destination() -> Non
     assert delivery.given_up == RECORDS[:4]
 
 
+CREATED = 1_900_000_000  # tests.visits.stream_record's ApproximateCreationDateTime
+
+
+def test_snips_mapping_retries_until_the_stream_would_drop_the_records() -> None:
+    """VISIT_STREAM retries without a count (-1): a conflict storm or an outage delays the
+    counts, it never loses them; only a record the stream has kept 24 h is given up."""
+    function = Function(*(["error"] * 40))  # far more failures than any count of retries
+    young = Delivery(function, backoff=0, clock=lambda: CREATED + 23 * 3600)
+    young.deliver(RECORDS[:1], SHARD)
+    assert len(function.batches) == 41
+    assert young.given_up == []
+    old = Delivery(Function("error"), backoff=0, clock=lambda: CREATED + 24 * 3600 + 1)
+    old.deliver(RECORDS[:1], SHARD)
+    assert old.given_up == RECORDS[:1]
+
+
+def test_stopping_ends_the_retries_without_giving_up() -> None:
+    function = Function(*(["error"] * 10))
+    calls = iter(range(100))
+    delivery = Delivery(function, backoff=0, stopped=lambda: next(calls) >= 3, clock=lambda: CREATED)
+    delivery.deliver(RECORDS[:1], SHARD)
+    assert len(function.batches) == 3
+    assert delivery.given_up == []
+
+
 def test_every_event_has_the_tumbling_windows_shape_with_the_shard() -> None:
     """The aggregator counts by shard (snip.visit_store): Lambda names it only in a tumbling
     window's event, whose answer must carry ``state``."""
