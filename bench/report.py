@@ -456,12 +456,13 @@ def _resolve_cold(results: dict[str, Any]) -> str:
         f"{resolve['modules'] - bare['modules']} modules (Snip's own, about 10 ms; no Powertools). "
         f"In all {_ms(resolve['median_in_process_s'] - bare['median_in_process_s'])} ms over bare; the "
         "process ratio, interpreter start-up included, is "
-        f"{_x(ratio(resolve['median_process_s'], bare['median_process_s']))}. The handler already freezes "
-        "its import-time objects out of the garbage collector's way (`gc.freeze`, 20 ms off the client's "
-        "creation). Runs of 15 to 25 rounds on this machine gave 1.16 to 1.18; the 1.06 of an earlier "
-        "run was taken on a loaded machine, where the ratio shrinks. What would close it: nothing left "
-        "inside the handler short of dropping the event's write from the cold path; Lambda SnapStart "
-        "(restores an initialized environment) or provisioned concurrency hide cold starts altogether."
+        f"{_x(ratio(resolve['median_process_s'], bare['median_process_s']))}. The handler already runs "
+        "its cold start without the garbage collector (`gc.disable()` first thing in resolve_app; the "
+        "first request's end freezes what the start made and collects again): without that pause, runs "
+        "of 15 to 25 rounds here gave 1.13 to 1.18, with it 1.06 to 1.08. What would close it: "
+        "nothing left inside the handler short of dropping the event's write from the cold path; "
+        "Lambda SnapStart (restores an initialized environment) or provisioned concurrency hide cold "
+        "starts altogether."
     )
 
 
@@ -552,7 +553,14 @@ def _redirect_cost(results: dict[str, Any]) -> str:
         "Kinesis (a PUT payload unit is $0.014 per million) cannot refuse a retried put the way the "
         "conditional PutItem keyed by the request id does, and exact counts would need a "
         "per-event check again (2 WRU). Snip keeps the DynamoDB put: exact, pay-per-request, no "
-        "fixed monthly cost (a Kinesis shard costs about $11 a month, on-demand about $29)."
+        "fixed monthly cost (a Kinesis shard costs about $11 a month, on-demand about $29). "
+        "Served from memory, a redirect makes exactly the requests today's made (one DynamoDB request, "
+        f"one write of 1 WRU): priced with this run's resolve, that redirect costs "
+        f"${memory['total'] - memory['visit_pipeline']:.2f} (today's $4.41 was priced on a run whose "
+        "cold starts were shorter), so counting visits as events adds the pipeline's "
+        f"${memory['visit_pipeline']:.3f} to a hot link's redirect. Its dearest case is the long tail: "
+        "when every event of a batch is another link's, the pipeline writes once per event and a "
+        f"redirect costs ${per['snip_spread_batches']:.2f} per million (section 7)."
     )
 
 
