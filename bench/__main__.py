@@ -129,6 +129,7 @@ def _write(results: dict[str, Any]) -> int:
         results["dynamodb_requests"],
         _memory_settings(),
         visit_pipeline.typical_event_item(),
+        results["visit_pipeline"],
     )
     results["goals"] = [goal.as_dict() for goal in goals.check(results)]
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -26,21 +26,16 @@ DYNAMODB_ROUND_TRIP_MS = 4.0  # assumed in-region DynamoDB latency per request (
 COLD_START_SHARE = 0.01  # assumed: 1 invocation in 100 starts an environment; INIT is billed (2025-08)
 KEYGEN_REFILL_CPU_MS = 50.0  # assumed CPU time of one refill run (35 keys, two requests)
 
-# The visit pipeline after resolve's PutItem, modelled from what the aggregator does
-# (snip.visit_store, functions/aggregate): the visits table's stream feeds it in batches of up to
-# ``batch_size`` INSERT records of one shard (stream reads by a Lambda trigger are free; TTL
-# deletions are free). Per link in a batch, one TransactWriteItems: the link's watermark for the
-# shard (under 1 KB: 2 WRU in a transaction), its hour and day rollups (assumed up to 2 KB each
-# with their breakdowns: 4 WRU each) and the link's counters (under 1 KB: 2 WRU). The events are
-# never written again. Per batch and day, one gzipped JSON Lines object in S3. Two cases: a hot
-# link (every event of a batch on one link: one transaction per batch) and a spread batch (every
-# event on another link: one transaction each).
+# The visit pipeline after resolve's PutItem, from what the aggregator does (snip.visit_store,
+# functions/aggregate): the visits table's stream feeds it in batches of up to ``batch_size``
+# INSERT records of one shard (stream reads by a Lambda trigger are free; TTL deletions are free).
+# Per link in a batch, one TransactWriteItems (the link's watermark for the shard, its hour and
+# day rollups, the link's counters); the write units per event are measured in part 8 from the
+# items those transactions write (bench/visit_pipeline.py: a hot link, every event of a batch on
+# one link; the long tail, every event on another link). The events are never written again. Per
+# batch and day, one gzipped JSON Lines object in S3.
 AGGREGATOR = {
     "batch_size": 1000,
-    "watermark_wru": 2.0,
-    "rollup_items": 2,
-    "rollup_wru": 4.0,
-    "link_wru": 2.0,
     "cpu_ms_per_event": 0.2,  # assumed: user-agent classification (cached per agent) and bookkeeping
     "transaction_round_trip_ms": 10.0,  # assumed: a transaction takes longer than a single write
     "s3_put_round_trip_ms": 20.0,  # assumed
@@ -76,12 +71,15 @@ def _dynamodb(wru: float, rru: float) -> float:
     return wru * PRICES["dynamodb_per_million_wru"] + rru * PRICES["dynamodb_per_million_rru"]
 
 
-def pipeline_per_event(memory_mb: int, links_per_batch: int, event_item_bytes: int) -> dict[str, float]:
+def pipeline_per_event(
+    memory_mb: int, wru_per_event: float, links_per_batch: int, event_item_bytes: int
+) -> dict[str, float]:
     """The pipeline's cost per visit event (dollars per million events), for batches of
-    ``batch_size`` events spread over ``links_per_batch`` links."""
+    ``batch_size`` events spread over ``links_per_batch`` links whose transactions consume
+    ``wru_per_event`` write units per event (measured)."""
     a, st = AGGREGATOR, STORAGE
     batch = a["batch_size"]
-    wru = links_per_batch * (a["watermark_wru"] + a["rollup_items"] * a["rollup_wru"] + a["link_wru"])
+    wru = wru_per_event * batch
     ms = (
         lambda_ms(batch * a["cpu_ms_per_event"], 0, memory_mb)
         + links_per_batch * a["transaction_round_trip_ms"]
@@ -121,6 +119,7 @@ def run(
     counts: dict[str, Any],
     memory: dict[str, int],
     event_item: dict[str, dict[str, Any]],
+    pipeline: dict[str, Any],
 ) -> dict:
     api = PRICES["api_gateway_rest_per_million"]
     subjects = warm["subjects"]
@@ -157,9 +156,14 @@ def run(
     # aggregator. The aggregator's memory is its FunctionSpec's (1024 MB) when the stack has it.
     aggregator_mb = memory.get("aggregate", 1024)
     event_bytes = item_bytes(event_item)
-    hot = pipeline_per_event(aggregator_mb, links_per_batch=1, event_item_bytes=event_bytes)
+    hot = pipeline_per_event(
+        aggregator_mb, pipeline["hot_link"]["write_units_per_event"], 1, event_item_bytes=event_bytes
+    )
     spread = pipeline_per_event(
-        aggregator_mb, links_per_batch=int(AGGREGATOR["batch_size"]), event_item_bytes=event_bytes
+        aggregator_mb,
+        pipeline["long_tail"]["write_units_per_event"],
+        int(AGGREGATOR["batch_size"]),
+        event_item_bytes=event_bytes,
     )
     snip_redirect = {
         "api_gateway": api,

@@ -363,10 +363,25 @@ def _cost_section(results: dict[str, Any]) -> str:
         "resolve's memory serves it (a hot link). Both count the visit pipeline of a hot link (one "
         "transaction per batch); when every event of a batch is another link's, a redirect costs "
         f"${data['per_million_redirects']['snip_spread_batches']:.2f} per million "
-        "(one transaction per event).\n\n"
+        "(one transaction per event). The pipeline's write units per event are measured in section 8 "
+        "from the items its transactions write.\n\n"
         + table("per_million_redirects")
         + "\n\n### Per million creates\n\n"
         + table("per_million_creates")
+    )
+
+
+def _long_tail(found: dict[str, Any]) -> str:
+    tail = found.get("long_tail")
+    if not tail:
+        return ""
+    return (
+        f"**Long tail.** One full batch of {tail['events']:,} events, each of another link (links "
+        f"clicked now and then): {tail['transactions']:,} transactions (a link's watermark, hour and "
+        "day rollups and counters each), "
+        f"{tail['counted']:,} visits counted, {tail['write_units_per_event']:.1f} WRU per visit "
+        "(2 per started KB of each item in a transaction): the pipeline's dearest case, and a small "
+        "deployment's usual one.\n\n"
     )
 
 
@@ -393,8 +408,10 @@ def _visits_section(results: dict[str, Any]) -> str:
         "is never near); resolve's puts each go to an item of their own. A bigger visits table has "
         "more shards, each sending smaller batches, at least one per batching window "
         f"({VISIT_STREAM.max_batching_window_seconds} s) when busy: {spread_shards} writes/s at most "
-        "(formula, not measured).\n\n"
-        f"**Redelivery.** {again['events']:,} events of 200 links over {again['shards']} shards, batches "
+        "(formula, not measured). The aggregator's transactions consumed "
+        f"{hot['write_units_per_event']:.4f} WRU per visit.\n\n"
+        + _long_tail(found)
+        + f"**Redelivery.** {again['events']:,} events of 200 links over {again['shards']} shards, batches "
         f"of {again['batch_size']} ({again['batches']} batches, {again['invocations']} invocations): "
         f"{again.get('delivered_twice', 0)} batches delivered a second time later on and out of order, "
         f"{again.get('failed_mid_batch', 0)} failing mid-batch after part of a link was counted and "

@@ -36,6 +36,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from bench.common import ROOT
+from bench.requests_count import item_size, write_units
 from snip.aggregation import aggregate
 from snip.event_archive import NoArchive
 from snip.rollups import ClassifiedVisit, UserAgentClass
@@ -56,12 +57,15 @@ def _classify(_: str) -> UserAgentClass:
 
 
 class ModelDynamoDB:
-    """DynamoDB's TransactWriteItems for the aggregator's requests, in memory, counting writes."""
+    """DynamoDB's TransactWriteItems for the aggregator's requests, in memory, counting writes and
+    the write units they consume (DynamoDB's rules: 2 per started KB of the larger of an item
+    before and after, in a transaction)."""
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.writes: Counter[tuple[str, str]] = Counter()
         self.transactions = 0
+        self.write_units = 0.0
 
     @staticmethod
     def _id(op: dict[str, Any]) -> tuple[str, str]:
@@ -127,9 +131,33 @@ class ModelDynamoDB:
             raise ClientError({**error, "CancellationReasons": reasons}, "TransactWriteItems")  # type: ignore[arg-type]
         for op in ops:
             ident = self._id(op)
-            self._apply(op, self.items.setdefault(ident, {}))
+            item = self.items.setdefault(ident, {})
+            before = _size(item)
+            self._apply(op, item)
             self.writes[ident] += 1
+            self.write_units += write_units(max(before, _size(item)), transactional=True)
         return {}
+
+
+def _size(item: dict[str, Any]) -> int:
+    return item_size({name: _ser.serialize(value) for name, value in item.items()})
+
+
+# A link as shorten writes it (a 100-character target, two tags), for the size of its item.
+def _link_item(key: str) -> dict[str, Any]:
+    link = {
+        "key": key,
+        "url": "https://example.com/campaigns/2030/spring-sale/landing?utm_source=newsletter&utm_medium=email",
+        "owner": "a1b2c3d4e5",
+        "created_at": "2030-01-31T11:00:00Z",
+        "listed_at": f"2030-01-31T11:00:00Z#{key}",
+        "redirect_status": 302,
+        "tags": ["spring", "newsletter"],
+        "disabled": False,
+        "visits": 0,
+        "bot_visits": 0,
+    }
+    return {name: _ser.serialize(value) for name, value in link.items()}
 
 
 def _store(model: ModelDynamoDB) -> VisitStore:
@@ -156,7 +184,7 @@ def hot_link(redirects: int = REDIRECTS_PER_SECOND, shards: int = HOT_SHARDS) ->
     """One second of a link at 10,000 redirects/s: every shard's events of that second make one
     batch (``batch_size`` at most: the mapping invokes when a batch is full or its window ends)."""
     model = ModelDynamoDB()
-    model.put("links", {"key": {"S": "Hot1234"}}, {"key": {"S": "Hot1234"}, "visits": {"N": "0"}})
+    model.put("links", {"key": {"S": "Hot1234"}}, _link_item("Hot1234"))
     events = [visit("Hot1234", n, at="2030-01-31T12:00:00.000Z") for n in range(redirects)]
     _put_visits(model, events)  # resolve: one item per redirect
     model.writes[("links", repr([("key", "Hot1234")]))] = 0  # the link's creation is no visit's write
@@ -184,6 +212,7 @@ def hot_link(redirects: int = REDIRECTS_PER_SECOND, shards: int = HOT_SHARDS) ->
         "busiest_item_writes_per_second": writes * REDIRECTS_PER_SECOND / redirects,
         "link_item_requests_per_redirect_by_aggregator": link_writes / redirects,
         "counted": int(model.items[("links", repr([("key", "Hot1234")]))].get("visits", 0)),
+        "write_units_per_event": model.write_units / redirects,
         # More shards (a bigger visits table) send smaller batches: each shard invokes once a
         # batch is full or its batching window ends, so a hot item takes at most
         # shards / window writes per second however hot the link (formula, not measured).
@@ -191,6 +220,32 @@ def hot_link(redirects: int = REDIRECTS_PER_SECOND, shards: int = HOT_SHARDS) ->
             str(n): round(max(n / VISIT_STREAM.max_batching_window_seconds, REDIRECTS_PER_SECOND / size), 1)
             for n in (10, 100, 1000)
         },
+    }
+
+
+def long_tail(links: int = VISIT_STREAM.batch_size) -> dict[str, Any]:
+    """A full batch whose every event is another link's (links clicked now and then: the common
+    case of a small deployment), through ``snip.aggregation.aggregate``: the aggregator's dearest
+    batch, one transaction per event."""
+    model = ModelDynamoDB()
+    keys = [f"Tail{n:03d}" for n in range(links)]
+    for key in keys:
+        model.put("links", {"key": {"S": key}}, _link_item(key))
+    events = [
+        visit(key, n, referrer="news.example.com", country="DE", source="qr" if n % 5 == 0 else "link")
+        for n, key in enumerate(keys)
+    ]
+    _put_visits(model, events)
+    records = [stream_record(event, n) for n, event in enumerate(events)]
+    outcome = aggregate(records, "shard-0", _classify, _store(model), NoArchive())
+    counted = sum(int(model.items[("links", repr([("key", key)]))].get("visits", 0)) for key in keys)
+    return {
+        "events": links,
+        "links": links,
+        "transactions": model.transactions,
+        "counted": counted,
+        "failed": len(outcome.failed),
+        "write_units_per_event": model.write_units / links,
     }
 
 
@@ -341,4 +396,9 @@ def typical_event_item() -> dict[str, Any]:
 
 def run(lag_samples: int = 30) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    return {"hot_link": hot_link(), "redelivery": redelivery(), "stats_lag_local": stats_lag(lag_samples)}
+    return {
+        "hot_link": hot_link(),
+        "long_tail": long_tail(),
+        "redelivery": redelivery(),
+        "stats_lag_local": stats_lag(lag_samples),
+    }
