@@ -29,8 +29,8 @@ KEYGEN_REFILL_CPU_MS = 50.0  # assumed CPU time of one refill run (35 keys, two 
 # The visit pipeline after resolve's PutItem, from what the aggregator does (snip.visit_store,
 # functions/aggregate): the visits table's stream feeds it in batches of up to ``batch_size``
 # INSERT records of one shard (stream reads by a Lambda trigger are free; TTL deletions are free).
-# Per link in a batch, one TransactWriteItems (the link's watermark for the shard, its hour and
-# day rollups, the link's counters); the write units per event are measured in part 8 from the
+# Per link in a batch, one TransactWriteItems (its hour rollups, which carry the shard's
+# watermark, its day rollups, the link's counters); the write units per event are measured in part 8 from the
 # items those transactions write (bench/visit_pipeline.py: a hot link, every event of a batch on
 # one link; the long tail, every event on another link). The events are never written again. Per
 # batch and day, one gzipped JSON Lines object in S3.

@@ -112,7 +112,7 @@ class SnipStack(Stack):
             layer=powertools_layer,
             logs_key=log_encryption,
             tables=[
-                # ADD to the link's hour and day rollups; move its watermark per shard.
+                # ADD to the link's hour and day rollups; move the shard's watermark on its hours.
                 tables.access(ROLLUPS, "UpdateItem"),
                 # ADD to the link's counters, on a condition that reads max_visits: nothing else.
                 tables.access(LINKS, "UpdateItem", attributes=COUNTED_LINK_ATTRIBUTES),

@@ -8,7 +8,7 @@ redirect's path, by the ``classify`` the handler passes.
 
 Every event goes to the raw archive first (at least once, deterministic names), then each link's
 events are counted in its own transactions (``snip.visit_store``: exactly once, by a watermark per
-link and shard). A link whose counting fails reports its records as failed
+link and shard on the hour rollups). A link whose counting fails reports its records as failed
 (ReportBatchItemFailures): Lambda delivers again from the first of them, and what was counted
 already cancels on its watermark.
 """

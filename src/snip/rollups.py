@@ -93,9 +93,17 @@ def bucket_start(interval: str, moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+HOUR_PREFIX, DAY_PREFIX = INTERVALS[HOUR][0], INTERVALS[DAY][0]
+
+
+def hour_of(at: str) -> str:
+    """The hour bucket of an event's time (RFC 3339 UTC, ``2030-01-31T12:00:00.123Z``)."""
+    return HOUR_PREFIX + at[:13]
+
+
 def buckets_of(at: str) -> tuple[str, str]:
-    """The hour and day buckets of an event's time (RFC 3339 UTC, ``2030-01-31T12:00:00.123Z``)."""
-    return "h#" + at[:13], "d#" + at[:10]
+    """The hour and day buckets of an event's time."""
+    return hour_of(at), DAY_PREFIX + at[:10]
 
 
 def deltas(visits: Iterable[ClassifiedVisit]) -> dict[str, BucketDelta]:

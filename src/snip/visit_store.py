@@ -3,22 +3,26 @@
 A sibling of ``snip.store`` (whose error handling it shares): the links API and the redirect
 never load it.
 
-Exactly once, by a watermark per link and stream shard. Lambda reads each shard of the visits
-table's stream in order, one batch at a time (parallelization factor 1), and delivers again from
-the first record a batch reported failed; a record seen a second time may come out of order, but
-only after it was delivered in order once (AWS Lambda, "tumbling windows" and "batch item
-failures"). So, per link and shard, one item in the rollups table (``w#<shard id>``) holds the
-highest sequence number counted, and each ``TransactWriteItems`` that adds a link's events of one
-shard to its hour and day rollups and to the link's counters also moves that watermark, on the
-condition that it is below the first of those events. A batch delivered twice, retried after a
-partial failure or bisected cancels on the watermark; ``CancellationReasons`` (ALL_OLD) say where
-it stands, the events at or below it are dropped and the rest is sent again. An answer lost after
-the transaction was applied is the same case (within botocore's retries its ClientRequestToken
-answers the first result). Batches of different shards arrive in any order: each has its own
-watermark.
+Exactly once, by a watermark per link, stream shard and hour. Lambda reads each shard of the
+visits table's stream in order, one batch at a time (parallelization factor 1), and delivers again
+from the first record a batch reported failed; a record seen a second time may come out of order,
+but only after it was delivered in order once (AWS Lambda, "tumbling windows" and "batch item
+failures"). So what a shard has counted of a link is a prefix of that link's records in the
+shard. Each ``TransactWriteItems`` that adds a link's events of one shard to its hour and day
+rollups and to the link's counters also sets, on every hour rollup it touches, the attribute
+``w#<shard id>`` to the last of those events' sequence numbers, on the condition that it is below
+the first of them. A record counted once has moved its hour's watermark to at least its own
+number, so any later transaction holding it again cancels; a record not counted yet lies above
+every watermark of its shard. A batch delivered twice, retried after a partial failure or
+bisected cancels; ``CancellationReasons`` (ALL_OLD) give each hour's watermark, the events at or
+below their hour's are dropped and the rest is sent again. An answer lost after the transaction
+was applied is the same case (within botocore's retries its ClientRequestToken answers the first
+result). Batches of different shards arrive in any order: each shard has its own attribute.
 
-This costs one transactional write per link and batch instead of one per event: the events
-themselves are never written again (their stream record is all the aggregator needs).
+This costs one transactional write per link and batch instead of one per event, and no item of
+its own: the watermark rides on the hour rollups the transaction writes anyway (a link visited
+once in a batch: its hour, its day and the link, 6 WRU). The events themselves are never written
+again (their stream record is all the aggregator needs).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from botocore.exceptions import ClientError
 
 from snip import aws
 from snip.errors import DependencyUnavailable
-from snip.rollups import BOT_VISITS, VISITS, ClassifiedVisit, deltas
+from snip.rollups import BOT_VISITS, HOUR_PREFIX, VISITS, ClassifiedVisit, deltas, hour_of
 from snip.settings import get_settings
 from snip.store import (
     LAST_VISIT_AT,
@@ -47,12 +51,11 @@ from snip.store import (
 # infra/snip_stack.py): the link's key and the counters. Never a
 # link's URL or owner.
 COUNTED_LINK_ATTRIBUTES = ("key", VISITS, BOT_VISITS, LAST_VISIT_AT)
-WATERMARK_PREFIX = "w#"  # a rollups item per link and shard: w#<shard id> (stats read h#/d# only)
-WATERMARK = "counted_to"  # its attribute: the highest sequence number counted, zero-padded
-WATERMARK_EXPIRES = "expires"  # the rollups table's TTL attribute (only watermarks carry it)
-# Stream records live 24 h and the mapping gives up on a record after 6 h: a shard's watermark
-# is needed for a day at most, kept two.
-WATERMARK_SECONDS = 2 * 86_400
+WATERMARK_PREFIX = "w#"  # on an hour rollup: w#<shard id>, the highest sequence number counted
+# The TTL attribute of the rollups table: earlier versions kept watermarks as items of their own
+# (bucket ``w#<shard id>``, attribute ``counted_to``) that carried it; TTL removes the last of them.
+# A bucket never has it.
+WATERMARK_EXPIRES = "expires"
 SEQUENCE_WIDTH = 40  # DynamoDB Streams sequence numbers have 21 to 40 digits
 MAX_BUCKET_ATTRIBUTES = 150  # breakdown numbers per rollup update: keeps the expression under 4 KB
 CONFLICT_ATTEMPTS = 5  # TransactionConflict: another shard's transaction on the same items; try again
@@ -100,7 +103,6 @@ class VisitStore:
         self.client = client
         self.links_table = links_table
         self.rollups_table = rollups_table
-        self.clock = time.time
 
     # -- counting --------------------------------------------------------------------------
     def count(self, key: str, shard: str, visits: Sequence[StreamVisit]) -> int:
@@ -117,7 +119,7 @@ class VisitStore:
         link = _LinkUpdate()
         conflicts = 0
         while chunk:
-            actions = self._actions(key, shard, chunk, link)
+            buckets, actions = self._actions(key, shard, chunk, link)
             sent_link = _counts_link(chunk, link)
             try:
                 with dependency_guard():
@@ -144,50 +146,46 @@ class VisitStore:
                     link.counted = False  # no such link: the rollups still count the visits
                 else:
                     link.stamp = False  # a later visit was stamped already (another shard's)
-            if codes[0] == _CONDITION_FAILED:
-                counted_to = str(from_item(reasons[0].get("Item") or {}).get(WATERMARK, ""))
-                chunk = [visit for visit in chunk if visit.position > counted_to]
+            watermarks = {
+                bucket: str(from_item(reason.get("Item") or {}).get(WATERMARK_PREFIX + shard, ""))
+                for bucket, reason in zip(buckets, reasons, strict=False)
+                if bucket.startswith(HOUR_PREFIX) and reason.get("Code") == _CONDITION_FAILED
+            }
+            if watermarks:
+                chunk = [
+                    visit
+                    for visit in chunk
+                    if visit.position > watermarks.get(hour_of(visit.visit.event.at), "")
+                ]
         return 0
 
     def _actions(
         self, key: str, shard: str, chunk: list[StreamVisit], link: _LinkUpdate
-    ) -> list[dict[str, Any]]:
-        actions: list[dict[str, Any]] = [{"Update": self._watermark_update(key, shard, chunk)}]
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        """The transaction's updates, and the rollup bucket of each (the link's update, last, has none)."""
+        buckets: list[str] = []
+        actions: list[dict[str, Any]] = []
         for bucket_key, delta in sorted(deltas([visit.visit for visit in chunk]).items()):
             counters = delta.counters()
             names = {f"#a{i}": name for i, name in enumerate(counters)}
-            values = {f":a{i}": value for i, value in enumerate(counters.values())}
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": self.rollups_table,
-                        "Key": to_item({"key": key, "bucket": bucket_key}),
-                        "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(counters))),
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": to_item(values),
-                    }
-                }
-            )
+            values: dict[str, Any] = {f":a{i}": value for i, value in enumerate(counters.values())}
+            update: dict[str, Any] = {
+                "TableName": self.rollups_table,
+                "Key": to_item({"key": key, "bucket": bucket_key}),
+                "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(counters))),
+            }
+            if bucket_key.startswith(HOUR_PREFIX):  # the watermark rides on every hour it touches
+                update["UpdateExpression"] += " SET #w = :last"
+                update["ConditionExpression"] = "attribute_not_exists(#w) OR #w < :first"
+                update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+                names["#w"] = WATERMARK_PREFIX + shard
+                values |= {":first": chunk[0].position, ":last": chunk[-1].position}
+            update |= {"ExpressionAttributeNames": names, "ExpressionAttributeValues": to_item(values)}
+            buckets.append(bucket_key)
+            actions.append({"Update": update})
         if _counts_link(chunk, link):
             actions.append({"Update": self._link_update(key, chunk, link)})
-        return actions
-
-    def _watermark_update(self, key: str, shard: str, chunk: list[StreamVisit]) -> dict[str, Any]:
-        return {
-            "TableName": self.rollups_table,
-            "Key": to_item({"key": key, "bucket": WATERMARK_PREFIX + shard}),
-            "UpdateExpression": "SET #counted_to = :last, #expires = :expires",
-            "ConditionExpression": "attribute_not_exists(#counted_to) OR #counted_to < :first",
-            "ExpressionAttributeNames": {"#counted_to": WATERMARK, "#expires": WATERMARK_EXPIRES},
-            "ExpressionAttributeValues": to_item(
-                {
-                    ":first": chunk[0].position,
-                    ":last": chunk[-1].position,
-                    ":expires": int(self.clock()) + WATERMARK_SECONDS,
-                }
-            ),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
+        return buckets, actions
 
     def _link_update(self, key: str, chunk: list[StreamVisit], link: _LinkUpdate) -> dict[str, Any]:
         mine = [visit.visit.event for visit in chunk if not visit.visit.event.counted]
@@ -241,15 +239,15 @@ class VisitStore:
 
 
 def chunk_size(visits: Sequence[ClassifiedVisit]) -> int:
-    """How many of ``visits`` (one link's, in shard order) fit one transaction: the watermark, an
-    update per bucket and one of the link make at most 100 items, and each bucket update names
-    at most ``MAX_BUCKET_ATTRIBUTES`` numbers."""
+    """How many of ``visits`` (one link's, in shard order) fit one transaction: an update per
+    bucket and one of the link make at most 100 items, and each bucket update names at most
+    ``MAX_BUCKET_ATTRIBUTES`` numbers."""
     buckets: dict[str, set[str]] = {}
     for size, visit in enumerate(visits):
         for name, delta in deltas([visit]).items():
             buckets.setdefault(name, set()).update(delta.counters())
         too_big = any(len(names) > MAX_BUCKET_ATTRIBUTES for names in buckets.values())
-        if 1 + len(buckets) + 1 > MAX_TRANSACTION_ITEMS or too_big:
+        if len(buckets) + 1 > MAX_TRANSACTION_ITEMS or too_big:
             return max(1, size)
     return len(visits)
 

@@ -93,10 +93,11 @@ class StreamSource:
     """How the aggregator is fed from the visits table's stream: the event source mapping's
     settings (CDK) and the local poller's, one definition for both."""
 
-    # A link's events of one batch are counted in one transaction (a watermark, its hour and day
-    # rollups and the link: snip.visit_store), however many there are: a hot link's items are
-    # written once per batch and shard. 1,000 records stay near 1 MB of the 6 MB an invocation
-    # may carry (an event's item is under 1 KB: the user agent is cut at 512 characters).
+    # A link's events of one batch are counted in one transaction (its hour rollups with the
+    # shard's watermark, its day rollups and the link: snip.visit_store), however many there
+    # are: a hot link's items are written once per batch and shard. 1,000 records stay near 1 MB
+    # of the 6 MB an invocation may carry (an event's item is under 1 KB: the user agent is cut at
+    # 512 characters).
     batch_size: int = 1000
     # A shard invokes when its batch is full or this window ends: a hot link's items take at most
     # shards / window writes per second (100 at 500 shards), and stats lag by the window at most

@@ -118,7 +118,7 @@ API_KEYS = TableDef(env_name=Env.API_KEYS_TABLE, logical_id="ApiKeys", partition
 
 # visits: one item per redirect (snip.visit_events), keyed by the request id, so a retried put
 # makes no second event and writes spread over every partition. Its stream feeds the aggregator,
-# which never writes here (it counts by a watermark per link and shard, in rollups).
+# which never writes here (it counts by a watermark per link, shard and hour, in rollups).
 VISITS = TableDef(
     env_name=Env.VISITS_TABLE,
     logical_id="Visits",
@@ -129,8 +129,9 @@ VISITS = TableDef(
 
 # rollups: per link, one item per hour and per day of visits (sort key ``h#2030-01-31T12`` /
 # ``d#2030-01-31``, snip.rollups): a stats range is one Query of at most 744 hour or 401 day items.
-# Beside them, the aggregator's watermark per stream shard (``w#<shard id>``, snip.visit_store):
-# the only items with ``expires``, the TTL attribute (a shard's records live 24 h).
+# Each hour item carries the aggregator's watermark per stream shard (the attribute
+# ``w#<shard id>``, snip.visit_store). ``expires``, the TTL attribute, is only on the watermark
+# items earlier versions kept beside the buckets (``w#<shard id>``): TTL removes them.
 ROLLUPS = TableDef(
     env_name=Env.ROLLUPS_TABLE,
     logical_id="Rollups",
