@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from snip.visit_events import VisitEvent
+from snip.visit_events import VisitEvent, usable_host
 
 HOUR, DAY = "hour", "day"
 INTERVALS = {HOUR: ("h#", timedelta(hours=1), "%Y-%m-%dT%H"), DAY: ("d#", timedelta(days=1), "%Y-%m-%d")}
@@ -45,7 +45,7 @@ class ClassifiedVisit:
     def breakdown(self) -> dict[str, str]:
         """Dimension -> value, as the stats count it."""
         return {
-            "referrers": self.event.referrer,
+            "referrers": usable_host(self.event.referrer),  # an event written before the cap
             "countries": self.event.country,
             "devices": self.agent.device,
             "browsers": self.agent.browser,
@@ -70,9 +70,10 @@ class BucketDelta:
         for dimension, value in visit.breakdown().items():
             self.breakdowns[attribute(dimension, value)] += 1
 
-    def counters(self) -> dict[str, int]:
-        """Every number this delta adds, by attribute name (zeros left out)."""
-        found = {VISITS: self.visits, BOT_VISITS: self.bot_visits, **self.breakdowns}
+    def counters(self, breakdowns: bool = True) -> dict[str, int]:
+        """Every number this delta adds, by attribute name (zeros left out); only the visits and
+        bot visits without ``breakdowns`` (an item DynamoDB will not let grow: 400 KB)."""
+        found = {VISITS: self.visits, BOT_VISITS: self.bot_visits, **(self.breakdowns if breakdowns else {})}
         return {name: value for name, value in found.items() if value}
 
 

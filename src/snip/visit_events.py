@@ -76,6 +76,14 @@ class VisitEvent:
         )
 
 
+MAX_HOST_LENGTH = 253  # a DNS name's most; anything longer is no host, and would swell the rollups
+
+
+def usable_host(host: str) -> str:
+    """``host`` as the breakdowns may hold it: DIRECT when it is longer than any host name."""
+    return host if len(host) <= MAX_HOST_LENGTH else DIRECT
+
+
 def referrer_host(referer: str | None) -> str:
     """The Referer's host, lower case, never its path or query; DIRECT without a usable one."""
     if not referer:
@@ -84,7 +92,7 @@ def referrer_host(referer: str | None) -> str:
         host = urlsplit(referer.strip()).hostname
     except ValueError:
         return DIRECT
-    return host.rstrip(".").lower() if host else DIRECT
+    return usable_host(host.rstrip(".").lower()) if host else DIRECT
 
 
 def country_code(header_value: str | None) -> str:

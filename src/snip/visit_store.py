@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from snip import aws
@@ -60,6 +61,8 @@ SEQUENCE_WIDTH = 40  # DynamoDB Streams sequence numbers have 21 to 40 digits
 MAX_BUCKET_ATTRIBUTES = 150  # breakdown numbers per rollup update: keeps the expression under 4 KB
 CONFLICT_ATTEMPTS = 5  # TransactionConflict: another shard's transaction on the same items; try again
 _CONDITION_FAILED = "ConditionalCheckFailed"
+_TOO_BIG = "ValidationError"  # an update that would take its item past DynamoDB's 400 KB
+logger = Logger(child=True)  # the aggregator's and shorten's (stats) Powertools Logger
 
 
 def _code(error: ClientError) -> str:
@@ -118,8 +121,9 @@ class VisitStore:
     def _count_chunk(self, key: str, shard: str, chunk: list[StreamVisit]) -> int:
         link = _LinkUpdate()
         conflicts = 0
+        full: set[str] = set()  # buckets whose item cannot grow: they count visits, no new breakdowns
         while chunk:
-            buckets, actions = self._actions(key, shard, chunk, link)
+            buckets, actions = self._actions(key, shard, chunk, link, full)
             sent_link = _counts_link(chunk, link)
             try:
                 with dependency_guard():
@@ -138,8 +142,16 @@ class VisitStore:
                     raise DependencyUnavailable(f"DynamoDB cancelled the count: {codes}")
                 time.sleep(0.05 * 2**conflicts)
                 continue
-            if set(codes) - {"None", _CONDITION_FAILED} or len(reasons) != len(actions):
+            if set(codes) - {"None", _CONDITION_FAILED, _TOO_BIG} or len(reasons) != len(actions):
                 raise DependencyUnavailable(f"DynamoDB cancelled the count: {codes}")
+            too_big = {bucket for bucket, code in zip(buckets, codes, strict=False) if code == _TOO_BIG}
+            if too_big & full or _TOO_BIG in codes[len(buckets) :]:
+                raise DependencyUnavailable(f"a rollup or link item of {key} is full: {codes}")
+            if too_big:
+                # Thousands of distinct referrers in one hour or day: that item keeps counting
+                # visits exactly and takes no new breakdown values (logged by the aggregator).
+                logger.warning("rollups full", extra={"key": key, "buckets": sorted(too_big)})
+                full |= too_big
             if sent_link and codes[-1] == _CONDITION_FAILED:
                 stored = from_item(reasons[-1]["Item"]) if reasons[-1].get("Item") else None
                 if stored is None:
@@ -152,21 +164,24 @@ class VisitStore:
                 if bucket.startswith(HOUR_PREFIX) and reason.get("Code") == _CONDITION_FAILED
             }
             if watermarks:
-                chunk = [
+                new = [
                     visit
                     for visit in chunk
                     if visit.position > watermarks.get(hour_of(visit.visit.event.at), "")
                 ]
+                if len(new) == len(chunk):  # a failed condition always covers the chunk's first
+                    raise DependencyUnavailable(f"the watermarks of {key} dropped nothing: {codes}")
+                chunk = new
         return 0
 
     def _actions(
-        self, key: str, shard: str, chunk: list[StreamVisit], link: _LinkUpdate
+        self, key: str, shard: str, chunk: list[StreamVisit], link: _LinkUpdate, full: set[str]
     ) -> tuple[list[str], list[dict[str, Any]]]:
         """The transaction's updates, and the rollup bucket of each (the link's update, last, has none)."""
         buckets: list[str] = []
         actions: list[dict[str, Any]] = []
         for bucket_key, delta in sorted(deltas([visit.visit for visit in chunk]).items()):
-            counters = delta.counters()
+            counters = delta.counters(breakdowns=bucket_key not in full)
             names = {f"#a{i}": name for i, name in enumerate(counters)}
             values: dict[str, Any] = {f":a{i}": value for i, value in enumerate(counters.values())}
             update: dict[str, Any] = {

@@ -110,12 +110,13 @@ class StreamSource:
     # window (no other setting does). Snip keeps no window state; the longest window (15 min)
     # makes the fewest end-of-window invocations (one per shard and window).
     tumbling_window_seconds: int = 900
-    # A failed batch is retried until the stream drops its records (24 h): nothing the aggregator
-    # answers is final but a success, and it never fails on a record's content (those it skips),
-    # only on a dependency (DynamoDB, S3) or a transaction conflict: a viral link's transactions
-    # from many shards at once, or an outage, must delay counts, never lose them. -1 is Lambda's
-    # "infinite"; no maximum record age (the stream's retention bounds it). A record the stream
-    # drops unprocessed goes to the on-failure queue (never lost silently).
+    # A failed batch is retried until the stream drops its records (24 h): the aggregator fails on
+    # a dependency (DynamoDB, S3) or a transaction conflict, not on a record's content (it skips
+    # what is no visit event, caps referrer hosts, and a full rollup item counts without new
+    # breakdowns: snip.visit_store), so a viral link's transactions from many shards at once, or
+    # an outage, delay counts and lose none. -1 is Lambda's "infinite"; no maximum record age
+    # (the stream's retention bounds it). A record the stream drops unprocessed goes to the
+    # on-failure queue (never lost silently).
     retry_attempts: int = -1
     max_record_age_seconds: int | None = None
     bisect_on_error: bool = True

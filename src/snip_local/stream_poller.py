@@ -128,6 +128,8 @@ class Delivery:
                     continue
                 lowest = min(int(seq) for seq in failed)
                 retry = [record for record in current if _seq(record) >= lowest]
+                if not retry:  # a failure named past the batch's end: nothing to send again
+                    continue
             else:
                 log.warning("aggregator failed on %d records: %s", len(current), error.get("errorMessage"))
                 retry = current

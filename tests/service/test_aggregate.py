@@ -216,6 +216,53 @@ def test_a_redelivery_across_hours_counts_only_what_is_new(dynamodb: Any, store:
     assert watermark(dynamodb, "Hours01", hour="h#2030-01-31T13") == last
 
 
+class FullItems:
+    """moto, except that an update adding a breakdown to the items in ``full`` is refused as
+    DynamoDB refuses an item past 400 KB (moto does not): the transaction is cancelled with
+    ``ValidationError`` for it. With ``counters_too``, adding anything at all is refused."""
+
+    def __init__(self, client: Any, full: set[str], counters_too: bool = False) -> None:
+        self.client, self.full, self.counters_too = client, full, counters_too
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> Any:
+        reasons = []
+        for action in TransactItems:
+            update = action["Update"]
+            names = update.get("ExpressionAttributeNames", {}).values()
+            grows = self.counters_too or any(":" in name for name in names)
+            refused = update["Key"].get("bucket", {}).get("S") in self.full and grows
+            reasons.append({"Code": "ValidationError" if refused else "None"})
+        if any(reason["Code"] != "None" for reason in reasons):
+            error = {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}}
+            raise ClientError({**error, "CancellationReasons": reasons}, "TransactWriteItems")  # type: ignore[arg-type]
+        return self.client.transact_write_items(TransactItems=TransactItems)
+
+
+def test_a_full_rollup_keeps_counting_without_new_breakdowns(dynamodb: Any) -> None:
+    """Thousands of referrers in a day could take its item to DynamoDB's 400 KB: it then counts
+    visits exactly and takes no new breakdown values; the hour items still take them."""
+    add_link(dynamodb, "Full001")
+    store = VisitStore(FullItems(dynamodb, {"d#2030-01-31"}), LINKS, ROLLUPS)
+    events = [visit("Full001", n, referrer=f"r{n}.example") for n in range(6)]
+    records = records_for(dynamodb, events)
+    assert run(records[:3], store).counted == 3
+    assert run(records, store).counted == 3  # the rest, once
+    day = rollup(dynamodb, "Full001", "d#2030-01-31")
+    assert day["visits"] == 6
+    assert not [name for name in day if name.startswith("referrers:")]
+    hour = rollup(dynamodb, "Full001", "h#2030-01-31T12")
+    assert (hour["visits"], hour["referrers:r5.example"]) == (6, 1)
+    assert link(dynamodb, "Full001")["visits"] == 6
+
+
+def test_an_item_that_cannot_count_at_all_fails_the_link(dynamodb: Any) -> None:
+    add_link(dynamodb, "Full002")
+    store = VisitStore(FullItems(dynamodb, {"d#2030-01-31"}, counters_too=True), LINKS, ROLLUPS)
+    records = records_for(dynamodb, [visit("Full002", n) for n in range(2)])
+    assert len(run(records, store).failed) == 2  # retried by the mapping, never half counted
+    assert link(dynamodb, "Full002")["visits"] == 0
+
+
 def test_each_shard_has_its_own_watermark(dynamodb: Any, store: VisitStore) -> None:
     """A link's events spread over shards (events are keyed by request id): a later sequence
     number counted in one shard must not hide an earlier one of another."""

@@ -32,6 +32,8 @@ def test_an_event_round_trips_through_its_item() -> None:
         ("http://[::1]:8080/x", "::1"),
         ("not a url", DIRECT),
         ("https://[broken/", DIRECT),
+        ("https://" + "a" * 60 + "." + "b" * 192 + "/", "a" * 60 + "." + "b" * 192),  # 253: a DNS name's most
+        ("https://" + "a" * 60 + "." + "b" * 193 + "/", DIRECT),  # longer: no host
     ],
 )
 def test_the_referrer_is_its_host_only(referer: str | None, host: str) -> None:
