@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,19 @@ LINK = {
 }
 LIMITED = {**LINK, "max_visits": 5}
 MOMENT = datetime(2030, 1, 31, 12, 0, 0, 123_456, tzinfo=UTC)
+# The event ``run`` makes for LINK: curl, no Referer, no country, at MOMENT.
+CURL_EVENT = VisitEvent(
+    id="req-1",
+    at="2030-01-31T12:00:00.123Z",
+    key="Abc1234",
+    owner="alice",
+    bot=False,
+    referrer="(direct)",
+    country="(unknown)",
+    user_agent="curl/8",
+    source="link",
+    expires=int(MOMENT.timestamp()) + EVENT_TTL_SECONDS,
+)
 
 
 class FakeStore:
@@ -71,18 +85,7 @@ def test_a_visit_to_a_plain_link_is_an_event_and_the_link_is_not_written() -> No
     assert run(store) == Redirect("https://example.com/", 308)
     assert store.calls == [("remembered_link", "Abc1234"), ("put_visit_event", "Abc1234")]
     (event,) = store.events
-    assert event == VisitEvent(
-        id="req-1",
-        at="2030-01-31T12:00:00.123Z",
-        key="Abc1234",
-        owner="alice",
-        bot=False,
-        referrer="(direct)",
-        country="(unknown)",
-        user_agent="curl/8",
-        source="link",
-        expires=int(MOMENT.timestamp()) + EVENT_TTL_SECONDS,
-    )
+    assert event == CURL_EVENT
 
 
 def test_a_preview_bots_event_says_bot() -> None:
@@ -99,19 +102,7 @@ def test_a_visit_to_a_link_with_max_visits_is_counted_with_its_event(remembered:
     assert run(store) == Redirect("https://example.com/", 308)
     assert store.calls == [("remembered_link", "Abc1234"), ("record_visit", "Abc1234")]
     (event,) = store.events
-    assert event == VisitEvent(
-        id="req-1",
-        at="2030-01-31T12:00:00.123Z",
-        key="Abc1234",
-        owner="alice",
-        bot=False,
-        referrer="(direct)",
-        country="(unknown)",
-        user_agent="curl/8",
-        source="link",
-        expires=int(MOMENT.timestamp()) + EVENT_TTL_SECONDS,
-        counted=True,
-    )
+    assert event == dataclasses.replace(CURL_EVENT, counted=True)
 
 
 def test_a_preview_bot_on_a_link_with_max_visits_is_counted_as_a_bot() -> None:
