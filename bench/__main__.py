@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import coldstart, concurrency, cost, footprint, goals, report, requests_count, visit_pipeline, warm
+from bench import coldstart, concurrency, cost, footprint, goals, pipeline_model, report, requests_count, warm
 from bench.common import RESULTS, ROOT, RUNTIME
 
 BUDGET_SECONDS = 540  # make bench must end within 10 minutes, the venv and runtime built
@@ -79,7 +79,7 @@ def main() -> int:
         "4./5. key claims and redirects, local stack, default settings", lambda: _concurrency(remaining())
     )
     results["footprint"] = footprint.run()
-    results["visit_pipeline"] = step("8. the visit pipeline", visit_pipeline.run)
+    results["visit_pipeline"] = step("8. the visit pipeline", pipeline_model.run)
     results["seconds"] = time.monotonic() - started
     return _write(results)
 
@@ -91,7 +91,7 @@ def _concurrency(remaining: float) -> dict[str, Any]:
 PARTS = {  # what ``--only`` can run again
     "requests": ("dynamodb_requests", lambda: requests_count.run()),
     "concurrency": ("concurrency", lambda: _concurrency(BUDGET_SECONDS)),
-    "visits": ("visit_pipeline", lambda: visit_pipeline.run()),
+    "visits": ("visit_pipeline", lambda: pipeline_model.run()),
 }
 
 
@@ -128,7 +128,7 @@ def _write(results: dict[str, Any]) -> int:
         results["cold_start"],
         results["dynamodb_requests"],
         _memory_settings(),
-        visit_pipeline.typical_event_item(),
+        pipeline_model.typical_event_item(),
         results["visit_pipeline"],
     )
     results["goals"] = [goal.as_dict() for goal in goals.check(results)]

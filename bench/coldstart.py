@@ -1,6 +1,6 @@
 """1. Cold start and 6. peak memory: a fresh process per run, Snip's functions versus the bare handler.
 
-Each run is ``python -I -S bench/probes/cold.py``: a clean interpreter with only the function's folder
+Each run is ``python -I -S bench/probes/cold_probe.py``: a clean interpreter with only the function's folder
 and .lambda-runtime/ on its path, importing the handler and serving one event against a moto server
 on 127.0.0.1. Variants run interleaved, in alternating order, round after round.
 """
@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.bench_events import get_event, post_event
 from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, dynamodb_client, lambda_env, median, moto_server
-from bench.events import get_event, post_event
 from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
 from tests.service.visits_table import ensure_visits_table
 
@@ -51,9 +51,9 @@ def _top_up_pool(endpoint: str) -> None:
     no rate remembered), so that each keygen run is the every-minute check (one Scan, no write):
     without the reset, a run right after shorten's claims, or after another keygen run, sizes a
     refill or a trim on them and measures that instead."""
-    from snip.key_pool import refill_pool
+    from snip.data.store import Store
+    from snip.operations.key_pool import refill_pool
     from snip.settings import get_settings
-    from snip.store import Store
 
     settings = dataclasses.replace(get_settings(), pool_refill_ratio=1.0)
     client = dynamodb_client(endpoint)

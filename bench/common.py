@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip.execution.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip_deploy.function_specs import FUNCTIONS
 from snip_local.local_config import function_name
 

@@ -26,12 +26,12 @@ DYNAMODB_ROUND_TRIP_MS = 4.0  # assumed in-region DynamoDB latency per request (
 COLD_START_SHARE = 0.01  # assumed: 1 invocation in 100 starts an environment; INIT is billed (2025-08)
 KEYGEN_REFILL_CPU_MS = 50.0  # assumed CPU time of one refill run (35 keys, two requests)
 
-# The visit pipeline after resolve's PutItem, from what the aggregator does (snip.visit_store,
+# The visit pipeline after resolve's PutItem, from what the aggregator does (snip.data.rollups_table,
 # functions/aggregate): the visits table's stream feeds it in batches of up to ``batch_size``
 # INSERT records of one shard (stream reads by a Lambda trigger are free; TTL deletions are free).
 # Per link in a batch, one TransactWriteItems (its hour rollups, which carry the shard's
 # watermark, its day rollups, the link's counters); the write units per event are measured in part 8 from the
-# items those transactions write (bench/visit_pipeline.py: a hot link, every event of a batch on
+# items those transactions write (bench/pipeline_model.py: a hot link, every event of a batch on
 # one link; the long tail, every event on another link). The events are never written again. Per
 # batch and day, one gzipped JSON Lines object in S3.
 AGGREGATOR = {
@@ -40,7 +40,7 @@ AGGREGATOR = {
     "transaction_round_trip_ms": 10.0,  # assumed: a transaction takes longer than a single write
     "s3_put_round_trip_ms": 20.0,  # assumed
 }
-# The visits table's storage: an event's item lives a day (snip.visit_events.EVENT_TTL_SECONDS),
+# The visits table's storage: an event's item lives a day (snip.domain.visit_events.EVENT_TTL_SECONDS),
 # and TTL deletes it "within a few days" after: billed here for 1 + 2 days, with DynamoDB's 100
 # bytes of per-item overhead. The raw events' first month in S3 (gzipped JSON Lines).
 STORAGE = {

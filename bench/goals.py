@@ -150,7 +150,7 @@ def check(results: dict[str, Any]) -> list[Goal]:
 
 
 def _visit_goals(found: dict[str, Any] | None) -> list[Goal]:
-    """Part 8 (bench/visit_pipeline.py), when it was run."""
+    """Part 8 (bench/pipeline_model.py), when it was run."""
     if not found:
         return []
     return [

@@ -209,7 +209,8 @@ def _requests_section(results: dict[str, Any]) -> str:
         )  # fmt: skip
     fallbacks = data["create"]["metrics"]["PoolEmptyFallbacks"]
     return (
-        "Counted at the SDK: a `before-call` hook on `snip.aws.dynamodb()` records every request the "
+        "Counted at the SDK: a `before-call` hook on `snip.data.clients.dynamodb()` records every request "
+        "the "
         "handlers send (in this process, against moto in memory). Capacity is **computed**, not read "
         "from ReturnConsumedCapacity: moto answers fixed numbers whatever the item size, and none for "
         "TransactWriteItems. By DynamoDB's rules, from the items each request touches (looked up with a "
@@ -393,10 +394,10 @@ def _visits_section(results: dict[str, Any]) -> str:
     cost = results["cost"]["per_million_redirects"]["pipeline_per_event"]["hot_link"]
     spread_shards = ", ".join(f"{n} shards: {w:g}" for n, w in hot["writes_per_second_by_shards"].items())
     return (
-        "`bench/visit_pipeline.py`. Visit events are items of the visits table keyed by the request id; "
+        "`bench/pipeline_model.py`. Visit events are items of the visits table keyed by the request id; "
         "its stream has a shard per table partition, each read in order, a batch at a time, and the "
         "aggregator counts each link's events of a batch in one transaction that also moves the link's "
-        "watermark for that shard, an attribute of each hour rollup it writes (`snip.visit_store`). "
+        "watermark for that shard, an attribute of each hour rollup it writes (`snip.data.rollups_table`). "
         "DynamoDB here is an in-memory model of exactly "
         "the aggregator's requests (moto would take minutes for 100,000 events; "
         "tests/service/test_aggregate.py runs the same cases on moto).\n\n"
@@ -495,7 +496,7 @@ def _keygen_cold(results: dict[str, Any]) -> str:
         f"({_ms(keygen['median_first_request_s'])} ms against bare's "
         f"{_ms(bare['median_first_request_s'])}). keygen is off the request path (a schedule and "
         "asynchronous invokes), so its cold start costs nobody a wait. What would close it: Logger "
-        "and Metrics written by hand, as resolve does (snip.lean_telemetry)."
+        "and Metrics written by hand, as resolve does (snip.execution.hot_path_telemetry)."
     )
 
 

@@ -1,7 +1,7 @@
 """3. DynamoDB requests and capacity per operation, counted at the SDK.
 
 The handlers run in this process against moto (in memory), with a ``before-call`` hook on
-``snip.aws.dynamodb()`` that records every request. moto's ReturnConsumedCapacity is not used: it
+``snip.data.clients.dynamodb()`` that records every request. moto's ReturnConsumedCapacity is not used: it
 answers fixed numbers whatever the item size, and nothing for TransactWriteItems. Capacity is
 computed instead from the items each request touches, by DynamoDB's rules: a write costs 1 WRU
 per started KB of the larger of the item before and after (a transactional write 2 per KB, a
@@ -26,9 +26,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from bench.bench_events import post_event
 from bench.common import ROOT
 from bench.emf import metric_totals
-from bench.events import post_event
 from snip_deploy.function_specs import ALL_FUNCTIONS
 
 SIZE_KB = 1024
@@ -184,11 +184,12 @@ def run(creates: int = 200) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from snip import aws, idempotent, runtime
+    from snip.data import clients, idempotency_table
+    from snip.data.store import Store
+    from snip.execution import environment
     from snip.settings import DEFAULT_TABLES, Env, get_settings
-    from snip.store import Store
     from snip_deploy.tables import ALL_TABLES, create_tables
-    from tests.service.events import rest_event
+    from tests.service.lambda_events import rest_event
     from tests.service.visits_table import ensure_visits_table
 
     saved = dict(os.environ)
@@ -211,11 +212,18 @@ def run(creates: int = 200) -> dict[str, Any]:
         """Forget what an execution environment builds once (its lru_cached builders)."""
         import resolve_app
 
-        for cached in (runtime.store, runtime.pool, runtime.links, get_settings, aws.dynamodb, aws.lambda_):
+        for cached in (
+            environment.store,
+            environment.pool,
+            environment.links,
+            get_settings,
+            clients.dynamodb,
+            clients.lambda_,
+        ):
             cached.cache_clear()
         resolve_app.store.cache_clear()
-        idempotent.config.cache_clear()
-        idempotent._persistence.cache_clear()
+        idempotency_table.config.cache_clear()
+        idempotency_table._persistence.cache_clear()
 
     logs = io.StringIO()  # the functions' logs and EMF metrics
     results: dict[str, Any] = {}
@@ -236,7 +244,7 @@ def run(creates: int = 200) -> dict[str, Any]:
                 for t in ALL_TABLES
             }
             key_names.setdefault(DEFAULT_TABLES[Env.VISITS_TABLE], ("id",))
-            meter = Meter(aws.dynamodb(), peek, key_names)
+            meter = Meter(clients.dynamodb(), peek, key_names)
             context = _Context()
             schedule = {"source": "aws.events", "detail-type": "Scheduled Event"}
 
@@ -317,7 +325,7 @@ def run(creates: int = 200) -> dict[str, Any]:
             # reads the link and writes its event; HEAD after it finds the link in memory. The
             # memory's clock stands still here (the metering makes each request slow, not Lambda).
             new_instance()
-            meter = Meter(aws.dynamodb(), peek, key_names)
+            meter = Meter(clients.dynamodb(), peek, key_names)
             resolve_app.store().monotonic = lambda: 0.0  # these loops take under 2 s on Lambda
             for method in ("GET", "HEAD"):
                 meter.reset()
@@ -357,8 +365,8 @@ def hot_link(resolve_app: Any, key: str, links_table: str) -> dict[str, Any]:
     """One key, one execution environment, ``HOT_REDIRECTS`` redirects at ``HOT_RATE``/s on a
     simulated clock (resolve's memory of a link expires after 2 s of it, as it would): the
     requests that read or write the link's own item, per redirect, and all requests per redirect."""
-    from snip import aws
-    from tests.service.events import rest_event
+    from snip.data import clients
+    from tests.service.lambda_events import rest_event
 
     resolve_app.store.cache_clear()
     store = resolve_app.store()
@@ -373,7 +381,7 @@ def hot_link(resolve_app: Any, key: str, links_table: str) -> dict[str, Any]:
         if body.get("TableName") == links_table and body.get("Key") == {"key": {"S": key}}:
             link_item[model.name] += 1
 
-    client = aws.dynamodb()
+    client = clients.dynamodb()
     client.meta.events.register("before-call.dynamodb", count)
     try:
         for index in range(HOT_REDIRECTS):

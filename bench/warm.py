@@ -1,7 +1,7 @@
 """2. Warm handler cost: per-request time of Snip's handlers and the bare handler, DynamoDB stubbed.
 
 One clean interpreter (``-I -S``, the deployable folders and .lambda-runtime/ on its path) runs
-bench/probes/warm.py: subjects in alternating blocks, every DynamoDB request answered by a canned
+bench/probes/warm_probe.py: subjects in alternating blocks, every DynamoDB request answered by a canned
 ``before-send`` hook. Tracing is off (POWERTOOLS_TRACE_DISABLED=true), so the X-Ray SDK's per-request
 subsegments are not in these numbers; resolve never traces.
 """
@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.bench_events import get_event, post_event
 from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, lambda_env, ratio, summary
-from bench.events import get_event, post_event
 
 
 def run(blocks: int = 10, per_block: int = 300, warmup: int = 30, max_seconds: float = 90) -> dict[str, Any]:

@@ -133,7 +133,7 @@ class SnipApi(Construct):
             api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
         )
         # The stack's own key has no registry record: it is its own owner with both scopes
-        # (snip.owners). More keys, with owners and scopes, come from `snip keys create`.
+        # (snip.operations.callers). More keys, with owners and scopes, come from `snip keys create`.
         key = apigw.ApiKey(self, "ApiKey", description="Snip API key created by the stack")
         plan.add_api_key(key)
         return plan, key

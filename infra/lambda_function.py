@@ -15,7 +15,7 @@ from constructs import Construct
 from infra.context import LOG_RETENTION
 from infra.nag import acknowledge
 from infra.table_constructs import TableAccess
-from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip.execution.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.settings import Env
 from snip_deploy.function_specs import FunctionSpec
 

@@ -16,8 +16,8 @@ from constructs import Construct
 
 from infra.kms_keys import alarm_topic_key
 from infra.lambda_function import SnipFunction
-from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
-from snip.metric_names import POOL_SIZE
+from snip.execution.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip.execution.metric_names import POOL_SIZE
 from snip_deploy.function_specs import KEYGEN, VISIT_STREAM
 
 FIVE_MINUTES = Duration.minutes(5)

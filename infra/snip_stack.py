@@ -17,8 +17,8 @@ from infra.monitoring import Monitoring
 from infra.table_constructs import SnipTables
 from infra.visit_pipeline import VisitPipeline
 from infra.waf import RedirectWaf
+from snip.data.rollups_table import COUNTED_LINK_ATTRIBUTES
 from snip.settings import Env
-from snip.visit_store import COUNTED_LINK_ATTRIBUTES
 from snip_deploy import powertools
 from snip_deploy.function_specs import AGGREGATE, CONSOLE, KEYGEN, RESOLVE, SHORTEN
 from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISIT_ATTRIBUTES, VISITS

@@ -22,12 +22,12 @@ from constructs import Construct
 from infra.lambda_function import SnipFunction
 from infra.nag import acknowledge
 from infra.table_constructs import SnipTables
-from snip.event_archive import PREFIX
+from snip.data.visit_archive import PREFIX
 from snip.settings import Env
 from snip_deploy.function_specs import VISIT_STREAM
 from snip_deploy.tables import VISITS
 
-# The raw event's columns (snip.event_archive.raw_event), in the Glue table's order.
+# The raw event's columns (snip.data.visit_archive.raw_event), in the Glue table's order.
 EVENT_COLUMNS = (
     ("id", "string", "the request id: count DISTINCT id (a retried batch may repeat a line)"),
     ("at", "string", "RFC 3339 UTC with milliseconds"),

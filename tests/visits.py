@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from snip.visit_events import DIRECT, SOURCE_LINK, UNKNOWN, VisitEvent
+from snip.domain.visit_events import DIRECT, SOURCE_LINK, UNKNOWN, VisitEvent
 
 CHROME_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

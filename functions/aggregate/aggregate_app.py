@@ -4,7 +4,7 @@ Invoked by the event source mapping on the visits table's stream (deployed) or b
 ``snip_local.stream_poller`` (locally) with batches of one shard's INSERT records and the shard's
 id (``shardId``: the mapping's tumbling window adds it); answers ReportBatchItemFailures and the
 window's (empty) state, so a failed link's records are delivered again and nothing is counted
-twice (``snip.aggregation``, ``snip.visit_store``).
+twice (``snip.operations.visit_counting``, ``snip.data.rollups_table``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from snip import metric_names, runtime
-from snip.aggregation import aggregate
-from snip.event_archive import Archive, archive
-from snip.observability import instrument
+from snip.data.rollups_table import visit_store
+from snip.data.visit_archive import Archive, archive
+from snip.execution import environment, metric_names
+from snip.execution.powertools_wiring import instrument
+from snip.operations.visit_counting import aggregate
 from snip.settings import get_settings
-from snip.visit_store import visit_store
 from visit_classes import classify
 
 logger = Logger(service="aggregate")
@@ -54,4 +54,4 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 handler = instrument(_handle, logger, metrics, correlation_path=None, trace=False)
 
-runtime.freeze_imports()  # last: everything imported above stays out of the collector's way
+environment.freeze_imports()  # last: everything imported above stays out of the collector's way

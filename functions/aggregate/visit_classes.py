@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 import ua_parser
-from snip.rollups import UserAgentClass
+from snip.domain.rollups import UserAgentClass
 
 OTHER = "Other"
 MOBILE_OS = frozenset(

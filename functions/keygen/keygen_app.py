@@ -12,9 +12,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from snip import metric_names, runtime
-from snip.key_pool import refill_pool
-from snip.observability import instrument
+from snip.execution import environment, metric_names
+from snip.execution.powertools_wiring import instrument
+from snip.operations.key_pool import refill_pool
 from snip.settings import get_settings
 
 logger = Logger(service="keygen")
@@ -22,7 +22,7 @@ metrics = Metrics(namespace=metric_names.NAMESPACE, service="keygen")
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    refill = refill_pool(runtime.store(), get_settings())
+    refill = refill_pool(environment.store(), get_settings())
     trigger = event.get("detail-type") or event.get("source") or "invoke"
     logger.info("pool checked", extra={"trigger": trigger, **refill.__dict__})
     metrics.add_metric(name=metric_names.KEYS_GENERATED, unit=MetricUnit.Count, value=refill.added)
@@ -39,4 +39,4 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 # Like resolve, no X-Ray SDK (~0.1 s of cold start): Lambda's active tracing records each run.
 handler = instrument(_handle, logger, metrics, correlation_path=None, trace=False)
 
-runtime.freeze_imports()  # last: everything imported above stays out of the collector's way
+environment.freeze_imports()  # last: everything imported above stays out of the collector's way

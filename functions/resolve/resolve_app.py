@@ -1,10 +1,10 @@
 """resolve: GET and HEAD /{key}, the public redirect.
 
 The hot path, kept lean: no Event Handler, no pydantic, no X-Ray SDK (Lambda's active tracing
-still records each invocation), no Powertools Logger or Metrics (snip.lean_telemetry writes the
+still records each invocation), no Powertools Logger or Metrics (snip.execution.hot_path_telemetry writes the
 same lines), no user-agent parser (the aggregator classifies). A warm redirect is one DynamoDB
 request (the link comes from memory): the visit event's PutItem, or, for a link with max_visits,
-one TransactWriteItems of the link's conditional count and the event (snip.redirect).
+one TransactWriteItems of the link's conditional count and the event (snip.operations.follow_link).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ gc.disable()
 
 from typing import Any  # noqa: E402
 
-from snip import metric_names, runtime  # noqa: E402
-from snip.errors import SnipError  # noqa: E402
-from snip.lean_telemetry import EmfCounters, JsonLogger  # noqa: E402
-from snip.redirect import Visit, follow  # noqa: E402
-from snip.runtime import store  # noqa: E402  # the environment's one Store: it remembers links for 2 s
-from snip.web import error_response, header, redirect_response  # noqa: E402
+from snip.domain.errors import SnipError  # noqa: E402
+from snip.execution import environment, metric_names  # noqa: E402
+from snip.execution.environment import store  # noqa: E402  # the environment's one Store: it remembers links for 2 s
+from snip.execution.hot_path_telemetry import EmfCounters, JsonLogger  # noqa: E402
+from snip.http.responses import error_response, header, redirect_response  # noqa: E402
+from snip.operations.follow_link import Visit, follow  # noqa: E402
 
 logger = JsonLogger(service="resolve")
 metrics = EmfCounters(namespace=metric_names.NAMESPACE, service="resolve")
@@ -54,7 +54,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         return _redirect(event, context)
     finally:
-        runtime.resume_collector()  # a no-op but after a cold start's first request
+        environment.resume_collector()  # a no-op but after a cold start's first request
 
 
 def _redirect(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 GET /links/{key}/qr), /health and /openapi.json.
 
 Routes parse and validate with the Event Handler and pydantic (after the body checks of
-``snip.body_checks``), call the domain, and map domain errors to HTTP in one place (the
+``snip.http.body_middleware``), call the domain, and map domain errors to HTTP in one place (the
 exception handlers below).
 """
 
@@ -20,8 +20,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from snip import api_docs, body_checks, clock, idempotent, metric_names, qr, runtime, scope_check, stats
-from snip.errors import (
+from snip.data import idempotency_table
+from snip.data.rollups_table import visit_store
+from snip.domain import clock, qr_codes, stats
+from snip.domain.errors import (
     AliasTaken,
     BodyTooLarge,
     DependencyUnavailable,
@@ -32,7 +34,12 @@ from snip.errors import (
     SnipError,
     UnsupportedMediaType,
 )
-from snip.models import (
+from snip.domain.validation import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, server_address
+from snip.execution import environment, metric_names
+from snip.execution.powertools_wiring import instrument
+from snip.http import body_middleware, scope_middleware
+from snip.http import openapi as openapi_parts
+from snip.http.api_models import (
     BatchCreate,
     BatchResults,
     Health,
@@ -43,24 +50,21 @@ from snip.models import (
     LinkPatch,
     as_invalid_input,
 )
-from snip.observability import instrument
+from snip.http.responses import EMPTY_BODY, JSON, QR_CACHE, error_body, error_response, header
+from snip.http.stats_schema import LinkStats
 from snip.settings import get_settings
-from snip.stats_models import LinkStats
-from snip.validation import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, server_address
-from snip.visit_store import visit_store
-from snip.web import EMPTY_BODY, JSON, QR_CACHE, error_body, error_response, header
 
 logger = Logger(service="shorten")
 metrics = Metrics(namespace=metric_names.NAMESPACE, service="shorten")
 app = APIGatewayRestResolver()  # validation comes with body_checks.middlewares(), in its place
 # The API key's owner and scope first (403 before any body is read), then the body checks.
-app.use(middlewares=[scope_check.check_scope, *body_checks.middlewares()])
+app.use(middlewares=[scope_middleware.check_scope, *body_middleware.middlewares()])
 
 
 # -- request context ---------------------------------------------------------------------
 def _owner() -> str:
     """The owner of the calling API key (not the key: an owner may hold several keys)."""
-    return scope_check.principal(app).owner
+    return scope_middleware.principal(app).owner
 
 
 def _base_url() -> str:
@@ -120,8 +124,8 @@ _BODY_ERRORS = (InvalidInput, BodyTooLarge, UnsupportedMediaType)
     "/links",
     summary="Shorten a URL",
     responses={
-        **api_docs.ok(201, LinkCreated, "The new link"),
-        **api_docs.errors(
+        **openapi_parts.ok(201, LinkCreated, "The new link"),
+        **openapi_parts.errors(
             *_BODY_ERRORS, AliasTaken, RequestInProgress, IdempotencyMismatch, DependencyUnavailable
         ),
     },
@@ -130,7 +134,7 @@ def create_link(link: Annotated[LinkCreate, Body()]) -> Response[Any]:
     owner, base_url, hosts = _owner(), _base_url(), _own_hosts()
 
     def create() -> dict[str, Any]:
-        created, claim = runtime.links().create(owner, link, base_url, hosts)
+        created, claim = environment.links().create(owner, link, base_url, hosts)
         metrics.add_metric(name=metric_names.LINKS_CREATED, unit=MetricUnit.Count, value=1)
         if claim is not None:
             metrics.add_metric(
@@ -148,23 +152,23 @@ def _once(owner: str, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     idempotency_key = header(app.current_event.headers, "Idempotency-Key")
     if idempotency_key is None:
         return action()
-    key = idempotent.check_idempotency_key(idempotency_key)
-    return idempotent.once(owner, key, app.current_event.json_body, action)
+    key = idempotency_table.check_idempotency_key(idempotency_key)
+    return idempotency_table.once(owner, key, app.current_event.json_body, action)
 
 
 @app.post(
     "/links/batch",
     summary="Shorten up to 100 URLs, each on its own",
     responses={
-        **api_docs.ok(200, BatchResults, "One result per item, in request order"),
-        **api_docs.errors(*_BODY_ERRORS, RequestInProgress, IdempotencyMismatch, DependencyUnavailable),
+        **openapi_parts.ok(200, BatchResults, "One result per item, in request order"),
+        **openapi_parts.errors(*_BODY_ERRORS, RequestInProgress, IdempotencyMismatch, DependencyUnavailable),
     },
 )
 def create_links(batch: Annotated[BatchCreate, Body()]) -> Response[Any]:
     owner, base_url, hosts = _owner(), _base_url(), _own_hosts()
 
     def create() -> dict[str, Any]:
-        results = runtime.links().create_batch(owner, batch.links, base_url, hosts)
+        results = environment.links().create_batch(owner, batch.links, base_url, hosts)
         created = sum(1 for result in results if result["status"] == 201)
         metrics.add_metric(name=metric_names.LINKS_CREATED, unit=MetricUnit.Count, value=created)
         return {"results": results}
@@ -176,8 +180,8 @@ def create_links(batch: Annotated[BatchCreate, Body()]) -> Response[Any]:
     "/links",
     summary="List your links, newest first",
     responses={
-        **api_docs.ok(200, LinkPage, "A page of your links"),
-        **api_docs.errors(InvalidInput, DependencyUnavailable),
+        **openapi_parts.ok(200, LinkPage, "A page of your links"),
+        **openapi_parts.errors(InvalidInput, DependencyUnavailable),
     },
 )
 def list_links(
@@ -185,24 +189,27 @@ def list_links(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     tag: Annotated[str | None, Query(description="Only links with this tag")] = None,
 ) -> dict[str, Any]:
-    return runtime.links().page(_owner(), _base_url(), limit, cursor, tag)
+    return environment.links().page(_owner(), _base_url(), limit, cursor, tag)
 
 
 @app.get(
     "/links/<key>",
     summary="Read one of your links",
-    responses={**api_docs.ok(200, Link, "The link"), **api_docs.errors(LinkNotFound, DependencyUnavailable)},
+    responses={
+        **openapi_parts.ok(200, Link, "The link"),
+        **openapi_parts.errors(LinkNotFound, DependencyUnavailable),
+    },
 )
 def get_link(key: str) -> dict[str, Any]:
-    return runtime.links().get(_owner(), key, _base_url())
+    return environment.links().get(_owner(), key, _base_url())
 
 
 @app.get(
     "/links/<key>/stats",
     summary="Visit analytics of one of your links",
     responses={
-        **api_docs.ok(200, LinkStats, "Visits per hour or day over the range, and their breakdowns"),
-        **api_docs.errors(InvalidInput, LinkNotFound, DependencyUnavailable),
+        **openapi_parts.ok(200, LinkStats, "Visits per hour or day over the range, and their breakdowns"),
+        **openapi_parts.errors(InvalidInput, LinkNotFound, DependencyUnavailable),
     },
 )
 def link_stats(key: str) -> dict[str, Any]:
@@ -210,28 +217,28 @@ def link_stats(key: str) -> dict[str, Any]:
     now = clock.utcnow()
     query = stats.parse_query(params, now)
     as_of = now - timedelta(seconds=get_settings().stats_lag)
-    return stats.link_stats(runtime.store(), visit_store(), _owner(), key, query, as_of)
+    return stats.link_stats(environment.store(), visit_store(), _owner(), key, query, as_of)
 
 
 @app.patch(
     "/links/<key>",
     summary="Change one of your links",
     responses={
-        **api_docs.ok(200, Link, "The updated link"),
-        **api_docs.errors(*_BODY_ERRORS, LinkNotFound, DependencyUnavailable),
+        **openapi_parts.ok(200, Link, "The updated link"),
+        **openapi_parts.errors(*_BODY_ERRORS, LinkNotFound, DependencyUnavailable),
     },
 )
 def update_link(key: str, patch: Annotated[LinkPatch, Body()]) -> dict[str, Any]:
-    return runtime.links().update(_owner(), key, patch, _base_url(), _own_hosts())
+    return environment.links().update(_owner(), key, patch, _base_url(), _own_hosts())
 
 
 @app.delete(
     "/links/<key>",
     summary="Delete one of your links (its key is never reissued)",
-    responses={204: {"description": "Deleted"}, **api_docs.errors(LinkNotFound, DependencyUnavailable)},
+    responses={204: {"description": "Deleted"}, **openapi_parts.errors(LinkNotFound, DependencyUnavailable)},
 )
 def delete_link(key: str) -> Response[Any]:
-    runtime.links().delete(_owner(), key)
+    environment.links().delete(_owner(), key)
     return Response(status_code=204, body="", content_type=EMPTY_BODY)
 
 
@@ -241,24 +248,26 @@ def delete_link(key: str) -> Response[Any]:
     responses={
         200: {
             "description": "The QR code",
-            "content": {media: {"schema": {"type": "string"}} for media in qr.MEDIA_TYPES.values()},
+            "content": {media: {"schema": {"type": "string"}} for media in qr_codes.MEDIA_TYPES.values()},
         },
-        **api_docs.errors(InvalidInput, LinkNotFound, DependencyUnavailable),
+        **openapi_parts.errors(InvalidInput, LinkNotFound, DependencyUnavailable),
     },
 )
 def link_qr(
     key: str,
     format: Annotated[Literal["svg", "png"], Query()] = "svg",
-    size: Annotated[int, Query(ge=qr.MIN_SIZE, le=qr.MAX_SIZE, description="PNG only")] = qr.DEFAULT_SIZE,
+    size: Annotated[
+        int, Query(ge=qr_codes.MIN_SIZE, le=qr_codes.MAX_SIZE, description="PNG only")
+    ] = qr_codes.DEFAULT_SIZE,
 ) -> Response[Any]:
-    link = runtime.links().get(_owner(), key, _base_url())
-    image = qr.render(link["short_url"], format, size)
+    link = environment.links().get(_owner(), key, _base_url())
+    image = qr_codes.render(link["short_url"], format, size)
     return Response(
         status_code=200, content_type=image.media_type, body=image.body, headers={"Cache-Control": QR_CACHE}
     )
 
 
-@app.get("/health", summary="Liveness", responses=api_docs.ok(200, Health, "Alive"))
+@app.get("/health", summary="Liveness", responses=openapi_parts.ok(200, Health, "Alive"))
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -270,7 +279,7 @@ def openapi() -> Response[Any]:
 
 def openapi_document() -> str:
     """This function's routes and resolve's GET/HEAD /{key}, in one document."""
-    return api_docs.document(
+    return openapi_parts.document(
         app,
         title="Snip",
         version="1.0.0",
@@ -308,11 +317,11 @@ def _no_route(_: Exception) -> Response[Any]:
 # -- entry point -------------------------------------------------------------------------
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if context is not None:
-        idempotent.config().register_lambda_context(context)
+        idempotency_table.config().register_lambda_context(context)
     return app.resolve(event, context)
 
 
 handler = instrument(_handle, logger, metrics)
-runtime.warm_pool_at_init()
+environment.warm_pool_at_init()
 
-runtime.freeze_imports()  # last: everything imported above stays out of the collector's way
+environment.freeze_imports()  # last: everything imported above stays out of the collector's way

@@ -1,5 +1,20 @@
-"""Snip's domain package: keys, links, validation, settings and the one DynamoDB access module.
+"""Snip's runtime package: everything a Lambda function imports besides its entry point.
 
 It reaches each Lambda function as a symlink inside the function's deployable folder
-(``functions/<name>/snip -> ../../src/snip``); see docs/architecture.md.
+(``functions/<name>/snip -> ../../src/snip``); see docs/architecture.md. Its rooms, from the
+inside out (each may import only the rooms before it, and ``snip.settings``):
+
+* ``snip.domain`` — links, short-link keys, liveness, validation, visit events, rollups and
+  stats arithmetic, API scopes. Plain Python: no boto3, no HTTP.
+* ``snip.data`` — one small adapter per table (and the event archive's bucket); the only code
+  that talks to AWS. Turns items into domain objects and AWS errors into domain errors.
+* ``snip.operations`` — what the functions do, in domain terms, through the data adapters:
+  create and change links, claim and refill keys, follow a link, count visits.
+* ``snip.http`` — responses, the error → status table, request and response models, the
+  OpenAPI document, Event Handler middlewares. Nothing below it knows about HTTP.
+* ``snip.execution`` — what one execution environment builds once (clients, adapters,
+  telemetry) and how tests reset it.
+
+``snip.settings`` declares every setting once; deploy-time facts live in ``snip_deploy``, which
+ships in no asset.
 """

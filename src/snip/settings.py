@@ -18,10 +18,14 @@ class Env:
     LINKS_TABLE = "SNIP_LINKS_TABLE"
     KEYS_TABLE = "SNIP_KEYS_TABLE"
     IDEMPOTENCY_TABLE = "SNIP_IDEMPOTENCY_TABLE"
-    VISITS_TABLE = "SNIP_VISITS_TABLE"  # visit events (snip.visit_events), read by the aggregator's stream
+    VISITS_TABLE = (
+        "SNIP_VISITS_TABLE"  # visit events (snip.domain.visit_events), read by the aggregator's stream
+    )
     API_KEYS_TABLE = "SNIP_API_KEYS_TABLE"  # the API-key registry: owner and scopes per key id
-    ROLLUPS_TABLE = "SNIP_ROLLUPS_TABLE"  # per-link hour and day buckets (snip.rollups), read by stats
-    EVENTS_BUCKET = "SNIP_EVENTS_BUCKET"  # deployed: the S3 bucket of raw visit events (snip.event_archive)
+    ROLLUPS_TABLE = "SNIP_ROLLUPS_TABLE"  # per-link hour and day buckets (snip.domain.rollups), read by stats
+    EVENTS_BUCKET = (
+        "SNIP_EVENTS_BUCKET"  # deployed: the S3 bucket of raw visit events (snip.data.visit_archive)
+    )
     EVENTS_DIR = "SNIP_EVENTS_DIR"  # local: the folder of raw visit events (JSON Lines), instead of S3
     STATS_LAG = "SNIP_STATS_LAG"  # seconds a visit may take to reach stats (as_of = now - this)
     KEYGEN_FUNCTION = "SNIP_KEYGEN_FUNCTION"

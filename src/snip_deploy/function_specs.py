@@ -94,7 +94,7 @@ class StreamSource:
     settings (CDK) and the local poller's, one definition for both."""
 
     # A link's events of one batch are counted in one transaction (its hour rollups with the
-    # shard's watermark, its day rollups and the link: snip.visit_store), however many there
+    # shard's watermark, its day rollups and the link: snip.data.rollups_table), however many there
     # are: a hot link's items are written once per batch and shard. 1,000 records stay near 1 MB
     # of the 6 MB an invocation may carry (an event's item is under 1 KB: the user agent is cut at
     # 512 characters).
@@ -104,7 +104,7 @@ class StreamSource:
     # (CONTRACT: within 60 s deployed; the local poller delivers at once: 5 s locally).
     max_batching_window_seconds: int = 5
     # Exactly once rests on each shard being read in order, one batch at a time: the watermark per
-    # link and shard (snip.visit_store). More than 1 would order records per item key only.
+    # link and shard (snip.data.rollups_table). More than 1 would order records per item key only.
     parallelization_factor: int = 1
     # Only for the shard's id: Lambda puts ``shardId`` in the event of a mapping with a tumbling
     # window (no other setting does). Snip keeps no window state; the longest window (15 min)
@@ -113,7 +113,7 @@ class StreamSource:
     # A failed batch is retried until the stream drops its records (24 h): the aggregator fails on
     # a dependency (DynamoDB, S3) or a transaction conflict, not on a record's content (it skips
     # what is no visit event, caps referrer hosts, and a full rollup item counts without new
-    # breakdowns: snip.visit_store), so a viral link's transactions from many shards at once, or
+    # breakdowns: snip.data.rollups_table), so a viral link's transactions from many shards at once, or
     # an outage, delay counts and lose none. -1 is Lambda's "infinite"; no maximum record age
     # (the stream's retention bounds it). A record the stream drops unprocessed goes to the
     # on-failure queue (never lost silently).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from snip import scopes
+from snip.domain import api_scopes
 from snip_deploy.function_specs import CONSOLE, RESOLVE, SHORTEN, FunctionSpec
 
 
@@ -23,8 +23,9 @@ class Route:
 
     @property
     def scope(self) -> str | None:
-        """The API-key scope the route needs; its home is ``snip.scopes`` (shorten checks it there)."""
-        return scopes.required_scope(self.method, self.path)
+        """The API-key scope the route needs; its home is ``snip.domain.api_scopes`` (shorten
+        checks it there)."""
+        return api_scopes.required_scope(self.method, self.path)
 
     @property
     def api_operation(self) -> bool:
@@ -57,5 +58,5 @@ ROUTES = (
 # isBase64Encoded into bytes only when the request's Accept (or Content-Type) matches one of
 # these, and a client of GET /links/{key}/qr?format=png may send any Accept (curl sends */*).
 # The cost: every request body reaches the functions base64-encoded, which the Event Handler
-# and snip.body_checks decode. The local gateway builds its events from the same list.
+# and snip.http.body_middleware decode. The local gateway builds its events from the same list.
 BINARY_MEDIA_TYPES = ("*/*",)

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from snip.redirect_rule import ACTIVE_CONDITION
+from snip.data.store import BY_OWNER_INDEX, LISTED_AT, OWNER, RECENT_VISITS, TAGS, VISIT_COUNTERS
+from snip.domain.liveness import ACTIVE_CONDITION
 from snip.settings import Env
-from snip.store import BY_OWNER_INDEX, LISTED_AT, OWNER, RECENT_VISITS, TAGS, VISIT_COUNTERS
 
 
 @dataclass(frozen=True)
@@ -113,10 +113,10 @@ IDEMPOTENCY = TableDef(
 
 # api-keys: the registry of API keys, one item per API Gateway API key id: owner, scopes, name,
 # created_at, revoked_at (never a secret; locally a SHA-256 of it). Read by shorten (GetItem, via
-# snip.api_key_registry, the one module that touches it), written by `snip keys`. Not the pool.
+# snip.data.api_keys_table, the one module that touches it), written by `snip keys`. Not the pool.
 API_KEYS = TableDef(env_name=Env.API_KEYS_TABLE, logical_id="ApiKeys", partition_key=("key_id", "S"))
 
-# visits: one item per redirect (snip.visit_events), keyed by the request id, so a retried put
+# visits: one item per redirect (snip.domain.visit_events), keyed by the request id, so a retried put
 # makes no second event and writes spread over every partition. Its stream feeds the aggregator,
 # which never writes here (it counts by a watermark per link, shard and hour, in rollups).
 VISITS = TableDef(
@@ -128,9 +128,9 @@ VISITS = TableDef(
 )
 
 # rollups: per link, one item per hour and per day of visits (sort key ``h#2030-01-31T12`` /
-# ``d#2030-01-31``, snip.rollups): a stats range is one Query of at most 744 hour or 401 day items.
+# ``d#2030-01-31``, snip.domain.rollups): a stats range is one Query of at most 744 hour or 401 day items.
 # Each hour item carries the aggregator's watermark per stream shard (the attribute
-# ``w#<shard id>``, snip.visit_store). ``expires``, the TTL attribute, is only on the watermark
+# ``w#<shard id>``, snip.data.rollups_table). ``expires``, the TTL attribute, is only on the watermark
 # items earlier versions kept beside the buckets (``w#<shard id>``): TTL removes them.
 ROLLUPS = TableDef(
     env_name=Env.ROLLUPS_TABLE,

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from snip.validation import REDIRECT_STATUSES
-from snip_local import keys_cli, running
+from snip.domain.validation import REDIRECT_STATUSES
+from snip_local import api_keys_cli, running
 from snip_local.local_config import DEFAULT_API_KEYS, parse_api_keys
 
 OK, REFUSED, USAGE, NOT_FOUND, UNAVAILABLE = 0, 1, 2, 3, 4
@@ -166,7 +166,7 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("key", help="the key, or the short URL")
         sub.set_defaults(func=func)
     keys = commands.add_parser("keys", help="create, list and revoke API keys (local stack, or --stack NAME)")
-    keys_cli.add_arguments(keys)
+    api_keys_cli.add_arguments(keys)
     return top
 
 

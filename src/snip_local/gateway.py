@@ -8,7 +8,7 @@ failed or answered something API Gateway cannot read).
 API keys live where a deployed stack's owners and scopes live: the API-key registry table, on the
 local DynamoDB endpoint. The keys of ``SNIP_API_KEYS`` are recorded there at start, ``snip keys``
 adds and revokes more while the stack runs, and every request reads its key's record (by the
-secret's SHA-256: ``snip.api_key_registry.local_key_id``), so a revocation counts at once. The
+secret's SHA-256: ``snip.data.api_keys_table.local_key_id``), so a revocation counts at once. The
 function then sees the key id, as API Gateway hands it over, and finds the owner itself.
 """
 
@@ -27,16 +27,16 @@ from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from snip import clock
-from snip.api_key_registry import ApiKeyRecord, ApiKeyRegistry, local_key_id, secret_sha256
-from snip.errors import DependencyUnavailable
+from snip.data.api_keys_table import ApiKeyRecord, ApiKeyRegistry, local_key_id, secret_sha256
+from snip.domain import clock
+from snip.domain.errors import DependencyUnavailable
 from snip.settings import Env
 from snip_deploy.api_limits import ApiLimits
 from snip_deploy.routes import BINARY_MEDIA_TYPES
-from snip_local.events import Caller, MalformedResponse, build_event, parse_response
 from snip_local.faults import GATEWAY_USER_AGENT
 from snip_local.local_config import REGION, LocalKey
 from snip_local.local_functions import LocalFunctions, table_names
+from snip_local.proxy_events import Caller, MalformedResponse, build_event, parse_response
 from snip_local.routing import Router
 from snip_local.throttle import Limiter, Verdict
 from snip_local.worker_pool import NoCapacity

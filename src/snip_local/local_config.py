@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from snip import scopes
+from snip.domain import api_scopes
 
 # The pipeline's bound locally (CONTRACT §2: a visit is in stats within 5 s): stats' as_of.
 LOCAL_STATS_LAG_SECONDS = 5
@@ -38,7 +38,7 @@ class LocalKey:
     """A key of ``SNIP_API_KEYS``: whose it is and what it may do (its secret is the dict key)."""
 
     owner: str
-    scopes: tuple[str, ...] = scopes.ALL
+    scopes: tuple[str, ...] = api_scopes.ALL
 
 
 def parse_api_keys(spec: str) -> dict[str, LocalKey]:
@@ -51,10 +51,10 @@ def parse_api_keys(spec: str) -> dict[str, LocalKey]:
     keys: dict[str, LocalKey] = {}
     for entry in filter(None, (part.strip() for part in spec.split(","))):
         owner, sep, secret = entry.partition(":")
-        key_scopes: tuple[str, ...] = scopes.ALL
+        key_scopes: tuple[str, ...] = api_scopes.ALL
         head, colon, last = secret.rpartition(":")
-        if colon and last in scopes.ALL:
-            secret, key_scopes = head, scopes.parse(last)
+        if colon and last in api_scopes.ALL:
+            secret, key_scopes = head, api_scopes.parse(last)
         if not sep or not owner or not secret:
             raise ValueError(f"SNIP_API_KEYS entry {entry!r} is not owner:secret or owner:secret:scope")
         if secret in keys:

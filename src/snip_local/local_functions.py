@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip.execution.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.settings import DEFAULT_TABLES, Env
 from snip_deploy.function_specs import FUNCTIONS, KEYGEN, FunctionSpec
 from snip_local.local_config import LOCAL_STATS_LAG_SECONDS, REGION, REPO_ROOT, LocalConfig, function_name

@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 
-from snip.scopes import ALL as ALL_SCOPES
+from snip.domain.api_scopes import ALL as ALL_SCOPES
 from snip.settings import get_settings
 from snip_deploy.api_limits import api_limits
 from snip_deploy.function_specs import AGGREGATE, KEYGEN

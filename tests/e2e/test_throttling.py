@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.e2e.stacks import Stack, launch, stop
-from tests.e2e.test_keygen import wait_for
+from tests.e2e.test_keygen_e2e import wait_for
 
 KEY_BURST = 3
 QUOTA = 5

@@ -31,7 +31,7 @@ from snip_local.stream_poller import window_event
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import resource
 from tests.lambda_sandbox import REGION, base_environment, moto_dynamodb, run_handler
-from tests.service.events import rest_event
+from tests.service.lambda_events import rest_event
 from tests.visits import SAFARI_IPHONE, put_events, stream_record, visit
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from snip import clock
-from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
-from snip.redirect import Visit, visit_event
+from snip.data.store import FORGET_AFTER, RECENT_VISITS, Store
+from snip.domain import clock
+from snip.execution.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip.operations.follow_link import Visit, visit_event
 from snip.settings import Env
-from snip.store import FORGET_AFTER, RECENT_VISITS, Store
 from snip_deploy.function_specs import FUNCTIONS
 from snip_deploy.powertools import LAYER_NAME as POWERTOOLS_LAYER_NAME
 from snip_deploy.powertools import LAYER_VERSION as POWERTOOLS_LAYER_VERSION
@@ -201,7 +201,7 @@ def test_resolve_updates_only_the_visit_attributes(template: dict[str, Any]) -> 
         },
     }
     # The event's Put (alone, or in a max_visits visit's transaction) writes a whole new item,
-    # ``counted`` included: no attribute list to keep in step with snip.visit_events.
+    # ``counted`` included: no attribute list to keep in step with snip.domain.visit_events.
     visits = get_att(table_id(template, VISITS))
     on_visits = {
         tuple(as_list(s["Action"])): s.get("Condition")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from infra.monitoring import API_5XX_RATE
-from snip.metric_names import NAMESPACE as METRICS_NAMESPACE
+from snip.execution.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip_deploy.function_specs import FUNCTIONS, VISIT_STREAM
 from snip_deploy.tables import ALL_TABLES, TableDef
 from tests.infra.conftest import Assembly

@@ -75,8 +75,8 @@ def test_ttl_only_there(template: dict[str, Any]) -> None:
 
 def test_only_watermarks_expire_among_the_rollups() -> None:
     """The rollups table's TTL attribute is the aggregator's watermark's alone: a bucket never has it."""
-    from snip.rollups import BucketDelta
-    from snip.visit_store import WATERMARK_EXPIRES
+    from snip.data.rollups_table import WATERMARK_EXPIRES
+    from snip.domain.rollups import BucketDelta
 
     assert ROLLUPS.ttl_attribute == WATERMARK_EXPIRES
     assert WATERMARK_EXPIRES not in BucketDelta(visits=1, bot_visits=1).counters()

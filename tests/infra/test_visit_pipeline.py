@@ -10,10 +10,10 @@ import pytest
 
 from infra.context import EVENT_RETENTION_DAYS, SnipConfig
 from infra.visit_pipeline import EVENT_COLUMNS, GLUE_DATABASE
-from snip.event_archive import raw_event
-from snip.rollups import ClassifiedVisit, UserAgentClass
+from snip.data.rollups_table import StreamVisit, VisitStore, position
+from snip.data.visit_archive import raw_event
+from snip.domain.rollups import ClassifiedVisit, UserAgentClass
 from snip.settings import Env
-from snip.visit_store import StreamVisit, VisitStore, position
 from snip_deploy.function_specs import VISIT_STREAM
 from snip_deploy.tables import LINKS, ROLLUPS, VISITS
 from tests.infra.helpers import as_list, get_att, logical_id, resource, resources
@@ -34,7 +34,7 @@ def test_the_mapping_feeds_the_aggregator_from_the_visits_stream(template: dict[
     assert props["FunctionName"] == {"Ref": function_id(template, "aggregate")}
     assert props["StartingPosition"] == "TRIM_HORIZON"
     assert props["BatchSize"] == VISIT_STREAM.batch_size == 1000
-    # Exactly once rests on these two (snip.visit_store): one batch per shard at a time, in
+    # Exactly once rests on these two (snip.data.rollups_table): one batch per shard at a time, in
     # order; and the shard's id in every event, which only a tumbling window gives.
     assert props["ParallelizationFactor"] == 1
     assert props["TumblingWindowInSeconds"] == VISIT_STREAM.tumbling_window_seconds == 900

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from snip import scopes
-from snip.api_key_registry import ApiKeyRegistry, local_key_id
+from snip.data.api_keys_table import ApiKeyRegistry, local_key_id
+from snip.domain import api_scopes
 from snip.settings import DEFAULT_TABLES, Env
 from snip_deploy.api_limits import api_limits
 from snip_deploy.tables import API_KEYS
@@ -42,8 +42,8 @@ def test_seeded_keys_are_recorded_without_their_secret(registry: ApiKeyRegistry)
     one, two = registry.get(local_key_id("s3cret-one")), registry.get(local_key_id("s3cret-two"))
     assert one is not None
     assert two is not None
-    assert (one.owner, one.scopes) == ("alice", scopes.ALL)
-    assert (two.owner, two.scopes) == ("alice", (scopes.READ,))
+    assert (one.owner, one.scopes) == ("alice", api_scopes.ALL)
+    assert (two.owner, two.scopes) == ("alice", (api_scopes.READ,))
     stored: Any = registry.client.scan(TableName=TABLE)["Items"]
     assert "s3cret" not in json.dumps(stored)
 

@@ -15,10 +15,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from snip import scopes
-from snip.api_key_registry import ApiKeyRegistry, local_key_id, secret_sha256
+from snip.data.api_keys_table import ApiKeyRegistry, local_key_id, secret_sha256
+from snip.domain import api_scopes
 from snip_deploy.tables import API_KEYS
-from snip_local import keys_cli
+from snip_local import api_keys_cli
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
 
@@ -39,8 +39,8 @@ class Deployed:
         template = {
             "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
             "Outputs": {
-                keys_cli.USAGE_PLAN_OUTPUT: {"Value": self.plan},
-                keys_cli.REGISTRY_OUTPUT: {"Value": TABLE},
+                api_keys_cli.USAGE_PLAN_OUTPUT: {"Value": self.plan},
+                api_keys_cli.REGISTRY_OUTPUT: {"Value": TABLE},
                 "ApiUrl": {"Value": f"https://{api['id']}.execute-api.{REGION}.amazonaws.com/prod/"},
             },
         }
@@ -62,13 +62,13 @@ class Deployed:
 def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployed]:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv(keys_cli.STACK_ENV, raising=False)
+    monkeypatch.delenv(api_keys_cli.STACK_ENV, raising=False)
     with mock_aws():
         yield Deployed()
 
 
 def snip_keys(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = keys_cli.main(["--stack", "Snip", "--region", REGION, *argv])
+    code = api_keys_cli.main(["--stack", "Snip", "--region", REGION, *argv])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -100,7 +100,7 @@ def test_create_makes_an_enabled_key_on_the_usage_plan_and_records_its_owner(
     assert record is not None
     assert (record.owner, record.scopes, record.name, record.revoked_at) == (
         "alice",
-        (scopes.READ,),
+        (api_scopes.READ,),
         "ci",
         None,
     )
@@ -172,7 +172,7 @@ def test_a_stack_without_the_outputs_is_named(deployed: Deployed, capsys: pytest
         StackName="Old",
         TemplateBody=json.dumps({"Resources": {"N": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}),
     )
-    code = keys_cli.main(["--stack", "Old", "--region", REGION, "list"])
+    code = api_keys_cli.main(["--stack", "Old", "--region", REGION, "list"])
     assert code == 1
     assert "UsagePlanId" in capsys.readouterr().err
 
@@ -185,9 +185,9 @@ def local_registry(deployed: Deployed) -> ApiKeyRegistry:
 def test_local_mode_keeps_only_the_secrets_hash_and_prints_the_same_lines(
     local_registry: ApiKeyRegistry, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = keys_cli.LocalKeys(local_registry)
+    target = api_keys_cli.LocalKeys(local_registry)
     args = keys_cli_args("create", "bob", "--name", "laptop")
-    assert keys_cli.run(args, target) == 0
+    assert api_keys_cli.run(args, target) == 0
     made = fields(capsys.readouterr().out)
     assert set(made) == {"key_id", "owner", "scopes", "name", "secret"}  # as deployed
     assert made["key_id"] == local_key_id(made["secret"])
@@ -195,20 +195,20 @@ def test_local_mode_keeps_only_the_secrets_hash_and_prints_the_same_lines(
     assert record is not None
     assert record.secret_sha256 == secret_sha256(made["secret"])
     assert made["secret"] not in json.dumps(local_registry.client.scan(TableName=TABLE)["Items"])
-    assert keys_cli.run(keys_cli_args("list"), target) == 0
+    assert api_keys_cli.run(keys_cli_args("list"), target) == 0
     assert table_rows(capsys.readouterr().out)[made["key_id"]][1:4] == [
         "bob",
         "links.read,links.write",
         "active",
     ]
-    assert keys_cli.run(keys_cli_args("revoke", made["key_id"]), target) == 0
+    assert api_keys_cli.run(keys_cli_args("revoke", made["key_id"]), target) == 0
     assert local_registry.get(made["key_id"]).revoked_at  # type: ignore[union-attr]
-    assert keys_cli.run(keys_cli_args("revoke", "lk-unknown"), target) == 1
+    assert api_keys_cli.run(keys_cli_args("revoke", "lk-unknown"), target) == 1
 
 
 def keys_cli_args(*argv: str) -> Any:
     import argparse
 
     top = argparse.ArgumentParser()
-    keys_cli.add_arguments(top)
+    api_keys_cli.add_arguments(top)
     return top.parse_args(list(argv))

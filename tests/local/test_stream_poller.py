@@ -82,7 +82,7 @@ def test_stopping_ends_the_retries_without_giving_up() -> None:
 
 
 def test_every_event_has_the_tumbling_windows_shape_with_the_shard() -> None:
-    """The aggregator counts by shard (snip.visit_store): Lambda names it only in a tumbling
+    """The aggregator counts by shard (snip.data.rollups_table): Lambda names it only in a tumbling
     window's event, whose answer must carry ``state``."""
     function = Function([6])
     Delivery(function, StreamSource(tumbling_window_seconds=900), backoff=0).deliver(RECORDS, SHARD)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.service.conftest import LambdaContext
-from tests.service.events import Reply, rest_event, to_reply
+from tests.service.lambda_events import Reply, rest_event, to_reply
 
 # Powertools marks an idempotency record in progress until the invocation's remaining time runs
 # out. A short remaining time lets a stuck record expire within the test (Lambda: up to the timeout).

@@ -15,7 +15,7 @@ from snip.settings import DEFAULT_TABLES
 from snip_deploy.tables import IDEMPOTENCY, LINKS
 from tests.reliability.clients import assert_snip_error
 from tests.service.conftest import LambdaContext
-from tests.service.events import Reply, needs_api_key, rest_event, to_reply
+from tests.service.lambda_events import Reply, needs_api_key, rest_event, to_reply
 
 TABLES = tuple(DEFAULT_TABLES.values())
 # The hosts a link must not point at in these tests (tests/service/conftest.py and events.py).

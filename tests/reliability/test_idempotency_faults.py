@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from snip import aws
+from snip.data import clients
 from snip.settings import DEFAULT_TABLES, Env
 from tests.reliability.clients import Driver, ShortContext
-from tests.reliability.tables import links_by_key
+from tests.reliability.table_dumps import links_by_key
 
 IDEMPOTENCY = DEFAULT_TABLES[Env.IDEMPOTENCY_TABLE]
 
@@ -45,7 +45,7 @@ def fail_once(client: Any, operation: str, table: str) -> list[str]:
 def test_a_retrying_client_ends_with_one_key(handlers: dict[str, Any], operation: str) -> None:
     drive = Driver(handlers)
     table = IDEMPOTENCY if operation != "TransactWriteItems" else DEFAULT_TABLES[Env.LINKS_TABLE]
-    failed = fail_once(aws.dynamodb(), operation, table)
+    failed = fail_once(clients.dynamodb(), operation, table)
     body = {"url": "https://example.com/once"}
     first = drive("POST", "/links", body=body, headers={"Idempotency-Key": "k1"}, context=ShortContext())
     assert (first.status, failed) == (503, [operation])
@@ -58,7 +58,7 @@ def test_a_retrying_client_ends_with_one_key(handlers: dict[str, Any], operation
 @pytest.mark.usefixtures("filled_pool")
 def test_a_completion_fault_still_replays_the_first_link(handlers: dict[str, Any], dynamodb: Any) -> None:
     drive = Driver(handlers)
-    failed = fail_once(aws.dynamodb(), "UpdateItem", IDEMPOTENCY)
+    failed = fail_once(clients.dynamodb(), "UpdateItem", IDEMPOTENCY)
     body = {"url": "https://example.com/exactly-once"}
     first = drive("POST", "/links", body=body, headers={"Idempotency-Key": "k2"}, context=ShortContext())
     assert failed == ["UpdateItem"]

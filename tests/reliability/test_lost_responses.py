@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from snip import aws
+from snip.data import clients
 from tests.reliability.clients import Driver
-from tests.reliability.tables import LINKS, links_by_key
+from tests.reliability.table_dumps import LINKS, links_by_key
 
 ENDPOINT = "https://dynamodb.us-east-1.amazonaws.com/"
 
@@ -41,7 +41,7 @@ def lose_first_response(client: Any, operation: str) -> list[str]:
 @pytest.mark.usefixtures("filled_pool")
 def test_an_idempotent_aliased_create_survives_a_lost_response(handlers: dict[str, Any]) -> None:
     drive = Driver(handlers)
-    lost = lose_first_response(aws.dynamodb(), "PutItem")
+    lost = lose_first_response(clients.dynamodb(), "PutItem")
     body = {"url": "https://example.com/mine", "alias": "my-own-alias"}
     reply = drive.idempotent_create(body, "alias-once")
     assert lost == ["PutItem"]
@@ -52,7 +52,7 @@ def test_an_idempotent_aliased_create_survives_a_lost_response(handlers: dict[st
 @pytest.mark.usefixtures("filled_pool")
 def test_an_idempotent_create_survives_a_lost_response(handlers: dict[str, Any], dynamodb: Any) -> None:
     drive = Driver(handlers)
-    lost = lose_first_response(aws.dynamodb(), "TransactWriteItems")
+    lost = lose_first_response(clients.dynamodb(), "TransactWriteItems")
     body = {"url": "https://example.com/just-one"}
     reply = drive.idempotent_create(body, "claim-once")
     assert lost == ["TransactWriteItems"]

@@ -25,11 +25,11 @@ from typing import Any
 import requests
 from botocore.exceptions import ClientError
 
+from snip.domain.visit_events import DIRECT, SOURCE_LINK, SOURCE_QR
 from snip.settings import DEFAULT_TABLES, Env
-from snip.visit_events import DIRECT, SOURCE_LINK, SOURCE_QR
 from tests.e2e.stacks import Stack
 from tests.reliability.http import Caller
-from tests.reliability.tables import LINKS, all_items
+from tests.reliability.table_dumps import LINKS, all_items
 from tests.visits import CHROME_WINDOWS, FIREFOX_LINUX, SAFARI_IPHONE, SLACKBOT
 
 VISITS = DEFAULT_TABLES[Env.VISITS_TABLE]

@@ -11,10 +11,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from snip import aws, idempotent, runtime
+from snip.data import clients, idempotency_table
+from snip.execution import environment
 from snip.settings import DEFAULT_TABLES, Env, get_settings
 from snip_deploy.tables import create_tables
-from tests.service.events import Reply, rest_event, to_reply
+from tests.service.lambda_events import Reply, rest_event, to_reply
 from tests.service.visits_table import ensure_visits_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,15 +42,15 @@ class LambdaContext:
 
 # What one execution environment builds once (lru_cached builders), forgotten between tests.
 _PER_INSTANCE = (
-    runtime.store,
-    runtime.pool,
-    runtime.links,
-    runtime.owners,
+    environment.store,
+    environment.pool,
+    environment.links,
+    environment.owners,
     get_settings,
-    aws.dynamodb,
-    aws.lambda_,
-    idempotent.config,
-    idempotent._persistence,
+    clients.dynamodb,
+    clients.lambda_,
+    idempotency_table.config,
+    idempotency_table._persistence,
 )
 
 
@@ -61,7 +62,7 @@ def new_instance() -> None:
         cached.cache_clear()
     # Importing resolve_app paused the garbage collector until its first request; this process is
     # the test run, not a cold start (test_deployable checks the pause in a clean interpreter).
-    runtime.resume_collector()
+    environment.resume_collector()
 
 
 @pytest.fixture
@@ -125,7 +126,7 @@ def requests_made(dynamodb: Any) -> list[str]:
     the API-key registry's: each environment reads it once per key and minute, not per request."""
     import resolve_app
 
-    from snip import aws
+    from snip.data import clients
 
     made: list[str] = []
     registry = DEFAULT_TABLES[Env.API_KEYS_TABLE]  # the caller's key lookup (tests/service/test_owners.py)
@@ -135,7 +136,7 @@ def requests_made(dynamodb: Any) -> list[str]:
         if params.get("TableName") != registry:
             made.append(model.name)
 
-    aws.dynamodb().meta.events.register("before-parameter-build.dynamodb", record)
+    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb", record)
     return made
 
 

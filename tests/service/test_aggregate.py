@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from snip.aggregation import aggregate
-from snip.event_archive import FolderArchive, NoArchive
+from snip.data.rollups_table import VisitStore
+from snip.data.store import from_item
+from snip.data.visit_archive import FolderArchive, NoArchive
+from snip.operations.visit_counting import aggregate
 from snip.settings import DEFAULT_TABLES, Env
-from snip.store import from_item
-from snip.visit_store import VisitStore
 from snip_local import moto_transactions
 from tests.visits import (
     CHROME_WINDOWS,

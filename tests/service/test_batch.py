@@ -90,9 +90,9 @@ def test_pool_keys_a_batch_claims_leave_the_pool(call: Call, dynamodb: Any) -> N
 def test_a_claimed_pool_key_is_replaced_and_only_that_item_retried(call: Call, dynamodb: Any) -> None:
     """A pool key another instance took meanwhile: the transaction is cancelled, its reasons name
     the item, which gets another key; the other items are sent again as they were."""
-    from snip import runtime
+    from snip.execution import environment
 
-    pool = runtime.pool()
+    pool = environment.pool()
     pool.warm()
     stolen = pool.candidates[0]
     shard = next(int(i["shard"]["N"]) for i in scan(dynamodb, KEYS) if i["key"]["S"] == stolen)
@@ -104,9 +104,9 @@ def test_a_claimed_pool_key_is_replaced_and_only_that_item_retried(call: Call, d
 
 
 def test_a_stale_pool_key_already_used_by_a_link_is_discarded(call: Call, dynamodb: Any) -> None:
-    from snip import runtime
+    from snip.execution import environment
 
-    pool = runtime.pool()
+    pool = environment.pool()
     pool.warm()
     used = pool.candidates[0]
     call("POST", "/links", body={"url": "https://e.com/", "alias": used})  # a link holds it now
@@ -188,11 +188,11 @@ class TestIdempotency:
 
 class TestDependencyFailures:
     def test_nothing_written_yet_is_a_503_for_the_whole_request(self, call: Call, dynamodb: Any) -> None:
-        from snip import aws
-        from tests.service.faults import SDK_ATTEMPTS, LostAnswers
+        from snip.data import clients
+        from tests.service.sdk_faults import SDK_ATTEMPTS, LostAnswers
 
-        LostAnswers(aws.dynamodb(), "TransactWriteItems", attempts=2 * SDK_ATTEMPTS, applied=False)
-        lost_lookups = LostAnswers(aws.dynamodb(), "GetItem", attempts=100, applied=False)
+        LostAnswers(clients.dynamodb(), "TransactWriteItems", attempts=2 * SDK_ATTEMPTS, applied=False)
+        lost_lookups = LostAnswers(clients.dynamodb(), "GetItem", attempts=100, applied=False)
         reply = batch(call, [{"url": "https://e.com/1"}])
         assert (reply.status, reply.error_code) == (503, "service_unavailable")
         assert reply.headers["Retry-After"] == "1"
@@ -204,8 +204,8 @@ class TestDependencyFailures:
     ) -> None:
         """100 creates take two transactions (pool claims are two actions); the second fails for
         good: the first one's links stand and answer 201, the others 503 each."""
-        from snip.errors import DependencyUnavailable
-        from snip.store import Store
+        from snip.data.store import Store
+        from snip.domain.errors import DependencyUnavailable
 
         real = Store.create_links
         calls: list[int] = []

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from snip import aws, runtime
-from snip.errors import DependencyUnavailable
-from snip.key_pool import KeyPool
-from snip.keys import shard_of
+from snip.data import clients
+from snip.domain.errors import DependencyUnavailable
+from snip.domain.short_keys import shard_of
+from snip.execution import environment
+from snip.operations.key_pool import KeyPool
 from snip.settings import DEFAULT_TABLES, Env, get_settings
 from tests.service.conftest import Call, new_instance, scan
 from tests.service.test_links_api import create
@@ -42,7 +43,7 @@ def fail_transactions(*errors: ClientError) -> list[ClientError]:
         if pending:
             raise pending.pop(0)
 
-    aws.dynamodb().meta.events.register("before-call.dynamodb.TransactWriteItems", maybe_fail)
+    clients.dynamodb().meta.events.register("before-call.dynamodb.TransactWriteItems", maybe_fail)
     return pending
 
 
@@ -62,7 +63,7 @@ def refills(monkeypatch: pytest.MonkeyPatch, dynamodb: Any) -> list[dict[str, An
             sent.append(kwargs)
             return {"StatusCode": 202}
 
-    monkeypatch.setattr(aws, "lambda_", lambda: Lambda())
+    monkeypatch.setattr(clients, "lambda_", lambda: Lambda())
     return sent
 
 
@@ -97,8 +98,8 @@ class TestClaim:
     def test_a_stale_pool_key_already_used_by_a_link_is_removed(
         self, call: Call, dynamodb: Any, requests_made: list[str]
     ) -> None:
-        runtime.pool().warm()
-        stale = set(runtime.pool().candidates)
+        environment.pool().warm()
+        stale = set(environment.pool().candidates)
         fail_transactions(cancel("None", "ConditionalCheckFailed"))
         assert call("POST", "/links", body={"url": "https://e.com"}).status == 201
         assert "DeleteItem" in requests_made
@@ -138,7 +139,7 @@ class TestEmptyPool:
         (invoke,) = refills
         assert invoke["FunctionName"] == "snip-keygen"
         assert invoke["InvocationType"] == "Event"
-        assert json.loads(invoke["Payload"]) == runtime.REFILL_EVENT
+        assert json.loads(invoke["Payload"]) == environment.REFILL_EVENT
 
     def test_refill_requests_are_rate_limited_per_instance(
         self, call: Call, refills: list[dict[str, Any]]
@@ -157,19 +158,19 @@ class TestEmptyPool:
             def invoke(self, **_: Any) -> None:
                 raise RuntimeError("lambda is down")
 
-        monkeypatch.setattr(aws, "lambda_", lambda: Broken())
+        monkeypatch.setattr(clients, "lambda_", lambda: Broken())
         assert call("POST", "/links", body={"url": "https://e.com"}).status == 201
 
     def test_inline_keys_go_through_the_same_conditional_put(self, dynamodb: Any) -> None:
         dynamodb.put_item(TableName=LINKS, Item={"key": {"S": "Taken12"}})
         generated = iter(["Taken12", "Fresh12"])
-        pool = KeyPool(runtime.store(), get_settings(), lambda: None, generate=lambda _: next(generated))
+        pool = KeyPool(environment.store(), get_settings(), lambda: None, generate=lambda _: next(generated))
         claim = pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"})
         assert (claim.key, claim.fallback, claim.conflicts) == ("Fresh12", True, 1)
 
     def test_a_generator_that_keeps_colliding_gives_503_not_a_duplicate(self, dynamodb: Any) -> None:
         dynamodb.put_item(TableName=LINKS, Item={"key": {"S": "Taken12"}})
-        pool = KeyPool(runtime.store(), get_settings(), lambda: None, generate=lambda _: "Taken12")
+        pool = KeyPool(environment.store(), get_settings(), lambda: None, generate=lambda _: "Taken12")
         with pytest.raises(DependencyUnavailable):
             pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"})
 
@@ -177,7 +178,7 @@ class TestEmptyPool:
 def test_refill_request_interval_uses_the_clock(dynamodb: Any) -> None:
     now = [100.0]
     asked: list[int] = []
-    pool = KeyPool(runtime.store(), get_settings(), lambda: asked.append(1), monotonic=lambda: now[0])
+    pool = KeyPool(environment.store(), get_settings(), lambda: asked.append(1), monotonic=lambda: now[0])
     pool.ask_for_refill()
     pool.ask_for_refill()
     now[0] += get_settings().refill_request_interval
@@ -186,7 +187,7 @@ def test_refill_request_interval_uses_the_clock(dynamodb: Any) -> None:
 
 
 def test_candidates_are_a_random_slice_of_one_shard(dynamodb: Any, filled_pool: None) -> None:
-    pool = KeyPool(runtime.store(), get_settings(), lambda: None)
+    pool = KeyPool(environment.store(), get_settings(), lambda: None)
     pool.warm()
     shards = {shard_of(k, get_settings().pool_shards) for k in pool.candidates}
     assert len(shards) == 1
@@ -198,7 +199,7 @@ def test_an_empty_shard_sends_the_claimer_to_the_next_one(dynamodb: Any) -> None
 
     seed_shard(dynamodb, 1, 5)  # shard 0 is empty
     asked: list[int] = []
-    pool = KeyPool(runtime.store(), get_settings(), lambda: asked.append(1))
+    pool = KeyPool(environment.store(), get_settings(), lambda: asked.append(1))
     for _ in range(5):
         claim = pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"})
         assert not claim.fallback

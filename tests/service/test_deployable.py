@@ -18,7 +18,7 @@ import pytest
 from snip.settings import DEFAULT_TABLES, Env
 from snip_deploy.function_specs import FUNCTIONS
 from tests.lambda_sandbox import LAMBDA_RUNTIME, ROOT, base_environment, moto_dynamodb, run_handler
-from tests.service.events import rest_event
+from tests.service.lambda_events import rest_event
 from tests.service.visits_table import ensure_visits_table, visit_events
 
 # Nothing of the test environment may leak into a function.
@@ -56,8 +56,8 @@ def test_resolve_runs_from_its_folder(moto_endpoint: str) -> None:
 
 
 # What resolve, the hot path, never loads: pydantic, the Event Handler, the X-Ray SDK, Powertools'
-# Logger and Metrics (snip.lean_telemetry writes their lines), the user-agent parser (the
-# aggregator classifies), nor anything of Powertools at all. (It does use snip.runtime's store:
+# Logger and Metrics (snip.execution.hot_path_telemetry writes their lines), the user-agent parser (the
+# aggregator classifies), nor anything of Powertools at all. (It does use snip.execution.environment's store:
 # that module loads Powertools' Logger only when shorten or keygen first logs through it.)
 HEAVY = (
     "pydantic",
@@ -65,7 +65,7 @@ HEAVY = (
     "aws_lambda_powertools",
     "ua_parser",
     "user_agents",
-    "snip.aggregation",
+    "snip.operations.visit_counting",
 )
 
 

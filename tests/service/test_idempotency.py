@@ -62,18 +62,18 @@ def test_a_request_still_in_flight_is_409(call: Call, dynamodb: Any) -> None:
         IdempotencyAlreadyInProgressError,
     )
 
-    from snip import idempotent
+    from snip.data import idempotency_table
 
     def in_flight(**_: Any) -> Any:
         raise IdempotencyAlreadyInProgressError("in progress")
 
     pytest.MonkeyPatch().context()
-    original = idempotent.idempotent_function
-    idempotent.idempotent_function = lambda **_: lambda fn: in_flight  # type: ignore[assignment]
+    original = idempotency_table.idempotent_function
+    idempotency_table.idempotent_function = lambda **_: lambda fn: in_flight  # type: ignore[assignment]
     try:
         reply = post(call, "slow-one")
     finally:
-        idempotent.idempotent_function = original
+        idempotency_table.idempotent_function = original
     assert (reply.status, reply.error_code) == (409, "request_in_progress")
     assert scan(dynamodb, LINKS) == []
 
@@ -111,20 +111,20 @@ def test_create_with_idempotency_key_costs_three_requests(call: Call, requests_m
 def test_a_fault_completing_the_record_still_answers_the_created_link(call: Call, dynamodb: Any) -> None:
     """The link is written, then marking the idempotency record complete fails: answer 201 (a 503
     would send the client to retry into a second link)."""
-    from snip import aws
-    from tests.service import faults
+    from snip.data import clients
+    from tests.service import sdk_faults
 
-    faults.inject(aws.dynamodb(), faults.THROTTLED, operations=("UpdateItem",))
+    sdk_faults.inject(clients.dynamodb(), sdk_faults.THROTTLED, operations=("UpdateItem",))
     reply = post(call, "complete-fails")
     assert reply.status == 201
     assert [i["key"]["S"] for i in scan(dynamodb, LINKS)] == [reply.json["key"]]
 
 
 def test_a_fault_before_the_link_is_written_is_503(call: Call, dynamodb: Any) -> None:
-    from snip import aws
-    from tests.service import faults
+    from snip.data import clients
+    from tests.service import sdk_faults
 
-    faults.inject(aws.dynamodb(), faults.THROTTLED, operations=("PutItem",))
+    sdk_faults.inject(clients.dynamodb(), sdk_faults.THROTTLED, operations=("PutItem",))
     reply = post(call, "start-fails")
     assert (reply.status, reply.headers["Retry-After"]) == (503, "1")
     assert scan(dynamodb, LINKS) == []

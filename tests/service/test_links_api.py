@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from snip.data.store import LINK_MEMORY_SECONDS
 from snip.settings import DEFAULT_TABLES, Env
-from snip.store import LINK_MEMORY_SECONDS
 from tests.service.conftest import BASE_URL, Call, LambdaContext, ResolveClock, scan
-from tests.service.events import rest_event, to_reply
+from tests.service.lambda_events import rest_event, to_reply
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 FUTURE = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from snip import aws
-from snip.redirect import Visit, visit_event
+from snip.data import clients
+from snip.data.store import FORGET_AFTER, RECENT_VISITS, VISIT_MARKER_SECONDS, Store
+from snip.domain.visit_events import VisitEvent
+from snip.operations.follow_link import Visit, visit_event
 from snip.settings import DEFAULT_TABLES, Env
-from snip.store import FORGET_AFTER, RECENT_VISITS, VISIT_MARKER_SECONDS, Store
-from snip.visit_events import VisitEvent
 from tests.service.conftest import BASE_URL, Call, scan
-from tests.service.faults import SDK_ATTEMPTS, LostAnswers
+from tests.service.sdk_faults import SDK_ATTEMPTS, LostAnswers
 from tests.service.visits_table import VISITS, visit_events
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
@@ -30,7 +30,7 @@ URL = "https://example.com/once"
 
 
 def lose(operation: str, lost: int, *, table: str = LINKS, **kwargs: Any) -> LostAnswers:
-    return LostAnswers(aws.dynamodb(), operation, table=table, attempts=lost, **kwargs)
+    return LostAnswers(clients.dynamodb(), operation, table=table, attempts=lost, **kwargs)
 
 
 def links(dynamodb: Any) -> dict[str, dict[str, Any]]:
@@ -271,7 +271,7 @@ def test_a_visit_cancelled_by_a_conflict_is_sent_again(call: Call, dynamodb: Any
     key = counted_link(call)
     pauses: list[float] = []
     resolve_app.store().sleep = pauses.append
-    seen = _conflict_once(aws.dynamodb())
+    seen = _conflict_once(clients.dynamodb())
     assert call("GET", f"/{key}", api_key_id=None).status == 302
     assert seen == [VISIT]
     assert len(pauses) == 1
@@ -288,7 +288,7 @@ def at_second(second: int) -> str:
 def test_old_visit_markers_are_forgotten_and_new_ones_kept(dynamodb: Any) -> None:
     """The transaction returns no item: the markers to drop are judged on the link as read, and
     the link this environment remembers loses them too (no second cleanup from memory)."""
-    store = Store(aws.dynamodb(), LINKS, KEYS, VISITS)
+    store = Store(clients.dynamodb(), LINKS, KEYS, VISITS)
     link = {"key": "Marked1", "url": URL, "owner": "o", "redirect_status": 302, "disabled": False}
     store.put_link({**link, "max_visits": 99})
     start = 1_800_000_000
@@ -358,7 +358,7 @@ def test_delete(call: Call, dynamodb: Any, lost: int) -> None:
 
 
 def test_the_sdk_sends_a_call_at_most_sdk_attempts_times(dynamodb: Any) -> None:
-    assert aws.dynamodb().meta.config.retries == {"mode": "standard", "total_max_attempts": SDK_ATTEMPTS}
+    assert clients.dynamodb().meta.config.retries == {"mode": "standard", "total_max_attempts": SDK_ATTEMPTS}
 
 
 @pytest.mark.usefixtures("filled_pool")
@@ -367,7 +367,7 @@ def test_a_counted_visit_nobody_can_confirm_is_503(call: Call, dynamodb: Any) ->
     the client is told to retry (a new request, counted as a new visit)."""
     key = counted_link(call)
     lose(VISIT, 2 * SDK_ATTEMPTS)  # the SDK's attempts and our one more send
-    lookup = LostAnswers(aws.dynamodb(), "GetItem", attempts=2 * SDK_ATTEMPTS, applied=False)
+    lookup = LostAnswers(clients.dynamodb(), "GetItem", attempts=2 * SDK_ATTEMPTS, applied=False)
     assert call("GET", f"/{key}", api_key_id=None).status == 503
     assert len(lookup.lost) == 2 * SDK_ATTEMPTS
     assert counter(dynamodb, key, "visits") == 1
@@ -379,7 +379,7 @@ def test_a_counted_visit_whose_lookup_fails_is_confirmed_by_sending_it_once_more
 ) -> None:
     key = counted_link(call)
     lose(VISIT, SDK_ATTEMPTS)
-    LostAnswers(aws.dynamodb(), "GetItem", attempts=SDK_ATTEMPTS, applied=False)
+    LostAnswers(clients.dynamodb(), "GetItem", attempts=SDK_ATTEMPTS, applied=False)
     assert call("GET", f"/{key}", api_key_id=None).status == 302  # the repeat finds its own marker
     assert counter(dynamodb, key, "visits") == 1
 
@@ -406,7 +406,7 @@ def test_batch_create(call: Call, dynamodb: Any, lost: int) -> None:
 @pytest.mark.usefixtures("filled_pool")
 def test_batch_lost_before_it_was_applied_is_sent_again(call: Call, dynamodb: Any) -> None:
     faults = LostAnswers(
-        aws.dynamodb(), "TransactWriteItems", table=LINKS, attempts=SDK_ATTEMPTS, applied=False
+        clients.dynamodb(), "TransactWriteItems", table=LINKS, attempts=SDK_ATTEMPTS, applied=False
     )
     reply = call("POST", "/links/batch", body={"links": [{"url": URL}, {"url": URL}]})
     assert len(faults.lost) == SDK_ATTEMPTS

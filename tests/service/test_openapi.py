@@ -7,7 +7,7 @@ from typing import Any
 
 from openapi_spec_validator import validate
 
-from snip.errors import (
+from snip.domain.errors import (
     AliasTaken,
     BodyTooLarge,
     DependencyUnavailable,
@@ -18,7 +18,7 @@ from snip.errors import (
 )
 from snip_deploy.routes import ROUTES
 from tests.service.conftest import Call, LambdaContext
-from tests.service.events import rest_event, to_reply
+from tests.service.lambda_events import rest_event, to_reply
 
 
 def document(call: Call) -> dict:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from snip.web import JSON
+from snip.http.responses import JSON
 from snip_deploy.routes import ROUTES
 from tests.service.conftest import Call
 

@@ -1,7 +1,7 @@
 """Owners, keys and scopes in the links API (CONTRACT §2 "Authentication, owners and scopes").
 
 The registry is written here as ``snip keys`` writes it; the function reads it through
-``snip.owners``, whose cache is driven by a clock the test moves (no sleeps).
+``snip.operations.callers``, whose cache is driven by a clock the test moves (no sleeps).
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from snip import aws, runtime, scopes
-from snip.api_key_registry import ApiKeyRecord, ApiKeyRegistry
-from snip.owners import CACHE_SECONDS, Owners
+from snip.data import clients
+from snip.data.api_keys_table import ApiKeyRecord, ApiKeyRegistry
+from snip.domain import api_scopes
+from snip.execution import environment
+from snip.operations.callers import CACHE_SECONDS, Owners
 from snip.settings import DEFAULT_TABLES, Env
 from tests.service.conftest import Call, scan
 
@@ -37,13 +39,13 @@ def clock() -> Clock:
 def registry(dynamodb: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> ApiKeyRegistry:
     """The registry, and the function's owners cache on the test's clock."""
     found = ApiKeyRegistry(dynamodb, REGISTRY)
-    owners = Owners(ApiKeyRegistry(aws.dynamodb(), REGISTRY), clock=clock)  # the function's client
-    monkeypatch.setattr(runtime, "owners", lambda: owners)
+    owners = Owners(ApiKeyRegistry(clients.dynamodb(), REGISTRY), clock=clock)  # the function's client
+    monkeypatch.setattr(environment, "owners", lambda: owners)
     return found
 
 
 def record(key_id: str, owner: str, *key_scopes: str) -> ApiKeyRecord:
-    return ApiKeyRecord(key_id, owner, key_scopes or scopes.ALL, "2030-01-01T00:00:00Z")
+    return ApiKeyRecord(key_id, owner, key_scopes or api_scopes.ALL, "2030-01-01T00:00:00Z")
 
 
 def create(call: Call, key_id: str, url: str = "https://example.com/owned") -> Any:
@@ -87,7 +89,7 @@ def test_a_read_only_key_may_not_write(
     call: Call, registry: ApiKeyRegistry, method: str, path: str, body: Any
 ) -> None:
     registry.put(record("writer", "alice"))
-    registry.put(record("reader", "alice", scopes.READ))
+    registry.put(record("reader", "alice", api_scopes.READ))
     key = create(call, "writer").json["key"]
     reply = call(method, path.format(key=key), body=body, api_key_id="reader")
     assert reply.status == 403
@@ -97,14 +99,14 @@ def test_a_read_only_key_may_not_write(
 
 
 def test_scope_is_checked_before_the_body(call: Call, registry: ApiKeyRegistry) -> None:
-    registry.put(record("reader", "alice", scopes.READ))
+    registry.put(record("reader", "alice", api_scopes.READ))
     reply = call("POST", "/links", body="not json", api_key_id="reader")
     assert reply.status == 403
     assert reply.error_code == "insufficient_scope"
 
 
 def test_a_write_key_reads_too(call: Call, registry: ApiKeyRegistry) -> None:
-    registry.put(record("writer", "alice", scopes.WRITE))
+    registry.put(record("writer", "alice", api_scopes.WRITE))
     key = create(call, "writer").json["key"]
     assert call("GET", f"/links/{key}", api_key_id="writer").status == 200
 
@@ -142,7 +144,7 @@ def test_the_registry_is_read_once_per_key_within_the_cache(
         if params.get("TableName") == REGISTRY:
             reads.append(params["Key"]["key_id"]["S"])
 
-    aws.dynamodb().meta.events.register("before-parameter-build.dynamodb.GetItem", count)
+    clients.dynamodb().meta.events.register("before-parameter-build.dynamodb.GetItem", count)
     for _ in range(3):
         call("GET", "/links/Nothing1", api_key_id="key-1")
     assert reads == ["key-1"]

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from snip import clock
+from snip.domain import clock
 from snip.settings import DEFAULT_TABLES, Env
 from tests.service.conftest import Call, LambdaContext
-from tests.service.events import rest_event, to_reply
+from tests.service.lambda_events import rest_event, to_reply
 from tests.service.test_links_api import create
 from tests.service.visits_table import visit_events
 
@@ -97,9 +97,11 @@ def test_keys_are_case_sensitive(call: Call) -> None:
 
 def test_impossible_key_is_404_without_a_database_request(call: Call, dynamodb: Any) -> None:
     calls: list[str] = []
-    from snip import aws
+    from snip.data import clients
 
-    aws.dynamodb().meta.events.register("before-call.dynamodb", lambda **kw: calls.append(kw["model"].name))
+    clients.dynamodb().meta.events.register(
+        "before-call.dynamodb", lambda **kw: calls.append(kw["model"].name)
+    )
     assert get(call, "bad.key%20").status == 404
     assert calls == []
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.service.conftest import LambdaContext, new_instance
-from tests.service.events import API_DOMAIN, API_REGION, Reply, rest_event, to_reply
+from tests.service.lambda_events import API_DOMAIN, API_REGION, Reply, rest_event, to_reply
 
 Send = Callable[..., Reply]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from snip.data.store import LISTED_AT
 from snip.settings import DEFAULT_TABLES, Env
-from snip.store import LISTED_AT
 from tests.service.conftest import Call, scan
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Tracer
 
-from snip.observability import instrument
+from snip.execution.powertools_wiring import instrument
 from tests.service.conftest import LambdaContext
-from tests.service.events import rest_event, to_reply
+from tests.service.lambda_events import rest_event, to_reply
 
 SECRET_URL = "https://example.com/reset?token=s3cr3t-t0ken"
 

@@ -2,7 +2,7 @@
 visit is a visit event, durable before the redirect is answered; the link's item is not written.
 
 The events are read back from the visits table exactly; faults act inside the SDK's retry loop
-(tests/service/faults.py), resolve's memory runs on a clock moved by hand (``resolve_clock``).
+(tests/service/sdk_faults.py), resolve's memory runs on a clock moved by hand (``resolve_clock``).
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from snip import aws
+from snip.data import clients
+from snip.data.store import LINK_MEMORY_SECONDS
+from snip.domain.visit_events import EVENT_TTL_SECONDS
 from snip.settings import DEFAULT_TABLES, Env
-from snip.store import LINK_MEMORY_SECONDS
-from snip.visit_events import EVENT_TTL_SECONDS
-from tests.service import faults
+from tests.service import sdk_faults
 from tests.service.conftest import Call, LambdaContext, ResolveClock
-from tests.service.events import rest_event, to_reply
+from tests.service.lambda_events import rest_event, to_reply
 from tests.service.test_links_api import create
 from tests.service.visits_table import VISITS, visit_events
 
@@ -70,7 +70,7 @@ def test_the_event_holds_exactly_what_the_contract_lists(
     assert len(at) == len("2030-01-31T12:00:00.123Z")
     assert at.endswith("Z")
     assert at[19] == "."
-    from snip import clock
+    from snip.domain import clock
 
     assert event["expires"] - int(clock.parse_rfc3339(at).timestamp()) == EVENT_TTL_SECONDS
 
@@ -175,7 +175,7 @@ def test_an_unknown_key_is_not_remembered(call: Call, requests_made: list[str]) 
 def test_a_miss_is_read_again_strongly_consistent(
     call: Call, requests_made: list[str], dynamodb: Any
 ) -> None:
-    from snip import aws as snip_aws
+    from snip.data import clients as snip_aws
 
     consistent: list[bool] = []
     snip_aws.dynamodb().meta.events.register(
@@ -187,12 +187,12 @@ def test_a_miss_is_read_again_strongly_consistent(
 
 
 # -- the event is durable before the redirect ---------------------------------------------------
-@pytest.mark.parametrize("fault", [faults.THROTTLED, faults.SERVER_ERROR, faults.TIMEOUT])
+@pytest.mark.parametrize("fault", [sdk_faults.THROTTLED, sdk_faults.SERVER_ERROR, sdk_faults.TIMEOUT])
 def test_an_event_that_cannot_be_written_is_503_never_a_redirect(
     call: Call, dynamodb: Any, fault: tuple[str, int]
 ) -> None:
     key = create(call)["key"]
-    faults.inject(aws.dynamodb(), fault, operations=("PutItem",))
+    sdk_faults.inject(clients.dynamodb(), fault, operations=("PutItem",))
     reply = call("GET", f"/{key}", api_key_id=None)
     assert reply.status == 503
     assert reply.headers["Retry-After"] == "1"
@@ -200,12 +200,12 @@ def test_an_event_that_cannot_be_written_is_503_never_a_redirect(
     assert visit_events(dynamodb) == []
 
 
-@pytest.mark.parametrize("lost", [1, faults.SDK_ATTEMPTS], ids=["sdk-retry", "sdk-gave-up"])
+@pytest.mark.parametrize("lost", [1, sdk_faults.SDK_ATTEMPTS], ids=["sdk-retry", "sdk-gave-up"])
 def test_a_lost_answer_finds_its_own_event(call: Call, dynamodb: Any, lost: int) -> None:
     """The put was done, its answer lost; the repeat (the SDK's, or ours once the SDK gave up)
     fails its condition on the event with its own id: that is success, and one event."""
     key = create(call)["key"]
-    lose = faults.LostAnswers(aws.dynamodb(), "PutItem", table=VISITS, attempts=lost)
+    lose = sdk_faults.LostAnswers(clients.dynamodb(), "PutItem", table=VISITS, attempts=lost)
     reply = call("GET", f"/{key}", api_key_id=None)
     assert len(lose.lost) == lost
     assert (reply.status, reply.headers.get("Location")) == (302, "https://example.com/page")
@@ -214,18 +214,18 @@ def test_a_lost_answer_finds_its_own_event(call: Call, dynamodb: Any, lost: int)
 
 def test_a_put_whose_attempts_never_arrived_is_sent_once_more(call: Call, dynamodb: Any) -> None:
     key = create(call)["key"]
-    lose = faults.LostAnswers(
-        aws.dynamodb(), "PutItem", table=VISITS, attempts=faults.SDK_ATTEMPTS, applied=False
+    lose = sdk_faults.LostAnswers(
+        clients.dynamodb(), "PutItem", table=VISITS, attempts=sdk_faults.SDK_ATTEMPTS, applied=False
     )
     assert call("GET", f"/{key}", api_key_id=None).status == 302
-    assert len(lose.lost) == faults.SDK_ATTEMPTS
+    assert len(lose.lost) == sdk_faults.SDK_ATTEMPTS
     assert len(visit_events(dynamodb)) == 1
 
 
 def test_an_event_that_never_arrived_is_503_and_not_written(call: Call, dynamodb: Any) -> None:
     key = create(call)["key"]
-    faults.LostAnswers(
-        aws.dynamodb(), "PutItem", table=VISITS, attempts=2 * faults.SDK_ATTEMPTS, applied=False
+    sdk_faults.LostAnswers(
+        clients.dynamodb(), "PutItem", table=VISITS, attempts=2 * sdk_faults.SDK_ATTEMPTS, applied=False
     )
     assert call("GET", f"/{key}", api_key_id=None).status == 503
     assert visit_events(dynamodb) == []
@@ -235,9 +235,11 @@ def test_an_event_written_whose_every_answer_is_lost_is_a_redirect(call: Call, d
     """The SDK's attempts and ours all lost after the first was written: the lookup finds the
     event, so the visit is counted and redirected, never counted and answered 503."""
     key = create(call)["key"]
-    lose = faults.LostAnswers(aws.dynamodb(), "PutItem", table=VISITS, attempts=2 * faults.SDK_ATTEMPTS)
+    lose = sdk_faults.LostAnswers(
+        clients.dynamodb(), "PutItem", table=VISITS, attempts=2 * sdk_faults.SDK_ATTEMPTS
+    )
     reply = call("GET", f"/{key}", api_key_id=None)
-    assert len(lose.lost) == 2 * faults.SDK_ATTEMPTS
+    assert len(lose.lost) == 2 * sdk_faults.SDK_ATTEMPTS
     assert (reply.status, reply.headers.get("Location")) == (302, "https://example.com/page")
     assert len(visit_events(dynamodb)) == 1
 
@@ -247,7 +249,7 @@ class _ThrottledAfterALostAnswer:
     (botocore's last answer is then a 400 that says nothing about the first attempt)."""
 
     def __init__(self, client: Any) -> None:
-        self.lost = faults.LostAnswers(client, "PutItem", table=VISITS, attempts=1)
+        self.lost = sdk_faults.LostAnswers(client, "PutItem", table=VISITS, attempts=1)
         self.throttled = 0
         client.meta.events.register("before-send.dynamodb.PutItem", self._throttle)
 
@@ -271,9 +273,9 @@ class _Raw:
 
 def test_a_lost_answer_then_throttles_is_looked_up_not_answered_503(call: Call, dynamodb: Any) -> None:
     key = create(call)["key"]
-    fault = _ThrottledAfterALostAnswer(aws.dynamodb())
+    fault = _ThrottledAfterALostAnswer(clients.dynamodb())
     reply = call("GET", f"/{key}", api_key_id=None)
-    assert (len(fault.lost.lost), fault.throttled) == (1, 2 * faults.SDK_ATTEMPTS - 1)
+    assert (len(fault.lost.lost), fault.throttled) == (1, 2 * sdk_faults.SDK_ATTEMPTS - 1)
     assert reply.status == 302  # written by the first attempt: counted, so redirected
     assert len(visit_events(dynamodb)) == 1
 

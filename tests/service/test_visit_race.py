@@ -22,12 +22,12 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from snip import clock
-from snip.errors import LinkGone
-from snip.redirect import Redirect, Visit, follow
+from snip.data.store import Store
+from snip.domain import clock
+from snip.domain.errors import LinkGone
+from snip.domain.visit_events import VisitEvent
+from snip.operations.follow_link import Redirect, Visit, follow
 from snip.settings import DEFAULT_TABLES, Env
-from snip.store import Store
-from snip.visit_events import VisitEvent
 
 INSTANCES = 2
 ROUNDS = 30

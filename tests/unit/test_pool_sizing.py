@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from snip.key_pool import DEMAND_HORIZON, GROWTH_LIMIT, Sizing, plan_sizing
+from snip.operations.key_pool import DEMAND_HORIZON, GROWTH_LIMIT, Sizing, plan_sizing
 from snip.settings import read_settings
 
 SETTINGS = read_settings({})  # target 50: the floor

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from snip.rollups import DAY, HOUR, BucketDelta, ClassifiedVisit, Totals, UserAgentClass, bucket, deltas
-from snip.visit_store import MAX_BUCKET_ATTRIBUTES, chunk_size
+from snip.data.rollups_table import MAX_BUCKET_ATTRIBUTES, chunk_size
+from snip.domain.rollups import (
+    DAY,
+    HOUR,
+    BucketDelta,
+    ClassifiedVisit,
+    Totals,
+    UserAgentClass,
+    bucket,
+    deltas,
+)
 from tests.visits import visit
 
 PHONE = UserAgentClass("mobile", "Mobile Safari", "iOS")

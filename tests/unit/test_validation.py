@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from snip import clock, validation
+from snip.domain import clock, validation
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from snip.visit_events import DIRECT, UNKNOWN, VisitEvent, country_code, referrer_host
+from snip.domain.visit_events import DIRECT, UNKNOWN, VisitEvent, country_code, referrer_host
 
 
 def test_an_event_round_trips_through_its_item() -> None:

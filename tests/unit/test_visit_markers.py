@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from snip import store
+from snip.data import store
 from snip_deploy.function_specs import RESOLVE, SHORTEN
 
 NOW = "2027-01-02T03:04:05Z"

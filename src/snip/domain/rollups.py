@@ -1,0 +1,138 @@
+"""Rollups: what the aggregator adds per link and bucket, and how stats read it back.
+
+A link's visits are summed into one item per hour (``h#2030-01-31T12``) and one per day
+(``d#2030-01-31``) of the rollups table. Each item holds ``visits`` and ``bot_visits`` and, for
+human visits only, one number per breakdown value, as a top-level attribute named
+``<dimension>:<value>`` (``referrers:news.example.com``, ``devices:mobile``). Top-level numbers
+let one UpdateItem ``ADD`` to values never seen before (a nested map would have to exist first).
+
+Pure functions only: the data module (``snip.data.rollups_table``) writes and reads the items.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from snip.domain.visit_events import VisitEvent, usable_host
+
+HOUR, DAY = "hour", "day"
+INTERVALS = {HOUR: ("h#", timedelta(hours=1), "%Y-%m-%dT%H"), DAY: ("d#", timedelta(days=1), "%Y-%m-%d")}
+# The breakdowns of CONTRACT §2, in the order the stats answer lists them.
+DIMENSIONS = ("referrers", "countries", "devices", "browsers", "os", "sources")
+DEVICE_CLASSES = ("desktop", "mobile", "tablet", "other")
+SEPARATOR = ":"
+VISITS, BOT_VISITS = "visits", "bot_visits"
+
+
+@dataclass(frozen=True)
+class UserAgentClass:
+    device: str  # one of DEVICE_CLASSES
+    browser: str  # a family name ("Chrome", "Mobile Safari", "Other")
+    os: str  # a family name ("iOS", "Windows", "Other")
+
+
+@dataclass(frozen=True)
+class ClassifiedVisit:
+    """A visit event with its user agent classified (by the aggregator, never by resolve)."""
+
+    event: VisitEvent
+    agent: UserAgentClass
+
+    def breakdown(self) -> dict[str, str]:
+        """Dimension -> value, as the stats count it."""
+        return {
+            "referrers": usable_host(self.event.referrer),  # an event written before the cap
+            "countries": self.event.country,
+            "devices": self.agent.device,
+            "browsers": self.agent.browser,
+            "os": self.agent.os,
+            "sources": self.event.source,
+        }
+
+
+@dataclass
+class BucketDelta:
+    """What a set of visits adds to one rollup item."""
+
+    visits: int = 0
+    bot_visits: int = 0
+    breakdowns: Counter[str] = field(default_factory=Counter)  # "<dimension>:<value>" -> visits
+
+    def add(self, visit: ClassifiedVisit) -> None:
+        if visit.event.bot:
+            self.bot_visits += 1
+            return
+        self.visits += 1
+        for dimension, value in visit.breakdown().items():
+            self.breakdowns[attribute(dimension, value)] += 1
+
+    def counters(self, breakdowns: bool = True) -> dict[str, int]:
+        """Every number this delta adds, by attribute name (zeros left out); only the visits and
+        bot visits without ``breakdowns`` (an item DynamoDB will not let grow: 400 KB)."""
+        found = {VISITS: self.visits, BOT_VISITS: self.bot_visits, **(self.breakdowns if breakdowns else {})}
+        return {name: value for name, value in found.items() if value}
+
+
+def attribute(dimension: str, value: str) -> str:
+    return f"{dimension}{SEPARATOR}{value}"
+
+
+def bucket(interval: str, moment: datetime) -> str:
+    """The sort key of the bucket holding ``moment`` (UTC)."""
+    prefix, _, pattern = INTERVALS[interval]
+    return prefix + moment.strftime(pattern)
+
+
+def bucket_start(interval: str, moment: datetime) -> datetime:
+    """The start of the bucket holding ``moment``."""
+    if interval == HOUR:
+        return moment.replace(minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+HOUR_PREFIX, DAY_PREFIX = INTERVALS[HOUR][0], INTERVALS[DAY][0]
+
+
+def hour_of(at: str) -> str:
+    """The hour bucket of an event's time (RFC 3339 UTC, ``2030-01-31T12:00:00.123Z``)."""
+    return HOUR_PREFIX + at[:13]
+
+
+def buckets_of(at: str) -> tuple[str, str]:
+    """The hour and day buckets of an event's time."""
+    return hour_of(at), DAY_PREFIX + at[:10]
+
+
+def deltas(visits: Iterable[ClassifiedVisit]) -> dict[str, BucketDelta]:
+    """Bucket sort key -> what ``visits`` add to it (both the hour and the day bucket)."""
+    found: dict[str, BucketDelta] = {}
+    for visit in visits:
+        for name in buckets_of(visit.event.at):
+            found.setdefault(name, BucketDelta()).add(visit)
+    return found
+
+
+@dataclass
+class Totals:
+    """Rollup items summed: the stats of a range."""
+
+    visits: int = 0
+    bot_visits: int = 0
+    breakdowns: dict[str, Counter[str]] = field(default_factory=lambda: {d: Counter() for d in DIMENSIONS})
+
+    def add_item(self, item: Mapping[str, Any]) -> None:
+        self.visits += int(item.get(VISITS, 0))
+        self.bot_visits += int(item.get(BOT_VISITS, 0))
+        for name, value in item.items():
+            dimension, sep, breakdown_value = name.partition(SEPARATOR)
+            if sep and dimension in self.breakdowns:
+                self.breakdowns[dimension][breakdown_value] += int(value)
+
+    def top(self, dimension: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The ``limit`` values with the most visits, most first (ties by value, for a stable answer)."""
+        ranked = sorted(self.breakdowns[dimension].items(), key=lambda kv: (-kv[1], kv[0]))
+        return [{"value": value, "visits": count} for value, count in ranked[:limit] if count]

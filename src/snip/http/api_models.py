@@ -1,0 +1,201 @@
+"""Request and response bodies of the links API, as pydantic models.
+
+They validate requests (through the Event Handler) and generate the OpenAPI document, so the
+documented schema and the enforced one are the same objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from snip.domain.errors import InvalidInput
+from snip.domain.short_keys import ALIAS_MIN_LENGTH, KEY_CHARACTERS, MAX_KEY_LENGTH
+from snip.domain.validation import (
+    DEFAULT_REDIRECT_STATUS,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    MAX_URL_LENGTH,
+    MAX_VISITS,
+    REDIRECT_STATUSES,
+    RedirectStatusCode,
+    check_alias,
+    check_expires_at,
+    check_tags,
+    check_url,
+)
+
+Url = Annotated[str, Field(max_length=MAX_URL_LENGTH, examples=["https://example.com/a/long/path"]),
+                AfterValidator(check_url)]  # fmt: skip
+Alias = Annotated[str, Field(min_length=ALIAS_MIN_LENGTH, max_length=MAX_KEY_LENGTH,
+                             pattern=f"^[{KEY_CHARACTERS}]+$"),
+                  AfterValidator(check_alias)]  # fmt: skip
+ExpiresAt = Annotated[str, Field(description="RFC 3339 date-time with offset, in the future; stored "
+                                             "in UTC to the second, a fraction rounded up",
+                                 examples=["2030-01-31T12:00:00Z"]),
+                      AfterValidator(check_expires_at)]  # fmt: skip
+MaxVisits = Annotated[int, Field(ge=1, le=MAX_VISITS)]
+# Upper case is accepted and stored lowered (check_tags), so the schema's pattern allows it.
+Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern="^[A-Za-z0-9_-]+$")]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS, description="Distinct, compared and stored in "
+                                  "lower case", examples=[["launch", "q3"]]),
+                 AfterValidator(check_tags)]  # fmt: skip
+MAX_BATCH_ITEMS = 100
+
+
+_STATUS_LIST = ", ".join(map(str, REDIRECT_STATUSES[:-1])) + f" or {REDIRECT_STATUSES[-1]}"
+
+
+def _integer(value: object) -> object:
+    """Literal[301, ...] alone would take 301.0 (== 301): JSON numbers with a fraction are not statuses."""
+    if isinstance(value, float):
+        raise ValueError(f"redirect_status must be an integer: {_STATUS_LIST}")
+    return value
+
+
+RedirectStatus = Annotated[RedirectStatusCode, BeforeValidator(_integer)]
+
+
+class _Strict(BaseModel):
+    # No coercion ("5" is not 5, true is not 1) and no unknown fields.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class LinkCreate(_Strict):
+    url: Url
+    alias: Alias | None = None
+    expires_at: ExpiresAt | None = None
+    max_visits: MaxVisits | None = None
+    redirect_status: RedirectStatus = DEFAULT_REDIRECT_STATUS
+    tags: Tags = []
+
+
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """Document a PATCH field as refusing null: its None default only means "not given"."""
+    kinds = [kind for kind in schema.pop("anyOf", []) if kind.get("type") != "null"]
+    schema.update(kinds[0] if len(kinds) == 1 else {"anyOf": kinds})
+    schema.pop("default", None)
+
+
+class LinkPatch(_Strict):
+    """Fields to change; ``expires_at`` and ``max_visits`` may be null to clear them, ``tags``
+    replaces the link's tags (``[]`` removes them all)."""
+
+    url: Url | None = Field(None, json_schema_extra=_not_nullable)
+    expires_at: ExpiresAt | None = None
+    max_visits: MaxVisits | None = None
+    redirect_status: RedirectStatus | None = Field(None, json_schema_extra=_not_nullable)
+    disabled: bool | None = Field(None, json_schema_extra=_not_nullable)
+    tags: Tags | None = Field(None, json_schema_extra=_not_nullable)
+
+    # Fields that may not be cleared: null is as invalid for them as a wrong type.
+    NOT_NULLABLE: ClassVar[tuple[str, ...]] = ("url", "redirect_status", "disabled", "tags")
+
+
+class LinkCreated(BaseModel):
+    key: str = Field(examples=["AbC1234"])
+    short_url: str = Field(examples=["https://sho.rt/AbC1234"])
+    url: str
+    created_at: str = Field(description="RFC 3339, UTC")
+    expires_at: str | None
+    max_visits: int | None
+    redirect_status: RedirectStatus
+    tags: list[str]
+    visits: int
+
+
+class Link(LinkCreated):
+    bot_visits: int
+    last_visit_at: str | None
+    disabled: bool
+
+
+class LinkPage(BaseModel):
+    links: list[Link] = Field(description="Newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
+
+
+class BatchCreate(_Strict):
+    """Each item is validated on its own, as a POST /links body: one bad item fails only itself."""
+
+    links: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_ITEMS,
+        # Each item is meant as a POST /links body, but any JSON value is accepted here: a bad item
+        # fails alone, with its own 400 in `results`, while the batch answers 200 (CONTRACT §2).
+        json_schema_extra={
+            "items": {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/LinkCreate"},
+                    {"description": "Anything else: that item alone answers 400 in `results`"},
+                ]
+            }
+        },
+    )
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["invalid_url"])
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class BatchCreated(BaseModel):
+    status: Literal[201]
+    link: LinkCreated
+
+
+class BatchFailed(BaseModel):
+    status: Literal[400, 409, 503] = Field(
+        description="As POST /links would answer this item; 503 (service_unavailable) when DynamoDB "
+        "failed after other items of the batch were created: send this item again"
+    )
+    error: ErrorDetail
+
+
+class BatchResults(BaseModel):
+    results: list[BatchCreated | BatchFailed] = Field(description="One per item, in request order")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+_FIELDS = set(LinkCreate.model_fields) | set(LinkPatch.model_fields)
+# Fields and query parameters whose error code is not ``invalid_<name>``.
+_CODES = {"links": "invalid_batch", "tag": "invalid_tags", "format": "invalid_qr", "size": "invalid_qr"}
+QUERY_PARAMETERS = frozenset({"limit", "cursor", "tag", "format", "size"})
+
+
+def as_invalid_input(errors: Sequence[Any]) -> InvalidInput:
+    """The first pydantic error as Snip's error code: unknown_field, invalid_<field>, invalid_json."""
+    first = errors[0] if errors else {}
+    loc = tuple(first.get("loc", ()))
+    kind = first.get("type", "")
+    reason = first.get("ctx", {}).get("error")  # our validators' own sentence
+    if len(loc) > 1 and loc[0] == "query" and loc[1] in QUERY_PARAMETERS:
+        name = str(loc[1])
+        message = f"{name}: {reason or first.get('msg', 'is invalid')}"
+        return InvalidInput(message.rstrip(".") + ".", code=_CODES.get(name, f"invalid_{name}"))
+    field = loc[1] if len(loc) > 1 and loc[0] == "body" else None
+    if kind == "extra_forbidden" and field is not None:
+        return InvalidInput(f"Unknown field '{field}'.", code="unknown_field")
+    if kind == "json_invalid" or field not in _FIELDS | {"links"}:
+        return InvalidInput("The body must be a JSON object.", code="invalid_json")
+    message = f"{field}: {reason or first.get('msg', 'is invalid')}"
+    return InvalidInput(message.rstrip(".") + ".", code=_CODES.get(str(field), f"invalid_{field}"))
+
+
+def validate_create(body: Any) -> LinkCreate:
+    """A POST /links body validated exactly as the route validates it (a batch's items)."""
+    try:
+        return LinkCreate.model_validate(body)
+    except ValidationError as error:
+        raise as_invalid_input(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from None

@@ -1,0 +1,42 @@
+"""The API-key check every route under /links passes first: who the caller is, and whether the
+key may do what the route does (``snip.domain.api_scopes``), in one Event Handler middleware so that routes
+read as what they do.
+
+API Gateway has already refused a missing, unknown or disabled key (its own 403); this check adds
+what it cannot know: the key's owner and scopes, and a revocation recorded in the registry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+from snip.domain import api_scopes
+from snip.domain.errors import SnipError
+from snip.execution import environment
+from snip.operations.callers import Principal
+
+CONTEXT_KEY = "principal"
+
+
+def check_scope(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    event = app.current_event
+    needed = api_scopes.required_scope(event.http_method, event.resource)
+    if needed is not None:
+        key_id = event.request_context.identity.api_key_id
+        if not key_id:  # API Gateway requires a key on /links; this is a deployment error
+            raise SnipError("The request carried no API key identity.")
+        principal = environment.owners().principal(key_id)
+        principal.require(needed)
+        app.append_context(**{CONTEXT_KEY: principal})
+    return next_middleware(app)
+
+
+def principal(app: APIGatewayRestResolver) -> Principal:
+    """The caller that ``check_scope`` admitted for the current request."""
+    found = app.context.get(CONTEXT_KEY)
+    if not isinstance(found, Principal):
+        raise SnipError("The request reached a /links route without its API-key check.")
+    return found

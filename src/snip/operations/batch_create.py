@@ -1,0 +1,130 @@
+"""POST /links/batch: up to 100 creates in a few transactions instead of 100 round trips.
+
+Each item is validated and created on its own, as POST /links would (the same model, the same
+new-link fields, the same conditional Put that guards every key). What is shared is the trip:
+items are written in TransactWriteItems of up to 100 actions (a pool claim is a Delete and a
+Put, an alias or a key generated on the spot one Put). A transaction is all or nothing, so when
+one is cancelled its reasons say which items failed; those get another key (or their answer,
+409 for a taken alias) and the rest are sent again. The batch takes the instance's candidates
+and one slice of the pool; keys beyond that are generated on the spot, as a single create does
+when the pool is empty, and keygen is asked to refill.
+
+If DynamoDB fails (after the SDK's retries and the lost-answer checks) before any link of the
+batch was written, the whole request is a 503 to retry; after some were, the items that could
+not be written answer 503 each, so that the created ones are not created twice by a retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from snip.data.store import (
+    CREATED,
+    KEY_USED,
+    MAX_TRANSACTION_ITEMS,
+    POOL_CLAIMED,
+    RETRY,
+    NewLink,
+    Store,
+)
+from snip.domain.errors import AliasTaken, DependencyUnavailable, SnipError
+from snip.http.api_models import validate_create
+from snip.operations.key_pool import MAX_DRAWS_PER_KEY, KeyPool
+from snip.operations.owner_links import new_link_fields, view
+
+MAX_ROUNDS = 6  # transactions sent again after cancellations, at most
+
+
+def failure(error: SnipError) -> dict[str, Any]:
+    return {"status": error.status, "error": {"code": error.code, "message": error.message}}
+
+
+def _transactions(writes: list[tuple[int, NewLink]]) -> list[list[tuple[int, NewLink]]]:
+    """The writes in request order, cut into transactions of at most 100 actions."""
+    chunks: list[list[tuple[int, NewLink]]] = []
+    size = MAX_TRANSACTION_ITEMS
+    for entry in writes:
+        if size + entry[1].actions > MAX_TRANSACTION_ITEMS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(entry)
+        size += entry[1].actions
+    return chunks
+
+
+def create_batch(
+    store: Store,
+    pool: KeyPool,
+    owner: str,
+    bodies: list[Any],
+    base_url: str,
+    own_hosts: Collection[str],
+) -> list[dict[str, Any]]:
+    """One result per body, in order: ``{"status": 201, "link"}`` or ``{"status", "error"}``."""
+    results: list[dict[str, Any] | None] = [None] * len(bodies)
+    writes: dict[int, NewLink] = {}
+    generated: list[tuple[int, dict[str, Any]]] = []  # items that need a key
+    aliases: set[str] = set()
+    for index, body in enumerate(bodies):
+        try:
+            request = validate_create(body)
+            fields = new_link_fields(owner, request, own_hosts)
+        except SnipError as error:
+            results[index] = failure(error)
+            continue
+        if request.alias is None:
+            generated.append((index, fields))
+        elif request.alias in aliases:  # an earlier item of this batch asks for it
+            results[index] = failure(AliasTaken(f"The alias '{request.alias}' is taken."))
+        else:
+            aliases.add(request.alias)
+            writes[index] = NewLink({"key": request.alias, **fields})
+    used = set(aliases)  # no two writes of a transaction may touch one item
+    pool_keys = [(s, k) for s, k in pool.take_keys(len(generated)) if k not in used]
+    for (index, fields), (shard, key) in zip(generated, pool_keys, strict=False):
+        writes[index] = NewLink({"key": key, **fields}, shard)
+        used.add(key)
+    for index, fields in generated[len(pool_keys) :]:
+        writes[index] = NewLink({"key": _fresh_key(pool, used), **fields})
+
+    created_any = False
+    for attempt in range(MAX_ROUNDS):
+        if not writes:
+            break
+        again: dict[int, NewLink] = {}
+        for chunk in _transactions(sorted(writes.items())):
+            try:
+                outcomes = store.create_links([write for _, write in chunk], attempt=attempt)
+            except DependencyUnavailable as error:
+                if not created_any:  # nothing done yet: the whole request is a 503 to retry
+                    raise
+                for index, _ in chunk:
+                    results[index] = failure(error)
+                continue
+            for (index, write), outcome in zip(chunk, outcomes, strict=True):
+                if outcome == CREATED:
+                    results[index] = {"status": 201, "link": view(write.link, base_url, detail=False)}
+                    created_any = True
+                elif outcome == KEY_USED and write.key in aliases:
+                    results[index] = failure(AliasTaken(f"The alias '{write.key}' is taken."))
+                elif outcome == RETRY:
+                    again[index] = write
+                else:  # the key is gone or used: this item gets a key generated on the spot
+                    if outcome == KEY_USED and write.shard is not None:
+                        store.discard_pool_key(write.shard, write.key)  # a stale pool entry
+                    assert outcome in (KEY_USED, POOL_CLAIMED)
+                    again[index] = NewLink({**write.link, "key": _fresh_key(pool, used)})
+        writes = again
+    for index in writes:
+        results[index] = failure(DependencyUnavailable("The link could not be written; try again."))
+    return [result for result in results if result is not None]
+
+
+def _fresh_key(pool: KeyPool, used: set[str]) -> str:
+    for _ in range(MAX_DRAWS_PER_KEY):  # a generator that only repeats itself must not spin
+        key = pool.generate_key()
+        if key not in used:
+            used.add(key)
+            return key
+    raise DependencyUnavailable("No free key could be found; try again.")

@@ -1,0 +1,145 @@
+"""Following a short link: the hot path of the resolve function.
+
+``follow`` answers in domain terms, a ``Redirect`` or a ``SnipError``; the handler turns either
+into an HTTP response (``snip.http.responses``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from snip.data.store import Store
+from snip.domain import clock
+from snip.domain.errors import LinkGone, LinkNotFound
+from snip.domain.liveness import is_active
+from snip.domain.short_keys import is_possible_key
+from snip.domain.visit_events import (
+    EVENT_TTL_SECONDS,
+    SOURCE_LINK,
+    SOURCE_QR,
+    VisitEvent,
+    country_code,
+    referrer_host,
+)
+
+# Link-preview and crawler user agents: redirected, counted as bot_visits (their events say
+# bot), never spending max_visits (a link pasted into Slack must not burn a one-time link). Each entry is the
+# crawler's own token, never the app's name: the in-app browsers of Snapchat ("... Snapchat/13.2"),
+# Viber ("... Viber/21.0"), Instagram, Facebook ("[FBAN/FBIOS;FBAV/...]"), LINE ("Line/14.5") and
+# WeChat ("MicroMessenger/8.0") carry the app's name and are people. Sources for the tokens:
+# Snap's "Snap URL Preview Service; bot; snapchat; https://developers.snap.com/robots"
+# (https://developer.snapchat.com/robots); Meta's facebookexternalhit / facebookcatalog / Facebot
+# (https://developers.facebook.com/docs/sharing/webmasters/web-crawlers/), which LINE's previewer
+# extends as "facebookexternalhit/1.1;line-poker/1.0"; WhatsApp's previewer "WhatsApp/2.x" and
+# Viber's "Viber/x" start the header (Yandex antirobot's preview_uid.cpp matches exactly these
+# prefixes); "TelegramBot (like TwitterBot)".
+_BOTS = re.compile(
+    r"^(?:whatsapp/|viber(?:/|$))"
+    r"|snap url preview service|facebookexternalhit|facebookcatalog|facebot|line-poker"
+    r"|slackbot|slack-imgproxy|twitterbot|linkedinbot|telegrambot|discordbot|skypeuripreview"
+    r"|redditbot|pinterestbot|embedly|iframely|vkshare|applebot|googlebot|bingbot|mastodon"
+    r"|bluesky|cardyb|google-pagerenderer|yahoo! slurp|duckduckbot|yandexbot|baiduspider"
+    r"|quora link preview|microsoftpreview",
+    re.IGNORECASE,
+)
+
+
+def is_preview_bot(user_agent: str | None) -> bool:
+    return bool(user_agent) and _BOTS.search(user_agent or "") is not None
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Where a live link sends its visitor, and with which status."""
+
+    url: str
+    status: int
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What a GET tells about its visitor (a HEAD has no Visit: it counts nothing). Never the IP."""
+
+    request_id: str  # API Gateway's id of the request (else Lambda's): the event's id
+    user_agent: str | None = None
+    referer: str | None = None  # kept as its host only
+    country: str | None = None  # CloudFront-Viewer-Country, when CloudFront fronts the API
+    qr: bool = False  # opened with ?qr=1, the QR code's target
+
+
+USER_AGENT_CHARS = 512  # enough to classify any browser; keeps an event under 1 KB (one WRU)
+
+
+def follow(store: Store, key: str, visit: Visit | None) -> Redirect:
+    """Follow ``key``; with a ``visit`` (GET) the visit is recorded before the answer.
+
+    The link is read (from the environment's memory for up to 2 s) and judged by the redirect
+    rule; every GET's visit is a visit event, durable before the redirect: if it cannot be
+    written the answer is a 503, never a redirect that was not recorded. Two paths from there. A
+    link without ``max_visits`` gets the event alone (one PutItem; the link's item is not
+    written: the aggregator counts it). A link with ``max_visits`` is counted and checked on its
+    own item, in the same transaction as its event (``counted=True``: the aggregator adds it to
+    the rollups only), so that exactly N redirects happen however stale the read was.
+    """
+    if not is_possible_key(key):
+        raise LinkNotFound("No link with this key.")
+    moment = clock.utcnow()
+    now = clock.format_ts(moment)
+    link, remembered = store.remembered_link(key)
+    if link is not None and "max_visits" in link:
+        return _follow_limited(store, key, moment, visit, link, remembered)
+    if link is None:
+        raise LinkNotFound("No link with this key.")
+    if not is_active(link, now):
+        raise LinkGone("This link is no longer active.")
+    if visit is not None:
+        store.put_visit_event(visit_event(key, link, visit, moment))
+    return Redirect(link["url"], int(link["redirect_status"]))
+
+
+def _follow_limited(
+    store: Store, key: str, moment: datetime, visit: Visit | None, link: dict[str, Any], remembered: bool
+) -> Redirect:
+    """A link with ``max_visits``. GET counts it and writes its event in one transaction whose
+    condition checks the link as it is now (a preview bot's visit is counted apart, never
+    spending max_visits), and answers with the link as read (its URL up to 2 s old, like any
+    redirect's). HEAD judges the link as read now: read again if what we hold came from memory,
+    whose visit count may be 2 s behind."""
+    now = clock.format_ts(moment)
+    if visit is None:
+        item = store.get_link(key, consistent=False) if remembered else link
+        if item is None:
+            raise LinkNotFound("No link with this key.")
+        if remembered:
+            store.remember(key, item)
+        if not is_active(item, now):
+            raise LinkGone("This link is no longer active.")
+        return Redirect(item["url"], int(item["redirect_status"]))
+    store.record_visit(link, now, visit_event(key, link, visit, moment, counted=True))
+    return Redirect(link["url"], int(link["redirect_status"]))
+
+
+def visit_event(
+    key: str, link: Mapping[str, Any], visit: Visit, moment: datetime, *, counted: bool = False
+) -> VisitEvent:
+    """The event of one redirect of ``link`` at ``moment``; ``counted`` if the redirect counted it
+    on the link itself (a link with max_visits)."""
+    at = moment.astimezone(UTC)
+    return VisitEvent(
+        id=visit.request_id or str(uuid.uuid4()),
+        at=at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
+        key=key,
+        owner=str(link.get("owner", "")),
+        bot=is_preview_bot(visit.user_agent),
+        referrer=referrer_host(visit.referer),
+        country=country_code(visit.country),
+        user_agent=(visit.user_agent or "")[:USER_AGENT_CHARS],
+        source=SOURCE_QR if visit.qr else SOURCE_LINK,
+        expires=int(at.timestamp()) + EVENT_TTL_SECONDS,
+        counted=counted,
+    )

@@ -1,0 +1,185 @@
+"""Links: creating, reading, listing, changing and deleting them, for their owner.
+
+A link item carries key, url, owner, created_at, expires_at, max_visits, tags, visits,
+bot_visits, last_visit_at, redirect_status, disabled and, once deleted, the tombstone deleted_at;
+while it is live, listed_at places it in its owner's listing (``store.BY_OWNER_INDEX``). It also
+carries the markers that decide a write whose answer was lost (``store``): create_marker,
+delete_marker on the tombstone, recent_visits; the API never shows them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from snip.data.store import CREATE_MARKER, TAGS, Store
+from snip.domain import clock
+from snip.domain.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
+from snip.domain.short_keys import is_possible_key
+from snip.domain.validation import normalize_tag, server_address
+from snip.http.api_models import LinkCreate, LinkPatch
+from snip.operations.key_pool import Claim, KeyPool
+
+_CREATED_FIELDS = ("key", "url", "created_at", "expires_at", "max_visits", "redirect_status")
+
+
+def view(item: Mapping[str, Any], base_url: str, *, detail: bool) -> dict[str, Any]:
+    """The link as the API shows it (creation fields, counters, and for ``detail`` the rest)."""
+    shown: dict[str, Any] = {name: item.get(name) for name in _CREATED_FIELDS}
+    shown["short_url"] = f"{base_url}/{item['key']}"
+    shown["tags"] = list(item.get(TAGS) or [])
+    shown["visits"] = item.get("visits", 0)
+    if detail:
+        shown["bot_visits"] = item.get("bot_visits", 0)
+        shown["last_visit_at"] = item.get("last_visit_at")
+        shown["disabled"] = item.get("disabled", False)
+    return shown
+
+
+def _reject_self_reference(url: str, own_hosts: Collection[str]) -> None:
+    """``own_hosts`` holds Snip's own ``server_address`` values: a link to one would loop."""
+    if server_address(url) in own_hosts:
+        raise InvalidInput("url must not point at this shortener.", code="invalid_url")
+
+
+def new_link_fields(owner: str, request: LinkCreate, own_hosts: Collection[str]) -> dict[str, Any]:
+    """Everything of a new link but its key (a create's and a batch item's alike)."""
+    _reject_self_reference(request.url, own_hosts)
+    return {
+        "owner": owner,
+        "url": request.url,
+        "created_at": clock.now_ts(),
+        "expires_at": request.expires_at,
+        "max_visits": request.max_visits,
+        "redirect_status": request.redirect_status,
+        TAGS: request.tags,
+        "visits": 0,
+        "bot_visits": 0,
+        "disabled": False,
+        # This create's own mark: a repeat of its write recognises the link as its own.
+        CREATE_MARKER: secrets.token_urlsafe(12),
+    }
+
+
+_LISTED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#[A-Za-z0-9_-]{1,64}", re.ASCII)
+
+
+def make_cursor(owner: str, position: str) -> str:
+    """The opaque cursor of a position in the owner's listing: base64url of JSON that names the
+    owner it was made for, so that a cursor handed to another owner is refused, never read."""
+    raw = json.dumps({"o": owner, "p": position}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def read_cursor(cursor: str, owner: str) -> str:
+    """The position a cursor names, if it is one this owner was given; else 400 invalid_cursor.
+
+    Whatever it says, the Query stays in the caller's own partition: a forged position can at
+    worst start the caller's own listing at another place.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        decoded = json.loads(raw.decode("utf-8"))
+        valid = (
+            isinstance(decoded, dict)
+            and set(decoded) == {"o", "p"}
+            and decoded["o"] == owner
+            and isinstance(decoded["p"], str)
+            and _LISTED_AT.fullmatch(decoded["p"]) is not None
+            and base64.urlsafe_b64encode(raw).decode().rstrip("=") == cursor
+        )
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        valid = False
+    if not valid:
+        raise InvalidInput("cursor: not a cursor this API gave you.", code="invalid_cursor")
+    return str(decoded["p"])
+
+
+class Links:
+    def __init__(self, store: Store, pool: KeyPool) -> None:
+        self._store = store
+        self._pool = pool
+
+    def create(
+        self, owner: str, request: LinkCreate, base_url: str, own_hosts: Collection[str]
+    ) -> tuple[dict[str, Any], Claim | None]:
+        fields = new_link_fields(owner, request, own_hosts)
+        if request.alias is not None:
+            item = {"key": request.alias, **fields}
+            try:
+                self._store.put_link(item)
+            except KeyTaken:
+                raise AliasTaken(f"The alias '{request.alias}' is taken.") from None
+            return view(item, base_url, detail=False), None
+        claim = self._pool.claim(lambda key: {"key": key, **fields})
+        return view({"key": claim.key, **fields}, base_url, detail=False), claim
+
+    def create_batch(
+        self, owner: str, bodies: list[Any], base_url: str, own_hosts: Collection[str]
+    ) -> list[dict[str, Any]]:
+        """POST /links/batch: each body created on its own (``snip.operations.batch_create``)."""
+        from snip.operations.batch_create import create_batch
+
+        return create_batch(self._store, self._pool, owner, bodies, base_url, own_hosts)
+
+    def page(
+        self, owner: str, base_url: str, limit: int, cursor: str | None, tag: str | None
+    ) -> dict[str, Any]:
+        """GET /links: a page of the owner's live links, newest first, and the next cursor.
+
+        The owner's index gives the page's keys (deleted links are not in it); the links
+        themselves are read in one consistent BatchGetItem, so a page shows each link as it is
+        now, and one deleted, changed away from ``tag`` or gone to another owner since the index
+        was written (it follows the table within about a second) is left out.
+        """
+        if tag is not None:
+            try:
+                tag = normalize_tag(tag)
+            except ValueError as error:
+                raise InvalidInput(f"tag: {error}.", code="invalid_tags") from None
+        after = read_cursor(cursor, owner) if cursor is not None else None
+        entries, position = self._store.owner_page(owner, after, limit, tag)
+        found = self._store.get_links([key for key, _ in entries]) if entries else {}
+        shown = []
+        for key, _ in entries:
+            item = found.get(key)
+            if not item or item.get("owner") != owner or "deleted_at" in item:
+                continue
+            if tag is not None and tag not in (item.get(TAGS) or []):
+                continue
+            shown.append(view(item, base_url, detail=True))
+        return {"links": shown, "next_cursor": make_cursor(owner, position) if position else None}
+
+    def get(self, owner: str, key: str, base_url: str) -> dict[str, Any]:
+        item = self._store.get_link(key, consistent=True) if is_possible_key(key) else None
+        if not item or item.get("owner") != owner or "deleted_at" in item:
+            raise LinkNotFound("No link with this key.")
+        return view(item, base_url, detail=True)
+
+    def update(
+        self, owner: str, key: str, patch: LinkPatch, base_url: str, own_hosts: Collection[str]
+    ) -> dict[str, Any]:
+        if not is_possible_key(key):
+            raise LinkNotFound("No link with this key.")
+        given = {name: getattr(patch, name) for name in patch.model_fields_set}
+        for name in LinkPatch.NOT_NULLABLE:
+            if name in given and given[name] is None:
+                raise InvalidInput(f"{name} cannot be null.", code=f"invalid_{name}")
+        if given.get("url"):
+            _reject_self_reference(given["url"], own_hosts)
+        if not given:
+            return self.get(owner, key, base_url)
+        changes = {k: v for k, v in given.items() if v is not None}
+        removals = tuple(k for k, v in given.items() if v is None)
+        item = self._store.update_link(key, owner, changes, removals)
+        return view(item, base_url, detail=True)
+
+    def delete(self, owner: str, key: str) -> None:
+        """Leave a tombstone: the key answers 410 and is never issued again."""
+        if not is_possible_key(key):
+            raise LinkNotFound("No link with this key.")
+        self._store.delete_link(key, owner, clock.now_ts(), secrets.token_urlsafe(12))

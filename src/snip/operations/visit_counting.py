@@ -1,0 +1,106 @@
+"""The aggregator's domain: a batch of visits-table stream records becomes counts, once each.
+
+The batch is what Lambda's event source mapping (deployed) or ``snip_local.stream_poller``
+(locally) delivers: DynamoDB Streams records of one shard, INSERTs only (the mapping's filter; TTL
+expiry is a REMOVE), with the shard's id (the mapping's tumbling window puts ``shardId`` in every
+event). Each record's new image is a ``VisitEvent``; its user agent is classified here, off the
+redirect's path, by the ``classify`` the handler passes.
+
+Every event goes to the raw archive first (at least once, deterministic names), then each link's
+events are counted in its own transactions (``snip.data.rollups_table``: exactly once, by a watermark per
+link and shard on the hour rollups). A link whose counting fails reports its records as failed
+(ReportBatchItemFailures): Lambda delivers again from the first of them, and what was counted
+already cancels on its watermark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from snip.data.rollups_table import StreamVisit, position
+from snip.data.visit_archive import Archive
+from snip.domain.rollups import ClassifiedVisit, UserAgentClass
+from snip.domain.visit_events import VisitEvent
+
+INSERT = "INSERT"
+
+
+class Counter(Protocol):
+    def count(self, key: str, shard: str, visits: list[StreamVisit]) -> int: ...
+
+
+@dataclass
+class BatchOutcome:
+    counted: int = 0  # events counted by this delivery
+    repeated: int = 0  # events found counted already (a redelivery)
+    skipped: int = 0  # records that are not visit events (never retried: they would block the shard)
+    failed: list[str] = field(default_factory=list)  # sequence numbers to report as failed
+
+    def response(self) -> dict[str, Any]:
+        """The handler's answer: ReportBatchItemFailures, and the tumbling window's state, which
+        Lambda requires in every answer (Snip keeps none: its counts are in DynamoDB)."""
+        return {"batchItemFailures": [{"itemIdentifier": seq} for seq in self.failed], "state": {}}
+
+
+def visits_of(
+    records: Iterable[Mapping[str, Any]], classify: Callable[[str], UserAgentClass]
+) -> tuple[list[tuple[str, ClassifiedVisit]], int]:
+    """(sequence number, classified visit) per INSERT record, and how many records were skipped."""
+    found: list[tuple[str, ClassifiedVisit]] = []
+    skipped = 0
+    for record in records:
+        stream = record.get("dynamodb") or {}
+        if record.get("eventName") != INSERT or "NewImage" not in stream:
+            skipped += 1
+            continue
+        try:
+            event = VisitEvent.from_item(stream["NewImage"])
+        except (KeyError, TypeError, ValueError):
+            skipped += 1
+            continue
+        found.append(
+            (str(stream.get("SequenceNumber", "")), ClassifiedVisit(event, classify(event.user_agent)))
+        )
+    return found, skipped
+
+
+def aggregate(
+    records: Iterable[Mapping[str, Any]],
+    shard: str,
+    classify: Callable[[str], UserAgentClass],
+    counter: Counter,
+    archive: Archive,
+) -> BatchOutcome:
+    """Archive and count one delivery of ``shard``'s records."""
+    if not shard:
+        raise ValueError("no shard id: the event source mapping needs its tumbling window (VISIT_STREAM)")
+    visits, skipped = visits_of(records, classify)
+    outcome = BatchOutcome(skipped=skipped)
+    if not visits:
+        return outcome
+    try:
+        archive.write([visit for _, visit in visits])
+    except Exception:
+        # Nothing counted yet: the whole batch is delivered again.
+        outcome.failed = sorted((seq for seq, _ in visits), key=_seq_order)
+        return outcome
+    by_link: dict[str, list[tuple[str, ClassifiedVisit]]] = {}
+    for seq, visit in visits:
+        by_link.setdefault(visit.event.key, []).append((seq, visit))
+    for key, found in by_link.items():
+        try:
+            counted = counter.count(key, shard, [StreamVisit(position(seq), visit) for seq, visit in found])
+        except Exception:
+            outcome.failed += [seq for seq, _ in found]
+            continue
+        outcome.counted += counted
+        outcome.repeated += len(found) - counted
+    outcome.failed.sort(key=_seq_order)
+    return outcome
+
+
+def _seq_order(seq: str) -> tuple[int, str]:
+    """Stream sequence numbers are decimal strings of varying length: order them as numbers."""
+    return (len(seq), seq)

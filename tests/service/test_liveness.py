@@ -1,0 +1,57 @@
+"""The rule "this link redirects now", run both ways on the same cases: the Python predicate
+(HEAD) and the DynamoDB condition (GET, through Store.record_visit's transaction on moto) must
+agree; and where the condition refuses, no event is written either."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from snip.data.store import Store, to_item
+from snip.domain.errors import LinkGone
+from snip.domain.liveness import is_active
+from snip.operations.follow_link import Visit, visit_event
+from snip.settings import DEFAULT_TABLES, Env
+from tests.service.visits_table import VISITS, visit_events
+
+NOW = "2030-01-01T00:00:00Z"
+NOW_MOMENT = datetime(2030, 1, 1, tzinfo=UTC)
+LIVE = {
+    "key": "Rule123",
+    "url": "https://example.com/",
+    "redirect_status": 302,
+    "visits": 0,
+    "disabled": False,
+}
+CASES = {
+    "live": LIVE,
+    "deleted": {**LIVE, "deleted_at": "2029-12-01T00:00:00Z"},
+    "disabled": {**LIVE, "disabled": True},
+    "expired": {**LIVE, "expires_at": "2029-12-31T23:59:59Z"},
+    "expires_now": {**LIVE, "expires_at": NOW},
+    "not_expired": {**LIVE, "expires_at": "2030-01-01T00:00:01Z"},
+    "max_visits_reached": {**LIVE, "visits": 3, "max_visits": 3},
+    "max_visits_not_reached": {**LIVE, "visits": 2, "max_visits": 3},
+    "no_disabled": {k: v for k, v in LIVE.items() if k != "disabled"},
+    "no_visits_with_max_visits": {**{k: v for k, v in LIVE.items() if k != "visits"}, "max_visits": 1},
+    "only_key_url_status": {"key": "Rule123", "url": "https://example.com/", "redirect_status": 302},
+    "deleted_and_expired": {**LIVE, "deleted_at": NOW, "expires_at": "2029-01-01T00:00:00Z"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_predicate_and_condition_agree(dynamodb: Any, case: str) -> None:
+    item = CASES[case]
+    links = DEFAULT_TABLES[Env.LINKS_TABLE]
+    dynamodb.put_item(TableName=links, Item=to_item(item))
+    store = Store(dynamodb, links, DEFAULT_TABLES[Env.KEYS_TABLE], VISITS)
+    event = visit_event(item["key"], item, Visit("rule-request"), NOW_MOMENT, counted=True)
+    try:
+        store.record_visit(item, NOW, event)
+        condition_holds = True
+    except LinkGone:
+        condition_holds = False
+    assert condition_holds is is_active(item, NOW)
+    assert len(visit_events(dynamodb)) == int(condition_holds)
