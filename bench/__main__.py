@@ -23,7 +23,7 @@ BUDGET_SECONDS = 540  # make bench must end within 10 minutes, the venv and runt
 
 
 def _memory_settings() -> dict[str, int]:
-    """Each function's memory, as the CDK stack configures it (infra/config.py)."""
+    """Each function's memory, as the CDK stack configures it (src/snip_deploy/function_specs.py)."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from snip_deploy.function_specs import ALL_FUNCTIONS
 

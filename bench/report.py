@@ -346,7 +346,7 @@ def _cost_section(results: dict[str, Any]) -> str:
         f"${prices['lambda_arm64_per_gb_second']}/GB-s and ${prices['lambda_per_million_requests']:.2f}/M "
         f"requests; DynamoDB on-demand ${prices['dynamodb_per_million_wru']}/M WRU and "
         f"${prices['dynamodb_per_million_rru']}/M RRU. Free tiers, logs, X-Ray and data transfer are left "
-        "out. Memory as the CDK stack configures it (`infra/config.py`): "
+        "out. Memory as the CDK stack configures it (`src/snip_deploy/function_specs.py`): "
         + ", ".join(f"{k} {v} MB" for k, v in assumed["memory_mb"].items())
         + ". Lambda duration = the warm p50 of section 2 (our code + SDK, measured here) \u00d7 "
         f"{assumed['full_vcpu_mb']}/memory (Lambda's CPU share: one vCPU at {assumed['full_vcpu_mb']} MB) + "

@@ -40,8 +40,10 @@ class FunctionSpec:
         return self.name.title()
 
 
-# On the public hot path: one UpdateItem; 512 MB halves the Python+Powertools cold start
-# compared with 128 MB for a fraction of a cent per million (docs/deploy.md).
+# On the public hot path: a read of the link (unless its 2-second memory has it) and one
+# conditional PutItem of the visit event (one TransactWriteItems for a link with max_visits);
+# 512 MB halves the Python cold start compared with 128 MB for a fraction of a cent per million
+# (docs/deploy.md).
 RESOLVE = FunctionSpec(
     "resolve", "functions/resolve", "resolve_app.handler", memory_mb=512, timeout_seconds=5
 )
