@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
-from snip.settings import Settings, declarations, read_declared, read_settings
+from snip.settings import Settings, declarations, read_settings
 from snip_deploy import powertools
 from snip_deploy.api_limits import ApiLimits, read_api_limits
 
@@ -52,18 +52,17 @@ def _from_context(cls: type[T], values: Mapping[str, object]) -> T:
     Each given value is parsed as its declaration parses its variable; an error names the
     context key, never the variable (the deployer wrote the key).
     """
-    given: dict[str, str] = {}
+    given: dict[str, Any] = {}
     for declared in declarations(cls):
         raw = values.get(declared.context) if declared.context else None
         if raw is None:
             continue
-        text = str(raw).strip()
+        label = f"bad CDK context {declared.context}"
         try:
-            declared.value(text, label=f"bad CDK context {declared.context}")
+            given[declared.name] = declared.value(str(raw).strip(), label=label)
         except ValueError as error:
             raise ValueError(f"{error} (docs/deploy.md lists the keys and ranges)") from None
-        given[declared.env] = text
-    return read_declared(cls, given)
+    return cls(**given)  # the fields not given: their declared defaults
 
 
 def read_context_settings(values: Mapping[str, object]) -> tuple[Settings, ApiLimits]:
