@@ -2,24 +2,24 @@
 
 Context (``cdk deploy -c key=value`` or ``cdk.json``) is read here only, and never triggers a
 lookup: synth stays offline. Synth never reads the deployer's shell: the runtime settings a
-deployment may set (``SETTING_KEYS``) and the API limits (``LIMIT_KEYS``) are context keys, read
-and range-checked by the same functions the runtime and the local stack use
-(``snip.settings.read_settings``, ``snip_deploy.api_limits.read_api_limits``) from a mapping of
-their environment names built here. docs/deploy.md lists the keys.
+deployment may set and the API limits are context keys, found in their declarations
+(``snip.settings.Settings``, ``snip_deploy.api_limits.ApiLimits``: each field's ``Setting`` names
+its context key, default, parser and functions), checked by the same parsers the runtime and the
+local stack use. docs/deploy.md lists the keys (a test checks the table against the declarations).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
-from snip.settings import Env, Settings, read_settings
+from snip.settings import Settings, declarations, read_settings
 from snip_deploy import powertools
-from snip_deploy.api_limits import ApiLimits, ApiLimitsEnv, read_api_limits
+from snip_deploy.api_limits import ApiLimits, read_api_limits
 
 # Both the functions' and the API's logs: long enough to investigate an incident, short enough
 # that logs never become the largest line of the bill.
@@ -40,59 +40,43 @@ EVENT_RETENTION_RANGE = (1, 3650)
 
 T = TypeVar("T")
 
-# Context key -> the runtime setting (``Env`` name) it sets in the functions that read it.
-SETTING_KEYS = {
-    "keyLength": Env.KEY_LENGTH,
-    "poolTarget": Env.POOL_TARGET,
-    "poolRefillRatio": Env.POOL_REFILL_RATIO,
-    "poolShards": Env.POOL_SHARDS,
-    "candidates": Env.CANDIDATES,
-    "refillRequestInterval": Env.REFILL_REQUEST_INTERVAL,
-    "idempotencyTtlSeconds": Env.IDEMPOTENCY_TTL,
-}
-# Context key -> the API limit it sets (API Gateway stage throttle, usage plan).
-LIMIT_KEYS = {
-    "throttleStageRate": ApiLimitsEnv.STAGE_RATE,
-    "throttleStageBurst": ApiLimitsEnv.STAGE_BURST,
-    "throttleKeyRate": ApiLimitsEnv.KEY_RATE,
-    "throttleKeyBurst": ApiLimitsEnv.KEY_BURST,
-    "quotaPerDay": ApiLimitsEnv.QUOTA_PER_DAY,
-}
+# Everything a deployment may set with a context key, as declared.
+SETTINGS_FROM_CONTEXT = tuple(d for d in declarations(Settings) if d.context)
+LIMITS_FROM_CONTEXT = tuple(d for d in declarations(ApiLimits) if d.context)
+CONTEXT_KEYS = tuple(d.context for d in (*SETTINGS_FROM_CONTEXT, *LIMITS_FROM_CONTEXT) if d.context)
 
 
-def _read(
-    reader: Callable[[Mapping[str, str]], T], keys: Mapping[str, str], values: Mapping[str, object]
-) -> T:
-    """``reader`` on the context ``values`` renamed to their env names; an error names the context key."""
-    given = {key: str(values[key]).strip() for key in keys if values.get(key) is not None}
-    for key, value in given.items():  # one at a time, so that the message says which key is wrong
+def _from_context(cls: type[T], values: Mapping[str, object]) -> T:
+    """``cls`` with each declared context key of ``values`` (unset keys keep their defaults).
+
+    Each given value is parsed as its declaration parses its variable; an error names the
+    context key, never the variable (the deployer wrote the key).
+    """
+    given: dict[str, Any] = {}
+    for declared in declarations(cls):
+        raw = values.get(declared.context) if declared.context else None
+        if raw is None:
+            continue
+        label = f"bad CDK context {declared.context}"
         try:
-            reader({keys[key]: value})
+            given[declared.name] = declared.value(str(raw).strip(), label=label)
         except ValueError as error:
-            reason = str(error).replace(keys[key], key)
-            raise ValueError(
-                f"bad CDK context {key}={value!r}: {reason} (docs/deploy.md lists the keys and ranges)"
-            ) from None
-    return reader({keys[key]: value for key, value in given.items()})
+            raise ValueError(f"{error} (docs/deploy.md lists the keys and ranges)") from None
+    return cls(**given)  # the fields not given: their declared defaults
 
 
 def read_context_settings(values: Mapping[str, object]) -> tuple[Settings, ApiLimits]:
     """Runtime settings and API limits from context ``values`` (unset keys keep their defaults)."""
-    return _read(read_settings, SETTING_KEYS, values), _read(read_api_limits, LIMIT_KEYS, values)
+    return _from_context(Settings, values), _from_context(ApiLimits, values)
 
 
-def settings_environment(settings: Settings, names: tuple[str, ...]) -> dict[str, str]:
-    """The ``names`` among the runtime settings as a function's environment variables."""
-    values = {
-        Env.KEY_LENGTH: str(settings.key_length),
-        Env.POOL_TARGET: str(settings.pool_target),
-        Env.POOL_REFILL_RATIO: str(settings.pool_refill_ratio),
-        Env.POOL_SHARDS: str(settings.pool_shards),
-        Env.CANDIDATES: str(settings.candidates),
-        Env.REFILL_REQUEST_INTERVAL: str(settings.refill_request_interval),
-        Env.IDEMPOTENCY_TTL: str(settings.idempotency_ttl),
+def settings_environment(settings: Settings, function: str) -> dict[str, str]:
+    """The context-set settings declared for ``function`` (``FunctionSpec.name``), as its environment."""
+    return {
+        declared.env: str(getattr(settings, declared.name))
+        for declared in SETTINGS_FROM_CONTEXT
+        if function in declared.functions
     }
-    return {name: values[name] for name in names}
 
 
 def _default_settings() -> Settings:
@@ -141,9 +125,7 @@ class SnipConfig:
         waf = node.try_get_context("waf")
         layer = node.try_get_context("powertoolsLayerVersion")
         retention = node.try_get_context("eventRetentionDays")
-        settings, limits = read_context_settings(
-            {key: node.try_get_context(key) for key in (*SETTING_KEYS, *LIMIT_KEYS)}
-        )
+        settings, limits = read_context_settings({key: node.try_get_context(key) for key in CONTEXT_KEYS})
         return cls(
             domain_name=text("domainName"),
             certificate_arn=text("certificateArn"),

@@ -39,7 +39,7 @@ class SnipStack(Stack):
         )
         # keygen and shorten must agree on the pool's shape (shorten queries the shards keygen
         # fills), and the pool alarm on its threshold: all three take them from one Settings;
-        # each function is told the settings its spec says it reads.
+        # each function is told the settings whose declarations name it (snip.settings).
         keygen = SnipFunction(
             self,
             "Keygen",
@@ -52,7 +52,7 @@ class SnipStack(Stack):
                 tables.access(KEYS, "PutItem", "Scan", "DeleteItem"),
                 tables.access(LINKS, "ConditionCheckItem"),
             ],
-            environment=settings_environment(settings, KEYGEN.settings),
+            environment=settings_environment(settings, KEYGEN.name),
         )
 
         shorten = SnipFunction(
@@ -74,7 +74,7 @@ class SnipStack(Stack):
                 tables.access(ROLLUPS, "Query"),
             ],
             environment={
-                **settings_environment(settings, SHORTEN.settings),
+                **settings_environment(settings, SHORTEN.name),
                 Env.KEYGEN_FUNCTION: keygen.function.function_name,
                 **({Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else {}),
             },
@@ -100,7 +100,7 @@ class SnipStack(Stack):
                 tables.access(VISITS, "GetItem", attributes=("id",)),
             ],
             environment={
-                **settings_environment(settings, RESOLVE.settings),
+                **settings_environment(settings, RESOLVE.name),
                 **({Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else {}),
             },
         )

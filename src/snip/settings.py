@@ -1,33 +1,46 @@
-"""Every setting Snip reads, in one place, read lazily from the environment.
+"""Every setting Snip reads, each declared once; the functions read them lazily from the environment.
 
-The CDK stack and the local stack take the environment variable *names* from ``Env`` and the
-defaults the functions read, so code, infrastructure and the local stack cannot drift apart.
+A setting is one field of ``Settings`` written with ``setting(...)``: the field's name and type are
+what the functions read, its ``Setting`` says the rest, once: the environment variable, the CDK
+context key a deployment sets it with (or none), the default, the parser that checks its range,
+and which functions the CDK stack tells it. From that one declaration
+
+* the functions read it lazily from their environment (``get_settings``; importing reads nothing),
+* the CDK app reads the context key, checks it with the same parser and tells exactly the declared
+  functions (``infra/context.py``); synth never reads the deployer's shell,
+* the local stack passes the variable through to its functions, defaults included,
+* the tables of docs/deploy.md and docs/local.md are checked against it (tests/unit).
+
+Deploy-time numbers that no function reads (API Gateway's limits, the local stack's own knobs)
+are declared the same way, as fields of their own classes outside this package
+(``snip_deploy.api_limits``, ``snip_local.local_config``): this module ships in every Lambda
+asset and stays on resolve's cold path, so it is stdlib only (no pydantic) and builds nothing at
+import but the declarations.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class Env:
-    """Names of the environment variables the functions read."""
+    """Names of the environment variables the functions read or are given, for code that sets them."""
 
     LINKS_TABLE = "SNIP_LINKS_TABLE"
     KEYS_TABLE = "SNIP_KEYS_TABLE"
     IDEMPOTENCY_TABLE = "SNIP_IDEMPOTENCY_TABLE"
-    VISITS_TABLE = (
-        "SNIP_VISITS_TABLE"  # visit events (snip.domain.visit_events), read by the aggregator's stream
-    )
-    API_KEYS_TABLE = "SNIP_API_KEYS_TABLE"  # the API-key registry: owner and scopes per key id
-    ROLLUPS_TABLE = "SNIP_ROLLUPS_TABLE"  # per-link hour and day buckets (snip.domain.rollups), read by stats
-    EVENTS_BUCKET = (
-        "SNIP_EVENTS_BUCKET"  # deployed: the S3 bucket of raw visit events (snip.data.visit_archive)
-    )
-    EVENTS_DIR = "SNIP_EVENTS_DIR"  # local: the folder of raw visit events (JSON Lines), instead of S3
-    STATS_LAG = "SNIP_STATS_LAG"  # seconds a visit may take to reach stats (as_of = now - this)
+    VISITS_TABLE = "SNIP_VISITS_TABLE"
+    API_KEYS_TABLE = "SNIP_API_KEYS_TABLE"
+    ROLLUPS_TABLE = "SNIP_ROLLUPS_TABLE"
+    EVENTS_BUCKET = "SNIP_EVENTS_BUCKET"
+    EVENTS_DIR = "SNIP_EVENTS_DIR"
+    STATS_LAG = "SNIP_STATS_LAG"
     KEYGEN_FUNCTION = "SNIP_KEYGEN_FUNCTION"
     PUBLIC_BASE_URL = "SNIP_PUBLIC_BASE_URL"
     KEY_LENGTH = "SNIP_KEY_LENGTH"
@@ -48,51 +61,238 @@ class Env:
     REGION = "AWS_REGION"
 
 
-# Default table names: the local stack and the tests use them; the CDK stack passes its own.
-DEFAULT_TABLES = {
-    Env.LINKS_TABLE: "snip-links",
-    Env.KEYS_TABLE: "snip-keys",
-    Env.IDEMPOTENCY_TABLE: "snip-idempotency",
-    Env.API_KEYS_TABLE: "snip-api-keys",
-    Env.VISITS_TABLE: "snip-visits",
-    Env.ROLLUPS_TABLE: "snip-rollups",
-}
+# Parsers: text -> value, or ValueError with a reason that completes "<name>=<value>: ...".
+# Plain classes, not dataclasses: each dataclass costs its import a code generation, and this
+# module is on resolve's cold path.
+
+
+class Integer:
+    __slots__ = ("high", "low")
+
+    def __init__(self, low: int, high: int | None = None) -> None:
+        self.low, self.high = low, high
+
+    def __call__(self, raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError("is not an integer") from None
+        if self.high is None and value < self.low:
+            raise ValueError(f"must be at least {self.low}")
+        if value < self.low or (self.high is not None and value > self.high):
+            raise ValueError(f"is outside {self.range}")
+        return value
+
+    @property
+    def range(self) -> str:
+        return f"{self.low}..{self.high}" if self.high is not None else f">= {self.low}"
+
+
+class Number:
+    __slots__ = ("above", "at_most")
+
+    def __init__(self, above: float | None = None, at_most: float | None = None) -> None:
+        self.above, self.at_most = above, at_most  # above: exclusive
+
+    def __call__(self, raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError("is not a number") from None
+        if self.above is not None and self.at_most is None and value <= self.above:
+            raise ValueError(f"must be greater than {self.above:g}")
+        if (self.above is not None and value <= self.above) or (
+            self.at_most is not None and value > self.at_most
+        ):
+            raise ValueError(f"is outside {self.range}")
+        return value
+
+    @property
+    def range(self) -> str:
+        if self.above is None:
+            return "a number"
+        return f"({self.above:g}, {self.at_most:g}]" if self.at_most is not None else f"> {self.above:g}"
+
+
+class Text:
+    """Any text; ``optional``: an empty value means none."""
+
+    __slots__ = ("optional", "strip")
+
+    def __init__(self, optional: bool = False, strip: str | None = None) -> None:
+        self.optional = optional
+        self.strip = strip  # characters cut from the end (a base URL's trailing "/")
+
+    def __call__(self, raw: str) -> str | None:
+        value = raw.rstrip(self.strip) if self.strip else raw
+        return (value or None) if self.optional else value
+
+    @property
+    def range(self) -> str:
+        return "a URL" if self.strip else "a name"
+
+
+class Parsed:
+    """A parser of the caller's own, with the words the docs use for what it accepts."""
+
+    __slots__ = ("parse", "range")
+
+    def __init__(self, parse: Callable[[str], object], range: str) -> None:
+        self.parse, self.range = parse, range
+
+    def __call__(self, raw: str) -> object:
+        return self.parse(raw)
+
+
+Parser = Integer | Number | Text | Parsed
+
+
+class Setting:
+    """One setting: where its value comes from and what it may be. Immutable; a plain class with
+    slots rather than a frozen dataclass, for the same reason as the parsers."""
+
+    __slots__ = ("context", "default", "env", "functions", "name", "parse")
+    env: str  # the environment variable (the functions' and the local stack's)
+    default: str | None  # the text an unset variable stands for; None: the setting is None
+    parse: Parser
+    context: str | None  # the CDK context key a deployment sets it with; None: not its choice
+    # The functions (``FunctionSpec.name``) the CDK stack tells a context key's value: exactly these.
+    # Settings without a context key are told by whatever the value comes from (a table's name
+    # with the table's grant, AWS_REGION by Lambda itself).
+    functions: tuple[str, ...]
+    name: str  # the field it declares (given by ``declarations``)
+
+    def __init__(
+        self,
+        env: str,
+        default: str | None,
+        parse: Parser,
+        context: str | None = None,
+        functions: tuple[str, ...] = (),
+        name: str = "",
+    ) -> None:
+        values = {"env": env, "default": default, "parse": parse, "context": context}
+        for slot, value in (*values.items(), ("functions", functions), ("name", name)):
+            object.__setattr__(self, slot, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Setting is immutable ({name})")
+
+    def __repr__(self) -> str:
+        return f"Setting({self.name or self.env!r})"
+
+    def named(self, name: str) -> Setting:
+        return Setting(self.env, self.default, self.parse, self.context, self.functions, name)
+
+    def value(self, raw: str | None, label: str | None = None) -> Any:
+        """``raw`` (None: unset) parsed; a bad value raises ValueError naming ``label`` (the variable)."""
+        text = self.default if raw is None else raw
+        if text is None:
+            return None
+        try:
+            return self.parse(text)
+        except ValueError as error:
+            raise ValueError(f"{label or self.env}={text!r}: {error}") from None
+
+    def read(self, env: Mapping[str, str]) -> Any:
+        return self.value(env.get(self.env))
+
+
+_DECLARATION = "snip.setting"
+
+
+def setting(
+    env: str,
+    default: str | None,
+    parse: Parser,
+    *,
+    context: str | None = None,
+    functions: tuple[str, ...] = (),
+) -> Any:
+    """A settings class's field, declared: ``key_length: int = setting(Env.KEY_LENGTH, "7", ...)``.
+
+    The field's default is the declared default, parsed when an instance is made without it.
+    """
+    declared = Setting(env, default, parse, context, functions)
+    return field(default_factory=lambda: declared.value(None), metadata={_DECLARATION: declared})
+
+
+def declarations(cls: type) -> tuple[Setting, ...]:
+    """The declarations of a settings class (a dataclass whose fields are made by ``setting``)."""
+    return tuple(f.metadata[_DECLARATION].named(f.name) for f in fields(cls))
+
+
+def read_declared(cls: type[T], env: Mapping[str, str]) -> T:
+    """An instance of ``cls`` read from ``env``: each field from its variable, else its default."""
+    return cls(**{f.name: f.metadata[_DECLARATION].read(env) for f in fields(cls)})  # type: ignore[arg-type]
+
+
+# keygen and shorten must agree on the pool's shape (shorten queries the shards keygen fills).
+_POOL = ("keygen", "shorten")
+_TABLE = Text()
 
 
 @dataclass(frozen=True)
 class Settings:
-    links_table: str
-    keys_table: str
-    idempotency_table: str
-    api_keys_table: str
-    keygen_function: str | None
-    public_base_url: str | None
-    key_length: int
-    pool_target: int
-    pool_refill_ratio: float
-    pool_shards: int
-    candidates: int
-    refill_request_interval: float
-    idempotency_ttl: int
-    region: str | None = None  # where the function runs (Lambda sets it); None outside AWS
-    visits_table: str = DEFAULT_TABLES[Env.VISITS_TABLE]
-    rollups_table: str = DEFAULT_TABLES[Env.ROLLUPS_TABLE]
-    events_bucket: str | None = None  # deployed: raw events go to S3
-    events_dir: str | None = None  # local: raw events go to this folder
+    """What the functions read: one declared field per setting (docs/deploy.md, docs/local.md)."""
+
+    links_table: str = setting(Env.LINKS_TABLE, "snip-links", _TABLE)
+    keys_table: str = setting(Env.KEYS_TABLE, "snip-keys", _TABLE)
+    idempotency_table: str = setting(Env.IDEMPOTENCY_TABLE, "snip-idempotency", _TABLE)
+    # The API-key registry: owner and scopes per key id.
+    api_keys_table: str = setting(Env.API_KEYS_TABLE, "snip-api-keys", _TABLE)
+    # Visit events (snip.domain.visit_events), read by the aggregator through the table's stream.
+    visits_table: str = setting(Env.VISITS_TABLE, "snip-visits", _TABLE)
+    # Per-link hour and day buckets (snip.domain.rollups), read by stats.
+    rollups_table: str = setting(Env.ROLLUPS_TABLE, "snip-rollups", _TABLE)
+    keygen_function: str | None = setting(Env.KEYGEN_FUNCTION, None, Text(optional=True))
+    # Deployed: from context domainName; local: the gateway's URL.
+    public_base_url: str | None = setting(Env.PUBLIC_BASE_URL, None, Text(optional=True, strip="/"))
+    key_length: int = setting(Env.KEY_LENGTH, "7", Integer(4, 20), context="keyLength", functions=_POOL)
+    pool_target: int = setting(
+        Env.POOL_TARGET, "50", Integer(1, 1_000_000), context="poolTarget", functions=_POOL
+    )
+    pool_refill_ratio: float = setting(
+        Env.POOL_REFILL_RATIO, "0.7", Number(0, 1), context="poolRefillRatio", functions=_POOL
+    )
+    pool_shards: int = setting(Env.POOL_SHARDS, "2", Integer(1, 1000), context="poolShards", functions=_POOL)
+    candidates: int = setting(
+        Env.CANDIDATES, "10", Integer(1, 100), context="candidates", functions=("shorten",)
+    )
+    # Seconds between an instance's requests to keygen to refill.
+    refill_request_interval: float = setting(
+        Env.REFILL_REQUEST_INTERVAL,
+        "5",
+        Number(),
+        context="refillRequestInterval",
+        functions=("shorten",),
+    )
+    idempotency_ttl: int = setting(
+        Env.IDEMPOTENCY_TTL,
+        "86400",
+        Integer(60, 7 * 86_400),
+        context="idempotencyTtlSeconds",
+        functions=("shorten",),
+    )
+    # Where the function runs (Lambda sets it); None outside AWS.
+    region: str | None = setting(Env.REGION, None, Text(optional=True))
+    # Deployed: the S3 bucket of raw visit events (snip.data.visit_archive).
+    events_bucket: str | None = setting(Env.EVENTS_BUCKET, None, Text(optional=True))
+    # Local: the folder of raw visit events (JSON Lines), instead of S3.
+    events_dir: str | None = setting(Env.EVENTS_DIR, None, Text(optional=True))
     # The pipeline's bound (CONTRACT §2: 60 s deployed, 5 s locally): stats answer
     # ``as_of = now - stats_lag``, before which every visit is counted.
-    stats_lag: int = 60
+    stats_lag: int = setting(Env.STATS_LAG, "60", Integer(0, 3600))
 
     @property
     def refill_threshold(self) -> int:
         return int(self.pool_target * self.pool_refill_ratio)
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    value = int(env.get(name, default))
-    if not low <= value <= high:
-        raise ValueError(f"{name}={value} is outside {low}..{high}")
-    return value
+DECLARATIONS = declarations(Settings)
+
+# Default table names: the local stack and the tests use them; the CDK stack passes its own.
+DEFAULT_TABLES = {d.env: d.default or "" for d in DECLARATIONS if d.parse is _TABLE}
 
 
 @lru_cache(maxsize=1)
@@ -103,28 +303,4 @@ def get_settings() -> Settings:
 
 def read_settings(env: Mapping[str, str]) -> Settings:
     """Settings from ``env`` (names from ``Env``), with Snip's defaults and range checks."""
-    ratio = float(env.get(Env.POOL_REFILL_RATIO, "0.7"))
-    if not 0 < ratio <= 1:
-        raise ValueError(f"{Env.POOL_REFILL_RATIO}={ratio} is outside (0, 1]")
-    base_url = env.get(Env.PUBLIC_BASE_URL) or None
-    return Settings(
-        links_table=env.get(Env.LINKS_TABLE, DEFAULT_TABLES[Env.LINKS_TABLE]),
-        keys_table=env.get(Env.KEYS_TABLE, DEFAULT_TABLES[Env.KEYS_TABLE]),
-        idempotency_table=env.get(Env.IDEMPOTENCY_TABLE, DEFAULT_TABLES[Env.IDEMPOTENCY_TABLE]),
-        api_keys_table=env.get(Env.API_KEYS_TABLE, DEFAULT_TABLES[Env.API_KEYS_TABLE]),
-        keygen_function=env.get(Env.KEYGEN_FUNCTION) or None,
-        public_base_url=base_url.rstrip("/") if base_url else None,
-        key_length=_int(env, Env.KEY_LENGTH, 7, 4, 20),
-        pool_target=_int(env, Env.POOL_TARGET, 50, 1, 1_000_000),
-        pool_refill_ratio=ratio,
-        pool_shards=_int(env, Env.POOL_SHARDS, 2, 1, 1000),
-        candidates=_int(env, Env.CANDIDATES, 10, 1, 100),
-        refill_request_interval=float(env.get(Env.REFILL_REQUEST_INTERVAL, "5")),
-        idempotency_ttl=_int(env, Env.IDEMPOTENCY_TTL, 86_400, 60, 7 * 86_400),
-        region=env.get(Env.REGION) or None,
-        visits_table=env.get(Env.VISITS_TABLE, DEFAULT_TABLES[Env.VISITS_TABLE]),
-        rollups_table=env.get(Env.ROLLUPS_TABLE, DEFAULT_TABLES[Env.ROLLUPS_TABLE]),
-        events_bucket=env.get(Env.EVENTS_BUCKET) or None,
-        events_dir=env.get(Env.EVENTS_DIR) or None,
-        stats_lag=_int(env, Env.STATS_LAG, 60, 0, 3600),
-    )
+    return read_declared(Settings, env)

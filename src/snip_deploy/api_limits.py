@@ -1,15 +1,23 @@
 """API Gateway's throttles and quota: the CDK stack deploys these numbers, the local gateway enforces them.
 
-One reader, ``read_api_limits``, takes them from a mapping of the ``ApiLimitsEnv`` names: the CDK app
-builds that mapping from CDK context (``infra.context``), the local stack passes its environment
-(``api_limits()``). Defaults and range checks live here only.
+Each limit is declared once, as a field of ``ApiLimits`` written with ``snip.settings.setting``: its
+CDK context key (how a deployment sets it, read by ``infra.context``), its variable (how the local
+stack sets it, ``SNIP_THROTTLE_*``), its default and range. They are declared here, not in
+``snip.settings``, because no function reads them: ``snip_deploy`` never ships in a Lambda asset,
+and what only the CDK app and the local stack read stays out of the functions' code. Nothing here
+reads the environment: the local stack hands its own (``snip_local.local_config.api_limits``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
+
+from snip.settings import Integer, Number, read_declared, setting
+
+# API Gateway's own payload limit; not a setting.
+MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -22,61 +30,28 @@ class Throttle:
 class ApiLimits:
     """API Gateway throttling: the CDK stack deploys these numbers, the local gateway enforces them."""
 
-    stage: Throttle  # applies to every client of the stage (API Gateway's account-level-style limit)
-    usage_plan: Throttle  # per API key
-    daily_quota: int  # per API key, requests per day
-    max_body_bytes: int  # API Gateway's payload limit is 10 MB; Snip's own limit is on POST/PATCH bodies
+    # The stage's default method throttle: every client of the stage (a token bucket per method).
+    stage_rate: float = setting(
+        "SNIP_THROTTLE_STAGE_RATE", "1000", Number(above=0), context="throttleStageRate"
+    )
+    stage_burst: int = setting("SNIP_THROTTLE_STAGE_BURST", "2000", Integer(1), context="throttleStageBurst")
+    # The usage plan's throttle, per API key.
+    key_rate: float = setting("SNIP_THROTTLE_KEY_RATE", "50", Number(above=0), context="throttleKeyRate")
+    key_burst: int = setting("SNIP_THROTTLE_KEY_BURST", "100", Integer(1), context="throttleKeyBurst")
+    # The usage plan's quota: requests per API key per day.
+    daily_quota: int = setting("SNIP_QUOTA_PER_DAY", "100000", Integer(1), context="quotaPerDay")
+    # API Gateway's payload limit is 10 MB; Snip's own limit is on POST/PATCH bodies.
+    max_body_bytes: ClassVar[int] = MAX_BODY_BYTES
 
+    @property
+    def stage(self) -> Throttle:
+        return Throttle(self.stage_rate, self.stage_burst)
 
-class ApiLimitsEnv:
-    """The names the limits are read under (the local stack's environment variables)."""
-
-    STAGE_RATE = "SNIP_THROTTLE_STAGE_RATE"
-    STAGE_BURST = "SNIP_THROTTLE_STAGE_BURST"
-    KEY_RATE = "SNIP_THROTTLE_KEY_RATE"
-    KEY_BURST = "SNIP_THROTTLE_KEY_BURST"
-    QUOTA_PER_DAY = "SNIP_QUOTA_PER_DAY"
-
-
-DEFAULTS: dict[str, str] = {
-    ApiLimitsEnv.STAGE_RATE: "1000",
-    ApiLimitsEnv.STAGE_BURST: "2000",
-    ApiLimitsEnv.KEY_RATE: "50",
-    ApiLimitsEnv.KEY_BURST: "100",
-    ApiLimitsEnv.QUOTA_PER_DAY: "100000",
-}
-
-# API Gateway's own payload limit; not a setting.
-MAX_BODY_BYTES = 10 * 1024 * 1024
-
-
-def _number(env: Mapping[str, str], name: str, kind: type[int] | type[float]) -> float:
-    raw = str(env.get(name, DEFAULTS[name])).strip()
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not {'an integer' if kind is int else 'a number'}") from None
-    if value <= 0:
-        raise ValueError(f"{name}={raw} must be greater than 0")
-    return value
+    @property
+    def usage_plan(self) -> Throttle:
+        return Throttle(self.key_rate, self.key_burst)
 
 
 def read_api_limits(env: Mapping[str, str]) -> ApiLimits:
-    """The limits from ``env`` (``ApiLimitsEnv`` names) or the defaults; bad values raise ValueError."""
-    return ApiLimits(
-        stage=Throttle(
-            rate=_number(env, ApiLimitsEnv.STAGE_RATE, float),
-            burst=int(_number(env, ApiLimitsEnv.STAGE_BURST, int)),
-        ),
-        usage_plan=Throttle(
-            rate=_number(env, ApiLimitsEnv.KEY_RATE, float),
-            burst=int(_number(env, ApiLimitsEnv.KEY_BURST, int)),
-        ),
-        daily_quota=int(_number(env, ApiLimitsEnv.QUOTA_PER_DAY, int)),
-        max_body_bytes=MAX_BODY_BYTES,
-    )
-
-
-def api_limits() -> ApiLimits:
-    """The local stack's limits: ``SNIP_THROTTLE_*`` / ``SNIP_QUOTA_PER_DAY`` from its environment."""
-    return read_api_limits(os.environ)
+    """The limits from ``env`` (their variables) or the defaults; bad values raise ValueError."""
+    return read_declared(ApiLimits, env)

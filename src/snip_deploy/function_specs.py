@@ -1,14 +1,13 @@
 """Snip's Lambda functions: what each one is and how it is sized, in one place.
 
 The CDK stack deploys each function from its spec; the local stack runs it with the same memory,
-timeout and reserved concurrency; the alarms take their thresholds from it.
+timeout and reserved concurrency; the alarms take their thresholds from it. Which settings a
+function is told is declared with each setting (``snip.settings``), by the function's ``name``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from snip.settings import Env
 
 
 @dataclass(frozen=True)
@@ -26,8 +25,6 @@ class FunctionSpec:
     handler: str  # Lambda handler string: module.function
     memory_mb: int
     timeout_seconds: int
-    # Deploy-time settings (``Env`` names) the function reads; the CDK stack sets exactly these.
-    settings: tuple[str, ...] = ()
     reserved_concurrency: int | None = None
     throttles_tolerated: int = 1  # throttle events per 5 minutes before the alarm fires
     # How long an asynchronous event (schedule, on-demand invoke) may wait for a free environment
@@ -48,9 +45,6 @@ RESOLVE = FunctionSpec(
     "resolve", "functions/resolve", "resolve_app.handler", memory_mb=512, timeout_seconds=5
 )
 
-# keygen and shorten must agree on the pool's shape (shorten queries the shards keygen fills).
-_POOL_SHAPE = (Env.POOL_TARGET, Env.POOL_REFILL_RATIO, Env.POOL_SHARDS, Env.KEY_LENGTH)
-
 # A transaction, an idempotency record and, with an empty pool, a key made on the spot.
 SHORTEN = FunctionSpec(
     "shorten",
@@ -58,7 +52,6 @@ SHORTEN = FunctionSpec(
     "shorten_app.handler",
     memory_mb=512,
     timeout_seconds=10,
-    settings=(*_POOL_SHAPE, Env.CANDIDATES, Env.REFILL_REQUEST_INTERVAL, Env.IDEMPOTENCY_TTL),
 )
 
 # Off the request path: up to pool_target conditional puts per run, once a minute. One refill at a
@@ -71,7 +64,6 @@ KEYGEN = FunctionSpec(
     "keygen_app.handler",
     memory_mb=256,
     timeout_seconds=60,
-    settings=_POOL_SHAPE,
     reserved_concurrency=1,
     throttles_tolerated=10,
     max_event_age_seconds=60,

@@ -1,17 +1,23 @@
 """The local stack's own settings, read from the environment once, at start (documented in docs/local.md).
 
-The functions' settings (pool size, table names, ...) stay in ``snip.settings``; the stack only passes
-the environment through to them. Each function's timeout, memory and reserved concurrency are its
-deployed ones, from ``snip_deploy.function_specs``: not settings of the local stack.
+Each is a field of ``LocalConfig`` declared with ``snip.settings.setting`` (variable, default,
+parser), the way the functions' settings are declared in ``snip.settings`` and the API limits in
+``snip_deploy.api_limits``; a test checks docs/local.md's tables against all three. The functions'
+settings (pool size, table names, ...) stay in ``snip.settings``: the stack passes the environment
+through to them. Each function's timeout, memory and reserved concurrency are its deployed ones,
+from ``snip_deploy.function_specs``: not settings of the local stack.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from snip.domain import api_scopes
+from snip.settings import Env, Integer, Number, Parsed, read_declared, setting
+from snip_deploy.api_limits import ApiLimits, read_api_limits
 
 # The pipeline's bound locally (CONTRACT §2: a visit is in stats within 5 s): stats' as_of.
 LOCAL_STATS_LAG_SECONDS = 5
@@ -76,17 +82,36 @@ def parse_test_functions(spec: str) -> dict[str, Path]:
     return functions
 
 
+def _switch(raw: str) -> bool:
+    return raw.lower() not in {"0", "off", "false", "no"}
+
+
+def _events_dir(raw: str) -> Path:
+    return Path(raw or ".snip").resolve()  # relative to the folder the stack starts in
+
+
+_PORT = Integer(0, 65_535)
+
+
 @dataclass(frozen=True)
 class LocalConfig:
-    port: int
-    aws_port: int
-    api_keys: dict[str, LocalKey]  # secret -> owner and scopes (SNIP_API_KEYS), recorded at start
-    max_workers: int  # per function: the machine's cap (a function's reserved concurrency may be lower)
-    keygen_interval: float  # seconds between scheduled keygen runs
-    function_logs: bool
-    test_functions: dict[str, Path]
+    port: int = setting("PORT", "8080", _PORT)
+    aws_port: int = setting("SNIP_DYNAMODB_PORT", "8000", _PORT)
+    # secret -> owner and scopes, recorded at start
+    api_keys: dict[str, LocalKey] = setting(
+        "SNIP_API_KEYS", DEFAULT_API_KEYS, Parsed(parse_api_keys, "owner:secret[:scope],...")
+    )
+    # Per function: the machine's cap (a function's reserved concurrency may be lower).
+    max_workers: int = setting(
+        "SNIP_MAX_WORKERS", "4", Parsed(lambda raw: max(1, int(raw)), "an integer (below 1 reads as 1)")
+    )
+    keygen_interval: float = setting("SNIP_KEYGEN_INTERVAL", "60", Number(above=0))  # seconds
+    function_logs: bool = setting("SNIP_FUNCTION_LOGS", "on", Parsed(_switch, "on or off"))
+    test_functions: dict[str, Path] = setting(
+        "SNIP_TEST_FUNCTIONS", "", Parsed(parse_test_functions, "name=folder,...")
+    )
     # Holds events/dt=YYYY-MM-DD/*.jsonl: the raw visit events, laid out as in S3.
-    events_dir: Path = field(default_factory=lambda: Path.cwd() / ".snip")
+    events_dir: Path = setting(Env.EVENTS_DIR, "./.snip", Parsed(_events_dir, "a folder"))
 
     @property
     def base_url(self) -> str:
@@ -97,15 +122,10 @@ class LocalConfig:
         return f"http://127.0.0.1:{self.aws_port}"
 
     @classmethod
-    def from_env(cls) -> LocalConfig:
-        env = os.environ
-        return cls(
-            port=int(env.get("PORT", "8080")),
-            aws_port=int(env.get("SNIP_DYNAMODB_PORT", "8000")),
-            api_keys=parse_api_keys(env.get("SNIP_API_KEYS", DEFAULT_API_KEYS)),
-            max_workers=max(1, int(env.get("SNIP_MAX_WORKERS", "4"))),
-            keygen_interval=float(env.get("SNIP_KEYGEN_INTERVAL", "60")),
-            function_logs=env.get("SNIP_FUNCTION_LOGS", "on").lower() not in {"0", "off", "false", "no"},
-            test_functions=parse_test_functions(env.get("SNIP_TEST_FUNCTIONS", "")),
-            events_dir=Path(env.get("SNIP_EVENTS_DIR") or Path.cwd() / ".snip").resolve(),
-        )
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> LocalConfig:
+        return read_declared(cls, env)
+
+
+def api_limits(env: Mapping[str, str] = os.environ) -> ApiLimits:
+    """The local gateway's limits: ``SNIP_THROTTLE_*`` / ``SNIP_QUOTA_PER_DAY`` from its environment."""
+    return read_api_limits(env)

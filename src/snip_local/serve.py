@@ -17,7 +17,6 @@ from types import FrameType
 
 from snip.domain.api_scopes import ALL as ALL_SCOPES
 from snip.settings import get_settings
-from snip_deploy.api_limits import api_limits
 from snip_deploy.function_specs import AGGREGATE, KEYGEN
 from snip_deploy.tables import VISITS
 from snip_local import running as running_stacks
@@ -25,7 +24,14 @@ from snip_local.aws_endpoint import EndpointServer
 from snip_local.faults import Faults
 from snip_local.gateway import Gateway, GatewayServer, registry_at
 from snip_local.keygen_timer import KeygenTimer
-from snip_local.local_config import DEFAULT_API_KEYS, REGION, LocalConfig, function_name, parse_api_keys
+from snip_local.local_config import (
+    DEFAULT_API_KEYS,
+    REGION,
+    LocalConfig,
+    api_limits,
+    function_name,
+    parse_api_keys,
+)
 from snip_local.local_functions import LocalFunctions
 from snip_local.routing import Router
 from snip_local.stream_poller import StreamPoller

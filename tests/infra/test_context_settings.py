@@ -15,10 +15,16 @@ import pytest
 
 from infra import synth
 from infra.app import build_app
-from infra.context import LIMIT_KEYS, SETTING_KEYS, SnipConfig, read_context_settings
+from infra.context import (
+    CONTEXT_KEYS,
+    LIMITS_FROM_CONTEXT,
+    SETTINGS_FROM_CONTEXT,
+    SnipConfig,
+    read_context_settings,
+)
 from snip.settings import Env, get_settings, read_settings
-from snip_deploy.api_limits import ApiLimitsEnv, read_api_limits
-from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
+from snip_deploy.api_limits import read_api_limits
+from snip_deploy.function_specs import ALL_FUNCTIONS
 from tests.infra.conftest import DEFAULT, Assembly
 from tests.infra.helpers import resource, resources
 
@@ -31,11 +37,11 @@ SHELL = {
     Env.CANDIDATES: "3",
     Env.REFILL_REQUEST_INTERVAL: "9",
     Env.IDEMPOTENCY_TTL: "600",
-    ApiLimitsEnv.STAGE_RATE: "7",
-    ApiLimitsEnv.STAGE_BURST: "8",
-    ApiLimitsEnv.KEY_RATE: "3",
-    ApiLimitsEnv.KEY_BURST: "4",
-    ApiLimitsEnv.QUOTA_PER_DAY: "5",
+    "SNIP_THROTTLE_STAGE_RATE": "7",
+    "SNIP_THROTTLE_STAGE_BURST": "8",
+    "SNIP_THROTTLE_KEY_RATE": "3",
+    "SNIP_THROTTLE_KEY_BURST": "4",
+    "SNIP_QUOTA_PER_DAY": "5",
 }
 CONTEXT = {
     "poolTarget": "200",
@@ -81,25 +87,16 @@ def test_the_shell_does_not_change_the_template(
 
 def test_context_sets_what_the_functions_and_the_api_are_told(tmp_path: Path) -> None:
     template = synthesize(tmp_path, CONTEXT)
-    keygen, shorten, resolve = (env_of(template, spec.name) for spec in (KEYGEN, SHORTEN, RESOLVE))
-    assert {name: keygen[name] for name in KEYGEN.settings} == {
-        Env.POOL_TARGET: "200",
-        Env.POOL_REFILL_RATIO: "0.5",
-        Env.POOL_SHARDS: "4",
-        Env.KEY_LENGTH: "9",
-    }
-    assert {name: shorten[name] for name in SHORTEN.settings} == {
-        Env.POOL_TARGET: "200",
-        Env.POOL_REFILL_RATIO: "0.5",
-        Env.POOL_SHARDS: "4",
-        Env.KEY_LENGTH: "9",
-        Env.CANDIDATES: "20",
-        Env.REFILL_REQUEST_INTERVAL: "2.0",
-        Env.IDEMPOTENCY_TTL: "3600",
-    }
-    # Each function is told only the settings it reads.
-    assert not set(SETTING_KEYS.values()) & set(resolve)
-    assert Env.CANDIDATES not in keygen
+    told = read_context_settings(CONTEXT)[0]
+    assert told != read_settings({})
+    # Each declaration reaches exactly the functions it names, with the context's value, parsed.
+    for spec in ALL_FUNCTIONS:
+        env = env_of(template, spec.name)
+        assert {d.env: env[d.env] for d in SETTINGS_FROM_CONTEXT if d.env in env} == {
+            d.env: str(getattr(told, d.name)) for d in SETTINGS_FROM_CONTEXT if spec.name in d.functions
+        }, spec.name
+    assert env_of(template, "shorten")[Env.REFILL_REQUEST_INTERVAL] == "2.0"  # as the runtime parses it
+    assert env_of(template, "keygen")[Env.POOL_TARGET] == "200"
     (plan,) = resources(template, "AWS::ApiGateway::UsagePlan").values()
     assert plan["Properties"]["Throttle"] == {"BurstLimit": 10, "RateLimit": 5}
     assert plan["Properties"]["Quota"] == {"Limit": 1000, "Period": "DAY"}
@@ -110,12 +107,20 @@ def test_context_sets_what_the_functions_and_the_api_are_told(tmp_path: Path) ->
     assert pool_alarm["Properties"]["Threshold"] == 100  # 200 x 0.5
 
 
+def test_the_test_values_differ_from_every_default() -> None:
+    # Else the test above could not tell a context value from a default.
+    assert set(CONTEXT) == set(CONTEXT_KEYS)
+    for declared in (*SETTINGS_FROM_CONTEXT, *LIMITS_FROM_CONTEXT):
+        assert declared.context
+        assert declared.value(CONTEXT[declared.context]) != declared.value(None), declared.context
+        assert declared.value(SHELL[declared.env]) != declared.value(None), declared.env
+
+
 def test_every_context_key_has_the_runtime_default() -> None:
     settings, limits = read_context_settings({})
     assert settings == read_settings({})
     assert limits == read_api_limits({})
     assert SnipConfig() == SnipConfig.from_context(build_app(stacks={}).node)
-    assert set(CONTEXT) == set(SETTING_KEYS) | set(LIMIT_KEYS)
 
 
 @pytest.mark.parametrize(
@@ -123,7 +128,7 @@ def test_every_context_key_has_the_runtime_default() -> None:
     [
         ("poolTarget", "0", "outside 1..1000000"),
         ("poolRefillRatio", "1.5", "outside (0, 1]"),
-        ("keyLength", "three", "invalid literal"),
+        ("keyLength", "three", "not an integer"),
         ("idempotencyTtlSeconds", "10", "outside 60..604800"),
         ("throttleKeyRate", "-1", "greater than 0"),
         ("quotaPerDay", "lots", "not an integer"),
@@ -149,4 +154,4 @@ def test_region_is_lambdas_own_not_a_context_key() -> None:
     assert read_settings({Env.REGION: "eu-west-1"}).region == "eu-west-1"
     assert read_settings({}).region is None
     assert Env.REGION == "AWS_REGION"
-    assert Env.REGION not in SETTING_KEYS.values()
+    assert Env.REGION not in {d.env for d in SETTINGS_FROM_CONTEXT}

@@ -13,10 +13,9 @@ from moto import mock_aws
 from snip.data.api_keys_table import ApiKeyRegistry, local_key_id
 from snip.domain import api_scopes
 from snip.settings import DEFAULT_TABLES, Env
-from snip_deploy.api_limits import api_limits
 from snip_deploy.tables import API_KEYS
 from snip_local.gateway import Gateway
-from snip_local.local_config import parse_api_keys
+from snip_local.local_config import api_limits, parse_api_keys
 
 TABLE = DEFAULT_TABLES[Env.API_KEYS_TABLE]
 
