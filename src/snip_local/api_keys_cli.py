@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from snip.data.api_keys_table import ApiKeyRecord, ApiKeyRegistry, local_key_id, secret_sha256
 from snip.domain import api_scopes, clock
 from snip.domain.errors import DependencyUnavailable
+from snip_local.local_config import LocalConfig
 
 OK, FAILED, USAGE = 0, 1, 2
 STACK_ENV = "SNIP_STACK"
@@ -187,9 +188,7 @@ def deployed_target(stack: str, region: str | None = None) -> DeployedKeys:
 
 
 def local_dynamodb_url() -> str:
-    return (
-        os.environ.get(DYNAMODB_URL_ENV) or f"http://127.0.0.1:{os.environ.get('SNIP_DYNAMODB_PORT', '8000')}"
-    )
+    return os.environ.get(DYNAMODB_URL_ENV) or LocalConfig.from_env(os.environ).aws_url
 
 
 def local_target(dynamodb_url: str) -> LocalKeys:

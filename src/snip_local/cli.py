@@ -18,7 +18,7 @@ import requests
 
 from snip.domain.validation import REDIRECT_STATUSES
 from snip_local import api_keys_cli, running
-from snip_local.local_config import DEFAULT_API_KEYS, parse_api_keys
+from snip_local.local_config import LocalConfig
 
 OK, REFUSED, USAGE, NOT_FOUND, UNAVAILABLE = 0, 1, 2, 3, 4
 FIELDS = (
@@ -41,9 +41,6 @@ class ApiError(Exception):
         self.exit_code = exit_code
 
 
-DEFAULT_LOCAL_URL = "http://127.0.0.1:8080"
-
-
 def api_url_of(args: argparse.Namespace) -> tuple[str, str]:
     """The API to call, and where that choice came from (said when the API cannot be reached)."""
     if args.api_url:
@@ -51,18 +48,18 @@ def api_url_of(args: argparse.Namespace) -> tuple[str, str]:
     if os.environ.get("SNIP_API_URL"):
         return os.environ["SNIP_API_URL"], "from SNIP_API_URL"
     if os.environ.get("PORT"):
-        return f"http://127.0.0.1:{os.environ['PORT']}", "the local stack on PORT"
+        return LocalConfig.from_env(os.environ).base_url, "the local stack on PORT"
     found = running.find(Path.cwd())
     if found is not None:
         return found.api_url, f"the local stack recorded in {found.path}"
-    return DEFAULT_LOCAL_URL, f"the local stack's default; no running one recorded under ./{running.FOLDER}/"
+    return LocalConfig.from_env(
+        {}
+    ).base_url, f"the local stack's default; no running one recorded under ./{running.FOLDER}/"
 
 
 def _default_api_key() -> str:
     # The local stack's first key, unless told otherwise.
-    return os.environ.get("SNIP_API_KEY") or next(
-        iter(parse_api_keys(os.environ.get("SNIP_API_KEYS", DEFAULT_API_KEYS)))
-    )
+    return os.environ.get("SNIP_API_KEY") or next(iter(LocalConfig.from_env(os.environ).api_keys))
 
 
 def _key_of(text: str) -> str:
