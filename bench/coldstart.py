@@ -51,18 +51,18 @@ def _top_up_pool(endpoint: str) -> None:
     no rate remembered), so that each keygen run is the every-minute check (one Scan, no write):
     without the reset, a run right after shorten's claims, or after another keygen run, sizes a
     refill or a trim on them and measures that instead."""
-    from snip.data.store import Store
+    from snip.data.key_pool_table import SIZING_KEY, SIZING_SHARD, KeyPoolTable
     from snip.operations.key_pool import refill_pool
     from snip.settings import get_settings
 
     settings = dataclasses.replace(get_settings(), pool_refill_ratio=1.0)
     client = dynamodb_client(endpoint)
-    store = Store(client, settings.links_table, settings.keys_table)
+    pool_table = KeyPoolTable(client, settings.keys_table, settings.links_table)
     client.delete_item(
         TableName=settings.keys_table,
-        Key={"shard": {"N": str(Store.SIZING_SHARD)}, "key": {"S": Store.SIZING_KEY}},
+        Key={"shard": {"N": str(SIZING_SHARD)}, "key": {"S": SIZING_KEY}},
     )
-    refill_pool(store, settings)
+    refill_pool(pool_table, settings)
 
 
 def _seed(endpoint: str) -> None:

@@ -184,10 +184,10 @@ def run(creates: int = 200) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from snip.data import clients, idempotency_table
-    from snip.data.store import Store
+    from snip.data import clients
+    from snip.data.key_pool_table import SIZING_KEY, SIZING_SHARD
     from snip.execution import environment
-    from snip.settings import DEFAULT_TABLES, Env, get_settings
+    from snip.settings import DEFAULT_TABLES, Env
     from snip_deploy.tables import ALL_TABLES, create_tables
     from tests.service.lambda_events import rest_event
     from tests.service.visits_table import ensure_visits_table
@@ -210,20 +210,7 @@ def run(creates: int = 200) -> dict[str, Any]:
 
     def new_instance() -> None:
         """Forget what an execution environment builds once (its lru_cached builders)."""
-        import resolve_app
-
-        for cached in (
-            environment.store,
-            environment.pool,
-            environment.links,
-            get_settings,
-            clients.dynamodb,
-            clients.lambda_,
-        ):
-            cached.cache_clear()
-        resolve_app.store.cache_clear()
-        idempotency_table.config.cache_clear()
-        idempotency_table._persistence.cache_clear()
+        environment.reset()
 
     logs = io.StringIO()  # the functions' logs and EMF metrics
     results: dict[str, Any] = {}
@@ -259,7 +246,7 @@ def run(creates: int = 200) -> dict[str, Any]:
                 """keygen sizes the pool from the claims it sees between runs; these loops claim
                 hundreds of keys a second, so it would grow the pool (part 4 measures that). Here
                 every refill is keygen's first, to the configured 50 keys."""
-                sizing = {"shard": {"N": str(Store.SIZING_SHARD)}, "key": {"S": Store.SIZING_KEY}}
+                sizing = {"shard": {"N": str(SIZING_SHARD)}, "key": {"S": SIZING_KEY}}
                 peek.delete_item(TableName=DEFAULT_TABLES["SNIP_KEYS_TABLE"], Key=sizing)
 
             # keygen: the first fill (50), a refill of 35 (pool at 15), the every-minute check (full pool).
@@ -326,7 +313,9 @@ def run(creates: int = 200) -> dict[str, Any]:
             # memory's clock stands still here (the metering makes each request slow, not Lambda).
             new_instance()
             meter = Meter(clients.dynamodb(), peek, key_names)
-            resolve_app.store().monotonic = lambda: 0.0  # these loops take under 2 s on Lambda
+            resolve_app.redirect_tables().memory.monotonic = lambda: (
+                0.0
+            )  # these loops take under 2 s on Lambda
             for method in ("GET", "HEAD"):
                 meter.reset()
                 for key in keys[:100]:
@@ -366,12 +355,13 @@ def hot_link(resolve_app: Any, key: str, links_table: str) -> dict[str, Any]:
     simulated clock (resolve's memory of a link expires after 2 s of it, as it would): the
     requests that read or write the link's own item, per redirect, and all requests per redirect."""
     from snip.data import clients
+    from snip.execution import environment
     from tests.service.lambda_events import rest_event
 
-    resolve_app.store.cache_clear()
-    store = resolve_app.store()
+    environment.redirect_tables.cache_clear()
+    memory = resolve_app.redirect_tables().memory
     now = [0.0]
-    store.monotonic = lambda: now[0]
+    memory.monotonic = lambda: now[0]
     link_item: Counter[str] = Counter()
     every: Counter[str] = Counter()
 

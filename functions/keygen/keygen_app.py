@@ -22,7 +22,7 @@ metrics = Metrics(namespace=metric_names.NAMESPACE, service="keygen")
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    refill = refill_pool(environment.store(), get_settings())
+    refill = refill_pool(environment.key_pool_table(), get_settings())
     trigger = event.get("detail-type") or event.get("source") or "invoke"
     logger.info("pool checked", extra={"trigger": trigger, **refill.__dict__})
     metrics.add_metric(name=metric_names.KEYS_GENERATED, unit=MetricUnit.Count, value=refill.added)

@@ -21,7 +21,7 @@ from typing import Any  # noqa: E402
 
 from snip.domain.errors import SnipError  # noqa: E402
 from snip.execution import environment, metric_names  # noqa: E402
-from snip.execution.environment import store  # noqa: E402  # the environment's one Store: it remembers links for 2 s
+from snip.execution.environment import redirect_tables  # noqa: E402  # with the links it remembers for 2 s
 from snip.execution.hot_path_telemetry import EmfCounters, JsonLogger  # noqa: E402
 from snip.http.responses import error_response, header, redirect_response  # noqa: E402
 from snip.operations.follow_link import Visit, follow  # noqa: E402
@@ -64,7 +64,7 @@ def _redirect(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request_id = str((event.get("requestContext") or {}).get("requestId") or context_id)
     logger.bind(context, correlation_id=request_id)
     try:
-        redirect = follow(store(), key, _visit(event, headers, request_id))
+        redirect = follow(redirect_tables(), key, _visit(event, headers, request_id))
         response = redirect_response(redirect.url, redirect.status)
     except SnipError as error:
         response = error_response(error, header(headers, "Accept"))

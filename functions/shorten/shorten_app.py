@@ -217,7 +217,7 @@ def link_stats(key: str) -> dict[str, Any]:
     now = clock.utcnow()
     query = stats.parse_query(params, now)
     as_of = now - timedelta(seconds=get_settings().stats_lag)
-    return stats.link_stats(environment.store(), visit_store(), _owner(), key, query, as_of)
+    return stats.link_stats(environment.links_table(), visit_store(), _owner(), key, query, as_of)
 
 
 @app.patch(

@@ -1,7 +1,8 @@
 """Snip's DynamoDB tables, defined once.
 
 The CDK stack, the local stack and the tests all build their tables from these definitions.
-Attribute names used in expressions live here too, so that the store and the stack agree.
+The attribute names they need (the owner index's keys, what IAM lets resolve write) come from
+``snip.data.link_items``, where the data package's adapters take them too, so that both agree.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from snip.data.store import BY_OWNER_INDEX, LISTED_AT, OWNER, RECENT_VISITS, TAGS, VISIT_COUNTERS
+from snip.data.link_items import BY_OWNER_INDEX, LISTED_AT, OWNER, RECENT_VISITS, TAGS, VISIT_COUNTERS
 from snip.domain.liveness import ACTIVE_CONDITION
 from snip.settings import Env
 

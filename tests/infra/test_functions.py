@@ -6,10 +6,13 @@ from typing import Any
 
 import pytest
 
-from snip.data.store import FORGET_AFTER, RECENT_VISITS, Store
+from snip.data.limited_visits import FORGET_AFTER
+from snip.data.link_items import RECENT_VISITS
+from snip.data.links_table import LinksTable
+from snip.data.visits_table import VisitsTable
 from snip.domain import clock
 from snip.execution.metric_names import NAMESPACE as METRICS_NAMESPACE
-from snip.operations.follow_link import Visit, visit_event
+from snip.operations.follow_link import RedirectTables, Visit, visit_event
 from snip.settings import Env
 from snip_deploy.function_specs import FUNCTIONS
 from snip_deploy.powertools import LAYER_NAME as POWERTOOLS_LAYER_NAME
@@ -239,7 +242,7 @@ def _named_attributes(request: dict[str, Any]) -> set[str]:
 
 
 def test_resolve_writes_only_what_its_grants_allow() -> None:
-    """The policy's lists against the store's own requests: a max_visits visit by a person and
+    """The policy's lists against the data adapters' own requests: a max_visits visit by a person and
     by a bot (the link's Update and the event's Put, in one transaction), and the cleanup of old
     markers that follows once enough of them have gathered."""
     old_markers = {f"1:{n:012d}" for n in range(FORGET_AFTER)}
@@ -251,7 +254,7 @@ def test_resolve_writes_only_what_its_grants_allow() -> None:
         RECENT_VISITS: old_markers,
     }
     client = _RecordingClient()
-    store = Store(client, links_table="links", keys_table="keys", visits_table="visits")
+    store = RedirectTables.over(LinksTable(client, "links"), VisitsTable(client, "visits")).limited
     for agent in ("Mozilla/5.0", "Slackbot 1.0"):
         visit = Visit(f"request-{agent}", user_agent=agent)
         store.record_visit(

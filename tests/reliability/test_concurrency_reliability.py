@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from snip.data.store import Store
+from snip.data.key_pool_table import SIZING_KEY, KeyPoolTable
 from snip.operations.key_pool import Refill, refill_pool
 from snip.settings import DEFAULT_TABLES, Env, read_settings
 from tests.e2e.stacks import Stack
@@ -42,14 +42,14 @@ def test_overlapping_keygen_runs_never_duplicate_and_stay_bounded(local_stack: S
         barrier = threading.Barrier(runs_at_once)
 
         def refill(_: int, barrier: threading.Barrier = barrier) -> Refill:
-            store = Store(local_stack.dynamodb(), LINKS, KEYS)
+            store = KeyPoolTable(local_stack.dynamodb(), KEYS, LINKS)
             barrier.wait(timeout=30)
             return refill_pool(store, settings)
 
         with ThreadPoolExecutor(runs_at_once) as pool:
             results = list(pool.map(refill, range(runs_at_once)))
         added += sum(result.added for result in results)
-        pool_keys = [key for key in table_keys(local_stack, KEYS) if key != Store.SIZING_KEY]
+        pool_keys = [key for key in table_keys(local_stack, KEYS) if key != SIZING_KEY]
         sizes.append(len(pool_keys))
         assert len(pool_keys) == len(set(pool_keys)), "a key is in the pool twice"
         assert not set(pool_keys) & set(table_keys(local_stack, LINKS)), "a pool key is a link already"

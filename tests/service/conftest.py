@@ -11,9 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from snip.data import clients, idempotency_table
 from snip.execution import environment
-from snip.settings import DEFAULT_TABLES, Env, get_settings
+from snip.settings import DEFAULT_TABLES, Env
 from snip_deploy.tables import create_tables
 from tests.service.lambda_events import Reply, rest_event, to_reply
 from tests.service.visits_table import ensure_visits_table
@@ -40,26 +39,11 @@ class LambdaContext:
         return 10_000
 
 
-# What one execution environment builds once (lru_cached builders), forgotten between tests.
-_PER_INSTANCE = (
-    environment.store,
-    environment.pool,
-    environment.links,
-    environment.owners,
-    get_settings,
-    clients.dynamodb,
-    clients.lambda_,
-    idempotency_table.config,
-    idempotency_table._persistence,
-)
-
-
 def new_instance() -> None:
     """Forget everything built so far, as a new Lambda execution environment would start."""
-    import resolve_app  # its store remembers links
+    import resolve_app  # noqa: F401  # imported as by a test's handler, its collector pause ended below
 
-    for cached in (*_PER_INSTANCE, resolve_app.store):
-        cached.cache_clear()
+    environment.reset()
     # Importing resolve_app paused the garbage collector until its first request; this process is
     # the test run, not a cold start (test_deployable checks the pause in a clean interpreter).
     environment.resume_collector()
@@ -130,7 +114,7 @@ def requests_made(dynamodb: Any) -> list[str]:
 
     made: list[str] = []
     registry = DEFAULT_TABLES[Env.API_KEYS_TABLE]  # the caller's key lookup (tests/service/test_owners.py)
-    resolve_app.store()  # resolve's client is aws.dynamodb() too
+    resolve_app.redirect_tables()  # resolve's client is aws.dynamodb() too
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         if params.get("TableName") != registry:
@@ -158,5 +142,5 @@ def resolve_clock(handlers: dict[str, Any]) -> ResolveClock:
     import resolve_app
 
     clock = ResolveClock()
-    resolve_app.store().monotonic = clock
+    resolve_app.redirect_tables().memory.monotonic = clock
     return clock

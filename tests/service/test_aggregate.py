@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from snip.data.item_codec import from_item
 from snip.data.rollups_table import VisitStore
-from snip.data.store import from_item
 from snip.data.visit_archive import FolderArchive, NoArchive
 from snip.operations.visit_counting import aggregate
 from snip.settings import DEFAULT_TABLES, Env

@@ -204,19 +204,19 @@ class TestDependencyFailures:
     ) -> None:
         """100 creates take two transactions (pool claims are two actions); the second fails for
         good: the first one's links stand and answer 201, the others 503 each."""
-        from snip.data.store import Store
+        from snip.data.link_creation import LinkCreation
         from snip.domain.errors import DependencyUnavailable
 
-        real = Store.create_links
+        real = LinkCreation.create_links
         calls: list[int] = []
 
-        def second_fails(self: Store, writes: Any, attempt: int = 0) -> list[str]:
+        def second_fails(self: LinkCreation, writes: Any, attempt: int = 0) -> list[str]:
             calls.append(len(writes))
             if len(calls) == 2:
                 raise DependencyUnavailable("DynamoDB: ThrottlingException")
             return real(self, writes, attempt)
 
-        monkeypatch.setattr(Store, "create_links", second_fails)
+        monkeypatch.setattr(LinkCreation, "create_links", second_fails)
         reply = batch(call, [{"url": f"https://e.com/{i}"} for i in range(100)])
         assert reply.status == 200, reply.body
         statuses = [r["status"] for r in reply.json["results"]]

@@ -164,13 +164,25 @@ class TestEmptyPool:
     def test_inline_keys_go_through_the_same_conditional_put(self, dynamodb: Any) -> None:
         dynamodb.put_item(TableName=LINKS, Item={"key": {"S": "Taken12"}})
         generated = iter(["Taken12", "Fresh12"])
-        pool = KeyPool(environment.store(), get_settings(), lambda: None, generate=lambda _: next(generated))
+        pool = KeyPool(
+            environment.key_pool_table(),
+            environment.link_creation(),
+            get_settings(),
+            lambda: None,
+            generate=lambda _: next(generated),
+        )
         claim = pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"})
         assert (claim.key, claim.fallback, claim.conflicts) == ("Fresh12", True, 1)
 
     def test_a_generator_that_keeps_colliding_gives_503_not_a_duplicate(self, dynamodb: Any) -> None:
         dynamodb.put_item(TableName=LINKS, Item={"key": {"S": "Taken12"}})
-        pool = KeyPool(environment.store(), get_settings(), lambda: None, generate=lambda _: "Taken12")
+        pool = KeyPool(
+            environment.key_pool_table(),
+            environment.link_creation(),
+            get_settings(),
+            lambda: None,
+            generate=lambda _: "Taken12",
+        )
         with pytest.raises(DependencyUnavailable):
             pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"})
 
@@ -178,7 +190,13 @@ class TestEmptyPool:
 def test_refill_request_interval_uses_the_clock(dynamodb: Any) -> None:
     now = [100.0]
     asked: list[int] = []
-    pool = KeyPool(environment.store(), get_settings(), lambda: asked.append(1), monotonic=lambda: now[0])
+    pool = KeyPool(
+        environment.key_pool_table(),
+        environment.link_creation(),
+        get_settings(),
+        lambda: asked.append(1),
+        monotonic=lambda: now[0],
+    )
     pool.ask_for_refill()
     pool.ask_for_refill()
     now[0] += get_settings().refill_request_interval
@@ -187,7 +205,7 @@ def test_refill_request_interval_uses_the_clock(dynamodb: Any) -> None:
 
 
 def test_candidates_are_a_random_slice_of_one_shard(dynamodb: Any, filled_pool: None) -> None:
-    pool = KeyPool(environment.store(), get_settings(), lambda: None)
+    pool = KeyPool(environment.key_pool_table(), environment.link_creation(), get_settings(), lambda: None)
     pool.warm()
     shards = {shard_of(k, get_settings().pool_shards) for k in pool.candidates}
     assert len(shards) == 1
@@ -199,7 +217,9 @@ def test_an_empty_shard_sends_the_claimer_to_the_next_one(dynamodb: Any) -> None
 
     seed_shard(dynamodb, 1, 5)  # shard 0 is empty
     asked: list[int] = []
-    pool = KeyPool(environment.store(), get_settings(), lambda: asked.append(1))
+    pool = KeyPool(
+        environment.key_pool_table(), environment.link_creation(), get_settings(), lambda: asked.append(1)
+    )
     for _ in range(5):
         claim = pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"})
         assert not claim.fallback

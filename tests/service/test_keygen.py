@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from snip.data.store import PoolContents
+from snip.data.key_pool_table import PoolContents
 from snip.domain.short_keys import new_key, shard_of
 from snip.execution import environment
 from snip.operations.key_pool import refill_pool
@@ -63,7 +63,7 @@ def test_on_demand_invocation_refills_too(handlers: dict, dynamodb: Any) -> None
 @pytest.mark.parametrize(("present", "added"), [(35, 0), (34, 16), (49, 0), (0, 50)])
 def test_refills_only_below_ratio_times_target(dynamodb: Any, present: int, added: int) -> None:
     seed_pool(dynamodb, present)
-    refill = refill_pool(environment.store(), get_settings())
+    refill = refill_pool(environment.key_pool_table(), get_settings())
     assert refill.added == added
     assert len(pool_keys(dynamodb)) == present + added
 
@@ -74,14 +74,14 @@ def test_target_ratio_and_length_come_from_settings(dynamodb: Any, monkeypatch: 
     monkeypatch.setenv(Env.KEY_LENGTH, "9")
     new_instance()
     seed_pool(dynamodb, 59)
-    refill = refill_pool(environment.store(), get_settings())
+    refill = refill_pool(environment.key_pool_table(), get_settings())
     assert refill.added == 61
     assert sum(len(k) == 9 for k in pool_keys(dynamodb)) == 61
 
 
 def test_a_refill_of_35_keys_takes_a_handful_of_requests(dynamodb: Any, requests_made: list[str]) -> None:
     seed_pool(dynamodb, 15)
-    refill = refill_pool(environment.store(), get_settings())
+    refill = refill_pool(environment.key_pool_table(), get_settings())
     assert refill.added == 35
     assert requests_made == ["Scan", "TransactWriteItems", "PutItem"]  # the last: keygen's sizing
 
@@ -91,7 +91,7 @@ def test_a_key_already_in_the_pool_is_dropped_and_replaced(dynamodb: Any) -> Non
     existing = pool_keys(dynamodb)[0]
     fresh = (new_key(7) for _ in itertools.count())
     repeats = itertools.chain([existing, existing], fresh)
-    refill = refill_pool(environment.store(), get_settings(), generate=lambda _: next(repeats))
+    refill = refill_pool(environment.key_pool_table(), get_settings(), generate=lambda _: next(repeats))
     assert refill.collisions == 1
     keys = pool_keys(dynamodb)
     assert len(keys) == len(set(keys)) == 50
@@ -101,7 +101,7 @@ def test_a_key_used_by_a_link_is_never_put_in_the_pool(dynamodb: Any) -> None:
     dynamodb.put_item(TableName=LINKS, Item={"key": {"S": "Used123"}, "deleted_at": {"S": "x"}})
     fresh = (new_key(7) for _ in itertools.count())
     keys = itertools.chain(["Used123"], fresh)
-    refill = refill_pool(environment.store(), get_settings(), generate=lambda _: next(keys))
+    refill = refill_pool(environment.key_pool_table(), get_settings(), generate=lambda _: next(keys))
     assert refill.collisions == 1
     assert "Used123" not in pool_keys(dynamodb)
     assert refill.added == 50
@@ -112,7 +112,7 @@ def test_a_generator_that_only_repeats_fails_instead_of_spinning(dynamodb: Any) 
 
     seed_pool(dynamodb, 0)
     with pytest.raises(DependencyUnavailable):
-        refill_pool(environment.store(), get_settings(), generate=lambda _: "Same123")
+        refill_pool(environment.key_pool_table(), get_settings(), generate=lambda _: "Same123")
 
 
 def test_large_refills_go_in_batches_of_50(
@@ -127,7 +127,7 @@ def test_large_refills_go_in_batches_of_50(
         "before-parameter-build.dynamodb.TransactWriteItems",
         lambda params, **_: made.append(len(params["TransactItems"])),
     )
-    assert refill_pool(environment.store(), get_settings()).added == 130
+    assert refill_pool(environment.key_pool_table(), get_settings()).added == 130
     assert made == [100, 100, 60]  # a Put and a ConditionCheck per key
 
 
@@ -140,7 +140,7 @@ def test_overlapping_runs_never_duplicate_and_overshoot_by_at_most_one_batch(
     is injected by letting run A count, then running B to completion, then finishing A.
     """
     seed_pool(dynamodb, 30)
-    store = environment.store()
+    store = environment.key_pool_table()
     settings = get_settings()
     first_count = store.pool_contents()
 
@@ -162,7 +162,7 @@ def test_overlapping_runs_never_duplicate_and_overshoot_by_at_most_one_batch(
 
 
 def test_refill_report_is_consistent(dynamodb: Any) -> None:
-    refill = refill_pool(environment.store(), get_settings())
+    refill = refill_pool(environment.key_pool_table(), get_settings())
     assert dataclasses.asdict(refill) == {
         "pool_before": 0,
         "added": 50,
@@ -187,9 +187,9 @@ def seed_shard(dynamodb: Any, shard: int, count: int) -> None:
 def test_refill_goes_to_the_emptiest_shards(dynamodb: Any) -> None:
     """Claimers drain random shards; a refill must not leave one of them dry."""
     seed_shard(dynamodb, 0, 30)  # shard 1 is empty, the pool (30) is below 35
-    refill = refill_pool(environment.store(), get_settings())
+    refill = refill_pool(environment.key_pool_table(), get_settings())
     assert refill.added == 20
-    per_shard = environment.store().pool_sizes()
+    per_shard = environment.key_pool_table().pool_sizes()
     assert per_shard == {0: 30, 1: 20}
 
 
@@ -217,7 +217,7 @@ def take(dynamodb: Any, count: int) -> None:
 
 
 def test_the_pool_grows_with_the_claims_and_returns_to_its_floor_when_they_stop(dynamodb: Any) -> None:
-    store, settings, clock = environment.store(), get_settings(), Clock()
+    store, settings, clock = environment.key_pool_table(), get_settings(), Clock()
     assert refill_pool(store, settings, clock=clock).pool_after == 50
     take(dynamodb, 40)  # 40 claims in 10 s: 4 keys/s
     clock.now += 10
@@ -237,7 +237,7 @@ def test_the_pool_grows_with_the_claims_and_returns_to_its_floor_when_they_stop(
 
 
 def test_a_pool_at_rest_costs_one_scan_per_run(dynamodb: Any, requests_made: list[str]) -> None:
-    store, settings, clock = environment.store(), get_settings(), Clock()
+    store, settings, clock = environment.key_pool_table(), get_settings(), Clock()
     refill_pool(store, settings, clock=clock)
     requests_made.clear()
     clock.now += 60
@@ -246,6 +246,6 @@ def test_a_pool_at_rest_costs_one_scan_per_run(dynamodb: Any, requests_made: lis
 
 
 def test_the_sizing_item_is_invisible_to_claimers_and_counts(dynamodb: Any) -> None:
-    refill_pool(environment.store(), get_settings())
+    refill_pool(environment.key_pool_table(), get_settings())
     assert any(int(i["shard"]["N"]) < 0 for i in scan(dynamodb, KEYS))  # it is there
-    assert set(environment.store().pool_sizes()) == set(range(get_settings().pool_shards))
+    assert set(environment.key_pool_table().pool_sizes()) == set(range(get_settings().pool_shards))

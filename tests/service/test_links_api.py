@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from snip.data.store import LINK_MEMORY_SECONDS
+from snip.data.link_memory import LINK_MEMORY_SECONDS
 from snip.settings import DEFAULT_TABLES, Env
 from tests.service.conftest import BASE_URL, Call, LambdaContext, ResolveClock, scan
 from tests.service.lambda_events import rest_event, to_reply

@@ -1,5 +1,5 @@
 """The rule "this link redirects now", run both ways on the same cases: the Python predicate
-(HEAD) and the DynamoDB condition (GET, through Store.record_visit's transaction on moto) must
+(HEAD) and the DynamoDB condition (GET, through LimitedVisits.record_visit's transaction on moto) must
 agree; and where the condition refuses, no event is written either."""
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from snip.data.store import Store, to_item
+from snip.data.item_codec import to_item
+from snip.data.links_table import LinksTable
+from snip.data.visits_table import VisitsTable
 from snip.domain.errors import LinkGone
 from snip.domain.liveness import is_active
-from snip.operations.follow_link import Visit, visit_event
+from snip.operations.follow_link import RedirectTables, Visit, visit_event
 from snip.settings import DEFAULT_TABLES, Env
 from tests.service.visits_table import VISITS, visit_events
 
@@ -46,7 +48,7 @@ def test_predicate_and_condition_agree(dynamodb: Any, case: str) -> None:
     item = CASES[case]
     links = DEFAULT_TABLES[Env.LINKS_TABLE]
     dynamodb.put_item(TableName=links, Item=to_item(item))
-    store = Store(dynamodb, links, DEFAULT_TABLES[Env.KEYS_TABLE], VISITS)
+    store = RedirectTables.over(LinksTable(dynamodb, links), VisitsTable(dynamodb, VISITS)).limited
     event = visit_event(item["key"], item, Visit("rule-request"), NOW_MOMENT, counted=True)
     try:
         store.record_visit(item, NOW, event)

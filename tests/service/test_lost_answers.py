@@ -14,9 +14,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from snip.data import clients
-from snip.data.store import FORGET_AFTER, RECENT_VISITS, VISIT_MARKER_SECONDS, Store
+from snip.data.limited_visits import FORGET_AFTER, VISIT_MARKER_SECONDS
+from snip.data.link_creation import LinkCreation
+from snip.data.link_items import RECENT_VISITS
+from snip.data.links_table import LinksTable
+from snip.data.visits_table import VisitsTable
 from snip.domain.visit_events import VisitEvent
-from snip.operations.follow_link import Visit, visit_event
+from snip.operations.follow_link import RedirectTables, Visit, visit_event
 from snip.settings import DEFAULT_TABLES, Env
 from tests.service.conftest import BASE_URL, Call, scan
 from tests.service.sdk_faults import SDK_ATTEMPTS, LostAnswers
@@ -266,11 +270,11 @@ def _conflict_once(client: Any) -> list[str]:
 
 @pytest.mark.usefixtures("filled_pool")
 def test_a_visit_cancelled_by_a_conflict_is_sent_again(call: Call, dynamodb: Any) -> None:
-    import resolve_app
+    from snip.execution import environment
 
     key = counted_link(call)
     pauses: list[float] = []
-    resolve_app.store().sleep = pauses.append
+    environment.redirect_tables().limited.sleep = pauses.append
     seen = _conflict_once(clients.dynamodb())
     assert call("GET", f"/{key}", api_key_id=None).status == 302
     assert seen == [VISIT]
@@ -288,35 +292,36 @@ def at_second(second: int) -> str:
 def test_old_visit_markers_are_forgotten_and_new_ones_kept(dynamodb: Any) -> None:
     """The transaction returns no item: the markers to drop are judged on the link as read, and
     the link this environment remembers loses them too (no second cleanup from memory)."""
-    store = Store(clients.dynamodb(), LINKS, KEYS, VISITS)
+    table = LinksTable(clients.dynamodb(), LINKS)
+    store = RedirectTables.over(table, VisitsTable(clients.dynamodb(), VISITS))
     link = {"key": "Marked1", "url": URL, "owner": "o", "redirect_status": 302, "disabled": False}
-    store.put_link({**link, "max_visits": 99})
+    LinkCreation(table, KEYS).put_link({**link, "max_visits": 99})
     start = 1_800_000_000
     visits = FORGET_AFTER + 2
 
     def visit(second: int, request_id: str) -> None:
-        link, _ = store.remembered_link("Marked1")
+        link, _ = store.memory.remembered_link("Marked1")
         assert link is not None
-        store.record_visit(link, at_second(second), event_for(link, request_id))
-        store.forget("Marked1")  # each visit reads the link afresh, as after 2 s
+        store.limited.record_visit(link, at_second(second), event_for(link, request_id))
+        store.memory.forget("Marked1")  # each visit reads the link afresh, as after 2 s
 
     for n in range(visits):  # old visits, one per second
         visit(start + n, f"old-{n}")
     assert len(links(dynamodb)["Marked1"][RECENT_VISITS]["SS"]) == visits
     later = start + visits - 1 + VISIT_MARKER_SECONDS  # the last old visit is just inside
-    link, _ = store.remembered_link("Marked1")
+    link, _ = store.memory.remembered_link("Marked1")
     assert link is not None
-    store.record_visit(link, at_second(later), event_for(link, "new"))
+    store.limited.record_visit(link, at_second(later), event_for(link, "new"))
     markers = links(dynamodb)["Marked1"][RECENT_VISITS]["SS"]
     assert all(int(m.split(":")[0]) >= later - VISIT_MARKER_SECONDS for m in markers), markers
     assert len(markers) == 2  # "new", and the last old one still inside the window
-    remembered, from_memory = store.remembered_link("Marked1")
+    remembered, from_memory = store.memory.remembered_link("Marked1")
     assert from_memory
     assert remembered is not None
     assert len(remembered[RECENT_VISITS]) == 1  # the dropped ones are gone from memory too
     # a repeat of a visit still remembered does not count, nor write a second event
     before = counter(dynamodb, "Marked1", "visits")
-    store.record_visit(remembered, at_second(later), event_for(remembered, "new"))
+    store.limited.record_visit(remembered, at_second(later), event_for(remembered, "new"))
     assert counter(dynamodb, "Marked1", "visits") == before
     assert len(events_of(dynamodb, "Marked1")) == visits + 1
 

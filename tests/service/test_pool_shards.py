@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from snip.data.store import PoolContents
+from snip.data.key_pool_table import PoolContents
 from snip.domain.errors import KeyClaimConflict
 from snip.domain.short_keys import shard_of
 from snip.execution import environment
@@ -46,7 +46,7 @@ def assert_pool_is_sound(dynamodb: Any, shards: int) -> None:
     keys = Counter(key for _, key in items)
     assert [key for key, n in keys.items() if n > 1] == [], "a key is in two shards"
     assert all(shard == shard_of(key, shards) for shard, key in items), "a key outside its shard"
-    assert sum(environment.store().pool_sizes().values()) == len(items)
+    assert sum(environment.key_pool_table().pool_sizes().values()) == len(items)
     assert not set(keys) & set(link_keys(dynamodb)), "a pool key is a link already"
 
 
@@ -87,11 +87,11 @@ def test_keys_in_shards_no_longer_read_are_not_counted_until_moved(
 ) -> None:
     """8 -> 2: before the move, 6 of 8 shards are out of every claimer's reach."""
     use_shards(monkeypatch, 8)
-    refill_pool(environment.store(), get_settings())
+    refill_pool(environment.key_pool_table(), get_settings())
     stranded = sum(1 for shard, _ in pool_items(dynamodb) if shard >= 2)
     assert stranded > 20  # ~3/4 of 50
     use_shards(monkeypatch, 2)
-    refill = refill_pool(environment.store(), get_settings())
+    refill = refill_pool(environment.key_pool_table(), get_settings())
     assert refill.moved == stranded
     assert (refill.pool_before, refill.added) == (50, 0)  # counted in their new shards: no refill
     assert {shard for shard, _ in pool_items(dynamodb)} == {0, 1}
@@ -102,9 +102,9 @@ def test_a_claim_goes_to_the_shard_the_key_was_read_from(
 ) -> None:
     """An instance that read its candidates before keygen moved them still claims them."""
     use_shards(monkeypatch, 2)
-    refill_pool(environment.store(), get_settings())
+    refill_pool(environment.key_pool_table(), get_settings())
     use_shards(monkeypatch, 8)  # keygen has not run yet: keys sit in shards 0 and 1
-    pool = KeyPool(environment.store(), get_settings(), lambda: None)
+    pool = KeyPool(environment.key_pool_table(), environment.link_creation(), get_settings(), lambda: None)
     claims = [pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"}) for _ in range(20)]
     assert [c for c in claims if c.fallback or c.conflicts] == []
 
@@ -113,17 +113,21 @@ def test_a_claimer_that_read_a_moved_key_loses_it_and_the_key_is_issued_once(
     dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_shards(monkeypatch, 8)
-    refill_pool(environment.store(), get_settings())
-    store = environment.store()
+    refill_pool(environment.key_pool_table(), get_settings())
+    store = environment.key_pool_table()
     shard = next(s for s in range(2, 8) if store.candidate_keys(s, "0", 1))
     key = store.candidate_keys(shard, "0", 1)[0]  # read by an instance that still runs with 8
 
     use_shards(monkeypatch, 2)
-    refill_pool(environment.store(), get_settings())  # moves it to shard_of(key, 2)
+    refill_pool(environment.key_pool_table(), get_settings())  # moves it to shard_of(key, 2)
     with pytest.raises(KeyClaimConflict) as lost:
-        store.claim_key(shard, key, {"key": key, "url": "https://e.com", "owner": "old"})
+        environment.link_creation().claim_key(
+            shard, key, {"key": key, "url": "https://e.com", "owner": "old"}
+        )
     assert lost.value.reason == "claimed"
-    environment.store().claim_key(shard_of(key, 2), key, {"key": key, "url": "https://e.com", "owner": "new"})
+    environment.link_creation().claim_key(
+        shard_of(key, 2), key, {"key": key, "url": "https://e.com", "owner": "new"}
+    )
     assert link_keys(dynamodb) == [key]
     assert key not in {k for _, k in pool_items(dynamodb)}
 
@@ -133,12 +137,12 @@ def test_a_key_claimed_between_keygen_count_and_move_is_dropped_not_moved(
 ) -> None:
     """The race: keygen read the key in its old shard, then a claimer took it from there."""
     use_shards(monkeypatch, 8)
-    refill_pool(environment.store(), get_settings())
-    store = environment.store()
+    refill_pool(environment.key_pool_table(), get_settings())
+    store = environment.key_pool_table()
     read_before = store.pool_contents()
     shard = next(s for s in range(2, 8) if read_before.keys.get(s))
     key = read_before.keys[shard][0]
-    store.claim_key(shard, key, {"key": key, "url": "https://e.com", "owner": "o"})
+    environment.link_creation().claim_key(shard, key, {"key": key, "url": "https://e.com", "owner": "o"})
 
     class ReadBefore:
         def __getattr__(self, name: str) -> Any:

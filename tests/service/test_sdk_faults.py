@@ -88,7 +88,6 @@ def test_unexpected_errors_are_logged_with_the_request_id_and_not_leaked(
     """shorten logs through Powertools' Logger, resolve through snip.execution.hot_path_telemetry (stdout)."""
     import io
 
-    import resolve_app
     import shorten_app
 
     buffer = io.StringIO()
@@ -99,8 +98,7 @@ def test_unexpected_errors_are_logged_with_the_request_id_and_not_leaked(
     def explode(*_: Any, **__: Any) -> Any:
         raise ValueError("secret internal detail: table arn:aws:dynamodb:...")
 
-    monkeypatch.setattr(environment.store(), "get_link", explode)
-    monkeypatch.setattr(resolve_app.store(), "get_link", explode)
+    monkeypatch.setattr(environment.links_table(), "get_link", explode)
     for method, path in [("GET", "/links/Abc1234"), ("GET", "/Abc1234")]:
         capsys.readouterr()
         function, event = rest_event(method, path)

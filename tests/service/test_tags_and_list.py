@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from snip.data.store import LISTED_AT
+from snip.data.link_items import LISTED_AT
 from snip.settings import DEFAULT_TABLES, Env
 from tests.service.conftest import Call, scan
 

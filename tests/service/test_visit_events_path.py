@@ -14,7 +14,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from snip.data import clients
-from snip.data.store import LINK_MEMORY_SECONDS
+from snip.data.link_memory import LINK_MEMORY_SECONDS
 from snip.domain.visit_events import EVENT_TTL_SECONDS
 from snip.settings import DEFAULT_TABLES, Env
 from tests.service import sdk_faults

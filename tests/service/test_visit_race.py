@@ -3,7 +3,7 @@ exactly one visit event is written.
 
 In-process moto serializes nothing, so the race runs against the local stack's AWS endpoint
 (``snip_local.aws_endpoint``: moto made atomic per request, as DynamoDB is), started in its own
-process. Each thread is one resolve instance, with its own client and Store; a barrier releases
+process. Each thread is one resolve instance, with its own client and adapters; a barrier releases
 them together, round after round.
 """
 
@@ -22,11 +22,13 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from snip.data.store import Store
+from snip.data.link_creation import LinkCreation
+from snip.data.links_table import LinksTable
+from snip.data.visits_table import VisitsTable
 from snip.domain import clock
 from snip.domain.errors import LinkGone
 from snip.domain.visit_events import VisitEvent
-from snip.operations.follow_link import Redirect, Visit, follow
+from snip.operations.follow_link import Redirect, RedirectTables, Visit, follow
 from snip.settings import DEFAULT_TABLES, Env
 
 INSTANCES = 2
@@ -67,8 +69,8 @@ def endpoint() -> Iterator[str]:
             server.wait()
 
 
-def instance_store(endpoint: str) -> Store:
-    """What one resolve instance holds: its own client (own connections), its own Store."""
+def instance_store(endpoint: str) -> RedirectTables:
+    """What one resolve instance holds: its own client (own connections), its own adapters."""
     client = boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
@@ -77,12 +79,12 @@ def instance_store(endpoint: str) -> Store:
         aws_secret_access_key="local",
         config=Config(retries={"mode": "standard", "max_attempts": 3}),
     )
-    names = (Env.LINKS_TABLE, Env.KEYS_TABLE, Env.VISITS_TABLE)
-    return Store(client, *(DEFAULT_TABLES[name] for name in names))
+    links = LinksTable(client, DEFAULT_TABLES[Env.LINKS_TABLE])
+    return RedirectTables.over(links, VisitsTable(client, DEFAULT_TABLES[Env.VISITS_TABLE]))
 
 
-def one_time_link(store: Store, key: str) -> None:
-    store.put_link(
+def one_time_link(store: RedirectTables, key: str) -> None:
+    LinkCreation(store.limited.links, DEFAULT_TABLES[Env.KEYS_TABLE]).put_link(
         {
             "key": key,
             "owner": "owner-a",
@@ -102,7 +104,7 @@ def test_a_one_time_link_redirects_exactly_once_when_instances_race(endpoint: st
     stores = [instance_store(endpoint) for _ in range(INSTANCES)]
     barrier = threading.Barrier(INSTANCES, timeout=30)
 
-    def visit(store: Store, key: str) -> Redirect | LinkGone:
+    def visit(store: RedirectTables, key: str) -> Redirect | LinkGone:
         barrier.wait()
         try:
             return follow(store, key, Visit(str(uuid.uuid4()), user_agent="Mozilla/5.0"))
@@ -117,13 +119,13 @@ def test_a_one_time_link_redirects_exactly_once_when_instances_race(endpoint: st
             redirects = [o for o in outcomes if isinstance(o, Redirect)]
             assert len(redirects) == 1, f"round {round_}: {outcomes}"
             assert sum(isinstance(o, LinkGone) for o in outcomes) == INSTANCES - 1
-            link = stores[0].get_link(key, consistent=True)
+            link = stores[0].limited.links.get_link(key, consistent=True)
             assert link is not None
             assert link["visits"] == 1
             assert events_of(stores[0], key) == [True], f"round {round_}: one event, counted"
 
 
-def events_of(store: Store, key: str) -> list[bool]:
+def events_of(store: RedirectTables, key: str) -> list[bool]:
     """The ``counted`` flag of each event of ``key``."""
-    items = store.client.scan(TableName=store.visits_table, ConsistentRead=True)["Items"]
+    items = store.events.client.scan(TableName=store.events.visits_table, ConsistentRead=True)["Items"]
     return [VisitEvent.from_item(item).counted for item in items if item["key"]["S"] == key]

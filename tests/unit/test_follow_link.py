@@ -12,7 +12,15 @@ import pytest
 from snip.domain import clock
 from snip.domain.errors import LinkGone, LinkNotFound
 from snip.domain.visit_events import EVENT_TTL_SECONDS, VisitEvent
-from snip.operations.follow_link import USER_AGENT_CHARS, Redirect, Visit, follow, is_preview_bot, visit_event
+from snip.operations.follow_link import (
+    USER_AGENT_CHARS,
+    Redirect,
+    RedirectTables,
+    Visit,
+    follow,
+    is_preview_bot,
+    visit_event,
+)
 
 LINK = {
     "key": "Abc1234",
@@ -40,7 +48,8 @@ CURL_EVENT = VisitEvent(
 
 
 class FakeStore:
-    """The Store methods follow uses, recording how they were called."""
+    """The adapters' methods follow uses (link memory, visit events, limited visits), recording
+    how they were called."""
 
     def __init__(self, item: dict[str, Any] | None, *, remembered: bool = False) -> None:
         self.item = item
@@ -52,11 +61,8 @@ class FakeStore:
         self.calls.append(("remembered_link", key))
         return self.item, self.remembered and self.item is not None
 
-    def remember(self, key: str, item: dict[str, Any]) -> None:
-        self.calls.append(("remember", key))
-
-    def get_link(self, key: str, *, consistent: bool) -> dict[str, Any] | None:
-        self.calls.append(("get_link", key, consistent))
+    def read_again(self, key: str) -> dict[str, Any] | None:
+        self.calls.append(("get_link", key, False))
         return self.item
 
     def record_visit(self, link: dict[str, Any], now: str, event: VisitEvent) -> None:
@@ -77,7 +83,7 @@ def run(
     store: FakeStore, key: str = "Abc1234", *, count: bool = True, agent: str | None = "curl/8"
 ) -> Redirect:
     visit = Visit("req-1", user_agent=agent) if count else None
-    return follow(store, key, visit)  # type: ignore[arg-type]
+    return follow(RedirectTables(store, store, store), key, visit)  # type: ignore[arg-type]
 
 
 def test_a_visit_to_a_plain_link_is_an_event_and_the_link_is_not_written() -> None:

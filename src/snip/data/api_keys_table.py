@@ -1,7 +1,6 @@
 """The one module that talks to the API-key registry table (``snip_deploy.tables.API_KEYS``).
 
-``snip.data.store`` owns the links and the key pool; this sibling owns the registry, so that shorten
-(which only reads it), the local gateway and ``snip keys`` share one data-access path. A record
+Shorten (which only reads it), the local gateway and ``snip keys`` share this one data-access path. A record
 says whose key it is and what it may do, keyed by the API Gateway API key id. Snip never stores a
 secret: deployed, API Gateway holds it; locally, where Snip checks secrets itself, the record
 carries the secret's SHA-256 and the key id is derived from that hash, so the gateway finds a
@@ -17,7 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from snip.data.store import dependency_guard, from_item, to_item
+from snip.data.dependency_guard import dependency_guard
+from snip.data.item_codec import from_item, to_item
 
 KEY_ID = "key_id"  # the partition key (snip_deploy.tables.API_KEYS)
 LOCAL_KEY_PREFIX = "lk"

@@ -9,7 +9,7 @@ was sent again does not find "a request in progress" that is its own.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any, cast
 
@@ -26,8 +26,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.exceptions import ClientError
 
-from snip.data import clients
-from snip.data.store import dependency_guard
+from snip.data import clients, lost_writes
+from snip.data.dependency_guard import CONDITION_FAILED, dependency_guard, error_code, old_item
+from snip.data.item_codec import from_item
 from snip.domain.errors import DependencyUnavailable, IdempotencyMismatch, InvalidInput, RequestInProgress
 from snip.settings import get_settings
 
@@ -56,7 +57,8 @@ class _MarkedPuts:
     (by botocore's retries), it fails on the record its first attempt wrote, and Powertools would
     answer "in progress" until that record expires. Here a put that fails on a record bearing its
     own marker (the failed put's ALL_OLD, or a consistent read if that is missing) succeeded; so
-    does a put whose every attempt was lost once a consistent read finds its record.
+    does a put whose every attempt was lost once a consistent read finds its record
+    (``snip.data.lost_writes``, as for every marked write).
     Costs: about 30 bytes per record; no extra request unless an answer was lost.
     """
 
@@ -67,42 +69,38 @@ class _MarkedPuts:
         return getattr(self._client, name)
 
     def put_item(self, **kwargs: Any) -> Any:
-        marker = {"S": secrets.token_urlsafe(12)}
-        kwargs["Item"] = {**kwargs["Item"], PUT_MARKER: marker}
+        marker = secrets.token_urlsafe(12)
+        kwargs["Item"] = {**kwargs["Item"], PUT_MARKER: {"S": marker}}
         kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        for last in (False, True):
-            try:
-                with dependency_guard():
-                    return self._client.put_item(**kwargs)
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise
-                old = cast(dict[str, Any] | None, error.response.get("Item")) or self._stored(kwargs)
-                if old and old.get(PUT_MARKER) == marker:
-                    return {}
-                raise
-            except DependencyUnavailable as unavailable:
-                # Every answer lost: ours if the record bears our marker; otherwise our put did
-                # not happen (or the read failed too): send it once more ourselves, whose
-                # condition then decides as a clean run's would.
-                if not unavailable.ambiguous:
-                    raise
-                if (self._stored(kwargs, quiet=True) or {}).get(PUT_MARKER) == marker:
-                    return {}
-                if last:
-                    raise
-        raise AssertionError("unreachable")
 
-    def _stored(self, put: dict[str, Any], *, quiet: bool = False) -> dict[str, Any] | None:
-        key = {RECORD_KEY: put["Item"][RECORD_KEY]}
+        def mine(stored: Mapping[str, object]) -> bool:
+            return stored.get(PUT_MARKER) == marker
+
+        def read() -> dict[str, Any] | None:
+            return self._stored(kwargs)
+
         try:
-            with dependency_guard():
-                item = self._client.get_item(TableName=put["TableName"], Key=key, ConsistentRead=True)
-        except DependencyUnavailable:
-            if quiet:
-                return None
+            # Every answer lost: ours if the record bears our marker; otherwise our put did not
+            # happen (or the read failed too): sent once more, whose condition then decides as
+            # a clean run's would.
+            answer = lost_writes.send_once(
+                lambda: self._client.put_item(**kwargs),
+                lambda: (stored := lost_writes.readable(read)) is not None and mine(stored),
+            )
+        except ClientError as error:
+            if error_code(error) != CONDITION_FAILED:
+                raise
+            if lost_writes.failed_on_own(old_item(error), read, mine):
+                return {}
             raise
-        return cast(dict[str, Any] | None, item.get("Item"))
+        return {} if answer is None else answer
+
+    def _stored(self, put: dict[str, Any]) -> dict[str, Any] | None:
+        key = {RECORD_KEY: put["Item"][RECORD_KEY]}
+        with dependency_guard():
+            item = self._client.get_item(TableName=put["TableName"], Key=key, ConsistentRead=True)
+        found = item.get("Item")
+        return from_item(found) if found else None
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,6 @@
 """The aggregator's and the stats' DynamoDB requests: counting visit events exactly once, reading rollups.
 
-A sibling of ``snip.data.store`` (whose error handling it shares): the links API and the redirect
-never load it.
+The links API and the redirect never load it.
 
 Exactly once, by a watermark per link, stream shard and hour. Lambda reads each shard of the
 visits table's stream in order, one batch at a time (parallelization factor 1), and delivers again
@@ -37,13 +36,10 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from snip.data import clients
-from snip.data.store import (
-    LAST_VISIT_AT,
-    MAX_TRANSACTION_ITEMS,
-    dependency_guard,
-    from_item,
-    to_item,
-)
+from snip.data.cancellations import CONDITION_FAILED, CONFLICT, TOO_BIG, cancellation
+from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS, dependency_guard
+from snip.data.item_codec import from_item, to_item
+from snip.data.link_items import LAST_VISIT_AT
 from snip.domain.errors import DependencyUnavailable
 from snip.domain.rollups import BOT_VISITS, HOUR_PREFIX, VISITS, ClassifiedVisit, deltas, hour_of
 from snip.settings import get_settings
@@ -60,13 +56,7 @@ WATERMARK_EXPIRES = "expires"
 SEQUENCE_WIDTH = 40  # DynamoDB Streams sequence numbers have 21 to 40 digits
 MAX_BUCKET_ATTRIBUTES = 150  # breakdown numbers per rollup update: keeps the expression under 4 KB
 CONFLICT_ATTEMPTS = 5  # TransactionConflict: another shard's transaction on the same items; try again
-_CONDITION_FAILED = "ConditionalCheckFailed"
-_TOO_BIG = "ValidationError"  # an update that would take its item past DynamoDB's 400 KB
 logger = Logger(child=True)  # the aggregator's and shorten's (stats) Powertools Logger
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def _link_time(at: str) -> str:
@@ -132,36 +122,33 @@ class VisitStore:
                     self.client.transact_write_items(TransactItems=actions)
                 return len(chunk)
             except ClientError as error:
-                if _code(error) != "TransactionCanceledException":
-                    raise
-                reasons = error.response.get("CancellationReasons", [])
-            codes = [reason.get("Code") or "None" for reason in reasons]
-            if "TransactionConflict" in codes and _CONDITION_FAILED not in codes:
+                cancelled = cancellation(error)
+            codes = cancelled.codes
+            if CONFLICT in codes and CONDITION_FAILED not in codes:
                 conflicts += 1
                 if conflicts >= CONFLICT_ATTEMPTS:
                     raise DependencyUnavailable(f"DynamoDB cancelled the count: {codes}")
                 time.sleep(0.05 * 2**conflicts)
                 continue
-            if set(codes) - {"None", _CONDITION_FAILED, _TOO_BIG} or len(reasons) != len(actions):
+            if set(codes) - {"None", CONDITION_FAILED, TOO_BIG} or len(codes) != len(actions):
                 raise DependencyUnavailable(f"DynamoDB cancelled the count: {codes}")
-            too_big = {bucket for bucket, code in zip(buckets, codes, strict=False) if code == _TOO_BIG}
-            if too_big & full or _TOO_BIG in codes[len(buckets) :]:
+            too_big = {bucket for bucket, code in zip(buckets, codes, strict=False) if code == TOO_BIG}
+            if too_big & full or TOO_BIG in codes[len(buckets) :]:
                 raise DependencyUnavailable(f"a rollup or link item of {key} is full: {codes}")
             if too_big:
                 # Thousands of distinct referrers in one hour or day: that item keeps counting
                 # visits exactly and takes no new breakdown values (logged by the aggregator).
                 logger.warning("rollups full", extra={"key": key, "buckets": sorted(too_big)})
                 full |= too_big
-            if sent_link and codes[-1] == _CONDITION_FAILED:
-                stored = from_item(reasons[-1]["Item"]) if reasons[-1].get("Item") else None
-                if stored is None:
+            if sent_link and codes[-1] == CONDITION_FAILED:
+                if cancelled.item(len(codes) - 1) is None:
                     link.counted = False  # no such link: the rollups still count the visits
                 else:
                     link.stamp = False  # a later visit was stamped already (another shard's)
             watermarks = {
-                bucket: str(from_item(reason.get("Item") or {}).get(WATERMARK_PREFIX + shard, ""))
-                for bucket, reason in zip(buckets, reasons, strict=False)
-                if bucket.startswith(HOUR_PREFIX) and reason.get("Code") == _CONDITION_FAILED
+                bucket: str((cancelled.item(action) or {}).get(WATERMARK_PREFIX + shard, ""))
+                for action, bucket in enumerate(buckets[: len(codes)])
+                if bucket.startswith(HOUR_PREFIX) and codes[action] == CONDITION_FAILED
             }
             if watermarks:
                 new = [

@@ -1,10 +1,12 @@
-"""What one execution environment builds once and reuses: the store, its key pool, the services
-(and the owners of the API keys it has seen, cached for at most a minute: ``snip.operations.callers``).
+"""What one execution environment builds once and reuses: the table adapters (the links it
+remembers for resolve among them), the key pool, the links service and the owners of the API keys
+it has seen (cached for at most a minute: ``snip.operations.callers``).
 
 Everything is built on first use, never at import, so that importing a handler reads no
 environment and opens no connection (tests and SnapStart both rely on that). The key pool, the
 links service and Powertools' Logger are imported on first use too: resolve, which uses only
-``store()``, never loads them (nor pydantic).
+``redirect_tables()``, never loads them (nor pydantic). ``reset()`` forgets all of it, as a new
+execution environment would start: tests call it between tests.
 """
 
 from __future__ import annotations
@@ -12,16 +14,22 @@ from __future__ import annotations
 import gc
 import json
 import os
+import sys
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from snip.data import clients
-from snip.data.store import Store
+from snip.data.link_memory import LinkMemory
+from snip.data.links_table import LinksTable
+from snip.data.visits_table import VisitsTable
+from snip.operations.follow_link import RedirectTables
 from snip.settings import get_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
+    from snip.data.key_pool_table import KeyPoolTable
+    from snip.data.link_creation import LinkCreation
     from snip.operations.callers import Owners
     from snip.operations.key_pool import KeyPool
     from snip.operations.owner_links import Links
@@ -58,10 +66,34 @@ def _logger() -> Logger:
 
 
 @lru_cache(maxsize=1)
-def store() -> Store:
-    """The execution environment's one Store, and with it the links it remembers (resolve's too)."""
+def links_table() -> LinksTable:
+    return LinksTable(clients.dynamodb(), get_settings().links_table)
+
+
+@lru_cache(maxsize=1)
+def redirect_tables() -> RedirectTables:
+    """What resolve's ``follow`` reads and writes, with the links this environment remembers."""
+    return RedirectTables.over(links_table(), VisitsTable(clients.dynamodb(), get_settings().visits_table))
+
+
+def link_memory() -> LinkMemory:
+    """The links this execution environment remembers for up to 2 s (resolve's redirects)."""
+    return redirect_tables().memory
+
+
+@lru_cache(maxsize=1)
+def key_pool_table() -> KeyPoolTable:
+    from snip.data.key_pool_table import KeyPoolTable
+
     settings = get_settings()
-    return Store(clients.dynamodb(), settings.links_table, settings.keys_table, settings.visits_table)
+    return KeyPoolTable(clients.dynamodb(), settings.keys_table, settings.links_table)
+
+
+@lru_cache(maxsize=1)
+def link_creation() -> LinkCreation:
+    from snip.data.link_creation import LinkCreation
+
+    return LinkCreation(links_table(), get_settings().keys_table)
 
 
 def request_refill() -> None:
@@ -82,7 +114,7 @@ def request_refill() -> None:
 def pool() -> KeyPool:
     from snip.operations.key_pool import KeyPool
 
-    return KeyPool(store(), get_settings(), request_refill)
+    return KeyPool(key_pool_table(), link_creation(), get_settings(), request_refill)
 
 
 def warm_pool_at_init() -> None:
@@ -105,7 +137,7 @@ def warm_pool_at_init() -> None:
 def links() -> Links:
     from snip.operations.owner_links import Links
 
-    return Links(store(), pool())
+    return Links(links_table(), link_creation(), key_pool_table(), pool())
 
 
 @lru_cache(maxsize=1)
@@ -114,3 +146,33 @@ def owners() -> Owners:
     from snip.operations.callers import Owners
 
     return Owners(ApiKeyRegistry(clients.dynamodb(), get_settings().api_keys_table))
+
+
+_BUILT_ONCE = (
+    links_table,
+    redirect_tables,
+    key_pool_table,
+    link_creation,
+    pool,
+    links,
+    owners,
+    _logger,
+    get_settings,
+    clients.dynamodb,
+    clients.lambda_,
+)
+# Built once by modules resolve never loads: (module, its lru_cached builders), reset if loaded.
+_BUILT_ELSEWHERE = (
+    ("snip.data.idempotency_table", ("config", "_persistence")),
+    ("snip.data.rollups_table", ("visit_store",)),
+)
+
+
+def reset() -> None:
+    """Forget every object this execution environment built, as a new one would start (tests)."""
+    for built in _BUILT_ONCE:
+        built.cache_clear()
+    for module_name, names in _BUILT_ELSEWHERE:
+        module = sys.modules.get(module_name)
+        for name in names if module is not None else ():
+            getattr(module, name).cache_clear()

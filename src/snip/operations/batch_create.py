@@ -19,15 +19,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from snip.data.store import (
-    CREATED,
-    KEY_USED,
-    MAX_TRANSACTION_ITEMS,
-    POOL_CLAIMED,
-    RETRY,
-    NewLink,
-    Store,
-)
+from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS
+from snip.data.key_pool_table import KeyPoolTable
+from snip.data.link_creation import CREATED, KEY_USED, POOL_CLAIMED, RETRY, LinkCreation, NewLink
 from snip.domain.errors import AliasTaken, DependencyUnavailable, SnipError
 from snip.http.api_models import validate_create
 from snip.operations.key_pool import MAX_DRAWS_PER_KEY, KeyPool
@@ -54,7 +48,8 @@ def _transactions(writes: list[tuple[int, NewLink]]) -> list[list[tuple[int, New
 
 
 def create_batch(
-    store: Store,
+    creation: LinkCreation,
+    pool_table: KeyPoolTable,
     pool: KeyPool,
     owner: str,
     bodies: list[Any],
@@ -95,7 +90,7 @@ def create_batch(
         again: dict[int, NewLink] = {}
         for chunk in _transactions(sorted(writes.items())):
             try:
-                outcomes = store.create_links([write for _, write in chunk], attempt=attempt)
+                outcomes = creation.create_links([write for _, write in chunk], attempt=attempt)
             except DependencyUnavailable as error:
                 if not created_any:  # nothing done yet: the whole request is a 503 to retry
                     raise
@@ -112,7 +107,7 @@ def create_batch(
                     again[index] = write
                 else:  # the key is gone or used: this item gets a key generated on the spot
                     if outcome == KEY_USED and write.shard is not None:
-                        store.discard_pool_key(write.shard, write.key)  # a stale pool entry
+                        pool_table.discard_pool_key(write.shard, write.key)  # a stale pool entry
                     assert outcome in (KEY_USED, POOL_CLAIMED)
                     again[index] = NewLink({**write.link, "key": _fresh_key(pool, used)})
         writes = again

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from snip.data.store import Store
+from snip.data.limited_visits import LimitedVisits
+from snip.data.link_memory import LinkMemory
+from snip.data.links_table import LinksTable
+from snip.data.visits_table import VisitsTable
 from snip.domain import clock
 from snip.domain.errors import LinkGone, LinkNotFound
 from snip.domain.liveness import is_active
@@ -54,6 +57,22 @@ def is_preview_bot(user_agent: str | None) -> bool:
 
 
 @dataclass(frozen=True)
+class RedirectTables:
+    """What following a link reads and writes: the links this environment remembers, the visit
+    events, and the count on the link itself for a link with ``max_visits``."""
+
+    memory: LinkMemory
+    events: VisitsTable
+    limited: LimitedVisits
+
+    @classmethod
+    def over(cls, links: LinksTable, events: VisitsTable) -> RedirectTables:
+        """The redirect's adapters over these tables, with a memory of its own."""
+        memory = LinkMemory(links)
+        return cls(memory, events, LimitedVisits(links, memory, events))
+
+
+@dataclass(frozen=True)
 class Redirect:
     """Where a live link sends its visitor, and with which status."""
 
@@ -75,7 +94,7 @@ class Visit:
 USER_AGENT_CHARS = 512  # enough to classify any browser; keeps an event under 1 KB (one WRU)
 
 
-def follow(store: Store, key: str, visit: Visit | None) -> Redirect:
+def follow(tables: RedirectTables, key: str, visit: Visit | None) -> Redirect:
     """Follow ``key``; with a ``visit`` (GET) the visit is recorded before the answer.
 
     The link is read (from the environment's memory for up to 2 s) and judged by the redirect
@@ -90,20 +109,25 @@ def follow(store: Store, key: str, visit: Visit | None) -> Redirect:
         raise LinkNotFound("No link with this key.")
     moment = clock.utcnow()
     now = clock.format_ts(moment)
-    link, remembered = store.remembered_link(key)
+    link, remembered = tables.memory.remembered_link(key)
     if link is not None and "max_visits" in link:
-        return _follow_limited(store, key, moment, visit, link, remembered)
+        return _follow_limited(tables, key, moment, visit, link, remembered)
     if link is None:
         raise LinkNotFound("No link with this key.")
     if not is_active(link, now):
         raise LinkGone("This link is no longer active.")
     if visit is not None:
-        store.put_visit_event(visit_event(key, link, visit, moment))
+        tables.events.put_visit_event(visit_event(key, link, visit, moment))
     return Redirect(link["url"], int(link["redirect_status"]))
 
 
 def _follow_limited(
-    store: Store, key: str, moment: datetime, visit: Visit | None, link: dict[str, Any], remembered: bool
+    tables: RedirectTables,
+    key: str,
+    moment: datetime,
+    visit: Visit | None,
+    link: dict[str, Any],
+    remembered: bool,
 ) -> Redirect:
     """A link with ``max_visits``. GET counts it and writes its event in one transaction whose
     condition checks the link as it is now (a preview bot's visit is counted apart, never
@@ -112,15 +136,13 @@ def _follow_limited(
     whose visit count may be 2 s behind."""
     now = clock.format_ts(moment)
     if visit is None:
-        item = store.get_link(key, consistent=False) if remembered else link
+        item = tables.memory.read_again(key) if remembered else link
         if item is None:
             raise LinkNotFound("No link with this key.")
-        if remembered:
-            store.remember(key, item)
         if not is_active(item, now):
             raise LinkGone("This link is no longer active.")
         return Redirect(item["url"], int(item["redirect_status"]))
-    store.record_visit(link, now, visit_event(key, link, visit, moment, counted=True))
+    tables.limited.record_visit(link, now, visit_event(key, link, visit, moment, counted=True))
     return Redirect(link["url"], int(link["redirect_status"]))
 
 

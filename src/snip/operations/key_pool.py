@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from snip.data.store import MAX_TRANSACTION_ITEMS, Store
+from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS
+from snip.data.key_pool_table import KeyPoolTable
+from snip.data.link_creation import LinkCreation
 from snip.domain.errors import DependencyUnavailable, KeyClaimConflict, KeyTaken
 from snip.domain.short_keys import BASE62, KeyGenerator, new_key, shard_of
 from snip.settings import Settings
@@ -48,13 +50,15 @@ class KeyPool:
 
     def __init__(
         self,
-        store: Store,
+        pool_table: KeyPoolTable,
+        creation: LinkCreation,
         settings: Settings,
         request_refill: Callable[[], None],
         generate: KeyGenerator = new_key,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._store = store
+        self._pool_table = pool_table
+        self._creation = creation
         self._settings = settings
         self._request_refill = request_refill
         self._generate = generate
@@ -86,7 +90,7 @@ class KeyPool:
         keys: list[str] = []
         for offset in range(shards):
             shard = (first + offset) % shards
-            keys = self._store.candidate_keys(shard, start, wanted * SLICE_FACTOR, enough=wanted)
+            keys = self._pool_table.candidate_keys(shard, start, wanted * SLICE_FACTOR, enough=wanted)
             if keys:
                 kept = random.SystemRandom().sample(keys, min(wanted, len(keys)))
                 self._candidates = [(shard, key) for key in kept]
@@ -119,7 +123,9 @@ class KeyPool:
             start = secrets.choice(BASE62) + secrets.choice(BASE62)
             seen = {key for _, key in taken}
             taken += [
-                (shard, key) for key in self._store.candidate_keys(shard, start, missing) if key not in seen
+                (shard, key)
+                for key in self._pool_table.candidate_keys(shard, start, missing)
+                if key not in seen
             ]
             if len(taken) < count:
                 self.ask_for_refill()
@@ -139,19 +145,19 @@ class KeyPool:
                     break
             shard, key = self._candidates.pop(secrets.randbelow(len(self._candidates)))
             try:
-                self._store.claim_key(shard, key, make_link(key))
+                self._creation.claim_key(shard, key, make_link(key))
                 return Claim(key, conflicts, fallback=False)
             except KeyClaimConflict as conflict:
                 conflicts += 1
                 if conflict.reason == "used":  # a stale pool entry: a link has it already
-                    self._store.discard_pool_key(shard, key)
+                    self._pool_table.discard_pool_key(shard, key)
         # Nothing usable in the pool for us: never fail the create, generate a key here with
         # the same conditional put that guards every link, and ask keygen to refill.
         self.ask_for_refill()
         for _ in range(MAX_INLINE_ATTEMPTS):
             key = self._generate(self._settings.key_length)
             try:
-                self._store.put_link(make_link(key))
+                self._creation.put_link(make_link(key))
                 return Claim(key, conflicts, fallback=True)
             except KeyTaken:
                 conflicts += 1
@@ -160,7 +166,7 @@ class KeyPool:
 
 @dataclass(frozen=True)
 class Sizing:
-    """What keygen remembers between runs (in the keys table, see ``Store.save_pool_sizing``)."""
+    """What keygen remembers between runs (in the keys table, see ``KeyPoolTable.save_pool_sizing``)."""
 
     size: int  # keys in the live shards when the last run ended
     at: float  # when it ended (epoch seconds: runs may be in different execution environments)
@@ -233,7 +239,9 @@ def shard_deficits(sizes: Mapping[int, int], shards: int, target: int) -> dict[i
     return plan
 
 
-def rehome_keys(store: Store, keys: Mapping[int, list[str]], shards: int) -> tuple[dict[int, int], int]:
+def rehome_keys(
+    pool_table: KeyPoolTable, keys: Mapping[int, list[str]], shards: int
+) -> tuple[dict[int, int], int]:
     """Move every key that is not in the shard its hash names (``pool_shards`` changed) there.
 
     Returns the keys per live shard afterwards and how many moved. A key that cannot move
@@ -254,9 +262,9 @@ def rehome_keys(store: Store, keys: Mapping[int, list[str]], shards: int) -> tup
     pending = list(moves)
     while pending:
         batch = {key: moves[key] for key in pending[:MOVE_BATCH]}
-        stale, busy = store.move_pool_keys(batch)
+        stale, busy = pool_table.move_pool_keys(batch)
         for key in stale:
-            store.discard_pool_key(batch[key][0], key)
+            pool_table.discard_pool_key(batch[key][0], key)
         if stale or busy:  # nothing of this batch was written: again without them
             pending = [key for key in pending if key not in stale and key not in busy]
             for key in busy:  # still claimable where it is, if that shard is live
@@ -271,7 +279,7 @@ def rehome_keys(store: Store, keys: Mapping[int, list[str]], shards: int) -> tup
 
 
 def refill_pool(
-    store: Store,
+    pool_table: KeyPoolTable,
     settings: Settings,
     generate: KeyGenerator = new_key,
     clock: Callable[[], float] = time.time,
@@ -288,25 +296,31 @@ def refill_pool(
        Once the demand has gone (no key taken since the last run), keys above the target are
        removed, so that an idle pool comes back to its configured size.
     """
-    contents = store.pool_contents()
-    sizes, moved = rehome_keys(store, contents.keys, settings.pool_shards)
+    contents = pool_table.pool_contents()
+    sizes, moved = rehome_keys(pool_table, contents.keys, settings.pool_shards)
     size = sum(sizes.values())
     last = Sizing.read(contents.sizing)
     rate, target = plan_sizing(last, size, clock(), settings)
     added = collisions = transactions = trimmed = 0
     if size < target * settings.pool_refill_ratio:
-        added, collisions, transactions = _top_up(store, settings, generate, sizes, target)
+        added, collisions, transactions = _top_up(pool_table, settings, generate, sizes, target)
     elif last is not None and size > target and size >= last.size:
-        trimmed = _trim(store, contents.keys, settings.pool_shards, size - target)
+        trimmed = _trim(pool_table, contents.keys, settings.pool_shards, size - target)
     refill = Refill(size, added, collisions, transactions, target, moved, trimmed)
     if last is None or (refill.pool_after, rate, target) != (last.size, last.rate, last.target):
         # Unchanged (an idle pool): no write, and the next run measures from the last one.
-        store.save_pool_sizing({"size": refill.pool_after, "at": clock(), "rate": rate, "target": target})
+        pool_table.save_pool_sizing(
+            {"size": refill.pool_after, "at": clock(), "rate": rate, "target": target}
+        )
     return refill
 
 
 def _top_up(
-    store: Store, settings: Settings, generate: KeyGenerator, sizes: Mapping[int, int], target: int
+    pool_table: KeyPoolTable,
+    settings: Settings,
+    generate: KeyGenerator,
+    sizes: Mapping[int, int],
+    target: int,
 ) -> tuple[int, int, int]:
     wanted = shard_deficits(sizes, settings.pool_shards, target)  # shard -> keys still to add there
     missing = min(sum(wanted.values()), MAX_ADDED_PER_RUN)
@@ -325,7 +339,7 @@ def _top_up(
             if key not in rejected and key not in batch and wanted.get(shard, 0) > 0:
                 batch[key] = shard
                 wanted[shard] -= 1
-        clashes = store.add_pool_keys(batch)
+        clashes = pool_table.add_pool_keys(batch)
         transactions += 1
         if clashes:
             collisions += len(clashes)
@@ -338,7 +352,7 @@ def _top_up(
     return added, collisions, transactions
 
 
-def _trim(store: Store, keys: Mapping[int, list[str]], shards: int, surplus: int) -> int:
+def _trim(pool_table: KeyPoolTable, keys: Mapping[int, list[str]], shards: int, surplus: int) -> int:
     """Remove up to ``surplus`` keys (at most ``MAX_TRIMMED_PER_RUN``), from the fullest shards.
 
     These are unused keys, never given to a link: dropping them loses nothing. A claimer that
@@ -351,6 +365,6 @@ def _trim(store: Store, keys: Mapping[int, list[str]], shards: int, surplus: int
         shard = max(live, key=lambda s: len(live[s]))
         if not live[shard]:
             break
-        store.discard_pool_key(shard, live[shard].pop())
+        pool_table.discard_pool_key(shard, live[shard].pop())
         trimmed += 1
     return trimmed

@@ -2,8 +2,8 @@
 
 A link item carries key, url, owner, created_at, expires_at, max_visits, tags, visits,
 bot_visits, last_visit_at, redirect_status, disabled and, once deleted, the tombstone deleted_at;
-while it is live, listed_at places it in its owner's listing (``store.BY_OWNER_INDEX``). It also
-carries the markers that decide a write whose answer was lost (``store``): create_marker,
+while it is live, listed_at places it in its owner's listing (``link_items.BY_OWNER_INDEX``). It
+also carries the markers that decide a write whose answer was lost (``snip.data.lost_writes``): create_marker,
 delete_marker on the tombstone, recent_visits; the API never shows them.
 """
 
@@ -16,7 +16,10 @@ import secrets
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from snip.data.store import CREATE_MARKER, TAGS, Store
+from snip.data.key_pool_table import KeyPoolTable
+from snip.data.link_creation import LinkCreation
+from snip.data.link_items import CREATE_MARKER, TAGS
+from snip.data.links_table import LinksTable
 from snip.domain import clock
 from snip.domain.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
 from snip.domain.short_keys import is_possible_key
@@ -100,8 +103,12 @@ def read_cursor(cursor: str, owner: str) -> str:
 
 
 class Links:
-    def __init__(self, store: Store, pool: KeyPool) -> None:
-        self._store = store
+    def __init__(
+        self, table: LinksTable, creation: LinkCreation, pool_table: KeyPoolTable, pool: KeyPool
+    ) -> None:
+        self._table = table
+        self._creation = creation
+        self._pool_table = pool_table
         self._pool = pool
 
     def create(
@@ -111,7 +118,7 @@ class Links:
         if request.alias is not None:
             item = {"key": request.alias, **fields}
             try:
-                self._store.put_link(item)
+                self._creation.put_link(item)
             except KeyTaken:
                 raise AliasTaken(f"The alias '{request.alias}' is taken.") from None
             return view(item, base_url, detail=False), None
@@ -124,7 +131,7 @@ class Links:
         """POST /links/batch: each body created on its own (``snip.operations.batch_create``)."""
         from snip.operations.batch_create import create_batch
 
-        return create_batch(self._store, self._pool, owner, bodies, base_url, own_hosts)
+        return create_batch(self._creation, self._pool_table, self._pool, owner, bodies, base_url, own_hosts)
 
     def page(
         self, owner: str, base_url: str, limit: int, cursor: str | None, tag: str | None
@@ -142,8 +149,8 @@ class Links:
             except ValueError as error:
                 raise InvalidInput(f"tag: {error}.", code="invalid_tags") from None
         after = read_cursor(cursor, owner) if cursor is not None else None
-        entries, position = self._store.owner_page(owner, after, limit, tag)
-        found = self._store.get_links([key for key, _ in entries]) if entries else {}
+        entries, position = self._table.owner_page(owner, after, limit, tag)
+        found = self._table.get_links([key for key, _ in entries]) if entries else {}
         shown = []
         for key, _ in entries:
             item = found.get(key)
@@ -155,7 +162,7 @@ class Links:
         return {"links": shown, "next_cursor": make_cursor(owner, position) if position else None}
 
     def get(self, owner: str, key: str, base_url: str) -> dict[str, Any]:
-        item = self._store.get_link(key, consistent=True) if is_possible_key(key) else None
+        item = self._table.get_link(key, consistent=True) if is_possible_key(key) else None
         if not item or item.get("owner") != owner or "deleted_at" in item:
             raise LinkNotFound("No link with this key.")
         return view(item, base_url, detail=True)
@@ -175,11 +182,11 @@ class Links:
             return self.get(owner, key, base_url)
         changes = {k: v for k, v in given.items() if v is not None}
         removals = tuple(k for k, v in given.items() if v is None)
-        item = self._store.update_link(key, owner, changes, removals)
+        item = self._table.update_link(key, owner, changes, removals)
         return view(item, base_url, detail=True)
 
     def delete(self, owner: str, key: str) -> None:
         """Leave a tombstone: the key answers 410 and is never issued again."""
         if not is_possible_key(key):
             raise LinkNotFound("No link with this key.")
-        self._store.delete_link(key, owner, clock.now_ts(), secrets.token_urlsafe(12))
+        self._table.delete_link(key, owner, clock.now_ts(), secrets.token_urlsafe(12))

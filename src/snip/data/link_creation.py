@@ -1,0 +1,189 @@
+"""Creating links: under a key claimed from the key pool (the pool item's Delete and the link's
+Put in one transaction), under an alias or a key generated on the spot (a conditional Put), and a
+batch's links in a few transactions.
+
+Every create is decided even when its answer is lost and it is sent again, by botocore's retries
+(inside one call) or by us: the link carries a ``create_marker`` of the request that wrote it,
+conditional writes return the item they failed on (ALL_OLD), and a write that failed on its own
+marker met its own earlier attempt, so it succeeded (``snip.data.lost_writes``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from snip.data import lost_writes
+from snip.data.cancellations import CONDITION_FAILED, CONFLICT, Cancellation, cancellation
+from snip.data.dependency_guard import CONDITION_FAILED as PUT_CONDITION_FAILED
+from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS, error_code, old_item
+from snip.data.item_codec import attribute_names, to_item
+from snip.data.link_items import CREATE_MARKER, LISTED_AT, OWNER, listed_at
+from snip.data.links_table import LinksTable
+from snip.domain.errors import KeyClaimConflict, KeyTaken
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """One link of a batch write: under a pool key (``shard`` given: the claim's Delete + Put),
+    or a plain conditional Put (an alias, or a key generated on the spot)."""
+
+    link: Mapping[str, Any]  # with its create_marker
+    shard: int | None = None
+
+    @property
+    def key(self) -> str:
+        return str(self.link["key"])
+
+    @property
+    def actions(self) -> int:
+        return 1 if self.shard is None else 2
+
+
+# What became of each NewLink of a batch write (LinkCreation.create_links).
+CREATED, POOL_CLAIMED, KEY_USED, RETRY = "created", "claimed", "used", "retry"
+
+
+def _marked(link: Mapping[str, Any]) -> dict[str, Any]:
+    """The link with its ``create_marker``: the caller's, or a fresh one for this write."""
+    return {**link, CREATE_MARKER: link.get(CREATE_MARKER) or secrets.token_urlsafe(12)}
+
+
+def _created_by(link: Mapping[str, Any]) -> Callable[[Mapping[str, object]], bool]:
+    marker = link[CREATE_MARKER]
+    return lambda stored: stored.get(CREATE_MARKER) == marker
+
+
+class LinkCreation:
+    def __init__(self, links: LinksTable, keys_table: str) -> None:
+        self.links = links
+        self.client = links.client
+        self.keys_table = keys_table
+
+    def claim_key(self, shard: int, key: str, link: Mapping[str, Any]) -> None:
+        """Move ``key`` from the pool into a new link, atomically (one TransactWriteItems).
+
+        ``link`` gets a ``create_marker`` (unless it has one); the ClientRequestToken is derived
+        from it, so that DynamoDB itself answers a repeat of this very claim (within 10 minutes)
+        with the first result. Without that (moto, or a repeat after 10 minutes) the cancelled
+        repeat shows our own link in its reasons and counts as the success it was.
+        """
+        link = _marked(link)
+        actions = [{"Delete": self._pool_delete(shard, key)}, {"Put": self._new_link_put(link)}]
+        token = hashlib.sha256(f"{link[CREATE_MARKER]}/{key}".encode()).hexdigest()[:36]
+        try:
+            self._send(
+                key,
+                link,
+                lambda: self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token),
+            )
+        except ClientError as error:
+            cancelled = cancellation(error)
+            if cancelled.code(1) == CONDITION_FAILED:
+                if self._is_own(key, cancelled.raw_item(1), link):
+                    return
+                raise KeyClaimConflict("used") from error
+            if cancelled.code(0) == CONDITION_FAILED:
+                raise KeyClaimConflict("claimed") from error
+            if CONFLICT in cancelled.codes:
+                raise KeyClaimConflict("conflict") from error
+            raise cancelled.unavailable("claim") from error
+
+    def put_link(self, link: Mapping[str, Any]) -> None:
+        """Write a new link under a key nobody has used (alias, or a key generated inline)."""
+        link = _marked(link)
+        try:
+            self._send(link["key"], link, lambda: self.client.put_item(**self._new_link_put(link)))
+        except ClientError as error:
+            if error_code(error) != PUT_CONDITION_FAILED:
+                raise
+            if self._is_own(link["key"], old_item(error), link):
+                return
+            raise KeyTaken(link["key"]) from error
+
+    def create_links(self, writes: list[NewLink], attempt: int = 0) -> list[str]:
+        """Write up to 100 actions' worth of new links in one TransactWriteItems; per write,
+        CREATED, or why it was not: POOL_CLAIMED (the pool key is gone: another instance took
+        it), KEY_USED (a link has the key: for an alias, taken; for a pool key, a stale pool
+        entry), RETRY (nothing wrong with it; another write cancelled the transaction).
+
+        A transaction is all or nothing: if any write failed, none was made, and the caller sends
+        the others again (under other keys where theirs failed). Lost answers are decided as for
+        one link: the token comes from the writes' markers, so DynamoDB answers a repeat within
+        10 minutes with the first result; else the repeat is cancelled on links bearing our own
+        markers (ALL_OLD), or, every answer lost, a consistent read of the first link decides.
+        """
+        actions: list[dict[str, Any]] = []
+        for write in writes:
+            if write.shard is not None:
+                actions.append({"Delete": self._pool_delete(write.shard, write.key)})
+            actions.append({"Put": self._new_link_put(write.link)})
+        if not writes or len(actions) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"1 to {MAX_TRANSACTION_ITEMS} actions per transaction")
+        # The attempt number keeps a resend after a cancellation from reusing a spent token.
+        marks = f"{attempt}/" + "/".join(f"{w.link[CREATE_MARKER]}:{w.key}" for w in writes)
+        token = hashlib.sha256(marks.encode()).hexdigest()[:36]
+        try:
+            self._send(
+                writes[0].key,
+                writes[0].link,
+                lambda: self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token),
+            )
+        except ClientError as error:
+            return self._cancelled(writes, cancellation(error), error)
+        return [CREATED] * len(writes)
+
+    def _cancelled(self, writes: list[NewLink], cancelled: Cancellation, error: ClientError) -> list[str]:
+        outcomes: list[str] = []
+        index = 0
+        for write in writes:
+            mine = cancelled.part(index, index + write.actions)
+            index += write.actions
+            codes = mine.codes
+            if codes and codes[-1] == CONDITION_FAILED:
+                if self._is_own(write.key, mine.raw_item(len(codes) - 1), write.link):
+                    # An earlier attempt of this very transaction was carried out: all of it.
+                    return [CREATED] * len(writes)
+                outcomes.append(KEY_USED)
+            elif write.shard is not None and codes[0] == CONDITION_FAILED:
+                outcomes.append(POOL_CLAIMED)
+            elif CONFLICT in codes:
+                outcomes.append(POOL_CLAIMED if write.shard is not None else RETRY)
+            else:
+                outcomes.append(RETRY)
+        if all(outcome == RETRY for outcome in outcomes):  # throttled, or a failure of its own
+            raise cancelled.unavailable("batch") from error
+        return outcomes
+
+    def _send(self, key: str, link: Mapping[str, Any], send: Callable[[], object]) -> None:
+        """Send a marked create; every answer lost, a consistent read of ``key`` decides."""
+        mine = _created_by(link)
+        lost_writes.send_once(send, lambda: (stored := self.links.lookup(key)) is not None and mine(stored))
+
+    def _is_own(self, key: str, old: Mapping[str, object] | None, link: Mapping[str, Any]) -> bool:
+        read = lambda: self.links.get_link(key, consistent=True)  # noqa: E731
+        return lost_writes.failed_on_own(old, read, _created_by(link))
+
+    def _pool_delete(self, shard: int, key: str) -> dict[str, Any]:
+        return {
+            "TableName": self.keys_table,
+            "Key": to_item({"shard": shard, "key": key}),
+            "ConditionExpression": "attribute_exists(#key)",
+            "ExpressionAttributeNames": attribute_names("key"),
+        }
+
+    def _new_link_put(self, link: Mapping[str, Any]) -> dict[str, Any]:
+        owned = link.get(OWNER) and link.get("created_at")  # a link without them is in no listing
+        listed = {LISTED_AT: listed_at(link["created_at"], link["key"])} if owned else {}
+        return {
+            "TableName": self.links.links_table,
+            "Item": to_item({**link, **listed}),
+            "ConditionExpression": "attribute_not_exists(#key)",
+            "ExpressionAttributeNames": attribute_names("key"),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }

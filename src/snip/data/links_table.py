@@ -1,0 +1,191 @@
+"""The links table: reading a link, a page of an owner's listing, changing and deleting a link.
+
+Creating links (a pool key's claim, an alias, a batch) is ``snip.data.link_creation``; counting
+a visit on a link with ``max_visits`` is ``snip.data.limited_visits``. Every write here is
+decided even when its answer is lost (``snip.data.lost_writes``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from snip.data import lost_writes
+from snip.data.dependency_guard import CONDITION_FAILED, MAX_BATCH_GET, dependency_guard, error_code, old_item
+from snip.data.item_codec import attribute_names, from_item, to_item
+from snip.data.link_items import BY_OWNER_INDEX, DELETE_MARKER, LISTED_AT, OWNER, TAGS
+from snip.domain.errors import DependencyUnavailable, LinkNotFound
+
+_OWNED = "attribute_exists(#key) AND #owner = :owner AND attribute_not_exists(#deleted_at)"
+MAX_LIST_ROUNDS = 5  # Queries per page when a tag filter skips entries
+TAG_SCAN = 200  # index entries read per Query under a tag filter
+
+
+def _changed(
+    stored: Mapping[str, Any], owner: str, changes: Mapping[str, Any], removals: tuple[str, ...]
+) -> bool:
+    """Whether the owner's live link shows ``changes`` made and ``removals`` gone."""
+    return (
+        stored.get("owner") == owner
+        and "deleted_at" not in stored
+        and all(stored.get(name) == value for name, value in changes.items())
+        and not any(name in stored for name in removals)
+    )
+
+
+class LinksTable:
+    def __init__(self, client: Any, links_table: str) -> None:
+        self.client = client
+        self.links_table = links_table
+
+    def get_link(self, key: str, *, consistent: bool) -> dict[str, Any] | None:
+        with dependency_guard():
+            response = self.client.get_item(
+                TableName=self.links_table, Key=to_item({"key": key}), ConsistentRead=consistent
+            )
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def get_links(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The links under ``keys`` (at most 100), strongly consistent, in one BatchGetItem (plus
+        one per round of keys DynamoDB leaves unprocessed, a few at most)."""
+        if len(keys) > MAX_BATCH_GET:
+            raise ValueError(f"at most {MAX_BATCH_GET} keys")
+        found: dict[str, dict[str, Any]] = {}
+        pending: dict[str, Any] = {
+            self.links_table: {"Keys": [to_item({"key": key}) for key in keys], "ConsistentRead": True}
+        }
+        for _ in range(5):
+            if not pending.get(self.links_table, {}).get("Keys"):
+                return found
+            with dependency_guard():
+                response = self.client.batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(self.links_table, []):
+                link = from_item(item)
+                found[link["key"]] = link
+            pending = response.get("UnprocessedKeys") or {}
+        if pending.get(self.links_table, {}).get("Keys"):
+            raise DependencyUnavailable("DynamoDB left keys of the batch unread")
+        return found
+
+    def owner_page(
+        self, owner: str, after: str | None, limit: int, tag: str | None
+    ) -> tuple[list[tuple[str, str]], str | None]:
+        """Up to ``limit`` entries (key, listed_at) of the owner's index, newest first, after
+        the position ``after`` (a listed_at); and the position to go on from, None at the end.
+
+        With a tag, the Query filters on the projected tags: a page read may match fewer than
+        asked, so it reads on, at most ``MAX_LIST_ROUNDS`` Queries of ``TAG_SCAN`` entries; if
+        that was not enough, the page comes back short and the position says where to go on.
+        """
+        entries: list[tuple[str, str]] = []
+        start = after
+        for _ in range(MAX_LIST_ROUNDS):
+            args: dict[str, Any] = {
+                "TableName": self.links_table,
+                "IndexName": BY_OWNER_INDEX,
+                "KeyConditionExpression": f"#{OWNER} = :owner",
+                "ExpressionAttributeNames": attribute_names(OWNER),
+                "ExpressionAttributeValues": to_item({":owner": owner}),
+                "ScanIndexForward": False,
+                # One more than the page: if it is there, the page is not the last.
+                "Limit": TAG_SCAN if tag else limit + 1 - len(entries),
+            }
+            if tag:
+                args["FilterExpression"] = f"contains(#{TAGS}, :tag)"
+                args["ExpressionAttributeNames"] = attribute_names(OWNER, TAGS)
+                args["ExpressionAttributeValues"] = to_item({":owner": owner, ":tag": tag})
+            if start:
+                args["ExclusiveStartKey"] = to_item(
+                    {OWNER: owner, LISTED_AT: start, "key": start.rpartition("#")[2]}
+                )
+            with dependency_guard():
+                response = self.client.query(**args)
+            entries += [(i["key"]["S"], i[LISTED_AT]["S"]) for i in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            start = last[LISTED_AT]["S"] if last else None
+            if len(entries) > limit or start is None:
+                break
+        if len(entries) > limit:
+            return entries[:limit], entries[limit - 1][1]
+        return entries, start
+
+    def lookup(self, key: str) -> dict[str, Any] | None:
+        """The item as it is now (strongly consistent), or None if it cannot be read either."""
+        return lost_writes.readable(lambda: self.get_link(key, consistent=True))
+
+    def update_link(
+        self, key: str, owner: str, changes: Mapping[str, Any], removals: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """Set ``changes`` and remove ``removals`` on the owner's live link; LinkNotFound otherwise.
+
+        Sent twice it does the same thing twice (no counter, no condition on what it sets), so a
+        lost answer needs no marker: the SDK's retry answers what the first attempt did. If every
+        attempt's answer was lost, the link is read: showing the change, it is the answer.
+        """
+        names = attribute_names("key", "owner", "deleted_at", *changes, *removals)
+        values = to_item({":owner": owner, **{f":{k}": v for k, v in changes.items()}})
+        expression = ""
+        if changes:
+            expression += "SET " + ", ".join(f"#{k} = :{k}" for k in changes)
+        if removals:
+            expression += " REMOVE " + ", ".join(f"#{k}" for k in removals)
+        try:
+            with dependency_guard():
+                response = self.client.update_item(
+                    TableName=self.links_table,
+                    Key=to_item({"key": key}),
+                    UpdateExpression=expression.strip(),
+                    ConditionExpression=_OWNED,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )
+        except DependencyUnavailable as error:
+            stored = self.lookup(key) if error.ambiguous else None
+            if stored is None or not _changed(stored, owner, changes, removals):
+                raise
+            return stored
+        except ClientError as error:
+            if error_code(error) == CONDITION_FAILED:
+                raise LinkNotFound("No link with this key.") from error
+            raise
+        return from_item(response["Attributes"])
+
+    def delete_link(self, key: str, owner: str, deleted_at: str, marker: str) -> None:
+        """Turn the owner's live link into a tombstone that bears ``marker``; LinkNotFound otherwise.
+
+        A repeat of this very delete (its first answer lost) fails the condition on a tombstone
+        with our marker: that is the delete succeeding, not a link that was never there.
+        """
+
+        def mine(stored: Mapping[str, object]) -> bool:
+            return stored.get("owner") == owner and stored.get(DELETE_MARKER) == marker
+
+        try:
+            lost_writes.send_once(
+                lambda: self.client.update_item(
+                    TableName=self.links_table,
+                    Key=to_item({"key": key}),
+                    UpdateExpression="SET #deleted_at = :deleted_at, #delete_marker = :marker "
+                    f"REMOVE #url, #{LISTED_AT}",  # out of the owner's listing too
+                    ConditionExpression=_OWNED,
+                    ExpressionAttributeNames=attribute_names(
+                        "key", "owner", "deleted_at", DELETE_MARKER, "url", LISTED_AT
+                    ),
+                    ExpressionAttributeValues=to_item(
+                        {":owner": owner, ":deleted_at": deleted_at, ":marker": marker}
+                    ),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ),
+                lambda: (stored := self.lookup(key)) is not None and mine(stored),
+            )
+        except ClientError as error:
+            if error_code(error) != CONDITION_FAILED:
+                raise
+            old = old_item(error)
+            if old and lost_writes.failed_on_own(old, lambda: self.get_link(key, consistent=True), mine):
+                return
+            raise LinkNotFound("No link with this key.") from error
