@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 CDK_CLI := .cdk-cli
 
-.PHONY: venv venv-run runtime cdk-cli browser test lint run synth deploy destroy bench api-docs clean
+.PHONY: venv venv-run runtime cdk-cli axe-core browser test lint run synth deploy destroy bench api-docs clean
 
 # Two steps: `make run` needs only the package (the runtime, moto and the client: seconds to
 # install) and the functions' pinned requirements (its workers import the handlers from their
@@ -56,6 +56,15 @@ cdk-cli:
 	  npm install -q --no-save --no-audit --no-fund --prefix $(CDK_CLI) aws-cdk@2 >/dev/null; \
 	else echo "npm not found: the CDK CLI synth test will be skipped (Node.js 20+ is needed)"; fi
 
+# axe-core for the console's browser tests (npm, never committed or served; ~2 s): the exact
+# release tests/e2e/console_browser.py checks the digest of. Without npm those tests are skipped.
+AXE_CORE := .axe-core
+AXE_CORE_VERSION := 4.14.1
+axe-core:
+	@if command -v npm >/dev/null; then \
+	  grep -qs '"version": "$(AXE_CORE_VERSION)"' $(AXE_CORE)/node_modules/axe-core/package.json || \
+	  npm install -q --no-save --no-audit --no-fund --prefix $(AXE_CORE) axe-core@$(AXE_CORE_VERSION) >/dev/null; \
+	else echo "npm not found: the console's browser tests will be skipped (they need axe-core from npm)"; fi
 
 # Debian's chromium for the console's browser tests (Playwright drives it; its own browser download
 # is never used). Installed only when missing; needs root (or sudo) and the Debian archive.
@@ -65,7 +74,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-test: venv runtime cdk-cli browser
+test: venv runtime cdk-cli axe-core browser
 	$(BIN)/pytest
 
 lint: venv
@@ -99,4 +108,4 @@ bench: venv runtime
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(RUNTIME) $(LAMBDA_DEPS) $(CDK_CLI) .build cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(RUNTIME) $(LAMBDA_DEPS) $(CDK_CLI) $(AXE_CORE) .build cdk.out .pytest_cache .mypy_cache .ruff_cache
