@@ -4,32 +4,48 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME := .lambda-runtime
+LAMBDA_DEPS := .lambda-deps
+# Each function's third-party packages, exact pins (infra/function_bundling.py installs them
+# into its asset at synth time).
+FUNCTION_REQUIREMENTS := $(sort $(wildcard functions/*/requirements.txt))
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 CDK_CLI := .cdk-cli
 
-.PHONY: venv venv-run runtime cdk-cli browser test lint run synth deploy destroy bench api-docs clean
+.PHONY: venv venv-run runtime cdk-cli axe-core browser test lint run synth deploy destroy bench api-docs clean
 
 # Two steps: `make run` needs only the package (the runtime, moto and the client: seconds to
-# install); tests, synth, deploy, lint and bench add the dev extras (the CDK alone is ~430 MB).
+# install) and the functions' pinned requirements (its workers import the handlers from their
+# folders in this venv); tests, synth, deploy, lint and bench add the dev extras (the CDK alone is
+# ~430 MB), resolved together with those pins.
 venv-run: $(VENV)/.run-installed
-$(VENV)/.run-installed: pyproject.toml
+$(VENV)/.run-installed: pyproject.toml $(FUNCTION_REQUIREMENTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e .
+	$(BIN)/pip install -q --disable-pip-version-check -e . $(addprefix -r ,$(FUNCTION_REQUIREMENTS))
 	touch $@
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml | $(VENV)/.run-installed
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+$(VENV)/.installed: pyproject.toml $(FUNCTION_REQUIREMENTS) | $(VENV)/.run-installed
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' $(addprefix -r ,$(FUNCTION_REQUIREMENTS))
 	touch $@
 
 # The Lambda Python runtime's boto3 plus the Powertools layer, and nothing else: handlers are
-# imported from their deployable folders with only this on the path (tests, benchmarks).
-runtime: $(RUNTIME)/.installed
+# imported from their deployable folders with only this on the path (tests, benchmarks); a
+# function with a requirements.txt also gets its own .lambda-deps/<name>/ (what its asset holds).
+runtime: $(RUNTIME)/.installed $(LAMBDA_DEPS)/.installed
 $(RUNTIME)/.installed: functions/runtime-requirements.txt | $(VENV)/.installed
 	rm -rf $(RUNTIME)
 	$(BIN)/pip install -q --disable-pip-version-check --target $(RUNTIME) -r functions/runtime-requirements.txt
+	touch $@
+
+$(LAMBDA_DEPS)/.installed: $(FUNCTION_REQUIREMENTS) | $(VENV)/.installed
+	rm -rf $(LAMBDA_DEPS)
+	for requirements in $(FUNCTION_REQUIREMENTS); do \
+	  name=$$(basename $$(dirname $$requirements)); \
+	  $(BIN)/pip install -q --disable-pip-version-check --no-compile --target $(LAMBDA_DEPS)/$$name \
+	    -r $$requirements || exit 1; \
+	done
 	touch $@
 
 # The CDK CLI that `make deploy` runs, for the test that synthesizes with it (npm only, ~5 s);
@@ -40,6 +56,15 @@ cdk-cli:
 	  npm install -q --no-save --no-audit --no-fund --prefix $(CDK_CLI) aws-cdk@2 >/dev/null; \
 	else echo "npm not found: the CDK CLI synth test will be skipped (Node.js 20+ is needed)"; fi
 
+# axe-core for the console's browser tests (npm, never committed or served; ~2 s): the exact
+# release tests/e2e/console_browser.py checks the digest of. Without npm those tests are skipped.
+AXE_CORE := .axe-core
+AXE_CORE_VERSION := 4.14.1
+axe-core:
+	@if command -v npm >/dev/null; then \
+	  grep -qs '"version": "$(AXE_CORE_VERSION)"' $(AXE_CORE)/node_modules/axe-core/package.json || \
+	  npm install -q --no-save --no-audit --no-fund --prefix $(AXE_CORE) axe-core@$(AXE_CORE_VERSION) >/dev/null; \
+	else echo "npm not found: the console's browser tests will be skipped (they need axe-core from npm)"; fi
 
 # Debian's chromium for the console's browser tests (Playwright drives it; its own browser download
 # is never used). Installed only when missing; needs root (or sudo) and the Debian archive.
@@ -49,7 +74,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-test: venv runtime cdk-cli browser
+test: venv runtime cdk-cli axe-core browser
 	$(BIN)/pytest
 
 lint: venv
@@ -62,6 +87,7 @@ run: venv-run
 
 # CDK context for synth/deploy/destroy, e.g. CDK_ARGS="-c domainName=sho.rt -c certificateArn=arn:..."
 # (docs/deploy.md). synth needs no AWS account, no Docker and no CDK CLI; deploy uses the CLI via npx.
+# synth installs the functions' requirements with pip (PyPI), cached in .build/lambda-deps/.
 CDK_ARGS ?=
 
 synth: venv
@@ -82,4 +108,4 @@ bench: venv runtime
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(RUNTIME) $(CDK_CLI) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(RUNTIME) $(LAMBDA_DEPS) $(CDK_CLI) $(AXE_CORE) .build cdk.out .pytest_cache .mypy_cache .ruff_cache

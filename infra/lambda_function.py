@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, SymlinkFollowMode
+from aws_cdk import AssetHashType, BundlingOptions, Duration, RemovalPolicy, SymlinkFollowMode
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.context import LOG_RETENTION
+from infra.function_bundling import REQUIREMENTS, PipLocalBundling, PipTarget
 from infra.nag import acknowledge
 from infra.table_constructs import TableAccess
 from snip.execution.metric_names import NAMESPACE as METRICS_NAMESPACE
@@ -23,25 +24,47 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The deployable folder holds the entry point and a symlink `snip -> ../../src/snip`, the one
 # mechanism by which the shared package reaches every function; the asset must carry the files.
-# The aggregator's folder also holds the notes and pins of what it vendors (VENDORED.md), which
-# are for developers, not for Lambda.
+# A folder's requirements.txt names the third-party packages its function imports: they are
+# installed into the asset (infra.function_bundling), the file itself is for developers.
 ASSET_EXCLUDE = [
     "__pycache__",
     "*.pyc",
     ".mypy_cache",
     ".pytest_cache",
     "ruff.toml",
-    "requirements.txt",
-    "VENDORED.md",
+    REQUIREMENTS,
 ]
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+PIP_TARGET = PipTarget.of(RUNTIME.name, ARCHITECTURE.name)
+PIP_INSTALL = ["pip", "install", "--no-compile", *PIP_TARGET.pip_arguments()]
 
 
 def function_code(spec: FunctionSpec) -> lambda_.Code:
-    """The function's deployable folder as a zip asset (no Docker: nothing to compile)."""
+    """The function's deployable folder as a zip asset; with a requirements.txt, its pins are
+    installed into the asset by local bundling (pip for Lambda's platform, never Docker).
+
+    The asset hash is CDK's SOURCE hash of the folder and the bundling options: requirements.txt
+    is left out of the asset but not out of the hash, so a new pin makes a new asset."""
+    folder = REPO_ROOT / spec.folder
+    if not (folder / REQUIREMENTS).is_file():
+        return lambda_.Code.from_asset(
+            str(folder), follow_symlinks=SymlinkFollowMode.ALWAYS, exclude=ASSET_EXCLUDE
+        )
     return lambda_.Code.from_asset(
-        str(REPO_ROOT / spec.folder),
+        str(folder),
         follow_symlinks=SymlinkFollowMode.ALWAYS,
-        exclude=ASSET_EXCLUDE,
+        exclude=[pattern for pattern in ASSET_EXCLUDE if pattern != REQUIREMENTS],
+        asset_hash_type=AssetHashType.SOURCE,
+        bundling=BundlingOptions(
+            # Never run: the local bundler does the work or fails the synth. The image and
+            # command say what it does, and are part of the asset hash.
+            image=RUNTIME.bundling_image,
+            command=[*PIP_INSTALL, "--target", "/asset-output", "--requirement", REQUIREMENTS],
+            # jsii calls try_bundle(output_dir, options), not with the keyword arguments of the
+            # generated ILocalBundling protocol (aws/aws-cdk#26581), hence the ignore.
+            local=PipLocalBundling(folder, ASSET_EXCLUDE, PIP_TARGET),  # type: ignore[arg-type]
+        ),
     )
 
 
@@ -81,8 +104,8 @@ class SnipFunction(Construct):
             "Function",
             code=function_code(spec),
             handler=spec.handler,
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            architecture=lambda_.Architecture.ARM_64,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
             layers=[layer] if layer else [],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_seconds),

@@ -4,6 +4,9 @@
 Python runtime's boto3 and the Powertools layer; with ``-I -S`` nothing else is importable (no
 site-packages, no PYTHON* variables, no working directory). Used for the source folders
 (tests/service) and for the synthesized assets (tests/infra). DynamoDB is a moto server on loopback.
+
+A source folder with a requirements.txt also gets ``.lambda-deps/<name>/`` (``make runtime``
+installs its pins there), which is what synth installs into its asset; an asset holds them already.
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ from snip_deploy.tables import create_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_RUNTIME = ROOT / ".lambda-runtime"
+LAMBDA_DEPS = ROOT / ".lambda-deps"
+FUNCTIONS_DIR = ROOT / "functions"
 REGION = "us-east-1"
 _MARKER = "@@handler-result@@"
 
 _RUNNER = f"""
 import gc, importlib, json, sys
 spec = json.loads(sys.stdin.read())
-sys.path[:0] = [spec["folder"], spec["runtime"]]
+sys.path[:0] = spec["path"]
 
 class Context:
     function_name = spec["function_name"]
@@ -78,6 +83,18 @@ def moto_dynamodb(tables: Mapping[str, str]) -> Iterator[str]:
         server.stop()
 
 
+def lambda_path(folder: Path) -> list[str]:
+    """What Lambda would have on the path for ``folder``: the folder (plus, for a source folder
+    with a requirements.txt, its installed pins in .lambda-deps/<name>/), then the runtime."""
+    path = [str(folder)]
+    if folder.parent == FUNCTIONS_DIR and (folder / "requirements.txt").is_file():
+        deps = LAMBDA_DEPS / folder.name
+        if not (LAMBDA_DEPS / ".installed").exists() or not deps.is_dir():
+            raise RuntimeError(f"{deps} is missing: run `make runtime` (make test does)")
+        path.append(str(deps))
+    return [*path, str(LAMBDA_RUNTIME)]
+
+
 def base_environment(endpoint: str) -> dict[str, str]:
     """What every sandboxed function gets: fake credentials, moto, no X-Ray daemon."""
     return {
@@ -100,8 +117,7 @@ def run_handler(
     ``collecting`` (whether the garbage collector ran after the import and after the event) and
     ``frozen`` (how many objects ``gc.freeze`` had moved out of its way by then)."""
     spec = {
-        "folder": str(folder),
-        "runtime": str(LAMBDA_RUNTIME),
+        "path": lambda_path(folder),
         "handler": handler,
         "function_name": function_name,
         "event": event,

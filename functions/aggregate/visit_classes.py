@@ -1,9 +1,10 @@
-"""Device, browser and OS classes of a user agent, with ua-parser (vendored beside this file).
+"""Device, browser and OS classes of a user agent, with ua-parser.
 
-ua-parser (Apache-2.0, the Python port of uap-core's maintained regexes) is pure Python and
-ships in this folder only (VENDORED.md: version pins and licence), so that only the aggregator's
-asset carries it: resolve never loads it. ua-parser names families; the device class (desktop,
-mobile, tablet, other) is derived here from the OS and device families, as user-agents does.
+ua-parser (Apache-2.0, the Python port of uap-core's maintained regexes, with its precompiled
+rules in ua-parser-builtins) is pure Python and pinned in this folder's requirements.txt only:
+synth installs it into the aggregator's asset alone (infra/function_bundling.py), so resolve
+never loads it. ua-parser names families; the device class (desktop, mobile, tablet, other) is
+derived here from the OS and device families, as user-agents does.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from functools import lru_cache
 
 import ua_parser
+
 from snip.domain.rollups import UserAgentClass
 
 OTHER = "Other"

@@ -2,8 +2,9 @@
 
 Playwright's own browser download is not used (``make browser`` installs Debian's ``chromium``).
 When it is missing the tests fail in CI (``CI=true``) and are skipped elsewhere, saying why.
-axe-core (vendored under ``vendor/axe-core``, never served to users) is injected into the page to
-audit it; screenshots go to ``docs/screenshots/``.
+axe-core, installed from npm by ``make axe-core`` into ``.axe-core/`` (never committed, never
+served to users), is injected into the page to audit it; without it (no npm) the browser tests
+are skipped, saying why. Screenshots go to ``docs/screenshots/``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from tests.e2e.stacks import REPO, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+# The Makefile's AXE_CORE_VERSION, the npm package's axe.min.js and that file's digest.
+AXE_PACKAGE = REPO / ".axe-core" / "node_modules" / "axe-core"
+AXE = AXE_PACKAGE / "axe.min.js"
+AXE_VERSION = "4.14.1"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 SCREENSHOTS = REPO / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
@@ -38,9 +42,17 @@ def chromium_or_skip() -> Path:
     pytest.skip(reason)
 
 
+def axe_or_skip() -> Path:
+    if AXE.is_file():
+        return AXE
+    pytest.skip(f"axe-core is not installed at {AXE}: `make test` installs it with npm (make axe-core)")
+
+
 def chromium() -> Iterator[Browser]:
-    """Debian's chromium, headless, for as long as the caller (a fixture) keeps it."""
+    """Debian's chromium, headless, for as long as the caller (a fixture) keeps it; skipped
+    without axe-core, which every audit needs."""
     executable = chromium_or_skip()
+    axe_or_skip()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(executable), headless=True)
         yield launched

@@ -27,15 +27,17 @@ from playwright.sync_api import Browser, Page, expect
 
 from snip.settings import DEFAULT_TABLES, Env
 from tests.e2e.console_browser import (
-    AXE,
+    AXE_PACKAGE,
     AXE_SHA256,
+    AXE_VERSION,
     DESKTOP,
     PHONE,
     Console,
+    axe_or_skip,
     chromium,
     open_console,
 )
-from tests.e2e.stacks import Stack, launch, stop
+from tests.e2e.stacks import REPO, Stack, launch, stop
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -119,8 +121,13 @@ def test_the_page_and_its_assets_carry_strict_headers(console_stack: Stack) -> N
     assert "Content-Security-Policy" not in requests.get(f"{console_stack.base_url}/_", timeout=30).headers
 
 
-def test_the_vendored_axe_core_is_the_pinned_release() -> None:
-    assert hashlib.sha256(AXE.read_bytes()).hexdigest() == AXE_SHA256
+def test_the_installed_axe_core_is_the_pinned_release() -> None:
+    """The npm package make axe-core installed: the Makefile's version, and the file audited is
+    the one of that release (its digest)."""
+    axe = axe_or_skip()
+    assert json.loads((AXE_PACKAGE / "package.json").read_text())["version"] == AXE_VERSION
+    assert f"AXE_CORE_VERSION := {AXE_VERSION}\n" in (REPO / "Makefile").read_text()
+    assert hashlib.sha256(axe.read_bytes()).hexdigest() == AXE_SHA256
 
 
 # ---- what a person does -----------------------------------------------------------------------

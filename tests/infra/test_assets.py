@@ -3,28 +3,36 @@
 The asset folder from the cloud assembly, plus ``.lambda-runtime/`` (the Python runtime's boto3
 and the Powertools layer, built by ``make runtime``), is all that is on ``sys.path``: a missing
 file in the asset or an import of something Lambda does not have fails here, not in AWS.
+
+A function's third-party packages are in its asset because synth installed them there
+(infra/function_bundling.py, the pins of its requirements.txt): each asset holds the pinned
+releases its function imports, and nothing else of ours or of another function's.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
+import importlib.metadata
 import json
 import re
 import time
-import tomllib
 import uuid
 from collections.abc import Iterator
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import boto3
 import pytest
 
-from infra.lambda_function import ASSET_EXCLUDE
+from infra.function_bundling import REQUIREMENTS, dist_info_name, read_pins
+from infra.lambda_function import ARCHITECTURE, ASSET_EXCLUDE, RUNTIME, function_code
+from infra.synth import ASSET_METADATA
 from snip.settings import Env
-from snip_deploy.function_specs import CONSOLE, FUNCTIONS, KEYGEN, VISIT_STREAM
+from snip_deploy.function_specs import CONSOLE, FUNCTIONS, KEYGEN, SHORTEN, VISIT_STREAM
 from snip_deploy.tables import ALL_TABLES, KEYS, LINKS, VISITS
 from snip_local.local_config import function_name
 from snip_local.stream_poller import window_event
@@ -34,14 +42,15 @@ from tests.lambda_sandbox import REGION, base_environment, moto_dynamodb, run_ha
 from tests.service.lambda_events import rest_event
 from tests.visits import SAFARI_IPHONE, put_events, stream_record, visit
 
-ROOT = Path(__file__).resolve().parents[2]
-RUNTIME_PACKAGE = ROOT / "src" / "snip"
-# Third-party packages a function carries in its folder, copied from one release's wheel
-# (no Docker, no build step): function -> {package: the pin in pyproject.toml's dev extras}.
-VENDORED = {"shorten": {"segno": "1.6.6"}}
-
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME_PACKAGE = REPO / "src" / "snip"
+# function -> {distribution: version}, from its requirements.txt (empty: it has none).
+PINS = {
+    name: read_pins(REPO / spec.folder / REQUIREMENTS) if (REPO / spec.folder / REQUIREMENTS).exists() else {}
+    for name, spec in FUNCTIONS.items()
+}
+# What each function imports that is not ours nor Lambda's: the import name, the function.
+THIRD_PARTY_IMPORTS = {"segno": "shorten", "ua_parser": "aggregate"}
 # The functions that run the runtime package (their folder holds the `snip` symlink); the console
 # serves static files and imports nothing of it.
 WITH_RUNTIME = sorted(name for name, spec in FUNCTIONS.items() if (REPO / spec.folder / "snip").is_symlink())
@@ -101,10 +110,21 @@ def invoke(assembly: Assembly, dynamodb: tuple[str, dict[str, str]], name: str, 
     return run_handler(asset, FUNCTIONS[name].handler, event, environment, function_name(name))["result"]
 
 
+def installed_files(asset: Path) -> set[str]:
+    """The files the wheels installed into ``asset`` (their RECORDs), less what pip put outside
+    the install folder (scripts, data), which the bundler drops."""
+    return {
+        line.rsplit(",", 2)[0]
+        for record in asset.glob("*.dist-info/RECORD")
+        for line in record.read_text().splitlines()
+        if line and not line.startswith("..")
+    }
+
+
 def own_files(name: str) -> set[str]:
-    """The function folder's own files (its entry point; the aggregator's vendored packages too),
-    less what the asset leaves out (infra.lambda_function.ASSET_EXCLUDE)."""
-    folder = ROOT / FUNCTIONS[name].folder
+    """The function folder's own files (its entry point, the aggregator's visit_classes.py), less
+    what the asset leaves out (infra.lambda_function.ASSET_EXCLUDE: requirements.txt among it)."""
+    folder = REPO / FUNCTIONS[name].folder
     return {
         p.relative_to(folder).as_posix()
         for p in folder.rglob("*")
@@ -126,16 +146,16 @@ def test_asset_carries_the_shared_package_as_files(assembly: Assembly, name: str
     assert not (asset / "snip").is_symlink()
     assert (asset / "snip" / "settings.py").is_file()
     assert not list(asset.rglob("__pycache__"))
-    # One function's folder, not the repository.
+    # One function's folder and its installed packages, not the repository.
     assert {p.relative_to(asset).parts[0] for p in asset.rglob("*")} <= {
-        Path(f).parts[0] for f in own_files(name)
+        Path(f).parts[0] for f in own_files(name) | installed_files(asset)
     } | {"snip"}
 
 
 @pytest.mark.parametrize("name", WITH_RUNTIME)
 def test_asset_carries_only_runtime_code(assembly: Assembly, name: str) -> None:
-    """Exactly the entry point, the runtime package's modules and the function's vendored
-    packages: no deploy-time or local code."""
+    """Exactly the entry point, the runtime package's modules and the files of the wheels its
+    requirements.txt pins: no deploy-time or local code."""
     asset = asset_dir(assembly, name)
     files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if not p.is_dir()}
     runtime = {
@@ -144,24 +164,72 @@ def test_asset_carries_only_runtime_code(assembly: Assembly, name: str) -> None:
         if "__pycache__" not in p.parts
     }
     assert f"{name}_app.py" in own_files(name)
-    assert files == own_files(name) | runtime, f"{name}'s asset: {sorted(files)}"
-    for banned in ("snip_deploy", "snip_local", "infra", "tests", "__pycache__", ".mypy_cache"):
+    assert files == own_files(name) | runtime | installed_files(asset), f"{name}'s asset: {sorted(files)}"
+    for banned in ("snip_deploy", "snip_local", "infra", "tests", "__pycache__", ".mypy_cache", "bin"):
         assert not [f for f in files if banned in f.split("/")], f"{banned} in {name}'s asset"
 
 
-@pytest.mark.parametrize(
-    ("name", "package", "version"), [(n, p, v) for n, ps in VENDORED.items() for p, v in ps.items()]
-)
-def test_vendored_package_is_the_pinned_release_with_its_license(
-    name: str, package: str, version: str
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_asset_holds_the_pinned_releases_of_its_requirements_and_nothing_else(
+    assembly: Assembly, name: str
 ) -> None:
-    folder = ROOT / "functions" / name / package
-    assert (folder / "LICENSE").is_file()
-    declared = re.search(r"^__version__ = '([^']+)'", (folder / "__init__.py").read_text(), re.MULTILINE)
-    assert declared
-    assert declared.group(1) == version
-    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
-    assert f"{package}=={version}" in dev, "pyproject.toml pins another release than the one vendored"
+    """One dist-info per pin of the function's requirements.txt, at the pinned version (so every
+    dependency pip resolved is pinned too); none in a function without one."""
+    asset = asset_dir(assembly, name)
+    assert {p.name for p in asset.glob("*.dist-info")} == {dist_info_name(*pin) for pin in PINS[name].items()}
+    for distribution, version in PINS[name].items():
+        metadata = (asset / dist_info_name(distribution, version) / "METADATA").read_text()
+        assert f"\nVersion: {version}\n" in metadata, f"{distribution} in {name}'s asset is not {version}"
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_asset_holds_what_its_function_imports_and_no_other_functions_packages(
+    assembly: Assembly, name: str
+) -> None:
+    asset = asset_dir(assembly, name)
+    for package, owner in THIRD_PARTY_IMPORTS.items():
+        assert (asset / package / "__init__.py").is_file() is (owner == name), f"{package} in {name}"
+
+
+def test_the_dev_venv_has_the_functions_pins() -> None:
+    """`make venv` installs every functions/*/requirements.txt: the in-process tests and mypy see
+    the releases the assets carry."""
+    for pins in PINS.values():
+        for distribution, version in pins.items():
+            assert importlib.metadata.version(distribution) == version, f"{distribution}: run `make venv`"
+
+
+def synthesized_code_hash(folder: Path, outdir: Path) -> str:
+    """The asset hash of ``function_code`` for a function whose deployable folder is ``folder``."""
+    app = cdk.App(outdir=str(outdir), context={ASSET_METADATA: True})
+    stack = cdk.Stack(app, "HashProbe")
+    spec = dataclasses.replace(SHORTEN, folder=str(folder))
+    cdk.aws_lambda.Function(
+        stack, "Probe", code=function_code(spec), handler=SHORTEN.handler, runtime=RUNTIME,
+        architecture=ARCHITECTURE,
+    )  # fmt: skip
+    app.synth()
+    (function,) = [
+        r for r in json.loads((outdir / "HashProbe.template.json").read_text())["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    ]  # fmt: skip
+    assert not (outdir / function["Metadata"]["aws:asset:path"] / REQUIREMENTS).exists()
+    assert (outdir / function["Metadata"]["aws:asset:path"] / "segno" / "__init__.py").is_file()
+    return str(function["Metadata"]["aws:asset:path"])
+
+
+def test_the_asset_hash_follows_the_requirements(tmp_path: Path) -> None:
+    """requirements.txt stays out of the asset but not out of its hash: a changed file is a new
+    asset (CDK would otherwise deploy the old packages); the same folder, the same asset."""
+    folder = tmp_path / "function"
+    folder.mkdir()
+    (folder / "shorten_app.py").write_text("def handler(event, context):\n    return None\n")
+    requirements = (REPO / SHORTEN.folder / REQUIREMENTS).read_text()
+    (folder / REQUIREMENTS).write_text(requirements)
+    first = synthesized_code_hash(folder, tmp_path / "one")
+    assert synthesized_code_hash(folder, tmp_path / "two") == first
+    (folder / REQUIREMENTS).write_text(requirements + "# another line\n")
+    assert synthesized_code_hash(folder, tmp_path / "three") != first
 
 
 def test_resolve_asset_answers_404_for_an_unknown_key(assembly: Assembly, dynamodb: Any) -> None:
@@ -179,7 +247,7 @@ def test_shorten_asset_answers_health(assembly: Assembly, dynamodb: Any) -> None
     assert json.loads(response["body"]) == {"status": "ok"}
 
 
-def test_shorten_asset_draws_a_qr_code_with_its_vendored_segno(assembly: Assembly, dynamodb: Any) -> None:
+def test_shorten_asset_draws_a_qr_code_with_its_installed_segno(assembly: Assembly, dynamodb: Any) -> None:
     """segno comes from the asset itself: nothing but the asset and the runtime is on the path."""
     _, create = rest_event("POST", "/links", body={"url": "https://example.com/", "alias": "asset-qr"})
     assert invoke(assembly, dynamodb, "shorten", create)["statusCode"] == 201
@@ -210,7 +278,7 @@ def test_keygen_asset_fills_the_pool(assembly: Assembly, dynamodb: Any) -> None:
 
 
 def test_aggregate_asset_counts_a_batch(assembly: Assembly, dynamodb: Any) -> None:
-    """The asset's vendored ua-parser loads with nothing but the runtime, and a batch counts."""
+    """The asset's installed ua-parser loads with nothing but the runtime, and a batch counts."""
     endpoint, tables = dynamodb
     client = boto3.client(
         "dynamodb",

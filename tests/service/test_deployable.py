@@ -1,8 +1,9 @@
 """Each function runs from its own deployable folder with only what Lambda gives it.
 
-A clean interpreter (-I -S: no site-packages, no PYTHONPATH) gets exactly the function's folder
-and .lambda-runtime/ (boto3 + the Powertools layer, built by `make runtime`) on its path, imports
-the handler and serves one event against a moto server.
+A clean interpreter (-I -S: no site-packages, no PYTHONPATH) gets exactly the function's folder,
+its installed requirements if it has any (.lambda-deps/<name>/) and .lambda-runtime/ (boto3 + the
+Powertools layer), all built by `make runtime`, on its path, imports the handler and serves one
+event against a moto server.
 """
 
 from __future__ import annotations
@@ -15,9 +16,17 @@ from typing import Any
 import boto3
 import pytest
 
+from infra.function_bundling import REQUIREMENTS, dist_info_name, read_pins
 from snip.settings import DEFAULT_TABLES, Env
 from snip_deploy.function_specs import FUNCTIONS
-from tests.lambda_sandbox import LAMBDA_RUNTIME, ROOT, base_environment, moto_dynamodb, run_handler
+from tests.lambda_sandbox import (
+    LAMBDA_DEPS,
+    ROOT,
+    base_environment,
+    lambda_path,
+    moto_dynamodb,
+    run_handler,
+)
 from tests.service.lambda_events import rest_event
 from tests.service.visits_table import ensure_visits_table, visit_events
 
@@ -108,12 +117,12 @@ def test_resolve_starts_without_the_collector_and_resumes_it(moto_endpoint: str)
 def test_resolve_import_stays_lean() -> None:
     folder = ROOT / FUNCTIONS["resolve"].folder
     probe = (
-        "import sys; sys.path[:0] = sys.argv[1:3]; import resolve_app; "
+        "import sys; sys.path[:0] = sys.argv[1:]; import resolve_app; "
         f"heavy = {HEAVY!r}; "
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))"
     )
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe, str(folder), str(LAMBDA_RUNTIME)],
+        [sys.executable, "-I", "-S", "-c", probe, *lambda_path(folder)],
         capture_output=True, text=True, timeout=60, check=True,
         env={"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"},
     )  # fmt: skip
@@ -121,23 +130,37 @@ def test_resolve_import_stays_lean() -> None:
 
 
 def test_aggregate_runs_from_its_folder(moto_endpoint: str) -> None:
-    """Its vendored ua-parser is in its folder; a tumbling window's last, empty invocation
+    """Its ua-parser comes from .lambda-deps/aggregate/; a tumbling window's last, empty invocation
     answers no failures and the (empty) state Lambda requires."""
     final = {"Records": [], "shardId": "shardId-00000001900000000000-00000001", "state": {}}
     final |= {"isFinalInvokeForWindow": True, "isWindowTerminatedEarly": False}
     assert run("aggregate", final, moto_endpoint) == {"batchItemFailures": [], "state": {}}
 
 
-@pytest.mark.parametrize("name", ["resolve", "shorten", "keygen"])
-def test_only_the_aggregator_carries_the_user_agent_parser(name: str) -> None:
-    """ua-parser ships in functions/aggregate/ only: no other function could load it."""
-    folder = ROOT / FUNCTIONS[name].folder
+# Each third-party package a function imports, and the only function whose path holds it.
+THIRD_PARTY = {"segno": "shorten", "ua_parser": "aggregate"}
+
+
+@pytest.mark.parametrize("name", ["resolve", "shorten", "keygen", "aggregate"])
+def test_each_function_can_import_only_its_own_third_party_packages(name: str) -> None:
+    """segno only in shorten, ua-parser only in the aggregator: no other function could load them."""
     probe = (
-        "import sys, importlib.util; sys.path[:0] = sys.argv[1:3]; "
-        "print(importlib.util.find_spec('ua_parser') is None)"
+        "import sys, importlib.util; sys.path[:0] = sys.argv[1:]; "
+        f"print(sorted(p for p in {sorted(THIRD_PARTY)!r} if importlib.util.find_spec(p)))"
     )
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe, str(folder), str(LAMBDA_RUNTIME)],
+        [sys.executable, "-I", "-S", "-c", probe, *lambda_path(ROOT / FUNCTIONS[name].folder)],
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
-    assert done.stdout.strip() == "True"
+    assert done.stdout.strip() == str(sorted(p for p, owner in THIRD_PARTY.items() if owner == name))
+
+
+WITH_REQUIREMENTS = sorted(n for n, f in FUNCTIONS.items() if (ROOT / f.folder / REQUIREMENTS).exists())
+
+
+@pytest.mark.parametrize("name", WITH_REQUIREMENTS)
+def test_installed_requirements_are_the_pinned_releases(name: str) -> None:
+    """.lambda-deps/<name>/ holds exactly the pins of functions/<name>/requirements.txt."""
+    pins = read_pins(ROOT / FUNCTIONS[name].folder / REQUIREMENTS)
+    installed = {p.name for p in (LAMBDA_DEPS / name).glob("*.dist-info")}
+    assert installed == {dist_info_name(n, v) for n, v in pins.items()}, "run `make runtime`"

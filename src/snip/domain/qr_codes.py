@@ -1,9 +1,10 @@
 """QR codes of short links (GET /links/{key}/qr), drawn by segno.
 
-segno is pure Python and writes SVG and PNG itself (no Pillow), so it ships in the shorten
-function's asset as a vendored copy of one release (functions/shorten/segno/, pinned in
-pyproject.toml; tests/infra/test_assets.py holds the two together). It is imported on the
-first QR request only: creates and redirects never pay for it.
+segno is pure Python and writes SVG and PNG itself (no Pillow). It is pinned in
+functions/shorten/requirements.txt and installed into the shorten function's asset at synth
+time (infra/function_bundling.py; tests/infra/test_assets.py checks the release), so only that
+function carries it. It is imported on the first QR request only: creates and redirects never
+pay for it.
 """
 
 from __future__ import annotations
