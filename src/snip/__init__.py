@@ -14,6 +14,8 @@ inside out (each may import only the rooms before it, and ``snip.settings``):
   OpenAPI document, Event Handler middlewares. Nothing below it knows about HTTP.
 * ``snip.execution`` — what one execution environment builds once (clients, adapters,
   telemetry) and how tests reset it.
+* ``snip.links_api`` — shorten's HTTP API: its routes as Event Handler routers, one module per
+  group, and what they share (idempotent requests, shorten's telemetry, error handlers).
 
 ``snip.settings`` declares every setting once; deploy-time facts live in ``snip_deploy``, which
 ships in no asset.

@@ -16,6 +16,7 @@ from snip.domain.errors import (
     RequestInProgress,
     UnsupportedMediaType,
 )
+from snip.http.error_status import status_of
 from snip_deploy.routes import ROUTES
 from tests.service.conftest import Call, LambdaContext
 from tests.service.lambda_events import rest_event, to_reply
@@ -70,7 +71,7 @@ def test_error_responses_are_described_by_the_error_classes(call: Call) -> None:
         IdempotencyMismatch,
         DependencyUnavailable,
     ):
-        assert create[str(error.status)]["description"] == error.description
+        assert create[str(status_of(error))]["description"] == error.description
     assert AliasTaken.description in create["409"]["description"]
     assert RequestInProgress.description in create["409"]["description"]
 

@@ -1,5 +1,5 @@
-"""The OpenAPI pieces shorten does not read off a route: error responses from the error classes,
-and resolve's GET/HEAD /{key}."""
+"""The OpenAPI pieces shorten does not read off a route: error responses from the error classes
+and the one error -> status table, and resolve's GET/HEAD /{key}."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from snip.domain import errors
 from snip.domain.errors import AliasTaken, DependencyUnavailable, RequestInProgress, SnipError
 from snip.domain.validation import MAX_BODY_BYTES, REDIRECT_STATUSES
 from snip.http import openapi
+from snip.http.error_status import STATUS_OF, status_of
 
 ALL_ERRORS = [SnipError, *SnipError.__subclasses__()]
 
@@ -17,9 +18,22 @@ ALL_ERRORS = [SnipError, *SnipError.__subclasses__()]
 def test_each_error_class_describes_itself(error: type[SnipError]) -> None:
     assert "description" in vars(error), f"{error.__name__} inherits its description"
     response = openapi.errors(error)
-    assert list(response) == [error.status]
-    assert response[error.status]["description"] == error.description
-    assert response[error.status]["content"]["application/json"]["model"].__name__ == "ErrorBody"
+    assert list(response) == [status_of(error)]
+    assert response[status_of(error)]["description"] == error.description
+    assert response[status_of(error)]["content"]["application/json"]["model"].__name__ == "ErrorBody"
+
+
+@pytest.mark.parametrize("error", ALL_ERRORS, ids=lambda e: e.__name__)
+def test_each_error_has_its_own_status_in_the_table_and_none_of_its_own(error: type[SnipError]) -> None:
+    assert error in STATUS_OF, f"{error.__name__} would answer its base class's status"
+    assert not hasattr(error, "status"), "the status is the HTTP layer's (snip.http.error_status)"
+
+
+def test_a_subclass_not_in_the_table_answers_its_base_class_status() -> None:
+    class Unlisted(errors.LinkNotFound):
+        pass
+
+    assert status_of(Unlisted("gone missing")) == 404
 
 
 def test_classes_that_share_a_status_share_a_response_that_names_each() -> None:

@@ -10,21 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from snip.domain.errors import SnipError
-
 READ = "links.read"
 WRITE = "links.write"
 ALL = (READ, WRITE)
 PROTECTED_PREFIX = "/links"  # routes under it need an API key; the others are public
 _READ_METHODS = frozenset({"GET", "HEAD"})
-
-
-class InsufficientScope(SnipError):
-    """The API key is valid but lacks the scope the route needs."""
-
-    status = 403
-    code = "insufficient_scope"
-    description = "The API key lacks the scope this route needs"
 
 
 def required_scope(method: str, resource: str) -> str | None:

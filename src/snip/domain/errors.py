@@ -1,5 +1,6 @@
-"""Domain exceptions. Each knows its HTTP status, error code and what it means to a client:
-handlers map them in one place, and the OpenAPI document describes them from the same classes."""
+"""Domain exceptions. Each knows its error code and what it means to a client; none knows an
+HTTP status: ``snip.http.error_status`` maps them to statuses in one table, which the responses
+and the OpenAPI document (described from these same classes) both read."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from snip.domain.validation import MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES
 
 
 class SnipError(Exception):
-    status = 500
     code = "internal_error"
     description = "Something went wrong on our side"
 
@@ -19,19 +19,16 @@ class SnipError(Exception):
 
 
 class InvalidInput(SnipError):
-    status = 400
     code = "invalid_request"
     description = "Invalid request (see error.code)"
 
 
 class UnsupportedMediaType(SnipError):
-    status = 415
     code = "unsupported_media_type"
     description = "Body is not application/json"
 
 
 class BodyTooLarge(SnipError):
-    status = 413
     code = "body_too_large"
     description = (
         f"Body larger than {MAX_BODY_BYTES // 1024} KiB"
@@ -40,7 +37,6 @@ class BodyTooLarge(SnipError):
 
 
 class LinkNotFound(SnipError):
-    status = 404
     code = "link_not_found"
     description = "No such link (or not yours)"
 
@@ -48,33 +44,42 @@ class LinkNotFound(SnipError):
 class LinkGone(SnipError):
     """The key exists but no longer redirects: deleted, disabled, expired or out of visits."""
 
-    status = 410
     code = "link_gone"
     description = "Deleted, disabled, expired or out of visits"
 
 
 class AliasTaken(SnipError):
-    status = 409
     code = "alias_taken"
     description = "Alias taken"
 
 
 class RequestInProgress(SnipError):
-    status = 409
     code = "request_in_progress"
     description = "The same Idempotency-Key still in flight"
 
 
 class IdempotencyMismatch(SnipError):
-    status = 422
     code = "idempotency_mismatch"
     description = "Idempotency-Key reused with another body"
+
+
+class InsufficientScope(SnipError):
+    """The API key is valid but lacks the scope the route needs (``snip.domain.api_scopes``)."""
+
+    code = "insufficient_scope"
+    description = "The API key lacks the scope this route needs"
+
+
+class KeyRevoked(SnipError):
+    """The key was revoked (``snip keys revoke``) and API Gateway has not caught up yet."""
+
+    code = "key_revoked"
+    description = "The API key was revoked"
 
 
 class DependencyUnavailable(SnipError):
     """DynamoDB (or another dependency) failed after the SDK's retries: the client should retry."""
 
-    status = 503
     code = "service_unavailable"
     description = "A dependency failed; retry after Retry-After seconds"
     retry_after = 1

@@ -1,4 +1,4 @@
-"""Request and response bodies of the links API, as pydantic models.
+"""Request and response bodies of the links API, as pydantic models (the stats answer's too).
 
 They validate requests (through the Event Handler) and generate the OpenAPI document, so the
 documented schema and the enforced one are the same objects.
@@ -6,7 +6,7 @@ documented schema and the enforced one are the same objects.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -162,14 +162,59 @@ class BatchResults(BaseModel):
     results: list[BatchCreated | BatchFailed] = Field(description="One per item, in request order")
 
 
+class Counts(BaseModel):
+    visits: int
+    bot_visits: int
+
+
+class Bucket(Counts):
+    start: str = Field(description="The bucket's start, RFC 3339 UTC")
+
+
+class Breakdown(BaseModel):
+    value: str = Field(examples=["news.example.com"])
+    visits: int = Field(description="Human visits")
+
+
+# GET /links/{key}/stats's answer, which snip.domain.stats computes free of pydantic. (No
+# docstring: it would become the schema's description.)
+class LinkStats(BaseModel):
+    key: str
+    from_: str = Field(alias="from", description="RFC 3339 UTC")
+    to: str = Field(description="RFC 3339 UTC")
+    interval: Literal["hour", "day"]
+    as_of: str = Field(description="Every visit before this instant is counted")
+    total: Counts
+    series: list[Bucket] = Field(description="Every bucket of the range, zeros too")
+    referrers: list[Breakdown] = Field(description='Host of the Referer; "(direct)" without one')
+    countries: list[Breakdown] = Field(description='ISO 3166-1 alpha-2, or "(unknown)"')
+    devices: list[Breakdown] = Field(description="desktop | mobile | tablet | other")
+    browsers: list[Breakdown]
+    os: list[Breakdown]
+    sources: list[Breakdown] = Field(description="link | qr")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
 
 
+def in_field_order(model: type[BaseModel], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``fields`` in the order ``model`` declares them. An idempotent replay is stored with
+    sorted keys; put back in this order, it reads exactly like the first answer."""
+    return {name: fields[name] for name in model.model_fields}
+
+
 _FIELDS = set(LinkCreate.model_fields) | set(LinkPatch.model_fields)
 # Fields and query parameters whose error code is not ``invalid_<name>``.
-_CODES = {"links": "invalid_batch", "tag": "invalid_tags", "format": "invalid_qr", "size": "invalid_qr"}
-QUERY_PARAMETERS = frozenset({"limit", "cursor", "tag", "format", "size"})
+_CODES = {
+    "links": "invalid_batch",
+    "tag": "invalid_tags",
+    "format": "invalid_qr",
+    "size": "invalid_qr",
+    "from": "invalid_range",
+    "to": "invalid_range",
+}
+QUERY_PARAMETERS = frozenset({"limit", "cursor", "tag", "format", "size", "from", "to", "interval"})
 
 
 def as_invalid_input(errors: Sequence[Any]) -> InvalidInput:

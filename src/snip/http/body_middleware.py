@@ -26,6 +26,8 @@ from snip.domain.validation import body_limit
 from snip.http.responses import JSON
 
 BODY_METHODS = frozenset({"POST", "PATCH"})
+# What a route with a body may answer before it runs (this check, then the model's validation).
+BODY_ERRORS = (InvalidInput, BodyTooLarge, UnsupportedMediaType)
 
 
 def check_json_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:

@@ -1,7 +1,8 @@
 """Pieces of the links API's OpenAPI document that are not read off a route.
 
-Error responses are described from the error classes themselves (status, description), so the
-document cannot list a status the code does not raise. GET/HEAD /{key} is served by resolve,
+Error responses are described from the error classes themselves (their description, and their
+status from ``snip.http.error_status``, the table the responses use), so the document cannot list
+a status the code does not send. GET/HEAD /{key} is served by resolve,
 which has no Event Handler: its path item is written here once and merged into the document
 shorten generates, so shorten carries no copy of the redirect route.
 
@@ -22,12 +23,18 @@ from aws_lambda_powertools.event_handler.openapi.compat import model_json
 from aws_lambda_powertools.event_handler.openapi.models import PathItem
 from pydantic import BaseModel
 
-from snip.domain.api_scopes import InsufficientScope
-from snip.domain.errors import DependencyUnavailable, LinkGone, LinkNotFound, SnipError
+from snip.domain.errors import (
+    DependencyUnavailable,
+    InsufficientScope,
+    KeyRevoked,
+    LinkGone,
+    LinkNotFound,
+    SnipError,
+)
 from snip.domain.validation import DEFAULT_REDIRECT_STATUS, REDIRECT_STATUSES
 from snip.http.api_models import ErrorBody
+from snip.http.error_status import status_of
 from snip.http.responses import JSON, REDIRECT_CACHE
-from snip.operations.callers import KeyRevoked
 
 _SCHEMAS = "#/components/schemas/"
 
@@ -70,7 +77,7 @@ def errors(*raised: type[SnipError], by_reference: bool = False) -> dict[int, An
     """
     descriptions: dict[int, list[str]] = {}
     for error in raised:
-        descriptions.setdefault(error.status, []).append(error.description)
+        descriptions.setdefault(status_of(error), []).append(error.description)
     body = {"schema": {"$ref": f"{_SCHEMAS}{ErrorBody.__name__}"}} if by_reference else {"model": ErrorBody}
     return {
         status: {"description": "; ".join(texts), "content": {JSON: body}}

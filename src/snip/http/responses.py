@@ -15,6 +15,7 @@ from typing import Any
 
 from snip.domain.errors import DependencyUnavailable, SnipError
 from snip.domain.validation import REDIRECT_STATUSES
+from snip.http.error_status import status_of
 
 JSON = "application/json"
 # API Gateway labels an answer that names no type application/json, and an empty body is no
@@ -86,16 +87,17 @@ def error_page(status: int, message: str) -> str:
 
 def error_response(error: SnipError, accept: str | None = None) -> dict[str, Any]:
     """A Lambda proxy response for a domain error: JSON, or a small page for browsers."""
+    status = status_of(error)
     headers = {"Cache-Control": NO_STORE}
     if isinstance(error, DependencyUnavailable):
         headers["Retry-After"] = str(error.retry_after)
     if prefers_html(accept):
         headers["Content-Type"] = "text/html; charset=utf-8"
-        body = error_page(error.status, error.message)
+        body = error_page(status, error.message)
     else:
         headers["Content-Type"] = JSON
         body = error_body(error.code, error.message)
-    return {"statusCode": error.status, "headers": headers, "body": body, "isBase64Encoded": False}
+    return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
 
 
 def redirect_response(url: str, status: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from snip.domain import api_scopes
@@ -34,9 +35,15 @@ def check_scope(app: APIGatewayRestResolver, next_middleware: NextMiddleware) ->
     return next_middleware(app)
 
 
-def principal(app: APIGatewayRestResolver) -> Principal:
-    """The caller that ``check_scope`` admitted for the current request."""
-    found = app.context.get(CONTEXT_KEY)
+def principal(router: BaseRouter) -> Principal:
+    """The caller that ``check_scope`` admitted for the current request (``router``: the
+    resolver or one of its included routers, which share its context)."""
+    found = router.context.get(CONTEXT_KEY)
     if not isinstance(found, Principal):
         raise SnipError("The request reached a /links route without its API-key check.")
     return found
+
+
+def owner(router: BaseRouter) -> str:
+    """The owner of the calling API key (not the key: an owner may hold several keys)."""
+    return principal(router).owner

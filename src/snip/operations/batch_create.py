@@ -31,7 +31,7 @@ MAX_ROUNDS = 6  # transactions sent again after cancellations, at most
 
 
 def failure(error: SnipError) -> dict[str, Any]:
-    return {"status": error.status, "error": {"code": error.code, "message": error.message}}
+    return {"error": error}  # its status and body are the HTTP layer's (snip.links_api.batch_routes)
 
 
 def _transactions(writes: list[tuple[int, NewLink]]) -> list[list[tuple[int, NewLink]]]:
@@ -56,7 +56,7 @@ def create_batch(
     base_url: str,
     own_hosts: Collection[str],
 ) -> list[dict[str, Any]]:
-    """One result per body, in order: ``{"status": 201, "link"}`` or ``{"status", "error"}``."""
+    """One result per body, in order: ``{"link": <the new link>}`` or ``{"error": <a SnipError>}``."""
     results: list[dict[str, Any] | None] = [None] * len(bodies)
     writes: dict[int, NewLink] = {}
     generated: list[tuple[int, dict[str, Any]]] = []  # items that need a key
@@ -99,7 +99,7 @@ def create_batch(
                 continue
             for (index, write), outcome in zip(chunk, outcomes, strict=True):
                 if outcome == CREATED:
-                    results[index] = {"status": 201, "link": view(write.link, base_url, detail=False)}
+                    results[index] = {"link": view(write.link, base_url, detail=False)}
                     created_any = True
                 elif outcome == KEY_USED and write.key in aliases:
                     results[index] = failure(AliasTaken(f"The alias '{write.key}' is taken."))

@@ -18,17 +18,9 @@ from dataclasses import dataclass
 
 from snip.data.api_keys_table import ApiKeyRegistry
 from snip.domain import api_scopes
-from snip.domain.errors import SnipError
+from snip.domain.errors import InsufficientScope, KeyRevoked
 
 CACHE_SECONDS = 60.0
-
-
-class KeyRevoked(SnipError):
-    """The key was revoked (``snip keys revoke``) and API Gateway has not caught up yet."""
-
-    status = 403
-    code = "key_revoked"
-    description = "The API key was revoked"
 
 
 @dataclass(frozen=True)
@@ -39,7 +31,7 @@ class Principal:
 
     def require(self, needed: str) -> None:
         if not api_scopes.allows(self.scopes, needed):
-            raise api_scopes.InsufficientScope(f"This API key lacks the {needed} scope.")
+            raise InsufficientScope(f"This API key lacks the {needed} scope.")
 
 
 class Owners:

@@ -1,0 +1,108 @@
+"""POST and GET /links, GET, PATCH and DELETE /links/{key}: an owner's links, one at a time."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from snip.domain.errors import (
+    AliasTaken,
+    DependencyUnavailable,
+    IdempotencyMismatch,
+    InvalidInput,
+    LinkNotFound,
+    RequestInProgress,
+)
+from snip.domain.validation import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from snip.execution import environment
+from snip.http import openapi
+from snip.http.api_addresses import base_url, own_hosts
+from snip.http.api_models import Link, LinkCreate, LinkCreated, LinkPage, LinkPatch, in_field_order
+from snip.http.body_middleware import BODY_ERRORS
+from snip.http.responses import EMPTY_BODY, JSON
+from snip.http.rest_router import RestRouter
+from snip.http.scope_middleware import owner
+from snip.links_api.idempotent_requests import Creator, first_answer
+from snip.links_api.shorten_telemetry import count_claim, count_created
+
+router = RestRouter()
+
+
+@router.post(
+    "/links",
+    summary="Shorten a URL",
+    responses={
+        **openapi.ok(201, LinkCreated, "The new link"),
+        **openapi.errors(
+            *BODY_ERRORS, AliasTaken, RequestInProgress, IdempotencyMismatch, DependencyUnavailable
+        ),
+    },
+)
+def create_link(link: Annotated[LinkCreate, Body()]) -> Response[Any]:
+    def create(creator: Creator) -> dict[str, Any]:
+        created, claim = environment.links().create(creator.owner, link, creator.base_url, creator.own_hosts)
+        count_created(1)
+        count_claim(claim)
+        return created
+
+    created = in_field_order(LinkCreated, first_answer(router, create))
+    return Response(
+        status_code=201,
+        content_type=JSON,
+        body=json.dumps(created),
+        headers={"Location": f"/links/{created['key']}"},
+    )
+
+
+@router.get(
+    "/links",
+    summary="List your links, newest first",
+    responses={
+        **openapi.ok(200, LinkPage, "A page of your links"),
+        **openapi.errors(InvalidInput, DependencyUnavailable),
+    },
+)
+def list_links(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    tag: Annotated[str | None, Query(description="Only links with this tag")] = None,
+) -> dict[str, Any]:
+    return environment.links().page(owner(router), base_url(router.current_event), limit, cursor, tag)
+
+
+@router.get(
+    "/links/<key>",
+    summary="Read one of your links",
+    responses={
+        **openapi.ok(200, Link, "The link"),
+        **openapi.errors(LinkNotFound, DependencyUnavailable),
+    },
+)
+def get_link(key: str) -> dict[str, Any]:
+    return environment.links().get(owner(router), key, base_url(router.current_event))
+
+
+@router.patch(
+    "/links/<key>",
+    summary="Change one of your links",
+    responses={
+        **openapi.ok(200, Link, "The updated link"),
+        **openapi.errors(*BODY_ERRORS, LinkNotFound, DependencyUnavailable),
+    },
+)
+def update_link(key: str, patch: Annotated[LinkPatch, Body()]) -> dict[str, Any]:
+    event = router.current_event
+    return environment.links().update(owner(router), key, patch, base_url(event), own_hosts(event))
+
+
+@router.delete(
+    "/links/<key>",
+    summary="Delete one of your links (its key is never reissued)",
+    responses={204: {"description": "Deleted"}, **openapi.errors(LinkNotFound, DependencyUnavailable)},
+)
+def delete_link(key: str) -> Response[Any]:
+    environment.links().delete(owner(router), key)
+    return Response(status_code=204, body="", content_type=EMPTY_BODY)
