@@ -10,13 +10,13 @@ inside out (each may import only the rooms before it, and ``snip.settings``):
   that talks to AWS. Turns items into domain objects and AWS errors into domain errors.
 * ``snip.operations`` — what the functions do, in domain terms, through the data adapters:
   create and change links, claim and refill keys, follow a link, count visits.
-* ``snip.http`` — responses, the error → status table, request and response models, the
-  OpenAPI document, Event Handler middlewares. Nothing below it knows about HTTP.
 * ``snip.execution`` — what one execution environment builds once (clients, adapters,
   telemetry) and how tests reset it.
+* ``snip.http`` — responses, the error → status table, request and response models, the
+  OpenAPI document, Event Handler middlewares. Nothing before it knows about HTTP.
 * ``snip.links_api`` — shorten's HTTP API: its routes as Event Handler routers, one module per
   group, and what they share (idempotent requests, shorten's telemetry, error handlers).
 
 ``snip.settings`` declares every setting once; deploy-time facts live in ``snip_deploy``, which
-ships in no asset.
+ships in no asset and which no room imports. tests/unit/test_rooms.py holds the rooms to this.
 """
