@@ -14,7 +14,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -179,8 +179,9 @@ def test_paste_key_create_with_every_field_copy_edit_disable_enable_delete(
 
     page.get_by_role("button", name="Disable").click()
     expect(page.locator("#link-state")).to_have_text("disabled")
-    time.sleep(2.5)  # a function may keep a link in memory for 2 s (CONTRACT section 2)
-    assert requests.get(short_url, allow_redirects=False, timeout=30).status_code == 410
+    # A function may keep a link in memory for 2 s (CONTRACT section 2): 410 by 2.5 s at the latest.
+    status = until(lambda: requests.get(short_url, allow_redirects=False, timeout=30).status_code, 410, 2.5)
+    assert status == 410
     page.get_by_role("button", name="Enable").click()
     expect(page.locator("#link-state")).to_have_text("active")
 
@@ -291,8 +292,17 @@ def test_list_newest_first_with_states_filter_by_tag_and_pages(
     first, second = (r.json()["key"] for r in tagged)
     assert api(console_stack, "PATCH", f"/links/{first}", json={"disabled": True}).ok
     for n in range(21):  # more than a page (20)
-        assert api(console_stack, "POST", "/links", json={"url": f"https://example.com/filler/{n}"}).ok
-    time.sleep(2.5)  # a new link is listed within 2 s
+        filler = api(console_stack, "POST", "/links", json={"url": f"https://example.com/filler/{n}"})
+        assert filler.ok
+    # A new link is listed within 2 s: the last one on the first page, both tagged ones under their tag.
+    newest, both = filler.json()["key"], {first, second}
+
+    def listed_yet() -> bool:
+        page = api(console_stack, "GET", "/links").json()["links"]
+        tagged = api(console_stack, "GET", "/links", params={"tag": tag}).json()["links"]
+        return newest in {link["key"] for link in page} and {link["key"] for link in tagged} == both
+
+    assert until(listed_yet, True, 2.5)
 
     page = signed_in(desktop)
     rows = page.locator("#links > li")
@@ -358,6 +368,14 @@ def resolve_writes_visit_events(stack: Stack, key: str) -> bool:
     except ClientError:
         return False
     return bool(found["Items"])
+
+
+def until(probe: Callable[[], Any], wanted: Any, seconds: float) -> Any:
+    """``probe()`` every 0.1 s until it returns ``wanted`` or ``seconds`` have passed; its last answer."""
+    deadline = time.monotonic() + seconds
+    while (answer := probe()) != wanted and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return answer
 
 
 def counted_stats(stack: Stack, key: str, visits: int, bot_visits: int) -> dict[str, Any]:

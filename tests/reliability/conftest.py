@@ -17,6 +17,7 @@ from tests.reliability import figures
 from tests.reliability.http import set_faults
 from tests.service.conftest import (  # noqa: F401  (fixtures, re-exported for this folder)
     dynamodb,
+    empty_tables,
     filled_pool,
     handlers,
     settings_env,

@@ -7,15 +7,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from snip.execution import environment
 from snip.settings import DEFAULT_TABLES, Env
-from snip_deploy.tables import create_tables
 from tests.service.lambda_events import Reply, rest_event, to_reply
-from tests.service.visits_table import ensure_visits_table
+from tests.service.moto_tables import EmptyTables, make_empty_tables, tables_on_moto
 
 ROOT = Path(__file__).resolve().parents[2]
 for name in ("shorten", "resolve", "keygen"):
@@ -59,12 +56,15 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     new_instance()
 
 
+@pytest.fixture(scope="session")
+def empty_tables() -> EmptyTables:
+    return make_empty_tables()
+
+
 @pytest.fixture
-def dynamodb(settings_env: None) -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_tables(client, DEFAULT_TABLES)
-        ensure_visits_table(client)
+def dynamodb(settings_env: None, empty_tables: EmptyTables) -> Iterator[Any]:
+    """Every table, empty, on a moto of the test's own (tests/service/moto_tables.py)."""
+    with tables_on_moto(empty_tables) as client:
         yield client
 
 
