@@ -20,8 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from snip.data import idempotency_table
-from snip.data.rollups_table import visit_store
+from snip.data.rollups_table import rollups_table
 from snip.domain import clock, qr_codes, stats
 from snip.domain.errors import (
     AliasTaken,
@@ -52,6 +51,7 @@ from snip.http.api_models import (
 )
 from snip.http.responses import EMPTY_BODY, JSON, QR_CACHE, error_body, error_response, header
 from snip.http.stats_schema import LinkStats
+from snip.operations import idempotent_creates
 from snip.settings import get_settings
 
 logger = Logger(service="shorten")
@@ -152,8 +152,8 @@ def _once(owner: str, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     idempotency_key = header(app.current_event.headers, "Idempotency-Key")
     if idempotency_key is None:
         return action()
-    key = idempotency_table.check_idempotency_key(idempotency_key)
-    return idempotency_table.once(owner, key, app.current_event.json_body, action)
+    key = idempotent_creates.check_idempotency_key(idempotency_key)
+    return idempotent_creates.once(owner, key, app.current_event.json_body, action)
 
 
 @app.post(
@@ -217,7 +217,7 @@ def link_stats(key: str) -> dict[str, Any]:
     now = clock.utcnow()
     query = stats.parse_query(params, now)
     as_of = now - timedelta(seconds=get_settings().stats_lag)
-    return stats.link_stats(environment.links_table(), visit_store(), _owner(), key, query, as_of)
+    return stats.link_stats(environment.links_table(), rollups_table(), _owner(), key, query, as_of)
 
 
 @app.patch(
@@ -317,7 +317,7 @@ def _no_route(_: Exception) -> Response[Any]:
 # -- entry point -------------------------------------------------------------------------
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if context is not None:
-        idempotency_table.config().register_lambda_context(context)
+        idempotent_creates.config().register_lambda_context(context)
     return app.resolve(event, context)
 
 
