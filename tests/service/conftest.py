@@ -15,7 +15,7 @@ from snip.execution import environment
 from snip.settings import DEFAULT_TABLES, Env
 from snip_deploy.tables import create_tables
 from tests.service.lambda_events import Reply, rest_event, to_reply
-from tests.service.visits_table import ensure_visits_table
+from tests.service.visits_table_setup import ensure_visits_table
 
 ROOT = Path(__file__).resolve().parents[2]
 for name in ("shorten", "resolve", "keygen"):

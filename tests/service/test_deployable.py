@@ -19,7 +19,7 @@ from snip.settings import DEFAULT_TABLES, Env
 from snip_deploy.function_specs import FUNCTIONS
 from tests.lambda_sandbox import LAMBDA_RUNTIME, ROOT, base_environment, moto_dynamodb, run_handler
 from tests.service.lambda_events import rest_event
-from tests.service.visits_table import ensure_visits_table, visit_events
+from tests.service.visits_table_setup import ensure_visits_table, visit_events
 
 # Nothing of the test environment may leak into a function.
 FORBIDDEN = ("moto", "pytest", "snip_local", "infra", "tests")

@@ -17,7 +17,7 @@ from snip.domain.errors import LinkGone
 from snip.domain.liveness import is_active
 from snip.operations.follow_link import RedirectTables, Visit, visit_event
 from snip.settings import DEFAULT_TABLES, Env
-from tests.service.visits_table import VISITS, visit_events
+from tests.service.visits_table_setup import VISITS, visit_events
 
 NOW = "2030-01-01T00:00:00Z"
 NOW_MOMENT = datetime(2030, 1, 1, tzinfo=UTC)

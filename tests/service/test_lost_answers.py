@@ -25,7 +25,7 @@ from snip.operations.follow_link import RedirectTables, Visit, visit_event
 from snip.settings import DEFAULT_TABLES, Env
 from tests.service.conftest import BASE_URL, Call, scan
 from tests.service.sdk_faults import SDK_ATTEMPTS, LostAnswers
-from tests.service.visits_table import VISITS, visit_events
+from tests.service.visits_table_setup import VISITS, visit_events
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
