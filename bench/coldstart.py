@@ -18,7 +18,7 @@ from typing import Any
 from bench.bench_events import get_event, post_event
 from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, dynamodb_client, lambda_env, median, moto_server
 from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
-from tests.service.visits_table import ensure_visits_table
+from tests.service.visits_table_setup import ensure_visits_table
 
 SEED_KEY = "Bench01"
 SEED_URL = "https://example.com/cold/start"

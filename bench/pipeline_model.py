@@ -3,7 +3,7 @@
 The visits table's stream has a shard per table partition, each read in order, one batch at a
 time; events are keyed by request id, so a link's events spread over every shard.
 
-* ``hot_link``: 10,000 events of one link through the aggregator's own code (``VisitStore``) in
+* ``hot_link``: 10,000 events of one link through the aggregator's own code (``RollupsTable``) in
   the mapping's batches, every write counted per item (resolve adds one put per redirect, each to
   an item of its own): the busiest item's writes per 10,000 redirects are its writes per second
   at 10,000 redirects/s.
@@ -38,8 +38,9 @@ from botocore.exceptions import ClientError
 
 from bench.common import ROOT
 from bench.requests_count import item_size, write_units
-from snip.data.rollups_table import StreamVisit, VisitStore, position
+from snip.data.rollups_table import RollupsTable, StreamVisit, position
 from snip.data.visit_archive import NoArchive
+from snip.domain.link import Link
 from snip.domain.rollups import ClassifiedVisit, UserAgentClass
 from snip.domain.visit_events import VisitEvent
 from snip.operations.visit_counting import aggregate
@@ -165,8 +166,8 @@ def _link_item(key: str) -> dict[str, Any]:
     return {name: _ser.serialize(value) for name, value in link.items()}
 
 
-def _store(model: ModelDynamoDB) -> VisitStore:
-    return VisitStore(model, "links", "rollups")
+def _store(model: ModelDynamoDB) -> RollupsTable:
+    return RollupsTable(model, "links", "rollups")
 
 
 def _put_visits(model: ModelDynamoDB, events: list[VisitEvent]) -> None:
@@ -263,7 +264,7 @@ def long_tail(links: int = VISIT_STREAM.batch_size) -> dict[str, Any]:
 class _FlakyCounter:
     """Counts through the store; on the batches chosen to fail, counts part of a link, then fails."""
 
-    def __init__(self, store: VisitStore) -> None:
+    def __init__(self, store: RollupsTable) -> None:
         self.store = store
         self.fail_next = False
 
@@ -405,7 +406,7 @@ def typical_event_item() -> dict[str, Any]:
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
         "Chrome/131.0.0.0 Safari/537.36"
     )
-    link = {"owner": "a1b2c3d4e5", "url": "https://example.com/"}
+    link = Link("AbC1234", owner="a1b2c3d4e5", url="https://example.com/")
     visit = Visit(
         request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
         user_agent=chrome,

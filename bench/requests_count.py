@@ -190,7 +190,7 @@ def run(creates: int = 200) -> dict[str, Any]:
     from snip.settings import DEFAULT_TABLES, Env
     from snip_deploy.tables import ALL_TABLES, create_tables
     from tests.service.lambda_events import rest_event
-    from tests.service.visits_table import ensure_visits_table
+    from tests.service.visits_table_setup import ensure_visits_table
 
     saved = dict(os.environ)
     os.environ.update(

@@ -15,11 +15,11 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from snip.data.rollups_table import visit_store
+from snip.data.rollups_table import rollups_table
 from snip.data.visit_archive import Archive, archive
 from snip.execution import environment, metric_names
 from snip.execution.powertools_wiring import instrument
-from snip.operations.visit_counting import aggregate
+from snip.operations.visit_counting import BatchResponse, aggregate
 from snip.settings import get_settings
 from visit_classes import classify
 
@@ -33,9 +33,9 @@ def _archive() -> Archive:
     return archive(settings.events_bucket, settings.events_dir)
 
 
-def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> BatchResponse:
     shard = str(event.get("shardId") or "")
-    outcome = aggregate(event.get("Records", []), shard, classify, visit_store(), _archive())
+    outcome = aggregate(event.get("Records", []), shard, classify, rollups_table(), _archive())
     logger.info(
         "batch aggregated",
         extra={

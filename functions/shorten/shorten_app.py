@@ -24,7 +24,7 @@ from snip.links_api import (
     qr_routes,
     stats_routes,
 )
-from snip.links_api.idempotent_requests import remember_invocation
+from snip.links_api.idempotency_header import remember_invocation
 from snip.links_api.shorten_telemetry import logger, metrics
 
 app = APIGatewayRestResolver()  # validation comes with body_middleware.middlewares(), in its place

@@ -184,7 +184,7 @@ class Setting:
     def named(self, name: str) -> Setting:
         return Setting(self.env, self.default, self.parse, self.context, self.functions, name)
 
-    def value(self, raw: str | None, label: str | None = None) -> Any:
+    def value(self, raw: str | None, label: str | None = None) -> object:
         """``raw`` (None: unset) parsed; a bad value raises ValueError naming ``label`` (the variable)."""
         text = self.default if raw is None else raw
         if text is None:
@@ -194,7 +194,7 @@ class Setting:
         except ValueError as error:
             raise ValueError(f"{label or self.env}={text!r}: {error}") from None
 
-    def read(self, env: Mapping[str, str]) -> Any:
+    def read(self, env: Mapping[str, str]) -> object:
         return self.value(env.get(self.env))
 
 

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from snip.data.limited_visits import FORGET_AFTER
-from snip.data.link_items import RECENT_VISITS
 from snip.data.links_table import LinksTable
 from snip.data.visits_table import VisitsTable
 from snip.domain import clock
+from snip.domain.link import Link
 from snip.execution.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.operations.follow_link import RedirectTables, Visit, visit_event
 from snip.settings import Env
@@ -246,13 +246,7 @@ def test_resolve_writes_only_what_its_grants_allow() -> None:
     by a bot (the link's Update and the event's Put, in one transaction), and the cleanup of old
     markers that follows once enough of them have gathered."""
     old_markers = {f"1:{n:012d}" for n in range(FORGET_AFTER)}
-    link = {
-        "key": "AbC1234",
-        "url": "https://example.com/",
-        "owner": "o",
-        "max_visits": 5,
-        RECENT_VISITS: old_markers,
-    }
+    link = Link("AbC1234", url="https://example.com/", owner="o", max_visits=5, recent_visits=old_markers)
     client = _RecordingClient()
     store = RedirectTables.over(LinksTable(client, "links"), VisitsTable(client, "visits")).limited
     for agent in ("Mozilla/5.0", "Slackbot 1.0"):

@@ -10,7 +10,7 @@ import pytest
 
 from infra.context import EVENT_RETENTION_DAYS, SnipConfig
 from infra.visit_pipeline import EVENT_COLUMNS, GLUE_DATABASE
-from snip.data.rollups_table import StreamVisit, VisitStore, position
+from snip.data.rollups_table import RollupsTable, StreamVisit, position
 from snip.data.visit_archive import raw_event
 from snip.domain.rollups import ClassifiedVisit, UserAgentClass
 from snip.settings import Env
@@ -107,7 +107,7 @@ class _RecordingClient:
 def test_the_aggregators_requests_name_only_the_allowed_attributes() -> None:
     """The policy's lists against the store's own transaction (people and bots, two hours)."""
     client = _RecordingClient()
-    store = VisitStore(client, links_table="links", rollups_table="rollups")
+    store = RollupsTable(client, links_table="links", rollups_table="rollups")
     agent = UserAgentClass("mobile", "Mobile Safari", "iOS")
     visits = [
         StreamVisit(

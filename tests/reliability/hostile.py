@@ -13,7 +13,7 @@ from typing import Any
 
 from snip.settings import DEFAULT_TABLES
 from snip_deploy.tables import IDEMPOTENCY, LINKS
-from tests.reliability.clients import assert_snip_error
+from tests.reliability.handler_clients import assert_snip_error
 from tests.service.conftest import LambdaContext
 from tests.service.lambda_events import Reply, needs_api_key, rest_event, to_reply
 

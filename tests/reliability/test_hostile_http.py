@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from snip.settings import DEFAULT_TABLES, Env
 from tests.e2e.stacks import Stack
 from tests.reliability import figures
-from tests.reliability.clients import assert_snip_error
+from tests.reliability.handler_clients import assert_snip_error
 from tests.reliability.http import table_keys
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]

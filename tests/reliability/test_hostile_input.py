@@ -23,7 +23,7 @@ from snip_deploy.tables import create_tables
 from tests.reliability import figures
 from tests.reliability.hostile import API_HOST, OWN_HOST, Hostile, clear_links
 from tests.service.conftest import BASE_URL, LambdaContext, new_instance
-from tests.service.visits_table import ensure_visits_table
+from tests.service.visits_table_setup import ensure_visits_table
 
 EXAMPLES = 60  # per generated test; 6 tests
 SETTINGS = settings(

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from snip.data import clients
 from snip.settings import DEFAULT_TABLES, Env
-from tests.reliability.clients import Driver, ShortContext
+from tests.reliability.handler_clients import Driver, ShortContext
 from tests.reliability.table_dumps import links_by_key
 
 IDEMPOTENCY = DEFAULT_TABLES[Env.IDEMPOTENCY_TABLE]

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from snip.data import clients
-from tests.reliability.clients import Driver
+from tests.reliability.handler_clients import Driver
 from tests.reliability.table_dumps import LINKS, links_by_key
 
 ENDPOINT = "https://dynamodb.us-east-1.amazonaws.com/"

@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from snip.data.item_codec import from_item
-from snip.data.rollups_table import VisitStore
+from snip.data.rollups_table import RollupsTable
 from snip.data.visit_archive import FolderArchive, NoArchive
 from snip.operations.visit_counting import aggregate
 from snip.settings import DEFAULT_TABLES, Env
@@ -42,11 +42,11 @@ ROLLUPS = DEFAULT_TABLES[Env.ROLLUPS_TABLE]
 
 
 @pytest.fixture
-def store(dynamodb: Any) -> Iterator[VisitStore]:
+def store(dynamodb: Any) -> Iterator[RollupsTable]:
     # moto copies every table a transaction touches once per item; the local stack's patch keeps
     # copies of the touched items only (snip_local.moto_transactions), and so does this test.
     moto_transactions.install()
-    yield VisitStore(dynamodb, LINKS, ROLLUPS)
+    yield RollupsTable(dynamodb, LINKS, ROLLUPS)
     moto_transactions.uninstall()
 
 
@@ -86,7 +86,7 @@ def watermark(client: Any, key: str, shard: str = SHARD, hour: str = "h#2030-01-
     return str(rollup(client, key, hour).get("w#" + shard, ""))
 
 
-def test_a_batch_becomes_rollups_and_link_counters(dynamodb: Any, store: VisitStore) -> None:
+def test_a_batch_becomes_rollups_and_link_counters(dynamodb: Any, store: RollupsTable) -> None:
     add_link(dynamodb, "AbC1234")
     events = [
         visit("AbC1234", 0, at="2030-01-31T12:05:00.000Z", referrer="news.example.com", country="DE"),
@@ -119,7 +119,7 @@ def test_a_batch_becomes_rollups_and_link_counters(dynamodb: Any, store: VisitSt
     assert counted["last_visit_at"] == "2030-01-31T13:00:00Z"  # the last person, not the bot
 
 
-def test_a_batch_delivered_twice_counts_once(dynamodb: Any, store: VisitStore) -> None:
+def test_a_batch_delivered_twice_counts_once(dynamodb: Any, store: RollupsTable) -> None:
     add_link(dynamodb, "Twice01")
     records = records_for(dynamodb, [visit("Twice01", n) for n in range(30)])
     first, second = run(records, store), run(records, store)
@@ -128,7 +128,7 @@ def test_a_batch_delivered_twice_counts_once(dynamodb: Any, store: VisitStore) -
     assert rollup(dynamodb, "Twice01", "d#2030-01-31")["visits"] == 30
 
 
-def test_duplicates_inside_one_batch_count_once(dynamodb: Any, store: VisitStore) -> None:
+def test_duplicates_inside_one_batch_count_once(dynamodb: Any, store: RollupsTable) -> None:
     add_link(dynamodb, "Dupes01")
     records = records_for(dynamodb, [visit("Dupes01", n) for n in range(5)])
     outcome = run(records + records[:3], store)
@@ -136,7 +136,7 @@ def test_duplicates_inside_one_batch_count_once(dynamodb: Any, store: VisitStore
     assert link(dynamodb, "Dupes01")["visits"] == 5
 
 
-def test_a_hot_links_batch_is_one_transaction(dynamodb: Any, store: VisitStore) -> None:
+def test_a_hot_links_batch_is_one_transaction(dynamodb: Any, store: RollupsTable) -> None:
     """1,000 visits of one link over three hours: three hours (each with the watermark), a day, the link."""
     add_link(dynamodb, "Big0001")
     hours = ("10", "11", "12")
@@ -150,7 +150,7 @@ def test_a_hot_links_batch_is_one_transaction(dynamodb: Any, store: VisitStore) 
         assert watermark(dynamodb, "Big0001", hour=f"h#2030-01-31T{hour}") == str(10**20 + 999).zfill(40)
 
 
-def test_more_than_a_transaction_holds(dynamodb: Any, store: VisitStore) -> None:
+def test_more_than_a_transaction_holds(dynamodb: Any, store: RollupsTable) -> None:
     """400 referrers (a bucket update names at most 150 numbers) and 120 hours (a transaction
     holds at most 100 items): several transactions, in order, each counted once."""
     add_link(dynamodb, "Wide001")
@@ -186,7 +186,7 @@ def transaction_sizes(client: Any) -> list[int]:
     return sizes
 
 
-def test_an_overlapping_redelivery_counts_only_what_is_new(dynamodb: Any, store: VisitStore) -> None:
+def test_an_overlapping_redelivery_counts_only_what_is_new(dynamodb: Any, store: RollupsTable) -> None:
     add_link(dynamodb, "Over001")
     records = records_for(dynamodb, [visit("Over001", n) for n in range(30)])
     assert run(records[:20], store).counted == 20
@@ -196,7 +196,7 @@ def test_an_overlapping_redelivery_counts_only_what_is_new(dynamodb: Any, store:
     assert rollup(dynamodb, "Over001", "d#2030-01-31")["visits"] == 30
 
 
-def test_a_redelivery_across_hours_counts_only_what_is_new(dynamodb: Any, store: VisitStore) -> None:
+def test_a_redelivery_across_hours_counts_only_what_is_new(dynamodb: Any, store: RollupsTable) -> None:
     """The watermark rides on each hour rollup: a batch over two hours, one of whose visits came
     late (an earlier hour after a later one, as clocks and queues allow), delivered again in part."""
     add_link(dynamodb, "Hours01")
@@ -242,7 +242,7 @@ def test_a_full_rollup_keeps_counting_without_new_breakdowns(dynamodb: Any) -> N
     """Thousands of referrers in a day could take its item to DynamoDB's 400 KB: it then counts
     visits exactly and takes no new breakdown values; the hour items still take them."""
     add_link(dynamodb, "Full001")
-    store = VisitStore(FullItems(dynamodb, {"d#2030-01-31"}), LINKS, ROLLUPS)
+    store = RollupsTable(FullItems(dynamodb, {"d#2030-01-31"}), LINKS, ROLLUPS)
     events = [visit("Full001", n, referrer=f"r{n}.example") for n in range(6)]
     records = records_for(dynamodb, events)
     assert run(records[:3], store).counted == 3
@@ -257,13 +257,13 @@ def test_a_full_rollup_keeps_counting_without_new_breakdowns(dynamodb: Any) -> N
 
 def test_an_item_that_cannot_count_at_all_fails_the_link(dynamodb: Any) -> None:
     add_link(dynamodb, "Full002")
-    store = VisitStore(FullItems(dynamodb, {"d#2030-01-31"}, counters_too=True), LINKS, ROLLUPS)
+    store = RollupsTable(FullItems(dynamodb, {"d#2030-01-31"}, counters_too=True), LINKS, ROLLUPS)
     records = records_for(dynamodb, [visit("Full002", n) for n in range(2)])
     assert len(run(records, store).failed) == 2  # retried by the mapping, never half counted
     assert link(dynamodb, "Full002")["visits"] == 0
 
 
-def test_each_shard_has_its_own_watermark(dynamodb: Any, store: VisitStore) -> None:
+def test_each_shard_has_its_own_watermark(dynamodb: Any, store: RollupsTable) -> None:
     """A link's events spread over shards (events are keyed by request id): a later sequence
     number counted in one shard must not hide an earlier one of another."""
     add_link(dynamodb, "Shard01")
@@ -276,7 +276,7 @@ def test_each_shard_has_its_own_watermark(dynamodb: Any, store: VisitStore) -> N
     assert link(dynamodb, "Shard01")["visits"] == 20
 
 
-def test_a_delivery_without_a_shard_is_refused(store: VisitStore) -> None:
+def test_a_delivery_without_a_shard_is_refused(store: RollupsTable) -> None:
     with pytest.raises(ValueError, match="tumbling window"):
         aggregate([], "", classify, store, NoArchive())
 
@@ -284,7 +284,7 @@ def test_a_delivery_without_a_shard_is_refused(store: VisitStore) -> None:
 class FailingOnce:
     """A store whose count of ``key`` fails the first time (after counting part of it, if asked)."""
 
-    def __init__(self, store: VisitStore, key: str, count_first: int = 0) -> None:
+    def __init__(self, store: RollupsTable, key: str, count_first: int = 0) -> None:
         self.store, self.key, self.count_first, self.failed = store, key, count_first, False
 
     def count(self, key: str, shard: str, visits: list[Any]) -> int:
@@ -295,7 +295,9 @@ class FailingOnce:
         return self.store.count(key, shard, visits)
 
 
-def test_a_partial_failure_is_retried_from_the_first_failed_record(dynamodb: Any, store: VisitStore) -> None:
+def test_a_partial_failure_is_retried_from_the_first_failed_record(
+    dynamodb: Any, store: RollupsTable
+) -> None:
     for key in ("Part001", "Part002", "Part003"):
         add_link(dynamodb, key)
     events = [visit(("Part001", "Part002", "Part003")[n % 3], n) for n in range(60)]
@@ -313,7 +315,9 @@ def test_a_partial_failure_is_retried_from_the_first_failed_record(dynamodb: Any
     assert [link(dynamodb, key)["visits"] for key in ("Part001", "Part002", "Part003")] == [20, 20, 20]
 
 
-def test_reordered_batches_count_exactly_and_keep_the_latest_visit(dynamodb: Any, store: VisitStore) -> None:
+def test_reordered_batches_count_exactly_and_keep_the_latest_visit(
+    dynamodb: Any, store: RollupsTable
+) -> None:
     """Shards are read independently: a later hour's batch of one shard may come first."""
     add_link(dynamodb, "Order01")
     early = [visit("Order01", n, at=f"2030-01-31T0{n}:00:00.000Z") for n in range(5)]
@@ -329,7 +333,7 @@ def test_reordered_batches_count_exactly_and_keep_the_latest_visit(dynamodb: Any
     assert stored["last_visit_at"] == "2030-01-31T14:00:00Z"
 
 
-def test_a_link_with_max_visits_keeps_its_own_counters(dynamodb: Any, store: VisitStore) -> None:
+def test_a_link_with_max_visits_keeps_its_own_counters(dynamodb: Any, store: RollupsTable) -> None:
     """resolve counts a max_visits link atomically (its events say ``counted``); the aggregator
     fills only its rollups, and does not even try the link."""
     add_link(dynamodb, "Capped1", max_visits=10, visits=4)
@@ -343,7 +347,7 @@ def test_a_link_with_max_visits_keeps_its_own_counters(dynamodb: Any, store: Vis
     assert rollup(dynamodb, "Capped1", "d#2030-01-31")["visits"] == 4
 
 
-def test_a_limit_set_after_the_visits_does_not_drop_them(dynamodb: Any, store: VisitStore) -> None:
+def test_a_limit_set_after_the_visits_does_not_drop_them(dynamodb: Any, store: RollupsTable) -> None:
     """Visits the redirect did not count (a link without max_visits then) are the link's, even
     if its owner sets max_visits before the aggregator gets to them."""
     add_link(dynamodb, "Later01", max_visits=10)  # set after the three redirects below
@@ -353,14 +357,14 @@ def test_a_limit_set_after_the_visits_does_not_drop_them(dynamodb: Any, store: V
     assert rollup(dynamodb, "Later01", "d#2030-01-31")["visits"] == 3
 
 
-def test_visits_of_a_link_that_is_gone_still_fill_its_rollups(dynamodb: Any, store: VisitStore) -> None:
+def test_visits_of_a_link_that_is_gone_still_fill_its_rollups(dynamodb: Any, store: RollupsTable) -> None:
     outcome = run(records_for(dynamodb, [visit("NoLink1", n) for n in range(2)]), store)
     assert outcome.counted == 2
     assert "Item" not in dynamodb.get_item(TableName=LINKS, Key={"key": {"S": "NoLink1"}})
     assert rollup(dynamodb, "NoLink1", "d#2030-01-31")["visits"] == 2
 
 
-def test_an_answer_lost_after_the_write_counts_nothing_twice(dynamodb: Any, store: VisitStore) -> None:
+def test_an_answer_lost_after_the_write_counts_nothing_twice(dynamodb: Any, store: RollupsTable) -> None:
     add_link(dynamodb, "Lost001")
     records = records_for(dynamodb, [visit("Lost001", n) for n in range(10)])
     real = dynamodb.transact_write_items
@@ -386,7 +390,7 @@ def test_an_answer_lost_after_the_write_counts_nothing_twice(dynamodb: Any, stor
 
 
 def test_raw_events_are_written_per_day_and_a_redelivery_replaces_them(
-    dynamodb: Any, store: VisitStore, tmp_path: Path
+    dynamodb: Any, store: RollupsTable, tmp_path: Path
 ) -> None:
     add_link(dynamodb, "Raw0001")
     events = [

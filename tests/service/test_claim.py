@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from snip.data import clients
 from snip.domain.errors import DependencyUnavailable
+from snip.domain.link import Link
 from snip.domain.short_keys import shard_of
 from snip.execution import environment
 from snip.operations.key_pool import KeyPool
@@ -171,7 +172,7 @@ class TestEmptyPool:
             lambda: None,
             generate=lambda _: next(generated),
         )
-        claim = pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"})
+        claim = pool.claim(lambda key: Link(key, url="https://e.com", owner="o"))
         assert (claim.key, claim.fallback, claim.conflicts) == ("Fresh12", True, 1)
 
     def test_a_generator_that_keeps_colliding_gives_503_not_a_duplicate(self, dynamodb: Any) -> None:
@@ -184,7 +185,7 @@ class TestEmptyPool:
             generate=lambda _: "Taken12",
         )
         with pytest.raises(DependencyUnavailable):
-            pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"})
+            pool.claim(lambda key: Link(key, url="https://e.com", owner="o"))
 
 
 def test_refill_request_interval_uses_the_clock(dynamodb: Any) -> None:
@@ -221,6 +222,6 @@ def test_an_empty_shard_sends_the_claimer_to_the_next_one(dynamodb: Any) -> None
         environment.key_pool_table(), environment.link_creation(), get_settings(), lambda: asked.append(1)
     )
     for _ in range(5):
-        claim = pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"})
+        claim = pool.claim(lambda key: Link(key, url="https://e.com", owner="o"))
         assert not claim.fallback
     assert asked  # the slices came back short: keygen was asked to refill

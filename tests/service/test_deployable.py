@@ -28,7 +28,7 @@ from tests.lambda_sandbox import (
     run_handler,
 )
 from tests.service.lambda_events import rest_event
-from tests.service.visits_table import ensure_visits_table, visit_events
+from tests.service.visits_table_setup import ensure_visits_table, visit_events
 
 # Nothing of the test environment may leak into a function.
 FORBIDDEN = ("moto", "pytest", "snip_local", "infra", "tests")

@@ -62,18 +62,18 @@ def test_a_request_still_in_flight_is_409(call: Call, dynamodb: Any) -> None:
         IdempotencyAlreadyInProgressError,
     )
 
-    from snip.data import idempotency_table
+    from snip.operations import idempotent_creates
 
     def in_flight(**_: Any) -> Any:
         raise IdempotencyAlreadyInProgressError("in progress")
 
     pytest.MonkeyPatch().context()
-    original = idempotency_table.idempotent_function
-    idempotency_table.idempotent_function = lambda **_: lambda fn: in_flight  # type: ignore[assignment]
+    original = idempotent_creates.idempotent_function
+    idempotent_creates.idempotent_function = lambda **_: lambda fn: in_flight  # type: ignore[assignment]
     try:
         reply = post(call, "slow-one")
     finally:
-        idempotency_table.idempotent_function = original
+        idempotent_creates.idempotent_function = original
     assert (reply.status, reply.error_code) == (409, "request_in_progress")
     assert scan(dynamodb, LINKS) == []
 

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 
 from snip.data.item_codec import to_item
+from snip.data.link_items import link_of
 from snip.data.links_table import LinksTable
 from snip.data.visits_table import VisitsTable
 from snip.domain.errors import LinkGone
 from snip.domain.liveness import is_active
 from snip.operations.follow_link import RedirectTables, Visit, visit_event
 from snip.settings import DEFAULT_TABLES, Env
-from tests.service.visits_table import VISITS, visit_events
+from tests.service.visits_table_setup import VISITS, visit_events
 
 NOW = "2030-01-01T00:00:00Z"
 NOW_MOMENT = datetime(2030, 1, 1, tzinfo=UTC)
@@ -45,15 +46,16 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_predicate_and_condition_agree(dynamodb: Any, case: str) -> None:
-    item = CASES[case]
+    item = to_item(CASES[case])
     links = DEFAULT_TABLES[Env.LINKS_TABLE]
-    dynamodb.put_item(TableName=links, Item=to_item(item))
+    dynamodb.put_item(TableName=links, Item=item)
+    link = link_of(item)  # as the data package reads it
     store = RedirectTables.over(LinksTable(dynamodb, links), VisitsTable(dynamodb, VISITS)).limited
-    event = visit_event(item["key"], item, Visit("rule-request"), NOW_MOMENT, counted=True)
+    event = visit_event(link.key, link, Visit("rule-request"), NOW_MOMENT, counted=True)
     try:
-        store.record_visit(item, NOW, event)
+        store.record_visit(link, NOW, event)
         condition_holds = True
     except LinkGone:
         condition_holds = False
-    assert condition_holds is is_active(item, NOW)
+    assert condition_holds is is_active(link, NOW)
     assert len(visit_events(dynamodb)) == int(condition_holds)

@@ -19,12 +19,13 @@ from snip.data.link_creation import LinkCreation
 from snip.data.link_items import RECENT_VISITS
 from snip.data.links_table import LinksTable
 from snip.data.visits_table import VisitsTable
+from snip.domain.link import Link
 from snip.domain.visit_events import VisitEvent
 from snip.operations.follow_link import RedirectTables, Visit, visit_event
 from snip.settings import DEFAULT_TABLES, Env
 from tests.service.conftest import BASE_URL, Call, scan
 from tests.service.sdk_faults import SDK_ATTEMPTS, LostAnswers
-from tests.service.visits_table import VISITS, visit_events
+from tests.service.visits_table_setup import VISITS, visit_events
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
@@ -294,8 +295,9 @@ def test_old_visit_markers_are_forgotten_and_new_ones_kept(dynamodb: Any) -> Non
     the link this environment remembers loses them too (no second cleanup from memory)."""
     table = LinksTable(clients.dynamodb(), LINKS)
     store = RedirectTables.over(table, VisitsTable(clients.dynamodb(), VISITS))
-    link = {"key": "Marked1", "url": URL, "owner": "o", "redirect_status": 302, "disabled": False}
-    LinkCreation(table, KEYS).put_link({**link, "max_visits": 99})
+    LinkCreation(table, KEYS).put_link(
+        Link("Marked1", url=URL, owner="o", redirect_status=302, max_visits=99)
+    )
     start = 1_800_000_000
     visits = FORGET_AFTER + 2
 
@@ -318,7 +320,7 @@ def test_old_visit_markers_are_forgotten_and_new_ones_kept(dynamodb: Any) -> Non
     remembered, from_memory = store.memory.remembered_link("Marked1")
     assert from_memory
     assert remembered is not None
-    assert len(remembered[RECENT_VISITS]) == 1  # the dropped ones are gone from memory too
+    assert len(remembered.recent_visits) == 1  # the dropped ones are gone from memory too
     # a repeat of a visit still remembered does not count, nor write a second event
     before = counter(dynamodb, "Marked1", "visits")
     store.limited.record_visit(remembered, at_second(later), event_for(remembered, "new"))
@@ -326,11 +328,11 @@ def test_old_visit_markers_are_forgotten_and_new_ones_kept(dynamodb: Any) -> Non
     assert len(events_of(dynamodb, "Marked1")) == visits + 1
 
 
-def event_for(link: dict[str, Any], request_id: str) -> VisitEvent:
+def event_for(link: Link, request_id: str) -> VisitEvent:
     from datetime import UTC, datetime
 
     visit = Visit(request_id, user_agent="Mozilla/5.0")
-    return visit_event(link["key"], link, visit, datetime(2027, 1, 15, tzinfo=UTC), counted=True)
+    return visit_event(link.key, link, visit, datetime(2027, 1, 15, tzinfo=UTC), counted=True)
 
 
 # -- the owner's changes -----------------------------------------------------------------------

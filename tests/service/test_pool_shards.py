@@ -13,6 +13,7 @@ import pytest
 
 from snip.data.key_pool_table import PoolContents
 from snip.domain.errors import KeyClaimConflict
+from snip.domain.link import Link
 from snip.domain.short_keys import shard_of
 from snip.execution import environment
 from snip.operations.key_pool import KeyPool, refill_pool
@@ -105,7 +106,7 @@ def test_a_claim_goes_to_the_shard_the_key_was_read_from(
     refill_pool(environment.key_pool_table(), get_settings())
     use_shards(monkeypatch, 8)  # keygen has not run yet: keys sit in shards 0 and 1
     pool = KeyPool(environment.key_pool_table(), environment.link_creation(), get_settings(), lambda: None)
-    claims = [pool.claim(lambda key: {"key": key, "url": "https://e.com", "owner": "o"}) for _ in range(20)]
+    claims = [pool.claim(lambda key: Link(key, url="https://e.com", owner="o")) for _ in range(20)]
     assert [c for c in claims if c.fallback or c.conflicts] == []
 
 
@@ -121,13 +122,9 @@ def test_a_claimer_that_read_a_moved_key_loses_it_and_the_key_is_issued_once(
     use_shards(monkeypatch, 2)
     refill_pool(environment.key_pool_table(), get_settings())  # moves it to shard_of(key, 2)
     with pytest.raises(KeyClaimConflict) as lost:
-        environment.link_creation().claim_key(
-            shard, key, {"key": key, "url": "https://e.com", "owner": "old"}
-        )
+        environment.link_creation().claim_key(shard, key, Link(key, url="https://e.com", owner="old"))
     assert lost.value.reason == "claimed"
-    environment.link_creation().claim_key(
-        shard_of(key, 2), key, {"key": key, "url": "https://e.com", "owner": "new"}
-    )
+    environment.link_creation().claim_key(shard_of(key, 2), key, Link(key, url="https://e.com", owner="new"))
     assert link_keys(dynamodb) == [key]
     assert key not in {k for _, k in pool_items(dynamodb)}
 
@@ -142,7 +139,7 @@ def test_a_key_claimed_between_keygen_count_and_move_is_dropped_not_moved(
     read_before = store.pool_contents()
     shard = next(s for s in range(2, 8) if read_before.keys.get(s))
     key = read_before.keys[shard][0]
-    environment.link_creation().claim_key(shard, key, {"key": key, "url": "https://e.com", "owner": "o"})
+    environment.link_creation().claim_key(shard, key, Link(key, url="https://e.com", owner="o"))
 
     class ReadBefore:
         def __getattr__(self, name: str) -> Any:

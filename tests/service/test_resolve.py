@@ -12,7 +12,7 @@ from snip.settings import DEFAULT_TABLES, Env
 from tests.service.conftest import Call, LambdaContext
 from tests.service.lambda_events import rest_event, to_reply
 from tests.service.test_links_api import create
-from tests.service.visits_table import visit_events
+from tests.service.visits_table_setup import visit_events
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -21,7 +21,7 @@ from tests.service import sdk_faults
 from tests.service.conftest import Call, LambdaContext, ResolveClock
 from tests.service.lambda_events import rest_event, to_reply
 from tests.service.test_links_api import create
-from tests.service.visits_table import VISITS, visit_events
+from tests.service.visits_table_setup import VISITS, visit_events
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 CHROME = (

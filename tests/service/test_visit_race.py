@@ -27,6 +27,7 @@ from snip.data.links_table import LinksTable
 from snip.data.visits_table import VisitsTable
 from snip.domain import clock
 from snip.domain.errors import LinkGone
+from snip.domain.link import Link
 from snip.domain.visit_events import VisitEvent
 from snip.operations.follow_link import Redirect, RedirectTables, Visit, follow
 from snip.settings import DEFAULT_TABLES, Env
@@ -85,18 +86,14 @@ def instance_store(endpoint: str) -> RedirectTables:
 
 def one_time_link(store: RedirectTables, key: str) -> None:
     LinkCreation(store.limited.links, DEFAULT_TABLES[Env.KEYS_TABLE]).put_link(
-        {
-            "key": key,
-            "owner": "owner-a",
-            "url": "https://example.com/once",
-            "created_at": clock.now_ts(),
-            "expires_at": None,
-            "max_visits": 1,
-            "redirect_status": 302,
-            "visits": 0,
-            "bot_visits": 0,
-            "disabled": False,
-        }
+        Link(
+            key,
+            owner="owner-a",
+            url="https://example.com/once",
+            created_at=clock.now_ts(),
+            max_visits=1,
+            redirect_status=302,
+        )
     )
 
 
@@ -121,7 +118,7 @@ def test_a_one_time_link_redirects_exactly_once_when_instances_race(endpoint: st
             assert sum(isinstance(o, LinkGone) for o in outcomes) == INSTANCES - 1
             link = stores[0].limited.links.get_link(key, consistent=True)
             assert link is not None
-            assert link["visits"] == 1
+            assert link.visits == 1
             assert events_of(stores[0], key) == [True], f"round {round_}: one event, counted"
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from snip.domain import clock
 from snip.domain.errors import LinkGone, LinkNotFound
+from snip.domain.link import Link
 from snip.domain.visit_events import EVENT_TTL_SECONDS, VisitEvent
 from snip.operations.follow_link import (
     USER_AGENT_CHARS,
@@ -22,15 +23,8 @@ from snip.operations.follow_link import (
     visit_event,
 )
 
-LINK = {
-    "key": "Abc1234",
-    "url": "https://example.com/",
-    "owner": "alice",
-    "redirect_status": 308,
-    "visits": 0,
-    "disabled": False,
-}
-LIMITED = {**LINK, "max_visits": 5}
+LINK = Link(key="Abc1234", url="https://example.com/", owner="alice", redirect_status=308)
+LIMITED = dataclasses.replace(LINK, max_visits=5)
 MOMENT = datetime(2030, 1, 31, 12, 0, 0, 123_456, tzinfo=UTC)
 # The event ``run`` makes for LINK: curl, no Referer, no country, at MOMENT.
 CURL_EVENT = VisitEvent(
@@ -51,22 +45,22 @@ class FakeStore:
     """The adapters' methods follow uses (link memory, visit events, limited visits), recording
     how they were called."""
 
-    def __init__(self, item: dict[str, Any] | None, *, remembered: bool = False) -> None:
+    def __init__(self, item: Link | None, *, remembered: bool = False) -> None:
         self.item = item
         self.remembered = remembered
         self.calls: list[tuple[Any, ...]] = []
         self.events: list[VisitEvent] = []
 
-    def remembered_link(self, key: str) -> tuple[dict[str, Any] | None, bool]:
+    def remembered_link(self, key: str) -> tuple[Link | None, bool]:
         self.calls.append(("remembered_link", key))
         return self.item, self.remembered and self.item is not None
 
-    def read_again(self, key: str) -> dict[str, Any] | None:
+    def read_again(self, key: str) -> Link | None:
         self.calls.append(("get_link", key, False))
         return self.item
 
-    def record_visit(self, link: dict[str, Any], now: str, event: VisitEvent) -> None:
-        self.calls.append(("record_visit", link["key"]))
+    def record_visit(self, link: Link, now: str, event: VisitEvent) -> None:
+        self.calls.append(("record_visit", link.key))
         self.events.append(event)
 
     def put_visit_event(self, event: VisitEvent) -> None:
@@ -136,11 +130,13 @@ def test_an_uncounted_look_at_a_link_with_max_visits_never_answers_from_memory()
 @pytest.mark.parametrize("count", [True, False])
 @pytest.mark.parametrize(
     ("item", "error"),
-    [(None, LinkNotFound), ({**LINK, "disabled": True}, LinkGone), ({**LINK, "deleted_at": "x"}, LinkGone)],
+    [
+        (None, LinkNotFound),
+        (dataclasses.replace(LINK, disabled=True), LinkGone),
+        (dataclasses.replace(LINK, deleted_at="x"), LinkGone),
+    ],
 )
-def test_missing_or_dead_links_raise_and_record_nothing(
-    item: dict[str, Any] | None, error: type, count: bool
-) -> None:
+def test_missing_or_dead_links_raise_and_record_nothing(item: Link | None, error: type, count: bool) -> None:
     store = FakeStore(item)
     with pytest.raises(error):
         run(store, count=count)

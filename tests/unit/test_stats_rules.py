@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from snip.domain.errors import InvalidInput, LinkNotFound
+from snip.domain.link import Link
 from snip.domain.stats import link_stats, parse_query
 
 NOW = datetime(2030, 1, 31, 12, 34, 56, tzinfo=UTC)
@@ -45,8 +46,8 @@ def test_the_longest_ranges_are_allowed() -> None:
 
 
 class _Links:
-    def get_link(self, key: str, *, consistent: bool) -> dict[str, Any] | None:
-        return {"key": key, "owner": "alice"} if key == "AbC1234" else None
+    def get_link(self, key: str, *, consistent: bool) -> Link | None:
+        return Link(key, owner="alice") if key == "AbC1234" else None
 
 
 class _Rollups:

@@ -12,12 +12,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from snip.data.dependency_guard import dependency_guard
-from snip.data.item_codec import from_item, to_item
+from snip.data.item_codec import from_item, text, texts, to_item
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    from snip.data.item_codec import Item
 
 KEY_ID = "key_id"  # the partition key (snip_deploy.tables.API_KEYS)
 LOCAL_KEY_PREFIX = "lk"
@@ -42,7 +50,7 @@ class ApiKeyRecord:
     revoked_at: str | None = None
     secret_sha256: str | None = field(default=None, repr=False)  # local stack only
 
-    def to_item(self) -> dict[str, Any]:
+    def to_item(self) -> Item:
         return to_item(
             {
                 KEY_ID: self.key_id,
@@ -56,21 +64,21 @@ class ApiKeyRecord:
         )
 
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> ApiKeyRecord:
+    def from_item(cls, item: Mapping[str, AttributeValueTypeDef]) -> ApiKeyRecord:
         data = from_item(item)
         return cls(
-            key_id=data[KEY_ID],
-            owner=data["owner"],
-            scopes=tuple(sorted(data.get("scopes") or ())),
-            created_at=data.get("created_at", ""),
-            name=data.get("name", ""),
-            revoked_at=data.get("revoked_at"),
-            secret_sha256=data.get("secret_sha256"),
+            key_id=str(data[KEY_ID]),
+            owner=str(data["owner"]),
+            scopes=tuple(sorted(texts(data, "scopes") or ())),
+            created_at=text(data, "created_at") or "",
+            name=text(data, "name") or "",
+            revoked_at=text(data, "revoked_at"),
+            secret_sha256=text(data, "secret_sha256"),
         )
 
 
 class ApiKeyRegistry:
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self.client = client
         self.table = table
 
@@ -85,9 +93,13 @@ class ApiKeyRegistry:
 
     def put(self, record: ApiKeyRecord, *, replace: bool = False) -> None:
         """Record a new key; an existing key id is kept unless ``replace`` (the local seed)."""
-        extra = {} if replace else {"ConditionExpression": f"attribute_not_exists({KEY_ID})"}
+        item = record.to_item()
         with dependency_guard():
-            self.client.put_item(TableName=self.table, Item=record.to_item(), **extra)
+            if replace:
+                self.client.put_item(TableName=self.table, Item=item)
+            else:
+                condition = f"attribute_not_exists({KEY_ID})"
+                self.client.put_item(TableName=self.table, Item=item, ConditionExpression=condition)
 
     def revoke(self, key_id: str, at: str) -> bool:
         """Stamp ``revoked_at`` (the first revocation's time stays); False if no such key."""

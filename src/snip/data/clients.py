@@ -15,8 +15,8 @@ if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's boto3 has 
 # Short timeouts and the SDK's standard retry mode (exponential back-off with jitter, retry
 # quotas): a request that still fails after them becomes a 503 with Retry-After, not a hung
 # Lambda. Endpoints come from the environment (AWS_ENDPOINT_URL_DYNAMODB locally).
-# Every write may thus be sent up to ATTEMPTS times, its earlier answers lost: ``store`` decides
-# each one so that a repeat never does it twice.
+# Every write may thus be sent up to ATTEMPTS times, its earlier answers lost: the adapters decide
+# each one so that a repeat never does it twice (``snip.data.lost_writes``).
 ATTEMPTS = 3  # in all, the first one included (botocore's "max_attempts" counts only retries)
 _CONFIG = Config(
     connect_timeout=2,

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, cast
 
 from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from snip.domain.errors import DependencyUnavailable
+
+if TYPE_CHECKING:
+    from snip.data.item_codec import Item
 
 # Errors that mean "DynamoDB could not do it now", after the SDK's own retries.
 _UNAVAILABLE_CODES = frozenset(
@@ -35,10 +39,10 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def old_item(error: ClientError) -> dict[str, object] | None:
+def old_item(error: ClientError) -> Item | None:
     """The item a condition failed on (ReturnValuesOnConditionCheckFailure=ALL_OLD), if any."""
     item = error.response.get("Item")
-    return item if isinstance(item, dict) else None
+    return cast("Item", item) if isinstance(item, dict) else None
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from botocore.exceptions import ClientError
 
@@ -18,10 +18,21 @@ from snip.data.cancellations import CONDITION_FAILED, CONFLICT, cancellation
 from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS, dependency_guard
 from snip.data.item_codec import attribute_names, deserialize, serialize, to_item
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import ScanInputTypeDef, TransactWriteItemTypeDef
+
 # keygen's state between runs lives in one item of the keys table, in a shard no claimer
 # reads (claimers query shards 0 .. pool_shards - 1 only).
 SIZING_SHARD = -1
 SIZING_KEY = "sizing"
+
+
+class _Condition(TypedDict):
+    """The condition part of a transaction's action (shared by its Puts, Deletes and checks)."""
+
+    ConditionExpression: str
+    ExpressionAttributeNames: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -31,7 +42,7 @@ class PoolContents:
 
 
 class KeyPoolTable:
-    def __init__(self, client: Any, keys_table: str, links_table: str) -> None:
+    def __init__(self, client: DynamoDBClient, keys_table: str, links_table: str) -> None:
         self.client = client
         self.keys_table = keys_table
         self.links_table = links_table  # a new or moved pool key is checked against it
@@ -77,7 +88,7 @@ class KeyPoolTable:
         sizing: dict[str, float] | None = None
         start = None
         while True:
-            args: dict[str, Any] = {
+            args: ScanInputTypeDef = {
                 "TableName": self.keys_table,
                 "ProjectionExpression": "#shard, #key, #sizing",
                 "ExpressionAttributeNames": attribute_names("shard", "key", "sizing"),
@@ -90,7 +101,8 @@ class KeyPoolTable:
                 shard = int(item["shard"]["N"])
                 if shard == SIZING_SHARD:
                     raw = deserialize(item.get("sizing", {"M": {}}))
-                    sizing = {name: float(value) for name, value in raw.items()}
+                    stored = raw if isinstance(raw, dict) else {}
+                    sizing = {str(name): float(value) for name, value in stored.items()}
                 elif shard >= 0:
                     keys.setdefault(shard, []).append(item["key"]["S"])
             start = response.get("LastEvaluatedKey")
@@ -116,10 +128,16 @@ class KeyPoolTable:
         and keys another request was writing (to try again on a later run). If either is not
         empty, nothing was written.
         """
-        actions: list[dict[str, Any]] = []
+        actions: list[TransactWriteItemTypeDef] = []
         names = attribute_names("key")
-        exists = {"ConditionExpression": "attribute_exists(#key)", "ExpressionAttributeNames": names}
-        absent = {"ConditionExpression": "attribute_not_exists(#key)", "ExpressionAttributeNames": names}
+        exists: _Condition = {
+            "ConditionExpression": "attribute_exists(#key)",
+            "ExpressionAttributeNames": names,
+        }
+        absent: _Condition = {
+            "ConditionExpression": "attribute_not_exists(#key)",
+            "ExpressionAttributeNames": names,
+        }
         keys, links = self.keys_table, self.links_table
         for key, (old, new) in moves.items():
             actions += [
@@ -139,8 +157,8 @@ class KeyPoolTable:
         links table (condition check). Returns the keys that collided; if any did, nothing was
         written and the caller retries without them.
         """
-        actions: list[dict[str, Any]] = []
-        absent = {
+        actions: list[TransactWriteItemTypeDef] = []
+        absent: _Condition = {
             "ConditionExpression": "attribute_not_exists(#key)",
             "ExpressionAttributeNames": attribute_names("key"),
         }
@@ -160,7 +178,7 @@ class KeyPoolTable:
         return set(self._pool_transaction(actions, list(keys), per_key=2, what="refill"))
 
     def _pool_transaction(
-        self, actions: list[dict[str, Any]], ordered: list[str], *, per_key: int, what: str
+        self, actions: list[TransactWriteItemTypeDef], ordered: list[str], *, per_key: int, what: str
     ) -> dict[str, set[str]]:
         """Send one transaction of ``per_key`` actions per key (in ``ordered`` order): {} when it
         went through, else each blamed key's cancellation codes (ConditionalCheckFailed: the key is

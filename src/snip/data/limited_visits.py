@@ -9,8 +9,8 @@ import base64
 import hashlib
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -19,14 +19,22 @@ from snip.data.cancellations import CONDITION_FAILED, CONFLICT, cancellation
 from snip.data.dependency_guard import CONDITION_FAILED as UPDATE_CONDITION_FAILED
 from snip.data.dependency_guard import dependency_guard, error_code
 from snip.data.item_codec import attribute_names, to_item
-from snip.data.link_items import BOT_VISITS, LAST_VISIT_AT, RECENT_VISITS, VISITS
+from snip.data.link_items import BOT_VISITS, LAST_VISIT_AT, RECENT_VISITS, VISITS, link_of
 from snip.data.link_memory import LinkMemory
 from snip.data.links_table import LinksTable
 from snip.data.visits_table import VisitsTable
 from snip.domain import clock
 from snip.domain.errors import DependencyUnavailable, LinkGone, LinkNotFound
+from snip.domain.link import Link
 from snip.domain.liveness import ACTIVE_CONDITION, is_active
 from snip.domain.visit_events import VisitEvent
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import (
+        TransactWriteItemsInputTypeDef,
+        TransactWriteItemTypeDef,
+        UpdateTypeDef,
+    )
 
 # How long a visit's marker is kept. Every attempt of one request is sent within its Lambda's
 # timeout (resolve 5 s, shorten 10 s) of the ``now`` it carries; the rest is room for clocks
@@ -59,9 +67,9 @@ def _marker_time(marker: str) -> int:
         return 0
 
 
-def _counted(item: Mapping[str, object]) -> None:
+def _counted(link: Link) -> None:
     """A visit found counted by its own marker: done, unless the link was deleted since (410)."""
-    if "url" not in item:
+    if link.url is None:
         raise LinkGone("This link is no longer active.")
 
 
@@ -80,7 +88,7 @@ class LimitedVisits:
         self.events = events
         self.sleep = sleep
 
-    def record_visit(self, link: Mapping[str, Any], now: str, event: VisitEvent) -> None:
+    def record_visit(self, link: Link, now: str, event: VisitEvent) -> None:
         """Count one visit of ``link`` (as resolve read it) and write its ``event``, both or
         neither, in one TransactWriteItems; LinkGone or LinkNotFound if the link does not redirect.
 
@@ -104,15 +112,18 @@ class LimitedVisits:
         A transaction returns no item: the caller answers from the link it read (its URL as up to
         ``LINK_MEMORY_SECONDS`` old as any redirect's; the count itself is exact by the condition).
         """
-        key = str(link["key"])
+        key = link.key
         marker = visit_marker(now, event.id)
-        actions = [
+        actions: list[TransactWriteItemTypeDef] = [
             {"Update": self._visit_update(key, now, marker, bot=event.bot)},
             {"Put": self.events.event_put(event)},
         ]
         for attempt in range(VISIT_CONFLICT_ATTEMPTS):
             token = hashlib.sha256(f"visit/{event.id}/{attempt}".encode()).hexdigest()[:36]
-            transaction = {"TransactItems": actions, "ClientRequestToken": token}
+            transaction: TransactWriteItemsInputTypeDef = {
+                "TransactItems": actions,
+                "ClientRequestToken": token,
+            }
             try:
                 lost_writes.send_once(
                     lambda transaction=transaction: self.client.transact_write_items(**transaction),  # type: ignore[misc]
@@ -122,10 +133,11 @@ class LimitedVisits:
             except ClientError as error:
                 cancelled = cancellation(error)
                 if cancelled.code(0) == CONDITION_FAILED:
-                    stored = cancelled.item(0)
-                    if stored is None:
+                    raw = cancelled.raw_item(0)
+                    if raw is None:
                         raise LinkNotFound("No link with this key.") from error
-                    if marker in stored.get(RECENT_VISITS, ()):
+                    stored = link_of(raw)
+                    if marker in stored.recent_visits:
                         _counted(stored)  # our own earlier attempt counted it
                         break
                     raise LinkGone("This link is no longer active.") from error
@@ -133,7 +145,7 @@ class LimitedVisits:
                     self.sleep(secrets.randbelow(20 << attempt) / 1000)
                     continue
                 raise cancelled.unavailable("visit") from error
-        self._forget_old_visits(key, link.get(RECENT_VISITS, ()), now)
+        self._forget_old_visits(key, link.recent_visits, now)
 
     def _applied(self, key: str, now: str, marker: str) -> bool:
         """A visit whose every answer was lost, decided by the link as it is now. Counted under our
@@ -145,14 +157,14 @@ class LimitedVisits:
             return False  # unreadable too: send it once more
         if stored is None:
             raise LinkNotFound("No link with this key.")
-        if marker in stored.get(RECENT_VISITS, ()):
+        if marker in stored.recent_visits:
             _counted(stored)
             return True
         if not is_active(stored, now):
             raise LinkGone("This link is no longer active.")
         return False
 
-    def _visit_update(self, key: str, now: str, marker: str, *, bot: bool) -> dict[str, Any]:
+    def _visit_update(self, key: str, now: str, marker: str, *, bot: bool) -> UpdateTypeDef:
         """The link's half of a visit: count it if the link is active and the marker is new."""
         counter = BOT_VISITS if bot else VISITS
         update = f"SET #{counter} = if_not_exists(#{counter}, :zero) + :one"

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -23,9 +23,18 @@ from snip.data.cancellations import CONDITION_FAILED, CONFLICT, Cancellation, ca
 from snip.data.dependency_guard import CONDITION_FAILED as PUT_CONDITION_FAILED
 from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS, error_code, old_item
 from snip.data.item_codec import attribute_names, to_item
-from snip.data.link_items import CREATE_MARKER, LISTED_AT, OWNER, listed_at
+from snip.data.link_items import item_of, link_of, listed_at
 from snip.data.links_table import LinksTable
 from snip.domain.errors import KeyClaimConflict, KeyTaken
+from snip.domain.link import Link
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        DeleteTypeDef,
+        PutTypeDef,
+        TransactWriteItemTypeDef,
+    )
 
 
 @dataclass(frozen=True)
@@ -33,12 +42,12 @@ class NewLink:
     """One link of a batch write: under a pool key (``shard`` given: the claim's Delete + Put),
     or a plain conditional Put (an alias, or a key generated on the spot)."""
 
-    link: Mapping[str, Any]  # with its create_marker
+    link: Link  # with its create_marker
     shard: int | None = None
 
     @property
     def key(self) -> str:
-        return str(self.link["key"])
+        return self.link.key
 
     @property
     def actions(self) -> int:
@@ -49,14 +58,14 @@ class NewLink:
 CREATED, POOL_CLAIMED, KEY_USED, RETRY = "created", "claimed", "used", "retry"
 
 
-def _marked(link: Mapping[str, Any]) -> dict[str, Any]:
+def _marked(link: Link) -> Link:
     """The link with its ``create_marker``: the caller's, or a fresh one for this write."""
-    return {**link, CREATE_MARKER: link.get(CREATE_MARKER) or secrets.token_urlsafe(12)}
+    return replace(link, create_marker=link.create_marker or secrets.token_urlsafe(12))
 
 
-def _created_by(link: Mapping[str, Any]) -> Callable[[Mapping[str, object]], bool]:
-    marker = link[CREATE_MARKER]
-    return lambda stored: stored.get(CREATE_MARKER) == marker
+def _created_by(link: Link) -> Callable[[Link], bool]:
+    marker = link.create_marker
+    return lambda stored: stored.create_marker == marker
 
 
 class LinkCreation:
@@ -65,7 +74,7 @@ class LinkCreation:
         self.client = links.client
         self.keys_table = keys_table
 
-    def claim_key(self, shard: int, key: str, link: Mapping[str, Any]) -> None:
+    def claim_key(self, shard: int, key: str, link: Link) -> None:
         """Move ``key`` from the pool into a new link, atomically (one TransactWriteItems).
 
         ``link`` gets a ``create_marker`` (unless it has one); the ClientRequestToken is derived
@@ -74,8 +83,11 @@ class LinkCreation:
         repeat shows our own link in its reasons and counts as the success it was.
         """
         link = _marked(link)
-        actions = [{"Delete": self._pool_delete(shard, key)}, {"Put": self._new_link_put(link)}]
-        token = hashlib.sha256(f"{link[CREATE_MARKER]}/{key}".encode()).hexdigest()[:36]
+        actions: list[TransactWriteItemTypeDef] = [
+            {"Delete": self._pool_delete(shard, key)},
+            {"Put": self._new_link_put(link)},
+        ]
+        token = hashlib.sha256(f"{link.create_marker}/{key}".encode()).hexdigest()[:36]
         try:
             self._send(
                 key,
@@ -94,17 +106,17 @@ class LinkCreation:
                 raise KeyClaimConflict("conflict") from error
             raise cancelled.unavailable("claim") from error
 
-    def put_link(self, link: Mapping[str, Any]) -> None:
+    def put_link(self, link: Link) -> None:
         """Write a new link under a key nobody has used (alias, or a key generated inline)."""
         link = _marked(link)
         try:
-            self._send(link["key"], link, lambda: self.client.put_item(**self._new_link_put(link)))
+            self._send(link.key, link, lambda: self.client.put_item(**self._new_link_put(link)))
         except ClientError as error:
             if error_code(error) != PUT_CONDITION_FAILED:
                 raise
-            if self._is_own(link["key"], old_item(error), link):
+            if self._is_own(link.key, old_item(error), link):
                 return
-            raise KeyTaken(link["key"]) from error
+            raise KeyTaken(link.key) from error
 
     def create_links(self, writes: list[NewLink], attempt: int = 0) -> list[str]:
         """Write up to 100 actions' worth of new links in one TransactWriteItems; per write,
@@ -118,7 +130,7 @@ class LinkCreation:
         10 minutes with the first result; else the repeat is cancelled on links bearing our own
         markers (ALL_OLD), or, every answer lost, a consistent read of the first link decides.
         """
-        actions: list[dict[str, Any]] = []
+        actions: list[TransactWriteItemTypeDef] = []
         for write in writes:
             if write.shard is not None:
                 actions.append({"Delete": self._pool_delete(write.shard, write.key)})
@@ -126,7 +138,7 @@ class LinkCreation:
         if not writes or len(actions) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"1 to {MAX_TRANSACTION_ITEMS} actions per transaction")
         # The attempt number keeps a resend after a cancellation from reusing a spent token.
-        marks = f"{attempt}/" + "/".join(f"{w.link[CREATE_MARKER]}:{w.key}" for w in writes)
+        marks = f"{attempt}/" + "/".join(f"{w.link.create_marker}:{w.key}" for w in writes)
         token = hashlib.sha256(marks.encode()).hexdigest()[:36]
         try:
             self._send(
@@ -160,16 +172,16 @@ class LinkCreation:
             raise cancelled.unavailable("batch") from error
         return outcomes
 
-    def _send(self, key: str, link: Mapping[str, Any], send: Callable[[], object]) -> None:
+    def _send(self, key: str, link: Link, send: Callable[[], object]) -> None:
         """Send a marked create; every answer lost, a consistent read of ``key`` decides."""
         mine = _created_by(link)
         lost_writes.send_once(send, lambda: (stored := self.links.lookup(key)) is not None and mine(stored))
 
-    def _is_own(self, key: str, old: Mapping[str, object] | None, link: Mapping[str, Any]) -> bool:
+    def _is_own(self, key: str, old: dict[str, AttributeValueTypeDef] | None, link: Link) -> bool:
         read = lambda: self.links.get_link(key, consistent=True)  # noqa: E731
-        return lost_writes.failed_on_own(old, read, _created_by(link))
+        return lost_writes.failed_on_own(link_of(old) if old else None, read, _created_by(link))
 
-    def _pool_delete(self, shard: int, key: str) -> dict[str, Any]:
+    def _pool_delete(self, shard: int, key: str) -> DeleteTypeDef:
         return {
             "TableName": self.keys_table,
             "Key": to_item({"shard": shard, "key": key}),
@@ -177,12 +189,12 @@ class LinkCreation:
             "ExpressionAttributeNames": attribute_names("key"),
         }
 
-    def _new_link_put(self, link: Mapping[str, Any]) -> dict[str, Any]:
-        owned = link.get(OWNER) and link.get("created_at")  # a link without them is in no listing
-        listed = {LISTED_AT: listed_at(link["created_at"], link["key"])} if owned else {}
+    def _new_link_put(self, link: Link) -> PutTypeDef:
+        if link.owner and link.created_at:  # a link without them is in no listing
+            link = replace(link, listed_at=listed_at(link.created_at, link.key))
         return {
             "TableName": self.links.links_table,
-            "Item": to_item({**link, **listed}),
+            "Item": item_of(link),
             "ConditionExpression": "attribute_not_exists(#key)",
             "ExpressionAttributeNames": attribute_names("key"),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",

@@ -1,8 +1,20 @@
-"""What a link item holds beyond the API's fields: the attribute names the data package, the
-deployment (``snip_deploy.tables``: the owner index, IAM's attribute lists) and the tests share.
+"""Link items: the one place a DynamoDB item becomes a ``snip.domain.link.Link`` and a ``Link``
+an item, and the attribute names the data package, the deployment (``snip_deploy.tables``: the
+owner index, IAM's attribute lists) and the tests share.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from snip.data.item_codec import from_item, text, texts, to_item
+from snip.domain.link import Link
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    from snip.data.item_codec import Item
 
 # The markers that let a repeated write recognise its own earlier attempt (snip.data.lost_writes).
 CREATE_MARKER = "create_marker"  # on a link: the request that created it
@@ -23,3 +35,63 @@ BY_OWNER_INDEX = "by_owner"
 
 def listed_at(created_at: str, key: str) -> str:
     return f"{created_at}#{key}"
+
+
+def _number(values: Mapping[str, object], name: str) -> int | None:
+    value = values.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def link_of(item: Mapping[str, AttributeValueTypeDef]) -> Link:
+    """The link a link item (DynamoDB's typed JSON, as read) holds."""
+    values = from_item(item)
+    tags = texts(values, TAGS)
+    return Link(
+        key=str(values["key"]),
+        url=text(values, "url"),
+        owner=text(values, OWNER),
+        created_at=text(values, "created_at"),
+        expires_at=text(values, "expires_at"),
+        max_visits=_number(values, "max_visits"),
+        redirect_status=_number(values, "redirect_status"),
+        tags=None if tags is None else tuple(tags),
+        visits=_number(values, VISITS) or 0,
+        bot_visits=_number(values, BOT_VISITS) or 0,
+        last_visit_at=text(values, LAST_VISIT_AT),
+        disabled=values.get("disabled") is True,
+        deleted_at=text(values, "deleted_at"),
+        listed_at=text(values, LISTED_AT),
+        create_marker=text(values, CREATE_MARKER),
+        delete_marker=text(values, DELETE_MARKER),
+        recent_visits=frozenset(texts(values, RECENT_VISITS) or ()),
+    )
+
+
+def values_of(link: Link) -> dict[str, object]:
+    """The link's attributes as Python values, as ``item_codec.from_item`` reads them back
+    (tags a list, the visit markers a set; an attribute that is None is absent)."""
+    values: dict[str, object] = {
+        "key": link.key,
+        "url": link.url,
+        OWNER: link.owner,
+        "created_at": link.created_at,
+        "expires_at": link.expires_at,
+        "max_visits": link.max_visits,
+        "redirect_status": link.redirect_status,
+        TAGS: None if link.tags is None else list(link.tags),
+        VISITS: link.visits,
+        BOT_VISITS: link.bot_visits,
+        LAST_VISIT_AT: link.last_visit_at,
+        "disabled": link.disabled,
+        "deleted_at": link.deleted_at,
+        LISTED_AT: link.listed_at,
+        CREATE_MARKER: link.create_marker,
+        DELETE_MARKER: link.delete_marker,
+        RECENT_VISITS: set(link.recent_visits) or None,  # DynamoDB has no empty set
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def item_of(link: Link) -> Item:
+    """The link item (DynamoDB's typed JSON) a write puts."""
+    return to_item(values_of(link))

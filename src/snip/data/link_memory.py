@@ -8,11 +8,11 @@ GetItem per 2 s per environment instead of one per redirect.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection
+from dataclasses import replace
 
-from snip.data.link_items import RECENT_VISITS
 from snip.data.links_table import LinksTable
+from snip.domain.link import Link
 
 LINK_MEMORY_SECONDS = 2.0
 LINK_MEMORY_ITEMS = 10_000  # links kept that long, at most
@@ -22,9 +22,9 @@ class LinkMemory:
     def __init__(self, links: LinksTable, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.links = links
         self.monotonic = monotonic
-        self._memory: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._memory: dict[str, tuple[float, Link]] = {}
 
-    def remembered_link(self, key: str) -> tuple[dict[str, Any] | None, bool]:
+    def remembered_link(self, key: str) -> tuple[Link | None, bool]:
         """The link as read less than ``LINK_MEMORY_SECONDS`` ago, else as read now; and whether
         it came from memory.
 
@@ -43,18 +43,18 @@ class LinkMemory:
         self.remember(key, item, since=started)
         return item, False
 
-    def read_again(self, key: str) -> dict[str, Any] | None:
+    def read_again(self, key: str) -> Link | None:
         """The link as it is now (eventually consistent), remembered from now on if it is there."""
         item = self.links.get_link(key, consistent=False)
         if item is not None:
             self.remember(key, item)
         return item
 
-    def remember(self, key: str, item: Mapping[str, Any], *, since: float | None = None) -> None:
+    def remember(self, key: str, item: Link, *, since: float | None = None) -> None:
         """Keep ``item`` as the link read at ``since`` (default: now)."""
         if len(self._memory) >= LINK_MEMORY_ITEMS:
             self._memory.clear()  # simplest bound: a full memory starts over
-        self._memory[key] = (self.monotonic() if since is None else since, dict(item))
+        self._memory[key] = (self.monotonic() if since is None else since, item)
 
     def forget(self, key: str) -> None:
         self._memory.pop(key, None)
@@ -64,5 +64,5 @@ class LinkMemory:
         from memory do not send the same cleanup again (``snip.data.limited_visits``)."""
         remembered = self._memory.get(key)
         if remembered is not None:
-            kept = set(remembered[1].get(RECENT_VISITS, ())) - set(old)
-            self._memory[key] = (remembered[0], {**remembered[1], RECENT_VISITS: kept})
+            kept = remembered[1].recent_visits - set(old)
+            self._memory[key] = (remembered[0], replace(remembered[1], recent_visits=kept))

@@ -8,67 +8,75 @@ decided even when its answer is lost (``snip.data.lost_writes``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from botocore.exceptions import ClientError
 
 from snip.data import lost_writes
 from snip.data.dependency_guard import CONDITION_FAILED, MAX_BATCH_GET, dependency_guard, error_code, old_item
-from snip.data.item_codec import attribute_names, from_item, to_item
-from snip.data.link_items import BY_OWNER_INDEX, DELETE_MARKER, LISTED_AT, OWNER, TAGS
+from snip.data.item_codec import attribute_names, to_item
+from snip.data.link_items import BY_OWNER_INDEX, DELETE_MARKER, LISTED_AT, OWNER, TAGS, link_of, values_of
 from snip.domain.errors import DependencyUnavailable, LinkNotFound
+from snip.domain.link import Link
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import KeysAndAttributesTypeDef, QueryInputTypeDef
 
 _OWNED = "attribute_exists(#key) AND #owner = :owner AND attribute_not_exists(#deleted_at)"
 MAX_LIST_ROUNDS = 5  # Queries per page when a tag filter skips entries
 TAG_SCAN = 200  # index entries read per Query under a tag filter
 
 
-def _changed(
-    stored: Mapping[str, Any], owner: str, changes: Mapping[str, Any], removals: tuple[str, ...]
-) -> bool:
+def _changed(stored: Link, owner: str, changes: Mapping[str, object], removals: tuple[str, ...]) -> bool:
     """Whether the owner's live link shows ``changes`` made and ``removals`` gone."""
+    values = values_of(stored)
     return (
-        stored.get("owner") == owner
-        and "deleted_at" not in stored
-        and all(stored.get(name) == value for name, value in changes.items())
-        and not any(name in stored for name in removals)
+        stored.live_for(owner)
+        and all(values.get(name) == value for name, value in changes.items())
+        and not any(name in values for name in removals)
     )
 
 
 class LinksTable:
-    def __init__(self, client: Any, links_table: str) -> None:
+    def __init__(self, client: DynamoDBClient, links_table: str) -> None:
         self.client = client
         self.links_table = links_table
 
-    def get_link(self, key: str, *, consistent: bool) -> dict[str, Any] | None:
+    def get_link(self, key: str, *, consistent: bool) -> Link | None:
         with dependency_guard():
             response = self.client.get_item(
                 TableName=self.links_table, Key=to_item({"key": key}), ConsistentRead=consistent
             )
         item = response.get("Item")
-        return from_item(item) if item else None
+        return link_of(item) if item else None
 
-    def get_links(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+    def get_links(self, keys: list[str]) -> dict[str, Link]:
         """The links under ``keys`` (at most 100), strongly consistent, in one BatchGetItem (plus
         one per round of keys DynamoDB leaves unprocessed, a few at most)."""
         if len(keys) > MAX_BATCH_GET:
             raise ValueError(f"at most {MAX_BATCH_GET} keys")
-        found: dict[str, dict[str, Any]] = {}
-        pending: dict[str, Any] = {
+        found: dict[str, Link] = {}
+        pending: Mapping[str, KeysAndAttributesTypeDef] = {
             self.links_table: {"Keys": [to_item({"key": key}) for key in keys], "ConsistentRead": True}
         }
         for _ in range(5):
-            if not pending.get(self.links_table, {}).get("Keys"):
+            if not self._unread(pending):
                 return found
             with dependency_guard():
                 response = self.client.batch_get_item(RequestItems=pending)
             for item in response.get("Responses", {}).get(self.links_table, []):
-                link = from_item(item)
-                found[link["key"]] = link
-            pending = response.get("UnprocessedKeys") or {}
-        if pending.get(self.links_table, {}).get("Keys"):
+                link = link_of(item)
+                found[link.key] = link
+            # Sent again as DynamoDB gives it back (the keys, and ConsistentRead as asked).
+            pending = cast("Mapping[str, KeysAndAttributesTypeDef]", response.get("UnprocessedKeys") or {})
+        if self._unread(pending):
             raise DependencyUnavailable("DynamoDB left keys of the batch unread")
         return found
+
+    def _unread(self, pending: Mapping[str, KeysAndAttributesTypeDef]) -> bool:
+        entry = pending.get(self.links_table)
+        return entry is not None and bool(entry.get("Keys"))
 
     def owner_page(
         self, owner: str, after: str | None, limit: int, tag: str | None
@@ -83,7 +91,7 @@ class LinksTable:
         entries: list[tuple[str, str]] = []
         start = after
         for _ in range(MAX_LIST_ROUNDS):
-            args: dict[str, Any] = {
+            args: QueryInputTypeDef = {
                 "TableName": self.links_table,
                 "IndexName": BY_OWNER_INDEX,
                 "KeyConditionExpression": f"#{OWNER} = :owner",
@@ -112,13 +120,13 @@ class LinksTable:
             return entries[:limit], entries[limit - 1][1]
         return entries, start
 
-    def lookup(self, key: str) -> dict[str, Any] | None:
+    def lookup(self, key: str) -> Link | None:
         """The item as it is now (strongly consistent), or None if it cannot be read either."""
         return lost_writes.readable(lambda: self.get_link(key, consistent=True))
 
     def update_link(
-        self, key: str, owner: str, changes: Mapping[str, Any], removals: tuple[str, ...] = ()
-    ) -> dict[str, Any]:
+        self, key: str, owner: str, changes: Mapping[str, object], removals: tuple[str, ...] = ()
+    ) -> Link:
         """Set ``changes`` and remove ``removals`` on the owner's live link; LinkNotFound otherwise.
 
         Sent twice it does the same thing twice (no counter, no condition on what it sets), so a
@@ -152,7 +160,7 @@ class LinksTable:
             if error_code(error) == CONDITION_FAILED:
                 raise LinkNotFound("No link with this key.") from error
             raise
-        return from_item(response["Attributes"])
+        return link_of(response["Attributes"])
 
     def delete_link(self, key: str, owner: str, deleted_at: str, marker: str) -> None:
         """Turn the owner's live link into a tombstone that bears ``marker``; LinkNotFound otherwise.
@@ -161,8 +169,8 @@ class LinksTable:
         with our marker: that is the delete succeeding, not a link that was never there.
         """
 
-        def mine(stored: Mapping[str, object]) -> bool:
-            return stored.get("owner") == owner and stored.get(DELETE_MARKER) == marker
+        def mine(stored: Link) -> bool:
+            return stored.owner == owner and stored.delete_marker == marker
 
         try:
             lost_writes.send_once(
@@ -186,6 +194,7 @@ class LinksTable:
             if error_code(error) != CONDITION_FAILED:
                 raise
             old = old_item(error)
-            if old and lost_writes.failed_on_own(old, lambda: self.get_link(key, consistent=True), mine):
+            read = lambda: self.get_link(key, consistent=True)  # noqa: E731
+            if old and lost_writes.failed_on_own(link_of(old), read, mine):
                 return
             raise LinkNotFound("No link with this key.") from error

@@ -16,15 +16,13 @@ failed on (``ReturnValuesOnConditionCheckFailure=ALL_OLD``), and:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TypeVar
 
 from snip.data.dependency_guard import dependency_guard
-from snip.data.item_codec import from_item
 from snip.domain.errors import DependencyUnavailable
 
 T = TypeVar("T")
-Stored = Mapping[str, object]
 
 
 def send_once(send: Callable[[], T], applied: Callable[[], bool], *, resend_first: bool = False) -> T | None:
@@ -59,12 +57,11 @@ def send_once(send: Callable[[], T], applied: Callable[[], bool], *, resend_firs
     raise AssertionError("unreachable")
 
 
-def failed_on_own(
-    old: Mapping[str, object] | None, read: Callable[[], Stored | None], mine: Callable[[Stored], bool]
-) -> bool:
-    """Whether the item a condition failed on (``old``, DynamoDB's typed ALL_OLD) was written by
-    this very request. DynamoDB (and moto) return that item; only if it is missing is it ``read``."""
-    item = from_item(old) if old else read()
+def failed_on_own(old: T | None, read: Callable[[], T | None], mine: Callable[[T], bool]) -> bool:
+    """Whether the item a condition failed on (``old``: DynamoDB's ALL_OLD, decoded by the
+    caller) was written by this very request. DynamoDB (and moto) return that item; only if it is
+    missing is it ``read``."""
+    item = old if old is not None else read()
     return item is not None and mine(item)
 
 

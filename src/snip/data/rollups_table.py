@@ -30,7 +30,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
@@ -43,6 +43,15 @@ from snip.data.link_items import LAST_VISIT_AT
 from snip.domain.errors import DependencyUnavailable
 from snip.domain.rollups import BOT_VISITS, HOUR_PREFIX, VISITS, ClassifiedVisit, deltas, hour_of
 from snip.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        QueryInputTypeDef,
+        TransactWriteItemTypeDef,
+        UpdateTypeDef,
+    )
 
 # The only top-level attributes the aggregator's link UpdateItems name (IAM's dynamodb:Attributes,
 # infra/snip_stack.py): the link's key and the counters. Never a
@@ -91,8 +100,8 @@ def _counts_link(chunk: list[StreamVisit], link: _LinkUpdate) -> bool:
     return link.counted and any(not visit.visit.event.counted for visit in chunk)
 
 
-class VisitStore:
-    def __init__(self, client: Any, links_table: str, rollups_table: str) -> None:
+class RollupsTable:
+    def __init__(self, client: DynamoDBClient, links_table: str, rollups_table: str) -> None:
         self.client = client
         self.links_table = links_table
         self.rollups_table = rollups_table
@@ -163,15 +172,15 @@ class VisitStore:
 
     def _actions(
         self, key: str, shard: str, chunk: list[StreamVisit], link: _LinkUpdate, full: set[str]
-    ) -> tuple[list[str], list[dict[str, Any]]]:
+    ) -> tuple[list[str], list[TransactWriteItemTypeDef]]:
         """The transaction's updates, and the rollup bucket of each (the link's update, last, has none)."""
         buckets: list[str] = []
-        actions: list[dict[str, Any]] = []
+        actions: list[TransactWriteItemTypeDef] = []
         for bucket_key, delta in sorted(deltas([visit.visit for visit in chunk]).items()):
             counters = delta.counters(breakdowns=bucket_key not in full)
             names = {f"#a{i}": name for i, name in enumerate(counters)}
-            values: dict[str, Any] = {f":a{i}": value for i, value in enumerate(counters.values())}
-            update: dict[str, Any] = {
+            values: dict[str, object] = {f":a{i}": value for i, value in enumerate(counters.values())}
+            update: UpdateTypeDef = {
                 "TableName": self.rollups_table,
                 "Key": to_item({"key": key, "bucket": bucket_key}),
                 "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(counters))),
@@ -189,7 +198,7 @@ class VisitStore:
             actions.append({"Update": self._link_update(key, chunk, link)})
         return buckets, actions
 
-    def _link_update(self, key: str, chunk: list[StreamVisit], link: _LinkUpdate) -> dict[str, Any]:
+    def _link_update(self, key: str, chunk: list[StreamVisit], link: _LinkUpdate) -> UpdateTypeDef:
         mine = [visit.visit.event for visit in chunk if not visit.visit.event.counted]
         humans = [event.at for event in mine if not event.bot]
         bots = len(mine) - len(humans)
@@ -202,7 +211,7 @@ class VisitStore:
             f"#{VISITS}": VISITS,
             f"#{BOT_VISITS}": BOT_VISITS,
         }
-        values: dict[str, Any] = {":visits": len(humans), ":bots": bots}
+        values: dict[str, object] = {":visits": len(humans), ":bots": bots}
         if humans and link.stamp:
             update += f" SET #{LAST_VISIT_AT} = :at"
             condition += f" AND (attribute_not_exists(#{LAST_VISIT_AT}) OR #{LAST_VISIT_AT} <= :at)"
@@ -219,12 +228,12 @@ class VisitStore:
         }
 
     # -- reading ---------------------------------------------------------------------------
-    def rollup_items(self, key: str, first: str, last: str) -> list[dict[str, Any]]:
+    def rollup_items(self, key: str, first: str, last: str) -> list[dict[str, object]]:
         """The link's rollup items with sort keys from ``first`` to ``last`` (inclusive)."""
-        items: list[dict[str, Any]] = []
-        start: Mapping[str, Any] | None = None
+        items: list[dict[str, object]] = []
+        start: Mapping[str, AttributeValueTypeDef] | None = None
         while True:
-            args: dict[str, Any] = {
+            args: QueryInputTypeDef = {
                 "TableName": self.rollups_table,
                 "KeyConditionExpression": "#key = :key AND #bucket BETWEEN :first AND :last",
                 "ExpressionAttributeNames": {"#key": "key", "#bucket": "bucket"},
@@ -255,7 +264,7 @@ def chunk_size(visits: Sequence[ClassifiedVisit]) -> int:
 
 
 @lru_cache(maxsize=1)
-def visit_store() -> VisitStore:
-    """The execution environment's one VisitStore (built on first use, never at import)."""
+def rollups_table() -> RollupsTable:
+    """The execution environment's one RollupsTable (built on first use, never at import)."""
     settings = get_settings()
-    return VisitStore(clients.dynamodb(), settings.links_table, settings.rollups_table)
+    return RollupsTable(clients.dynamodb(), settings.links_table, settings.rollups_table)

@@ -19,14 +19,14 @@ import os
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, cast
 
 from snip.domain.rollups import ClassifiedVisit
 
 PREFIX = "events"
 
 
-def raw_event(visit: ClassifiedVisit) -> dict[str, Any]:
+def raw_event(visit: ClassifiedVisit) -> dict[str, str | bool]:
     """One line of the archive (the Glue table's columns, infra/event_archive.py)."""
     event, agent = visit.event, visit.agent
     return {
@@ -62,8 +62,16 @@ class Archive(Protocol):
     def write(self, visits: list[ClassifiedVisit]) -> None: ...
 
 
+class ObjectPuts(Protocol):
+    """What the archive asks of the S3 client."""
+
+    def put_object(
+        self, *, Bucket: str, Key: str, Body: bytes, ContentType: str, ContentEncoding: str
+    ) -> object: ...
+
+
 class S3Archive:
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: ObjectPuts, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
 
@@ -97,11 +105,12 @@ class NoArchive:
 
 
 @lru_cache(maxsize=1)
-def _s3() -> Any:
+def _s3() -> ObjectPuts:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", config=Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard"}))
+    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard"})
+    return cast(ObjectPuts, boto3.client("s3", config=config))
 
 
 def archive(bucket: str | None, folder: str | None) -> Archive:

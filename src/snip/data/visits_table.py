@@ -7,7 +7,7 @@ aggregator reads the table's stream (``snip.data.rollups_table``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from botocore.exceptions import ClientError
 
@@ -17,9 +17,15 @@ from snip.data.item_codec import attribute_names, to_item
 from snip.domain.errors import DependencyUnavailable
 from snip.domain.visit_events import VisitEvent
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef
+
+    from snip.data.item_codec import Item
+
 
 class VisitsTable:
-    def __init__(self, client: Any, visits_table: str) -> None:
+    def __init__(self, client: DynamoDBClient, visits_table: str) -> None:
         self.client = client
         self.visits_table = visits_table
 
@@ -59,11 +65,11 @@ class VisitsTable:
             return False
         return "Item" in found
 
-    def event_put(self, event: VisitEvent) -> dict[str, Any]:
+    def event_put(self, event: VisitEvent) -> PutTypeDef:
         """The event's write, alone or in a visit's transaction: only if its id is new."""
         return {
             "TableName": self.visits_table,
-            "Item": event.to_item(),
+            "Item": cast("Item", event.to_item()),  # the domain writes plain S, N and BOOL values
             "ConditionExpression": "attribute_not_exists(#id)",
             "ExpressionAttributeNames": attribute_names("id"),
         }

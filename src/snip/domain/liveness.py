@@ -5,8 +5,7 @@ condition (GET counts a visit only if it holds, in the same UpdateItem) and as a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from snip.domain.link import Link
 
 # Names the attributes key, deleted_at, disabled, expires_at, max_visits and visits (as #name)
 # and binds :now and :false. A missing ``disabled`` or ``visits`` reads as false and 0, as the
@@ -19,13 +18,11 @@ ACTIVE_CONDITION = (
 )
 
 
-def is_active(item: Mapping[str, Any], now: str) -> bool:
-    """``ACTIVE_CONDITION`` on an item already read (``now`` as ``clock.now_ts`` writes it)."""
-    expires_at = item.get("expires_at")
-    max_visits = item.get("max_visits")
+def is_active(link: Link, now: str) -> bool:
+    """``ACTIVE_CONDITION`` on a link already read (``now`` as ``clock.now_ts`` writes it)."""
     return (
-        "deleted_at" not in item
-        and not item.get("disabled", False)
-        and (expires_at is None or expires_at > now)
-        and (max_visits is None or item.get("visits", 0) < max_visits)
+        link.deleted_at is None
+        and not link.disabled
+        and (link.expires_at is None or link.expires_at > now)
+        and (link.max_visits is None or link.visits < link.max_visits)
     )

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from snip.domain.visit_events import VisitEvent, usable_host
 
@@ -116,6 +116,20 @@ def deltas(visits: Iterable[ClassifiedVisit]) -> dict[str, BucketDelta]:
     return found
 
 
+def as_count(value: object) -> int:
+    """A rollup item's number (TypeError if it is none)."""
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError(f"not a count: {value!r}")
+
+
+class Ranked(TypedDict):
+    """One value of a breakdown and its visits."""
+
+    value: str
+    visits: int
+
+
 @dataclass
 class Totals:
     """Rollup items summed: the stats of a range."""
@@ -124,15 +138,16 @@ class Totals:
     bot_visits: int = 0
     breakdowns: dict[str, Counter[str]] = field(default_factory=lambda: {d: Counter() for d in DIMENSIONS})
 
-    def add_item(self, item: Mapping[str, Any]) -> None:
-        self.visits += int(item.get(VISITS, 0))
-        self.bot_visits += int(item.get(BOT_VISITS, 0))
+    def add_item(self, item: Mapping[str, object]) -> None:
+        """Add a rollup item (its numbers read as ``int``, as ``snip.data.item_codec`` reads them)."""
+        self.visits += as_count(item.get(VISITS, 0))
+        self.bot_visits += as_count(item.get(BOT_VISITS, 0))
         for name, value in item.items():
             dimension, sep, breakdown_value = name.partition(SEPARATOR)
             if sep and dimension in self.breakdowns:
-                self.breakdowns[dimension][breakdown_value] += int(value)
+                self.breakdowns[dimension][breakdown_value] += as_count(value)
 
-    def top(self, dimension: str, limit: int = 10) -> list[dict[str, Any]]:
+    def top(self, dimension: str, limit: int = 10) -> list[Ranked]:
         """The ``limit`` values with the most visits, most first (ties by value, for a stable answer)."""
         ranked = sorted(self.breakdowns[dimension].items(), key=lambda kv: (-kv[1], kv[0]))
         return [{"value": value, "visits": count} for value, count in ranked[:limit] if count]

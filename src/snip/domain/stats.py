@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from snip.domain import clock
 from snip.domain.errors import InvalidInput, LinkNotFound
-from snip.domain.rollups import DAY, DIMENSIONS, HOUR, INTERVALS, Totals, bucket, bucket_start
+from snip.domain.link import Link
+from snip.domain.rollups import DAY, DIMENSIONS, HOUR, INTERVALS, Totals, as_count, bucket, bucket_start
 from snip.domain.short_keys import is_possible_key
 
 DEFAULT_RANGE = timedelta(days=30)
@@ -24,11 +25,11 @@ TOP = 10
 
 
 class LinkReader(Protocol):
-    def get_link(self, key: str, *, consistent: bool) -> dict[str, Any] | None: ...
+    def get_link(self, key: str, *, consistent: bool) -> Link | None: ...
 
 
 class RollupReader(Protocol):
-    def rollup_items(self, key: str, first: str, last: str) -> list[dict[str, Any]]: ...
+    def rollup_items(self, key: str, first: str, last: str) -> list[dict[str, object]]: ...
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,10 @@ def link_stats(
     key: str,
     query: StatsQuery,
     as_of: datetime,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The owner's link's stats over ``query``; LinkNotFound for anyone else's (or no) link."""
     link = links.get_link(key, consistent=False) if is_possible_key(key) else None
-    if not link or link.get("owner") != owner or "deleted_at" in link:
+    if link is None or not link.live_for(owner):
         raise LinkNotFound("No link with this key.")
     starts = query.bucket_starts()
     items = rollups.rollup_items(key, bucket(query.interval, starts[0]), bucket(query.interval, starts[-1]))
@@ -98,8 +99,8 @@ def link_stats(
         series.append(
             {
                 "start": clock.format_ts(start),
-                "visits": int(item.get("visits", 0)),
-                "bot_visits": int(item.get("bot_visits", 0)),
+                "visits": as_count(item.get("visits", 0)),
+                "bot_visits": as_count(item.get("bot_visits", 0)),
             }
         )
     return {

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 from urllib.parse import urlsplit
+
+T = TypeVar("T")
 
 DIRECT = "(direct)"  # a visit without a Referer
 UNKNOWN = "(unknown)"  # no CloudFront-Viewer-Country header (the REST API alone never sends one)
@@ -42,7 +44,7 @@ class VisitEvent:
     # redirect's own write): the aggregator adds it to the rollups only, never to the link again.
     counted: bool = False
 
-    def to_item(self) -> dict[str, dict[str, Any]]:
+    def to_item(self) -> dict[str, dict[str, str | bool]]:
         """The event as a DynamoDB item (low-level attribute values)."""
         return {
             "id": {"S": self.id},
@@ -59,21 +61,32 @@ class VisitEvent:
         }
 
     @classmethod
-    def from_item(cls, item: Mapping[str, Mapping[str, Any]]) -> VisitEvent:
-        """An event from a DynamoDB item, as the stream's NewImage carries it."""
+    def from_item(cls, item: Mapping[str, Mapping[str, object]]) -> VisitEvent:
+        """An event from a DynamoDB item, as the stream's NewImage carries it (TypeError if an
+        attribute is not of its type)."""
+
+        def text(name: str) -> str:
+            return _typed(item[name]["S"], str)
+
         return cls(
-            id=item["id"]["S"],
-            at=item["at"]["S"],
-            key=item["key"]["S"],
-            owner=item["owner"]["S"],
+            id=text("id"),
+            at=text("at"),
+            key=text("key"),
+            owner=text("owner"),
             bot=bool(item["bot"]["BOOL"]),
-            referrer=item["referrer"]["S"],
-            country=item["country"]["S"],
-            user_agent=item.get("user_agent", {}).get("S", ""),
-            source=item["source"]["S"],
-            expires=int(item["expires"]["N"]),
+            referrer=text("referrer"),
+            country=text("country"),
+            user_agent=_typed(item.get("user_agent", {}).get("S", ""), str),
+            source=text("source"),
+            expires=int(_typed(item["expires"]["N"], str)),
             counted=bool(item.get("counted", {}).get("BOOL", False)),
         )
+
+
+def _typed(value: object, kind: type[T]) -> T:
+    if not isinstance(value, kind):
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value
 
 
 MAX_HOST_LENGTH = 253  # a DNS name's most; anything longer is no host, and would swell the rollups

@@ -163,8 +163,9 @@ _BUILT_ONCE = (
 )
 # Built once by modules resolve never loads: (module, its lru_cached builders), reset if loaded.
 _BUILT_ELSEWHERE = (
-    ("snip.data.idempotency_table", ("config", "_persistence")),
-    ("snip.data.rollups_table", ("visit_store",)),
+    ("snip.data.idempotency_table", ("persistence",)),
+    ("snip.operations.idempotent_creates", ("config",)),
+    ("snip.data.rollups_table", ("rollups_table",)),
 )
 
 

@@ -19,12 +19,11 @@ import time
 import traceback
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
 
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 
 
-def _write(document: dict[str, Any]) -> None:
+def _write(document: dict[str, object]) -> None:
     # Powertools' handlers write to stdout, one line each, flushed (Lambda ships stdout to Logs).
     sys.stdout.write(json.dumps(document, separators=(",", ":"), default=str) + "\n")
     sys.stdout.flush()
@@ -37,10 +36,10 @@ class JsonLogger:
 
     def __init__(self, service: str) -> None:
         self.service = service
-        self._context: dict[str, Any] = {}
+        self._context: dict[str, object] = {}
         self._cold = True
 
-    def bind(self, context: Any, correlation_id: str | None) -> None:
+    def bind(self, context: object, correlation_id: str | None) -> None:
         """Start an invocation: its Lambda context and correlation id go on every record."""
         self._context = {
             "cold_start": self._cold,
@@ -52,17 +51,17 @@ class JsonLogger:
         }
         self._cold = False
 
-    def warning(self, message: str, extra: dict[str, Any] | None = None) -> None:
+    def warning(self, message: str, extra: dict[str, object] | None = None) -> None:
         self._log("WARNING", message, extra, None)
 
-    def exception(self, message: str, extra: dict[str, Any] | None = None) -> None:
+    def exception(self, message: str, extra: dict[str, object] | None = None) -> None:
         self._log("ERROR", message, extra, sys.exc_info())
 
     def _log(
         self,
         level: str,
         message: str,
-        extra: dict[str, Any] | None,
+        extra: dict[str, object] | None,
         exc_info: tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None] | None,
     ) -> None:
         threshold = os.environ.get("POWERTOOLS_LOG_LEVEL") or os.environ.get("AWS_LAMBDA_LOG_LEVEL") or "INFO"
@@ -70,7 +69,7 @@ class JsonLogger:
             return
         caller = sys._getframe(2)
         moment = datetime.now(UTC)
-        record: dict[str, Any] = {
+        record: dict[str, object] = {
             "level": level,
             "location": f"{caller.f_code.co_name}:{caller.f_lineno}",
             "message": message,
@@ -112,7 +111,7 @@ class EmfCounters:
     def add(self, name: str, value: float = 1) -> None:
         self._counts.setdefault(name, []).append(float(value))
 
-    def flush(self, context: Any) -> None:
+    def flush(self, context: object) -> None:
         if self._cold:
             self._cold = False
             name = getattr(context, "function_name", None)
@@ -121,7 +120,7 @@ class EmfCounters:
             counts, self._counts = self._counts, {}
             _write(self._document(counts, {}))
 
-    def _document(self, counts: dict[str, list[float]], dimensions: dict[str, Any]) -> dict[str, Any]:
+    def _document(self, counts: dict[str, list[float]], dimensions: dict[str, object]) -> dict[str, object]:
         dimensions = {**dimensions, "service": self.service}
         return {
             "_aws": {

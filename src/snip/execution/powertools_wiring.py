@@ -10,12 +10,16 @@ import functools
 import os
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 
-Handler = Callable[[dict[str, Any], Any], Any]
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# A Lambda entry point: the event (JSON, whatever its source sends) and Lambda's context.
+Handler = Callable[[dict[str, Any], "LambdaContext"], object]
 
 
 def tracing_enabled() -> bool:
@@ -30,7 +34,7 @@ EMPTY_METRICS_WARNING = "No application metrics to publish"
 
 def _quiet_when_no_metrics(handler: Handler) -> Handler:
     @functools.wraps(handler)
-    def run(event: dict[str, Any], context: Any) -> Any:
+    def run(event: dict[str, Any], context: LambdaContext) -> object:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=EMPTY_METRICS_WARNING, category=UserWarning)
             return handler(event, context)

@@ -4,7 +4,7 @@ module per group of what they serve, and what those routes share.
 * ``links_routes`` — POST and GET /links, GET, PATCH and DELETE /links/{key};
 * ``batch_routes`` — POST /links/batch; ``stats_routes`` — GET /links/{key}/stats;
   ``qr_routes`` — GET /links/{key}/qr; ``docs_routes`` — /health and /openapi.json;
-* ``idempotent_requests`` — an ``Idempotency-Key`` answered once; ``shorten_telemetry`` —
+* ``idempotency_header`` — an ``Idempotency-Key`` answered once; ``shorten_telemetry`` —
   shorten's Logger and Metrics and the counts the routes add; ``error_handlers`` — domain
   errors, validation errors and no route, turned into responses in one place.
 

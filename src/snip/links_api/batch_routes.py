@@ -20,7 +20,7 @@ from snip.http.body_middleware import BODY_ERRORS
 from snip.http.error_status import status_of
 from snip.http.responses import JSON
 from snip.http.rest_router import RestRouter
-from snip.links_api.idempotent_requests import Creator, first_answer
+from snip.links_api.idempotency_header import Creator, first_answer
 from snip.links_api.shorten_telemetry import count_created
 
 router = RestRouter()

@@ -25,7 +25,7 @@ from snip.http.body_middleware import BODY_ERRORS
 from snip.http.responses import EMPTY_BODY, JSON
 from snip.http.rest_router import RestRouter
 from snip.http.scope_middleware import owner
-from snip.links_api.idempotent_requests import Creator, first_answer
+from snip.links_api.idempotency_header import Creator, first_answer
 from snip.links_api.shorten_telemetry import count_claim, count_created
 
 router = RestRouter()

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from snip.data.rollups_table import visit_store
+from snip.data.rollups_table import rollups_table
 from snip.domain import clock, stats
 from snip.domain.errors import DependencyUnavailable, InvalidInput, LinkNotFound
 from snip.execution import environment
@@ -46,4 +46,4 @@ def link_stats(
     now = clock.utcnow()
     query = stats.parse_query({"from": from_, "to": to, "interval": interval}, now)
     as_of = now - timedelta(seconds=get_settings().stats_lag)
-    return stats.link_stats(environment.links_table(), visit_store(), owner(router), key, query, as_of)
+    return stats.link_stats(environment.links_table(), rollups_table(), owner(router), key, query, as_of)

@@ -16,13 +16,13 @@ not be written answer 503 each, so that the created ones are not created twice b
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Sequence
 
 from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS
 from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import CREATED, KEY_USED, POOL_CLAIMED, RETRY, LinkCreation, NewLink
 from snip.domain.errors import AliasTaken, DependencyUnavailable, SnipError
+from snip.domain.link import Link
 from snip.http.api_models import validate_create
 from snip.operations.key_pool import MAX_DRAWS_PER_KEY, KeyPool
 from snip.operations.owner_links import new_link_fields, view
@@ -30,7 +30,7 @@ from snip.operations.owner_links import new_link_fields, view
 MAX_ROUNDS = 6  # transactions sent again after cancellations, at most
 
 
-def failure(error: SnipError) -> dict[str, Any]:
+def failure(error: SnipError) -> dict[str, object]:
     return {"error": error}  # its status and body are the HTTP layer's (snip.links_api.batch_routes)
 
 
@@ -52,14 +52,14 @@ def create_batch(
     pool_table: KeyPoolTable,
     pool: KeyPool,
     owner: str,
-    bodies: list[Any],
+    bodies: Sequence[object],
     base_url: str,
     own_hosts: Collection[str],
-) -> list[dict[str, Any]]:
+) -> list[dict[str, object]]:
     """One result per body, in order: ``{"link": <the new link>}`` or ``{"error": <a SnipError>}``."""
-    results: list[dict[str, Any] | None] = [None] * len(bodies)
+    results: list[dict[str, object] | None] = [None] * len(bodies)
     writes: dict[int, NewLink] = {}
-    generated: list[tuple[int, dict[str, Any]]] = []  # items that need a key
+    generated: list[tuple[int, Link]] = []  # items that need a key
     aliases: set[str] = set()
     for index, body in enumerate(bodies):
         try:
@@ -74,14 +74,14 @@ def create_batch(
             results[index] = failure(AliasTaken(f"The alias '{request.alias}' is taken."))
         else:
             aliases.add(request.alias)
-            writes[index] = NewLink({"key": request.alias, **fields})
+            writes[index] = NewLink(fields.with_key(request.alias))
     used = set(aliases)  # no two writes of a transaction may touch one item
     pool_keys = [(s, k) for s, k in pool.take_keys(len(generated)) if k not in used]
     for (index, fields), (shard, key) in zip(generated, pool_keys, strict=False):
-        writes[index] = NewLink({"key": key, **fields}, shard)
+        writes[index] = NewLink(fields.with_key(key), shard)
         used.add(key)
     for index, fields in generated[len(pool_keys) :]:
-        writes[index] = NewLink({"key": _fresh_key(pool, used), **fields})
+        writes[index] = NewLink(fields.with_key(_fresh_key(pool, used)))
 
     created_any = False
     for attempt in range(MAX_ROUNDS):
@@ -109,7 +109,7 @@ def create_batch(
                     if outcome == KEY_USED and write.shard is not None:
                         pool_table.discard_pool_key(write.shard, write.key)  # a stale pool entry
                     assert outcome in (KEY_USED, POOL_CLAIMED)
-                    again[index] = NewLink({**write.link, "key": _fresh_key(pool, used)})
+                    again[index] = NewLink(write.link.with_key(_fresh_key(pool, used)))
         writes = again
     for index in writes:
         results[index] = failure(DependencyUnavailable("The link could not be written; try again."))

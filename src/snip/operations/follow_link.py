@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from snip.data.limited_visits import LimitedVisits
 from snip.data.link_memory import LinkMemory
@@ -19,6 +17,7 @@ from snip.data.links_table import LinksTable
 from snip.data.visits_table import VisitsTable
 from snip.domain import clock
 from snip.domain.errors import LinkGone, LinkNotFound
+from snip.domain.link import Link
 from snip.domain.liveness import is_active
 from snip.domain.short_keys import is_possible_key
 from snip.domain.visit_events import (
@@ -79,6 +78,14 @@ class Redirect:
     url: str
     status: int
 
+    @classmethod
+    def to(cls, link: Link) -> Redirect:
+        """Where ``link`` sends its visitor (a link that redirects has its URL and status: a
+        delete removes the URL with the same write that makes the link inactive)."""
+        assert link.url is not None
+        assert link.redirect_status is not None
+        return cls(link.url, link.redirect_status)
+
 
 @dataclass(frozen=True)
 class Visit:
@@ -110,7 +117,7 @@ def follow(tables: RedirectTables, key: str, visit: Visit | None) -> Redirect:
     moment = clock.utcnow()
     now = clock.format_ts(moment)
     link, remembered = tables.memory.remembered_link(key)
-    if link is not None and "max_visits" in link:
+    if link is not None and link.max_visits is not None:
         return _follow_limited(tables, key, moment, visit, link, remembered)
     if link is None:
         raise LinkNotFound("No link with this key.")
@@ -118,7 +125,7 @@ def follow(tables: RedirectTables, key: str, visit: Visit | None) -> Redirect:
         raise LinkGone("This link is no longer active.")
     if visit is not None:
         tables.events.put_visit_event(visit_event(key, link, visit, moment))
-    return Redirect(link["url"], int(link["redirect_status"]))
+    return Redirect.to(link)
 
 
 def _follow_limited(
@@ -126,7 +133,7 @@ def _follow_limited(
     key: str,
     moment: datetime,
     visit: Visit | None,
-    link: dict[str, Any],
+    link: Link,
     remembered: bool,
 ) -> Redirect:
     """A link with ``max_visits``. GET counts it and writes its event in one transaction whose
@@ -141,14 +148,12 @@ def _follow_limited(
             raise LinkNotFound("No link with this key.")
         if not is_active(item, now):
             raise LinkGone("This link is no longer active.")
-        return Redirect(item["url"], int(item["redirect_status"]))
+        return Redirect.to(item)
     tables.limited.record_visit(link, now, visit_event(key, link, visit, moment, counted=True))
-    return Redirect(link["url"], int(link["redirect_status"]))
+    return Redirect.to(link)
 
 
-def visit_event(
-    key: str, link: Mapping[str, Any], visit: Visit, moment: datetime, *, counted: bool = False
-) -> VisitEvent:
+def visit_event(key: str, link: Link, visit: Visit, moment: datetime, *, counted: bool = False) -> VisitEvent:
     """The event of one redirect of ``link`` at ``moment``; ``counted`` if the redirect counted it
     on the link itself (a link with max_visits)."""
     at = moment.astimezone(UTC)
@@ -156,7 +161,7 @@ def visit_event(
         id=visit.request_id or str(uuid.uuid4()),
         at=at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
         key=key,
-        owner=str(link.get("owner", "")),
+        owner=link.owner or "",
         bot=is_preview_bot(visit.user_agent),
         referrer=referrer_host(visit.referer),
         country=country_code(visit.country),

@@ -8,12 +8,12 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS
 from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import LinkCreation
 from snip.domain.errors import DependencyUnavailable, KeyClaimConflict, KeyTaken
+from snip.domain.link import Link
 from snip.domain.short_keys import BASE62, KeyGenerator, new_key, shard_of
 from snip.settings import Settings
 
@@ -135,7 +135,7 @@ class KeyPool:
         """A key generated on the spot (written with the conditional put that guards every link)."""
         return self._generate(self._settings.key_length)
 
-    def claim(self, make_link: Callable[[str], Mapping[str, Any]]) -> Claim:
+    def claim(self, make_link: Callable[[str], Link]) -> Claim:
         """Create the link returned by ``make_link(key)`` under a fresh key, and return it."""
         conflicts = 0
         for _ in range(MAX_CLAIM_ATTEMPTS):

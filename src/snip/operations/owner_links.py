@@ -1,10 +1,7 @@
 """Links: creating, reading, listing, changing and deleting them, for their owner.
 
-A link item carries key, url, owner, created_at, expires_at, max_visits, tags, visits,
-bot_visits, last_visit_at, redirect_status, disabled and, once deleted, the tombstone deleted_at;
-while it is live, listed_at places it in its owner's listing (``link_items.BY_OWNER_INDEX``). It
-also carries the markers that decide a write whose answer was lost (``snip.data.lost_writes``): create_marker,
-delete_marker on the tombstone, recent_visits; the API never shows them.
+What a link holds is ``snip.domain.link.Link``; what the API shows of it is ``view`` (never the
+markers that decide a write whose answer was lost, nor ``listed_at``).
 """
 
 from __future__ import annotations
@@ -13,33 +10,38 @@ import base64
 import json
 import re
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import LinkCreation
-from snip.data.link_items import CREATE_MARKER, TAGS
 from snip.data.links_table import LinksTable
 from snip.domain import clock
 from snip.domain.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
+from snip.domain.link import Link
 from snip.domain.short_keys import is_possible_key
 from snip.domain.validation import normalize_tag, server_address
 from snip.http.api_models import LinkCreate, LinkPatch
 from snip.operations.key_pool import Claim, KeyPool
 
-_CREATED_FIELDS = ("key", "url", "created_at", "expires_at", "max_visits", "redirect_status")
 
-
-def view(item: Mapping[str, Any], base_url: str, *, detail: bool) -> dict[str, Any]:
+def view(link: Link, base_url: str, *, detail: bool) -> dict[str, object]:
     """The link as the API shows it (creation fields, counters, and for ``detail`` the rest)."""
-    shown: dict[str, Any] = {name: item.get(name) for name in _CREATED_FIELDS}
-    shown["short_url"] = f"{base_url}/{item['key']}"
-    shown["tags"] = list(item.get(TAGS) or [])
-    shown["visits"] = item.get("visits", 0)
+    shown: dict[str, object] = {
+        "key": link.key,
+        "url": link.url,
+        "created_at": link.created_at,
+        "expires_at": link.expires_at,
+        "max_visits": link.max_visits,
+        "redirect_status": link.redirect_status,
+        "short_url": f"{base_url}/{link.key}",
+        "tags": list(link.tags or []),
+        "visits": link.visits,
+    }
     if detail:
-        shown["bot_visits"] = item.get("bot_visits", 0)
-        shown["last_visit_at"] = item.get("last_visit_at")
-        shown["disabled"] = item.get("disabled", False)
+        shown["bot_visits"] = link.bot_visits
+        shown["last_visit_at"] = link.last_visit_at
+        shown["disabled"] = link.disabled
     return shown
 
 
@@ -49,23 +51,25 @@ def _reject_self_reference(url: str, own_hosts: Collection[str]) -> None:
         raise InvalidInput("url must not point at this shortener.", code="invalid_url")
 
 
-def new_link_fields(owner: str, request: LinkCreate, own_hosts: Collection[str]) -> dict[str, Any]:
-    """Everything of a new link but its key (a create's and a batch item's alike)."""
+def new_link_fields(owner: str, request: LinkCreate, own_hosts: Collection[str]) -> Link:
+    """Everything of a new link but its key (empty: each key tried is given by ``with_key``),
+    for a create and a batch item alike."""
     _reject_self_reference(request.url, own_hosts)
-    return {
-        "owner": owner,
-        "url": request.url,
-        "created_at": clock.now_ts(),
-        "expires_at": request.expires_at,
-        "max_visits": request.max_visits,
-        "redirect_status": request.redirect_status,
-        TAGS: request.tags,
-        "visits": 0,
-        "bot_visits": 0,
-        "disabled": False,
+    return Link(
+        key="",
+        owner=owner,
+        url=request.url,
+        created_at=clock.now_ts(),
+        expires_at=request.expires_at,
+        max_visits=request.max_visits,
+        redirect_status=request.redirect_status,
+        tags=tuple(request.tags),
+        visits=0,
+        bot_visits=0,
+        disabled=False,
         # This create's own mark: a repeat of its write recognises the link as its own.
-        CREATE_MARKER: secrets.token_urlsafe(12),
-    }
+        create_marker=secrets.token_urlsafe(12),
+    )
 
 
 _LISTED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#[A-Za-z0-9_-]{1,64}", re.ASCII)
@@ -113,21 +117,21 @@ class Links:
 
     def create(
         self, owner: str, request: LinkCreate, base_url: str, own_hosts: Collection[str]
-    ) -> tuple[dict[str, Any], Claim | None]:
+    ) -> tuple[dict[str, object], Claim | None]:
         fields = new_link_fields(owner, request, own_hosts)
         if request.alias is not None:
-            item = {"key": request.alias, **fields}
+            link = fields.with_key(request.alias)
             try:
-                self._creation.put_link(item)
+                self._creation.put_link(link)
             except KeyTaken:
                 raise AliasTaken(f"The alias '{request.alias}' is taken.") from None
-            return view(item, base_url, detail=False), None
-        claim = self._pool.claim(lambda key: {"key": key, **fields})
-        return view({"key": claim.key, **fields}, base_url, detail=False), claim
+            return view(link, base_url, detail=False), None
+        claim = self._pool.claim(fields.with_key)
+        return view(fields.with_key(claim.key), base_url, detail=False), claim
 
     def create_batch(
-        self, owner: str, bodies: list[Any], base_url: str, own_hosts: Collection[str]
-    ) -> list[dict[str, Any]]:
+        self, owner: str, bodies: Sequence[object], base_url: str, own_hosts: Collection[str]
+    ) -> list[dict[str, object]]:
         """POST /links/batch: each body created on its own (``snip.operations.batch_create``)."""
         from snip.operations.batch_create import create_batch
 
@@ -135,7 +139,7 @@ class Links:
 
     def page(
         self, owner: str, base_url: str, limit: int, cursor: str | None, tag: str | None
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         """GET /links: a page of the owner's live links, newest first, and the next cursor.
 
         The owner's index gives the page's keys (deleted links are not in it); the links
@@ -153,23 +157,23 @@ class Links:
         found = self._table.get_links([key for key, _ in entries]) if entries else {}
         shown = []
         for key, _ in entries:
-            item = found.get(key)
-            if not item or item.get("owner") != owner or "deleted_at" in item:
+            link = found.get(key)
+            if link is None or not link.live_for(owner):
                 continue
-            if tag is not None and tag not in (item.get(TAGS) or []):
+            if tag is not None and tag not in (link.tags or ()):
                 continue
-            shown.append(view(item, base_url, detail=True))
+            shown.append(view(link, base_url, detail=True))
         return {"links": shown, "next_cursor": make_cursor(owner, position) if position else None}
 
-    def get(self, owner: str, key: str, base_url: str) -> dict[str, Any]:
-        item = self._table.get_link(key, consistent=True) if is_possible_key(key) else None
-        if not item or item.get("owner") != owner or "deleted_at" in item:
+    def get(self, owner: str, key: str, base_url: str) -> dict[str, Any]:  # shorten reads short_url
+        link = self._table.get_link(key, consistent=True) if is_possible_key(key) else None
+        if link is None or not link.live_for(owner):
             raise LinkNotFound("No link with this key.")
-        return view(item, base_url, detail=True)
+        return view(link, base_url, detail=True)
 
     def update(
         self, owner: str, key: str, patch: LinkPatch, base_url: str, own_hosts: Collection[str]
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         if not is_possible_key(key):
             raise LinkNotFound("No link with this key.")
         given = {name: getattr(patch, name) for name in patch.model_fields_set}
@@ -182,8 +186,8 @@ class Links:
             return self.get(owner, key, base_url)
         changes = {k: v for k, v in given.items() if v is not None}
         removals = tuple(k for k, v in given.items() if v is None)
-        item = self._table.update_link(key, owner, changes, removals)
-        return view(item, base_url, detail=True)
+        link = self._table.update_link(key, owner, changes, removals)
+        return view(link, base_url, detail=True)
 
     def delete(self, owner: str, key: str) -> None:
         """Leave a tombstone: the key answers 410 and is never issued again."""

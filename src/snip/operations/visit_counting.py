@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 
 from snip.data.rollups_table import StreamVisit, position
 from snip.data.visit_archive import Archive
@@ -25,6 +25,27 @@ from snip.domain.rollups import ClassifiedVisit, UserAgentClass
 from snip.domain.visit_events import VisitEvent
 
 INSERT = "INSERT"
+
+
+class StreamChange(TypedDict, total=False):
+    """The ``dynamodb`` part of a stream record, as far as the aggregator reads it."""
+
+    SequenceNumber: str
+    NewImage: Mapping[str, Mapping[str, object]]  # the event's item, in DynamoDB's typed JSON
+
+
+class StreamRecord(TypedDict, total=False):
+    eventName: str  # INSERT, MODIFY or REMOVE
+    dynamodb: StreamChange
+
+
+class ItemFailure(TypedDict):
+    itemIdentifier: str  # the sequence number of a record to deliver again
+
+
+class BatchResponse(TypedDict):
+    batchItemFailures: list[ItemFailure]
+    state: dict[str, object]
 
 
 class Counter(Protocol):
@@ -38,25 +59,26 @@ class BatchOutcome:
     skipped: int = 0  # records that are not visit events (never retried: they would block the shard)
     failed: list[str] = field(default_factory=list)  # sequence numbers to report as failed
 
-    def response(self) -> dict[str, Any]:
+    def response(self) -> BatchResponse:
         """The handler's answer: ReportBatchItemFailures, and the tumbling window's state, which
         Lambda requires in every answer (Snip keeps none: its counts are in DynamoDB)."""
         return {"batchItemFailures": [{"itemIdentifier": seq} for seq in self.failed], "state": {}}
 
 
 def visits_of(
-    records: Iterable[Mapping[str, Any]], classify: Callable[[str], UserAgentClass]
+    records: Iterable[StreamRecord], classify: Callable[[str], UserAgentClass]
 ) -> tuple[list[tuple[str, ClassifiedVisit]], int]:
     """(sequence number, classified visit) per INSERT record, and how many records were skipped."""
     found: list[tuple[str, ClassifiedVisit]] = []
     skipped = 0
     for record in records:
-        stream = record.get("dynamodb") or {}
-        if record.get("eventName") != INSERT or "NewImage" not in stream:
+        stream = record.get("dynamodb") or StreamChange()
+        image = stream.get("NewImage")
+        if record.get("eventName") != INSERT or image is None:
             skipped += 1
             continue
         try:
-            event = VisitEvent.from_item(stream["NewImage"])
+            event = VisitEvent.from_item(image)
         except (KeyError, TypeError, ValueError):
             skipped += 1
             continue
@@ -67,7 +89,7 @@ def visits_of(
 
 
 def aggregate(
-    records: Iterable[Mapping[str, Any]],
+    records: Iterable[StreamRecord],
     shard: str,
     classify: Callable[[str], UserAgentClass],
     counter: Counter,

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from snip.data import idempotency_table
 from snip.http.api_addresses import base_url, own_hosts
 from snip.http.responses import header
 from snip.http.rest_router import RestRouter
 from snip.http.scope_middleware import owner
+from snip.operations import idempotent_creates
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
@@ -38,11 +38,11 @@ def first_answer(router: RestRouter, create: Callable[[Creator], dict[str, Any]]
     idempotency_key = header(event.headers, IDEMPOTENCY_KEY)
     if idempotency_key is None:
         return create(creator)
-    key = idempotency_table.check_idempotency_key(idempotency_key)
-    return idempotency_table.once(creator.owner, key, event.json_body, lambda: create(creator))
+    key = idempotent_creates.check_idempotency_key(idempotency_key)
+    return idempotent_creates.once(creator.owner, key, event.json_body, lambda: create(creator))
 
 
 def remember_invocation(context: Any) -> None:
     """Hand Powertools the invocation's Lambda context: an in-progress record expires with it."""
     if context is not None:
-        idempotency_table.config().register_lambda_context(context)
+        idempotent_creates.config().register_lambda_context(context)
