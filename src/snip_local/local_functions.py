@@ -69,7 +69,7 @@ def local_function_specs(config: LocalConfig) -> list[FunctionSpec]:
         specs[name] = FunctionSpec(
             name,
             str(folder),
-            f"{name}_app.handler",
+            f"{folder.name}_app.handler",  # named after its folder: a stand-in keeps a name of its own
             memory_mb=own.memory_mb if own else TEST_FUNCTION_MEMORY_MB,
             timeout_seconds=own.timeout_seconds if own else TEST_FUNCTION_TIMEOUT,
             reserved_concurrency=own.reserved_concurrency if own else None,

@@ -25,7 +25,7 @@ from moto.dynamodb.models import dynamodb_backends
 
 from snip.settings import DEFAULT_TABLES
 from snip_deploy.tables import create_tables
-from tests.service.visits_table import ensure_visits_table
+from tests.service.visits_table_setup import ensure_visits_table
 
 # moto's "keep boto3's default session": the test session's own is patched in instead.
 _KEEP_SESSION = {"core": {"reset_boto3_session": False}}
