@@ -1,6 +1,8 @@
-"""The rule "this link redirects now", written twice and kept side by side: as a DynamoDB
-condition (GET counts a visit only if it holds, in the same UpdateItem) and as a Python predicate
-(HEAD reads the item and judges it without writing). A test runs both on the same cases.
+"""The rule "this link redirects now", written twice and kept side by side: as a Python predicate
+(resolve judges the link it read, or remembers for up to 2 s, before it puts the visit event; HEAD
+judges it without writing) and as a DynamoDB condition (a link with ``max_visits`` counts its
+visit only if the rule holds, in the same TransactWriteItems that writes the event:
+``snip.data.limited_visits``). A test runs both on the same cases.
 """
 
 from __future__ import annotations
