@@ -43,7 +43,10 @@ router = RestRouter()
 )
 def create_link(link: Annotated[LinkCreate, Body()]) -> Response[Any]:
     def create(creator: Creator) -> dict[str, Any]:
-        created, claim = environment.links().create(creator.owner, link, creator.base_url, creator.own_hosts)
+        request = link.as_request()
+        created, claim = environment.links().create(
+            creator.owner, request, creator.base_url, creator.own_hosts
+        )
         count_created(1)
         count_claim(claim)
         return created
@@ -95,7 +98,8 @@ def get_link(key: str) -> dict[str, Any]:
 )
 def update_link(key: str, patch: Annotated[LinkPatch, Body()]) -> dict[str, Any]:
     event = router.current_event
-    return environment.links().update(owner(router), key, patch, base_url(event), own_hosts(event))
+    given = {name: getattr(patch, name) for name in patch.model_fields_set}
+    return environment.links().update(owner(router), key, given, base_url(event), own_hosts(event))
 
 
 @router.delete(

@@ -22,9 +22,9 @@ from snip.data.link_items import CREATE_MARKER, TAGS
 from snip.data.links_table import LinksTable
 from snip.domain import clock
 from snip.domain.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
+from snip.domain.link_request import NOT_NULLABLE_ON_PATCH, LinkRequest
 from snip.domain.short_keys import is_possible_key
 from snip.domain.validation import normalize_tag, server_address
-from snip.http.api_models import LinkCreate, LinkPatch
 from snip.operations.key_pool import Claim, KeyPool
 
 _CREATED_FIELDS = ("key", "url", "created_at", "expires_at", "max_visits", "redirect_status")
@@ -49,7 +49,7 @@ def _reject_self_reference(url: str, own_hosts: Collection[str]) -> None:
         raise InvalidInput("url must not point at this shortener.", code="invalid_url")
 
 
-def new_link_fields(owner: str, request: LinkCreate, own_hosts: Collection[str]) -> dict[str, Any]:
+def new_link_fields(owner: str, request: LinkRequest, own_hosts: Collection[str]) -> dict[str, Any]:
     """Everything of a new link but its key (a create's and a batch item's alike)."""
     _reject_self_reference(request.url, own_hosts)
     return {
@@ -112,7 +112,7 @@ class Links:
         self._pool = pool
 
     def create(
-        self, owner: str, request: LinkCreate, base_url: str, own_hosts: Collection[str]
+        self, owner: str, request: LinkRequest, base_url: str, own_hosts: Collection[str]
     ) -> tuple[dict[str, Any], Claim | None]:
         fields = new_link_fields(owner, request, own_hosts)
         if request.alias is not None:
@@ -168,12 +168,12 @@ class Links:
         return view(item, base_url, detail=True)
 
     def update(
-        self, owner: str, key: str, patch: LinkPatch, base_url: str, own_hosts: Collection[str]
+        self, owner: str, key: str, given: Mapping[str, Any], base_url: str, own_hosts: Collection[str]
     ) -> dict[str, Any]:
+        """PATCH: ``given`` holds the fields the request named (null: clear it, where allowed)."""
         if not is_possible_key(key):
             raise LinkNotFound("No link with this key.")
-        given = {name: getattr(patch, name) for name in patch.model_fields_set}
-        for name in LinkPatch.NOT_NULLABLE:
+        for name in NOT_NULLABLE_ON_PATCH:
             if name in given and given[name] is None:
                 raise InvalidInput(f"{name} cannot be null.", code=f"invalid_{name}")
         if given.get("url"):
