@@ -26,7 +26,7 @@ from snip.http.responses import EMPTY_BODY, JSON
 from snip.http.rest_router import RestRouter
 from snip.http.scope_middleware import owner
 from snip.links_api.idempotent_requests import Creator, first_answer
-from snip.links_api.shorten_telemetry import count_claim, count_created
+from snip.links_api.shorten_telemetry import count_created
 
 router = RestRouter()
 
@@ -47,8 +47,7 @@ def create_link(link: Annotated[LinkCreate, Body()]) -> Response[Any]:
         created, claim = environment.links().create(
             creator.owner, request, creator.base_url, creator.own_hosts
         )
-        count_created(1)
-        count_claim(claim)
+        count_created(1, claim)
         return created
 
     created = in_field_order(LinkCreated, first_answer(router, create))
@@ -73,7 +72,9 @@ def list_links(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     tag: Annotated[str | None, Query(description="Only links with this tag")] = None,
 ) -> dict[str, Any]:
-    return environment.links().page(owner(router), base_url(router.current_event), limit, cursor, tag)
+    return environment.links().page(
+        owner(router), base_url(router.current_event.raw_event), limit, cursor, tag
+    )
 
 
 @router.get(
@@ -85,7 +86,7 @@ def list_links(
     },
 )
 def get_link(key: str) -> dict[str, Any]:
-    return environment.links().get(owner(router), key, base_url(router.current_event))
+    return environment.links().get(owner(router), key, base_url(router.current_event.raw_event))
 
 
 @router.patch(
@@ -97,7 +98,7 @@ def get_link(key: str) -> dict[str, Any]:
     },
 )
 def update_link(key: str, patch: Annotated[LinkPatch, Body()]) -> dict[str, Any]:
-    event = router.current_event
+    event = router.current_event.raw_event
     given = {name: getattr(patch, name) for name in patch.model_fields_set}
     return environment.links().update(owner(router), key, given, base_url(event), own_hosts(event))
 
