@@ -101,6 +101,22 @@ def test_resolve_cold_start_stays_lean(moto_endpoint: str) -> None:
     assert visit_events(client)[0]["key"] == "Lean123"
 
 
+# What shorten's cold POST /links (the lean path, snip.links_api.lean_create) never loads: the
+# Event Handler and pydantic come with the other routes, on their first request; no route loads the
+# X-Ray SDK; Powertools' Logger and Metrics are replaced by the hot path's lean lines.
+SHORTEN_COLD_HEAVY = ("pydantic", "aws_xray_sdk", "aws_lambda_powertools", "snip.http.api_models")
+
+
+def test_shorten_cold_post_links_stays_lean(moto_endpoint: str) -> None:
+    function = FUNCTIONS["shorten"]
+    _, event = rest_event("POST", "/links", body={"url": "https://example.com/lean"})
+    env = {**base_environment(moto_endpoint), "SNIP_PUBLIC_BASE_URL": "https://sho.rt"}
+    out = run_handler(ROOT / function.folder, function.handler, event, env, "snip-shorten")
+    assert out["result"]["statusCode"] == 201
+    assert sorted(m for m in out["modules"] if m.startswith(SHORTEN_COLD_HEAVY)) == []
+    assert out["collecting"] == [False, True]  # as resolve: no collector until the first answer
+
+
 def test_resolve_starts_without_the_collector_and_resumes_it(moto_endpoint: str) -> None:
     """A cold start runs without garbage collection; the first request's end freezes what the start
     made and collects again, whatever it answered (here a 404: resolve_app.handler's finally)."""
