@@ -26,9 +26,9 @@ from snip.domain.errors import InvalidInput
 from snip.domain.link_request import (
     ALIAS_PATTERN,
     NOT_NULLABLE_ON_PATCH,
-    STATUS_LIST,
     TAG_PATTERN,
     LinkRequest,
+    check_redirect_status,
     field_error,
     parse_link_request,
 )
@@ -65,10 +65,9 @@ MAX_BATCH_ITEMS = 100
 
 
 def _integer(value: object) -> object:
-    """Literal[301, ...] alone would take 301.0 (== 301): JSON numbers with a fraction are not statuses."""
-    if isinstance(value, float):
-        raise ValueError(f"redirect_status must be an integer: {STATUS_LIST}")
-    return value
+    """Literal[301, ...] alone would take 301.0 (== 301): a JSON number with a fraction is refused
+    by the domain's rule (``check_redirect_status``); the Literal checks the rest."""
+    return check_redirect_status(value) if isinstance(value, float) else value
 
 
 RedirectStatus = Annotated[RedirectStatusCode, BeforeValidator(_integer)]
