@@ -613,7 +613,7 @@ def _rerun_note(results: dict[str, Any]) -> str:
     rerun = results.get("rerun")
     if not rerun:
         return ""
-    names = {"requests": ["3"], "concurrency": ["4", "5"]}
+    names = {"cold": ["1"], "warm": ["2"], "requests": ["3"], "concurrency": ["4", "5"]}
     numbers = [n for part in rerun["parts"] for n in names.get(part, [part])]
     listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if len(numbers) > 1 else numbers[0]
     return (
