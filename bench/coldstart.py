@@ -83,7 +83,7 @@ def _seed(endpoint: str) -> None:
 
 def _run_once(variant: Variant, event_path: Path, out_path: Path, endpoint: str) -> dict[str, Any]:
     env = lambda_env(variant.function, endpoint=endpoint, tracing=variant.tracing, folder=variant.folder)
-    command = [PYTHON, "-I", "-S", str(PROBES / "cold.py"), str(variant.folder), str(RUNTIME)]
+    command = [PYTHON, "-I", "-S", str(PROBES / "cold_probe.py"), str(variant.folder), str(RUNTIME)]
     started = time.perf_counter()
     done = subprocess.run(
         [*command, variant.handler, str(event_path), str(out_path)],

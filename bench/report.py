@@ -156,9 +156,11 @@ def _cold_section(results: dict[str, Any]) -> str:
         "stricter one (interpreter start-up is the same for every function and dilutes the process ratio). "
         "*bare* imports boto3, creates the client and answers with one GetItem (`bench/bare/bare_app.py`). "
         "keygen's run is the every-minute check on a full pool (one Scan). "
-        "*_traced* is the deployed configuration (active tracing: Powertools' Tracer and the X-Ray SDK, "
-        "which patches botocore); resolve never loads the X-Ray SDK, so its one row is as deployed.\n\n"
-        + _table(header, rows)
+        "*_traced* is the deployed configuration (active tracing on); no function loads the X-Ray SDK, "
+        "whose import and botocore patching would cost more than these goals allow "
+        "(`instrument(..., trace=False)`; Lambda's active tracing still records each invocation), so a "
+        "traced row differs from its untraced one by noise only. shorten's cold request is a POST /links, "
+        "served by its lean path (no Event Handler, no pydantic).\n\n" + _table(header, rows)
     )
 
 
@@ -450,16 +452,19 @@ def _cold_import_ms(results: dict[str, Any], name: str) -> str:
 
 def _shorten_cold(results: dict[str, Any]) -> str:
     v = results["cold_start"]["variants"]
+    shorten, bare = v["shorten"], v["bare"]
     return (
-        f"shorten's import takes {_cold_import_ms(results, 'shorten')} ms more than bare's "
-        f"({v['shorten']['modules']} modules against {v['bare']['modules']}): the Event Handler with "
-        "validation brings pydantic and pydantic-core, the OpenAPI models and our request models; traced, "
-        f"the X-Ray SDK and its botocore patching add {_cold_import_ms(results, 'shorten_traced')} ms in "
-        "all. The first request itself is as cheap as bare's. What would close it: serve POST /links "
-        "from a lean entry point (no Event Handler, no pydantic, validation by hand as resolve does) "
-        "and leave the rest of the links API and /openapi.json where they are; or Lambda SnapStart for "
-        "Python, which restores an initialized snapshot instead of importing; provisioned concurrency "
-        "hides it at a fixed price."
+        "shorten serves a cold POST /links through its lean path (`snip.links_api.lean_create`: plain "
+        "functions of the event, the domain's create rules in `snip.domain.link_request`, the hot path's "
+        "lean logs and metrics), without the Event Handler, pydantic or the X-Ray SDK, which the other "
+        "routes load on their first request (`snip.links_api.event_handler_app`); traced or not, it is "
+        f"the same code. Its import takes {_cold_import_ms(results, 'shorten')} ms more than bare's "
+        f"({shorten['modules']} modules against {bare['modules']}: Snip's own, and the candidate keys "
+        "loaded at init, one Query), and its first request "
+        f"{_ms(shorten['median_first_request_s'])} ms against bare's "
+        f"{_ms(bare['median_first_request_s'])} (the scope check's GetItem and the claim's "
+        "TransactWriteItems). What would close the rest: Lambda SnapStart for Python (an initialized "
+        "snapshot instead of the imports), or provisioned concurrency at a fixed price."
     )
 
 
@@ -608,7 +613,7 @@ def _rerun_note(results: dict[str, Any]) -> str:
     rerun = results.get("rerun")
     if not rerun:
         return ""
-    names = {"requests": ["3"], "concurrency": ["4", "5"]}
+    names = {"cold": ["1"], "warm": ["2"], "requests": ["3"], "concurrency": ["4", "5"]}
     numbers = [n for part in rerun["parts"] for n in names.get(part, [part])]
     listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if len(numbers) > 1 else numbers[0]
     return (

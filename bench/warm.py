@@ -31,7 +31,15 @@ def run(blocks: int = 10, per_block: int = 300, warmup: int = 30, max_seconds: f
         config_path, out_path = Path(tmp) / "config.json", Path(tmp) / "out.json"
         config_path.write_text(json.dumps(config))
         done = subprocess.run(
-            [PYTHON, "-I", "-S", str(PROBES / "warm.py"), str(RUNTIME), str(config_path), str(out_path)],
+            [
+                PYTHON,
+                "-I",
+                "-S",
+                str(PROBES / "warm_probe.py"),
+                str(RUNTIME),
+                str(config_path),
+                str(out_path),
+            ],
             env=lambda_env("shorten", endpoint="http://127.0.0.1:9", tracing=False),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

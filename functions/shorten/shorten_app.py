@@ -1,47 +1,57 @@
 """shorten: the links API's entry point (POST/GET /links, POST /links/batch, GET/PATCH/DELETE
 /links/{key}, GET /links/{key}/stats and /qr, /health and /openapi.json).
 
-It only wires: the resolver, its middlewares in the order they must run, the error handlers,
-one router per group of routes (``snip.links_api``, where the routes live) and the handler
-with its Powertools decorators. A route parses, calls one operation and answers through
-``snip.http``; domain errors become responses in one place (``snip.links_api.error_handlers``).
+It only dispatches. POST /links, the route clients call on a cold function, goes through the
+lean path (``snip.links_api.lean_create``: plain functions of the event, no Event Handler, no
+pydantic, the hot path's lean logs and metrics); every other route through the Event Handler's
+resolver (``snip.links_api.event_handler_app``, where the routers are wired and every route,
+POST /links too, is documented), imported on the first request that needs it. Whichever runs
+first reports the environment's one cold start. No X-Ray SDK on either path; Lambda's active
+tracing still records each invocation.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import gc
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+# As resolve: a cold start runs without the garbage collector (its imports and the SDK client made
+# for the first request live as long as the environment); the first request's end freezes them
+# and collects again (``environment.resume_collector``).
+gc.disable()
 
-from snip.execution import environment
-from snip.execution.powertools_wiring import instrument
-from snip.http import body_middleware, scope_middleware
-from snip.links_api import (
-    batch_routes,
-    docs_routes,
-    error_handlers,
-    links_routes,
-    qr_routes,
-    stats_routes,
-)
-from snip.links_api.idempotency_header import remember_invocation
-from snip.links_api.shorten_telemetry import logger, metrics
+from types import ModuleType  # noqa: E402
+from typing import Any  # noqa: E402
 
-app = APIGatewayRestResolver()  # validation comes with body_middleware.middlewares(), in its place
-# The API key's owner and scope first (403 before any body is read), then the body checks.
-app.use(middlewares=[scope_middleware.check_scope, *body_middleware.middlewares()])
-error_handlers.register(app)
-# In this order the document lists the routes as it always has (docs/openapi.json).
-for group in (links_routes, batch_routes, stats_routes, qr_routes, docs_routes):
-    app.include_router(group.router)
+from snip.execution import environment  # noqa: E402
+from snip.links_api import lean_create  # noqa: E402
+
+_event_handler: ModuleType | None = None  # snip.links_api.event_handler_app, once a request needed it
+_served_lean = False
 
 
-def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    remember_invocation(context)
-    return app.resolve(event, context)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    global _served_lean
+    try:
+        if lean_create.serves(event):
+            if _event_handler is not None and not _served_lean:
+                lean_create.cold_start_reported()  # the Event Handler's telemetry reported it
+            _served_lean = True
+            return lean_create.handle(event, context)
+        answer: dict[str, Any] = _event_handler_app().handler(event, context)
+        return answer
+    finally:
+        environment.resume_collector()  # a no-op but after a cold start's first request
 
 
-handler = instrument(_handle, logger, metrics)
+def _event_handler_app() -> ModuleType:
+    global _event_handler
+    if _event_handler is None:
+        from snip.links_api import event_handler_app
+
+        if _served_lean:
+            event_handler_app.cold_start_reported()  # the lean path's telemetry reported it
+        _event_handler = event_handler_app
+    return _event_handler
+
+
 environment.warm_pool_at_init()
-
-environment.freeze_imports()  # last: everything imported above stays out of the collector's way

@@ -18,5 +18,5 @@ inside out (each may import only the rooms before it, and ``snip.settings``):
   group, and what they share (idempotent requests, shorten's telemetry, error handlers).
 
 ``snip.settings`` declares every setting once; deploy-time facts live in ``snip_deploy``, which
-ships in no asset and which no room imports. tests/unit/test_rooms.py holds the rooms to this.
+ships in no asset and which no room imports. tests/unit/test_room_imports.py holds the rooms to this.
 """

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 from tests.service.conftest import Call
@@ -18,13 +17,11 @@ REFERENCE = ROOT / "docs" / "api.md"
 
 
 def served() -> str:
-    """The document as shorten serves it (the handler module needs no table to build it)."""
-    sys.path.insert(0, str(ROOT / "functions" / "shorten"))
-    import shorten_app
-
+    """The document as shorten serves it (the resolver needs no table to build it)."""
     from snip.links_api.docs_routes import openapi_document
+    from snip.links_api.event_handler_app import app
 
-    return openapi_document(shorten_app.app) + "\n"
+    return openapi_document(app) + "\n"
 
 
 def test_docs_openapi_json_is_what_the_service_serves(call: Call) -> None:

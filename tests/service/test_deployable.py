@@ -8,6 +8,7 @@ event against a moto server.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -99,6 +100,51 @@ def test_resolve_cold_start_stays_lean(moto_endpoint: str) -> None:
     assert out["result"]["statusCode"] == 302
     assert sorted(m for m in out["modules"] if m.startswith(HEAVY)) == []
     assert visit_events(client)[0]["key"] == "Lean123"
+
+
+# What shorten's cold POST /links (the lean path, snip.links_api.lean_create) never loads: the
+# Event Handler and pydantic come with the other routes, on their first request; no route loads the
+# X-Ray SDK; Powertools' Logger and Metrics are replaced by the hot path's lean lines.
+SHORTEN_COLD_HEAVY = ("pydantic", "aws_xray_sdk", "aws_lambda_powertools", "snip.http.api_models")
+
+
+def test_shorten_cold_post_links_stays_lean(moto_endpoint: str) -> None:
+    function = FUNCTIONS["shorten"]
+    _, event = rest_event("POST", "/links", body={"url": "https://example.com/lean"})
+    env = {**base_environment(moto_endpoint), "SNIP_PUBLIC_BASE_URL": "https://sho.rt"}
+    out = run_handler(ROOT / function.folder, function.handler, event, env, "snip-shorten")
+    assert out["result"]["statusCode"] == 201
+    assert sorted(m for m in out["modules"] if m.startswith(SHORTEN_COLD_HEAVY)) == []
+    assert out["collecting"] == [False, True]  # as resolve: no collector until the first answer
+
+
+@pytest.mark.parametrize("first", ["POST /links", "GET /links"])
+def test_shorten_reports_one_cold_start_whichever_path_runs_first(moto_endpoint: str, first: str) -> None:
+    """The lean path's telemetry and Powertools' each know a cold start; one environment counts one."""
+    events = [
+        rest_event("POST", "/links", body={"url": "https://example.com/one"})[1],
+        rest_event("GET", "/links")[1],
+    ]
+    if first == "GET /links":
+        events.reverse()
+    probe = (
+        "import json, sys; sys.path[:0] = sys.argv[1:]; import shorten_app\n"
+        "class Context:\n"
+        "    function_name, memory_limit_in_mb, invoked_function_arn = 'snip-shorten', 512, 'arn:snip'\n"
+        "    aws_request_id = 'request'\n"
+        "    def get_remaining_time_in_millis(self): return 10000\n"
+        "for event in json.loads(sys.stdin.read()):\n"
+        "    print('status', shorten_app.handler(event, Context())['statusCode'])\n"
+    )
+    env = {**base_environment(moto_endpoint), "AWS_LAMBDA_FUNCTION_NAME": "snip-shorten"}
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, *lambda_path(ROOT / FUNCTIONS["shorten"].folder)],
+        input=json.dumps(events), capture_output=True, text=True, timeout=60, check=True, env=env,
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    assert sorted(line for line in lines if line.startswith("status")) == ["status 200", "status 201"]
+    documents = [json.loads(line) for line in lines if line.startswith("{")]
+    assert sum(1 for d in documents if "ColdStart" in d) == 1
 
 
 def test_resolve_starts_without_the_collector_and_resumes_it(moto_endpoint: str) -> None:

@@ -88,12 +88,12 @@ def test_unexpected_errors_are_logged_with_the_request_id_and_not_leaked(
     """shorten logs through Powertools' Logger, resolve through snip.execution.hot_path_telemetry (stdout)."""
     import io
 
-    import shorten_app
+    from snip.links_api.shorten_telemetry import logger
 
     buffer = io.StringIO()
     sink = logging.StreamHandler(buffer)
-    sink.setFormatter(shorten_app.logger.registered_formatter)
-    shorten_app.logger.addHandler(sink)
+    sink.setFormatter(logger.registered_formatter)
+    logger.addHandler(sink)
 
     def explode(*_: Any, **__: Any) -> Any:
         raise ValueError("secret internal detail: table arn:aws:dynamodb:...")

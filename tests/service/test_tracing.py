@@ -68,9 +68,10 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> RecordingProvider:
 
 
 def test_no_target_url_reaches_a_trace(handlers: dict[str, Any], provider: RecordingProvider) -> None:
-    import shorten_app
+    from snip.links_api.event_handler_app import resolve_request
+    from snip.links_api.shorten_telemetry import logger, metrics
 
-    traced = instrument(shorten_app._handle, shorten_app.logger, shorten_app.metrics)
+    traced = instrument(resolve_request, logger, metrics)
     answers = []
     for method, path, body in [("POST", "/links", {"url": SECRET_URL, "alias": "secret-link"}),
                                ("GET", "/links/secret-link", None),
@@ -79,5 +80,5 @@ def test_no_target_url_reaches_a_trace(handlers: dict[str, Any], provider: Recor
         answers.append(to_reply(traced(event, LambdaContext())))
     assert [a.status for a in answers] == [201, 200, 200]
     assert all("s3cr3t-t0ken" in a.body for a in answers)  # the answers do carry it
-    assert ("subsegment", "## _handle") in provider.recorded  # the handler was traced
+    assert ("subsegment", "## resolve_request") in provider.recorded  # the handler was traced
     assert "s3cr3t-t0ken" not in repr(provider.recorded)

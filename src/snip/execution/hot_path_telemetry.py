@@ -51,6 +51,10 @@ class JsonLogger:
         }
         self._cold = False
 
+    def mark_warm(self) -> None:
+        """The environment's cold start was reported by other telemetry (shorten's Powertools)."""
+        self._cold = False
+
     def warning(self, message: str, extra: dict[str, object] | None = None) -> None:
         self._log("WARNING", message, extra, None)
 
@@ -107,6 +111,10 @@ class EmfCounters:
         self.service = service
         self._counts: dict[str, list[float]] = {}
         self._cold = True
+
+    def mark_warm(self) -> None:
+        """The environment's ColdStart was counted by other telemetry (shorten's Powertools)."""
+        self._cold = False
 
     def add(self, name: str, value: float = 1) -> None:
         self._counts.setdefault(name, []).append(float(value))

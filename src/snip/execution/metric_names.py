@@ -6,12 +6,30 @@ cannot leave an alarm watching nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snip.operations.key_pool import Claim
+
 NAMESPACE = "Snip"
 
 # shorten
 LINKS_CREATED = "LinksCreated"
 KEY_CLAIM_CONFLICTS = "KeyClaimConflicts"
 POOL_EMPTY_FALLBACKS = "PoolEmptyFallbacks"
+
+
+def creation_counts(links: int, claim: Claim | None = None) -> list[tuple[str, float]]:
+    """What shorten counts of ``links`` new links, and of how a single create's key was claimed
+    (conflicts met on the way, whether the pool was empty; None for an alias or a batch), whichever
+    telemetry writes them (Powertools' Metrics or the lean path's EMF counters)."""
+    counts: list[tuple[str, float]] = [(LINKS_CREATED, links)]
+    if claim is not None:
+        counts.append((KEY_CLAIM_CONFLICTS, claim.conflicts))
+        if claim.fallback:
+            counts.append((POOL_EMPTY_FALLBACKS, 1))
+    return counts
+
 
 # resolve: one of these per redirect request
 REDIRECTS = "Redirects"

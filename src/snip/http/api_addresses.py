@@ -8,38 +8,38 @@ name the host and stage the request came to.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Any
 
 from snip.domain.validation import server_address
 from snip.http.responses import header
 from snip.settings import get_settings
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
 
-
-def base_url(event: APIGatewayProxyEvent) -> str:
-    """What a short URL starts with: the public base URL, else this request's host and stage."""
+def base_url(event: Mapping[str, Any]) -> str:
+    """What a short URL starts with: the public base URL, else this request's host and stage
+    (``event``: the Lambda proxy event, as API Gateway sent it)."""
     configured = get_settings().public_base_url
     if configured:
         return configured
-    context = event.request_context
-    return f"https://{context.domain_name}/{context.stage}"
+    context = event.get("requestContext") or {}
+    return f"https://{context.get('domainName')}/{context.get('stage')}"
 
 
-def own_hosts(event: APIGatewayProxyEvent) -> set[str]:
+def own_hosts(event: Mapping[str, Any]) -> set[str]:
     """Every address this API answers on, as ``server_address`` spells it: a link to one loops.
 
     The public base URL, the host the request came to, and the API's own execute-api host,
     which still answers (with or without a stage in the path) when a custom domain is in front.
     """
-    context = event.request_context
-    scheme = header(event.headers, "X-Forwarded-Proto") or "https"
+    context = event.get("requestContext") or {}
+    headers = event.get("headers")
+    scheme = header(headers, "X-Forwarded-Proto") or "https"
     hosts = {server_address(base_url(event))}
-    for host in (context.domain_name, header(event.headers, "Host")):
+    for host in (context.get("domainName"), header(headers, "Host")):
         with contextlib.suppress(ValueError):  # not a host a URL could name: no link points at it
             hosts.add(server_address(f"{scheme}://{host}/") if host else "")
     region = get_settings().region  # AWS_REGION, set by Lambda in every function
-    if context.api_id and region:
-        hosts.add(server_address(f"https://{context.api_id}.execute-api.{region}.amazonaws.com/"))
+    if context.get("apiId") and region:
+        hosts.add(server_address(f"https://{context['apiId']}.execute-api.{region}.amazonaws.com/"))
     return hosts - {""}

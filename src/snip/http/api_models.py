@@ -1,7 +1,10 @@
 """Request and response bodies of the links API, as pydantic models (the stats answer's too).
 
-They validate requests (through the Event Handler) and generate the OpenAPI document, so the
-documented schema and the enforced one are the same objects.
+They generate the OpenAPI document and validate requests through the Event Handler. A create
+request's rules are the domain's (``snip.domain.link_request``): ``LinkCreate`` declares its
+fields for the document and hands every body to ``parse_link_request``, so that POST /links, a
+batch's items and the lean POST /links that shorten serves without pydantic follow one set of
+rules (tests/unit/test_link_request.py holds them to the schema documented here).
 """
 
 from __future__ import annotations
@@ -9,17 +12,33 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    model_validator,
+)
 
 from snip.domain.errors import InvalidInput
-from snip.domain.short_keys import ALIAS_MIN_LENGTH, KEY_CHARACTERS, MAX_KEY_LENGTH
+from snip.domain.link_request import (
+    ALIAS_PATTERN,
+    NOT_NULLABLE_ON_PATCH,
+    TAG_PATTERN,
+    LinkRequest,
+    check_redirect_status,
+    field_error,
+    parse_link_request,
+)
+from snip.domain.short_keys import ALIAS_MIN_LENGTH, MAX_KEY_LENGTH
 from snip.domain.validation import (
     DEFAULT_REDIRECT_STATUS,
     MAX_TAG_LENGTH,
     MAX_TAGS,
     MAX_URL_LENGTH,
     MAX_VISITS,
-    REDIRECT_STATUSES,
     RedirectStatusCode,
     check_alias,
     check_expires_at,
@@ -30,7 +49,7 @@ from snip.domain.validation import (
 Url = Annotated[str, Field(max_length=MAX_URL_LENGTH, examples=["https://example.com/a/long/path"]),
                 AfterValidator(check_url)]  # fmt: skip
 Alias = Annotated[str, Field(min_length=ALIAS_MIN_LENGTH, max_length=MAX_KEY_LENGTH,
-                             pattern=f"^[{KEY_CHARACTERS}]+$"),
+                             pattern=ALIAS_PATTERN),
                   AfterValidator(check_alias)]  # fmt: skip
 ExpiresAt = Annotated[str, Field(description="RFC 3339 date-time with offset, in the future; stored "
                                              "in UTC to the second, a fraction rounded up",
@@ -38,21 +57,17 @@ ExpiresAt = Annotated[str, Field(description="RFC 3339 date-time with offset, in
                       AfterValidator(check_expires_at)]  # fmt: skip
 MaxVisits = Annotated[int, Field(ge=1, le=MAX_VISITS)]
 # Upper case is accepted and stored lowered (check_tags), so the schema's pattern allows it.
-Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern="^[A-Za-z0-9_-]+$")]
+Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=TAG_PATTERN)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS, description="Distinct, compared and stored in "
                                   "lower case", examples=[["launch", "q3"]]),
                  AfterValidator(check_tags)]  # fmt: skip
 MAX_BATCH_ITEMS = 100
 
 
-_STATUS_LIST = ", ".join(map(str, REDIRECT_STATUSES[:-1])) + f" or {REDIRECT_STATUSES[-1]}"
-
-
 def _integer(value: object) -> object:
-    """Literal[301, ...] alone would take 301.0 (== 301): JSON numbers with a fraction are not statuses."""
-    if isinstance(value, float):
-        raise ValueError(f"redirect_status must be an integer: {_STATUS_LIST}")
-    return value
+    """Literal[301, ...] alone would take 301.0 (== 301): a JSON number with a fraction is refused
+    by the domain's rule (``check_redirect_status``); the Literal checks the rest."""
+    return check_redirect_status(value) if isinstance(value, float) else value
 
 
 RedirectStatus = Annotated[RedirectStatusCode, BeforeValidator(_integer)]
@@ -70,6 +85,17 @@ class LinkCreate(_Strict):
     max_visits: MaxVisits | None = None
     redirect_status: RedirectStatus = DEFAULT_REDIRECT_STATUS
     tags: Tags = []
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _domain_rules(cls, body: Any, _: ModelWrapValidatorHandler[LinkCreate]) -> LinkCreate:
+        """The domain's rules, not the fields' (which document them): InvalidInput, not a
+        pydantic error, reaches the error handlers."""
+        request = parse_link_request(body)
+        return cls.model_construct(**vars(request))
+
+    def as_request(self) -> LinkRequest:
+        return LinkRequest(**{name: getattr(self, name) for name in type(self).model_fields})
 
 
 def _not_nullable(schema: dict[str, Any]) -> None:
@@ -91,7 +117,7 @@ class LinkPatch(_Strict):
     tags: Tags | None = Field(None, json_schema_extra=_not_nullable)
 
     # Fields that may not be cleared: null is as invalid for them as a wrong type.
-    NOT_NULLABLE: ClassVar[tuple[str, ...]] = ("url", "redirect_status", "disabled", "tags")
+    NOT_NULLABLE: ClassVar[tuple[str, ...]] = NOT_NULLABLE_ON_PATCH
 
 
 class LinkCreated(BaseModel):
@@ -225,22 +251,10 @@ def as_invalid_input(errors: Sequence[Any]) -> InvalidInput:
     reason = first.get("ctx", {}).get("error")  # our validators' own sentence
     if len(loc) > 1 and loc[0] == "query" and loc[1] in QUERY_PARAMETERS:
         name = str(loc[1])
-        message = f"{name}: {reason or first.get('msg', 'is invalid')}"
-        return InvalidInput(message.rstrip(".") + ".", code=_CODES.get(name, f"invalid_{name}"))
+        return field_error(name, str(reason or first.get("msg", "is invalid")), _CODES.get(name))
     field = loc[1] if len(loc) > 1 and loc[0] == "body" else None
     if kind == "extra_forbidden" and field is not None:
         return InvalidInput(f"Unknown field '{field}'.", code="unknown_field")
     if kind == "json_invalid" or field not in _FIELDS | {"links"}:
         return InvalidInput("The body must be a JSON object.", code="invalid_json")
-    message = f"{field}: {reason or first.get('msg', 'is invalid')}"
-    return InvalidInput(message.rstrip(".") + ".", code=_CODES.get(str(field), f"invalid_{field}"))
-
-
-def validate_create(body: Any) -> LinkCreate:
-    """A POST /links body validated exactly as the route validates it (a batch's items)."""
-    try:
-        return LinkCreate.model_validate(body)
-    except ValidationError as error:
-        raise as_invalid_input(
-            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
-        ) from None
+    return field_error(str(field), str(reason or first.get("msg", "is invalid")), _CODES.get(str(field)))

@@ -1,6 +1,7 @@
 """The API-key check every route under /links passes first: who the caller is, and whether the
 key may do what the route does (``snip.domain.api_scopes``), in one Event Handler middleware so that routes
-read as what they do.
+read as what they do. shorten's lean POST /links (``snip.links_api.lean_create``) calls ``admit``
+itself, without the Event Handler (whose names are imported here for type checking only).
 
 API Gateway has already refused a missing, unknown or disabled key (its own 403); this check adds
 what it cannot know: the key's owner and scopes, and a revocation recorded in the registry.
@@ -8,29 +9,41 @@ what it cannot know: the key's owner and scopes, and a revocation recorded in th
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from snip.domain import api_scopes
 from snip.domain.errors import SnipError
 from snip.execution import environment
 from snip.operations.callers import Principal
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
 CONTEXT_KEY = "principal"
 
 
+def admit(event: Mapping[str, Any]) -> Principal | None:
+    """The caller of a Lambda proxy event whose route needs a scope, if its key has that scope
+    (None for a route that needs none); InsufficientScope, KeyRevoked or a deployment error otherwise."""
+    needed = api_scopes.required_scope(event.get("httpMethod") or "", event.get("resource") or "")
+    if needed is None:
+        return None
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    key_id = identity.get("apiKeyId")
+    if not key_id:  # API Gateway requires a key on /links; this is a deployment error
+        raise SnipError("The request carried no API key identity.")
+    principal = environment.owners().principal(key_id)
+    principal.require(needed)
+    return principal
+
+
 def check_scope(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    event = app.current_event
-    needed = api_scopes.required_scope(event.http_method, event.resource)
-    if needed is not None:
-        key_id = event.request_context.identity.api_key_id
-        if not key_id:  # API Gateway requires a key on /links; this is a deployment error
-            raise SnipError("The request carried no API key identity.")
-        principal = environment.owners().principal(key_id)
-        principal.require(needed)
+    """``admit`` as an Event Handler middleware: the caller goes into the routers' context."""
+    principal = admit(app.current_event.raw_event)
+    if principal is not None:
         app.append_context(**{CONTEXT_KEY: principal})
     return next_middleware(app)
 

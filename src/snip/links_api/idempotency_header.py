@@ -4,20 +4,23 @@ the same owner within 24 h gets the first answer again and does nothing (CONTRAC
 What is remembered is the action's JSON answer (``snip.data.idempotency_table``, which stores it
 with sorted keys); the routes put it back in their models' field order
 (``snip.http.api_models.in_field_order``), so that a replay reads exactly like the first answer.
-Counting a metric inside the action counts it once, not on a replay.
+Counting a metric inside the action counts it once, not on a replay. Powertools Idempotency
+(``snip.operations.idempotent_creates``) is imported by the first request that carries the header: the
+lean POST /links (``snip.links_api.lean_create``) answers a cold start without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snip.http.api_addresses import base_url, own_hosts
 from snip.http.responses import header
-from snip.http.rest_router import RestRouter
 from snip.http.scope_middleware import owner
-from snip.operations import idempotent_creates
+
+if TYPE_CHECKING:
+    from snip.http.rest_router import RestRouter
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
@@ -30,19 +33,34 @@ class Creator:
     base_url: str
     own_hosts: set[str]
 
+    @classmethod
+    def of(cls, owner: str, event: Mapping[str, Any]) -> Creator:
+        return cls(owner, base_url(event), own_hosts(event))
 
-def first_answer(router: RestRouter, create: Callable[[Creator], dict[str, Any]]) -> dict[str, Any]:
-    """``create(creator)``, or with an Idempotency-Key the first answer to this owner's key and body."""
-    event = router.current_event
-    creator = Creator(owner(router), base_url(event), own_hosts(event))
-    idempotency_key = header(event.headers, IDEMPOTENCY_KEY)
+
+def answer_once(
+    creator: Creator, event: Mapping[str, Any], body: Any, create: Callable[[Creator], dict[str, Any]]
+) -> dict[str, Any]:
+    """``create(creator)``, or with an Idempotency-Key the first answer to this owner's key and
+    ``body`` (the request's parsed JSON body)."""
+    idempotency_key = header(event.get("headers"), IDEMPOTENCY_KEY)
     if idempotency_key is None:
         return create(creator)
+    from snip.operations import idempotent_creates  # Powertools Idempotency: loaded when needed
+
     key = idempotent_creates.check_idempotency_key(idempotency_key)
-    return idempotent_creates.once(creator.owner, key, event.json_body, lambda: create(creator))
+    return idempotent_creates.once(creator.owner, key, body, lambda: create(creator))
+
+
+def first_answer(router: RestRouter, create: Callable[[Creator], dict[str, Any]]) -> dict[str, Any]:
+    """``answer_once`` for an Event Handler route: the caller the scope check admitted."""
+    event = router.current_event
+    return answer_once(Creator.of(owner(router), event.raw_event), event.raw_event, event.json_body, create)
 
 
 def remember_invocation(context: Any) -> None:
     """Hand Powertools the invocation's Lambda context: an in-progress record expires with it."""
+    from snip.operations import idempotent_creates
+
     if context is not None:
         idempotent_creates.config().register_lambda_context(context)

@@ -1,4 +1,9 @@
-"""POST and GET /links, GET, PATCH and DELETE /links/{key}: an owner's links, one at a time."""
+"""POST and GET /links, GET, PATCH and DELETE /links/{key}: an owner's links, one at a time.
+
+POST /links is declared and documented here, and answers here when it comes through the resolver;
+shorten itself serves it through ``snip.links_api.lean_create`` (no Event Handler on its cold
+start), which gives the same answer (tests/service/test_lean_create.py).
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from snip.http.responses import EMPTY_BODY, JSON
 from snip.http.rest_router import RestRouter
 from snip.http.scope_middleware import owner
 from snip.links_api.idempotency_header import Creator, first_answer
-from snip.links_api.shorten_telemetry import count_claim, count_created
+from snip.links_api.shorten_telemetry import count_created
 
 router = RestRouter()
 
@@ -43,9 +48,11 @@ router = RestRouter()
 )
 def create_link(link: Annotated[LinkCreate, Body()]) -> Response[Any]:
     def create(creator: Creator) -> dict[str, Any]:
-        created, claim = environment.links().create(creator.owner, link, creator.base_url, creator.own_hosts)
-        count_created(1)
-        count_claim(claim)
+        request = link.as_request()
+        created, claim = environment.links().create(
+            creator.owner, request, creator.base_url, creator.own_hosts
+        )
+        count_created(1, claim)
         return created
 
     created = in_field_order(LinkCreated, first_answer(router, create))
@@ -70,7 +77,9 @@ def list_links(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     tag: Annotated[str | None, Query(description="Only links with this tag")] = None,
 ) -> dict[str, Any]:
-    return environment.links().page(owner(router), base_url(router.current_event), limit, cursor, tag)
+    return environment.links().page(
+        owner(router), base_url(router.current_event.raw_event), limit, cursor, tag
+    )
 
 
 @router.get(
@@ -82,7 +91,7 @@ def list_links(
     },
 )
 def get_link(key: str) -> dict[str, Any]:
-    return environment.links().get(owner(router), key, base_url(router.current_event))
+    return environment.links().get(owner(router), key, base_url(router.current_event.raw_event))
 
 
 @router.patch(
@@ -94,8 +103,9 @@ def get_link(key: str) -> dict[str, Any]:
     },
 )
 def update_link(key: str, patch: Annotated[LinkPatch, Body()]) -> dict[str, Any]:
-    event = router.current_event
-    return environment.links().update(owner(router), key, patch, base_url(event), own_hosts(event))
+    event = router.current_event.raw_event
+    given = {name: getattr(patch, name) for name in patch.model_fields_set}
+    return environment.links().update(owner(router), key, given, base_url(event), own_hosts(event))
 
 
 @router.delete(

@@ -37,7 +37,7 @@ def link_qr(
         int, Query(ge=qr_codes.MIN_SIZE, le=qr_codes.MAX_SIZE, description="PNG only")
     ] = qr_codes.DEFAULT_SIZE,
 ) -> Response[Any]:
-    link = environment.links().get(owner(router), key, base_url(router.current_event))
+    link = environment.links().get(owner(router), key, base_url(router.current_event.raw_event))
     image = qr_codes.render(link["short_url"], format, size)
     return Response(
         status_code=200, content_type=image.media_type, body=image.body, headers={"Cache-Control": QR_CACHE}

@@ -1,8 +1,9 @@
 """shorten's Powertools Logger and Metrics, and the counts its routes add.
 
 The entry point hands these two objects to ``snip.execution.powertools_wiring.instrument``,
-which flushes the metrics after every invocation; routes add to them through the functions
-below, so that a metric's name and unit are written once.
+which flushes the metrics after every invocation; routes add to them through the function
+below, so that a metric's name and unit are written once (the lean POST /links counts the same
+``metric_names.creation_counts`` with its own EMF counters).
 """
 
 from __future__ import annotations
@@ -18,14 +19,7 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=metric_names.NAMESPACE, service=SERVICE)
 
 
-def count_created(links: int) -> None:
-    metrics.add_metric(name=metric_names.LINKS_CREATED, unit=MetricUnit.Count, value=links)
-
-
-def count_claim(claim: Claim | None) -> None:
-    """How a new link's key was claimed: conflicts met on the way, and whether the pool was empty."""
-    if claim is None:  # an alias: no key claimed
-        return
-    metrics.add_metric(name=metric_names.KEY_CLAIM_CONFLICTS, unit=MetricUnit.Count, value=claim.conflicts)
-    if claim.fallback:
-        metrics.add_metric(name=metric_names.POOL_EMPTY_FALLBACKS, unit=MetricUnit.Count, value=1)
+def count_created(links: int, claim: Claim | None = None) -> None:
+    """New links, and how a single create's key was claimed (``metric_names.creation_counts``)."""
+    for name, value in metric_names.creation_counts(links, claim):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -1,6 +1,6 @@
 """POST /links/batch: up to 100 creates in a few transactions instead of 100 round trips.
 
-Each item is validated and created on its own, as POST /links would (the same model, the same
+Each item is validated and created on its own, as POST /links would (the same rules, the same
 new-link fields, the same conditional Put that guards every key). What is shared is the trip:
 items are written in TransactWriteItems of up to 100 actions (a pool claim is a Delete and a
 Put, an alias or a key generated on the spot one Put). A transaction is all or nothing, so when
@@ -23,7 +23,7 @@ from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import CREATED, KEY_USED, POOL_CLAIMED, RETRY, LinkCreation, NewLink
 from snip.domain.errors import AliasTaken, DependencyUnavailable, SnipError
 from snip.domain.link import Link
-from snip.http.api_models import validate_create
+from snip.domain.link_request import parse_link_request
 from snip.operations.key_pool import MAX_DRAWS_PER_KEY, KeyPool
 from snip.operations.owner_links import new_link_fields, view
 
@@ -63,7 +63,7 @@ def create_batch(
     aliases: set[str] = set()
     for index, body in enumerate(bodies):
         try:
-            request = validate_create(body)
+            request = parse_link_request(body)
             fields = new_link_fields(owner, request, own_hosts)
         except SnipError as error:
             results[index] = failure(error)

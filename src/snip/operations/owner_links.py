@@ -10,7 +10,7 @@ import base64
 import json
 import re
 import secrets
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from snip.data.key_pool_table import KeyPoolTable
@@ -19,9 +19,9 @@ from snip.data.links_table import LinksTable
 from snip.domain import clock
 from snip.domain.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
 from snip.domain.link import Link
+from snip.domain.link_request import NOT_NULLABLE_ON_PATCH, LinkRequest
 from snip.domain.short_keys import is_possible_key
 from snip.domain.validation import normalize_tag, server_address
-from snip.http.api_models import LinkCreate, LinkPatch
 from snip.operations.key_pool import Claim, KeyPool
 
 
@@ -51,7 +51,7 @@ def _reject_self_reference(url: str, own_hosts: Collection[str]) -> None:
         raise InvalidInput("url must not point at this shortener.", code="invalid_url")
 
 
-def new_link_fields(owner: str, request: LinkCreate, own_hosts: Collection[str]) -> Link:
+def new_link_fields(owner: str, request: LinkRequest, own_hosts: Collection[str]) -> Link:
     """Everything of a new link but its key (empty: each key tried is given by ``with_key``),
     for a create and a batch item alike."""
     _reject_self_reference(request.url, own_hosts)
@@ -116,7 +116,7 @@ class Links:
         self._pool = pool
 
     def create(
-        self, owner: str, request: LinkCreate, base_url: str, own_hosts: Collection[str]
+        self, owner: str, request: LinkRequest, base_url: str, own_hosts: Collection[str]
     ) -> tuple[dict[str, object], Claim | None]:
         fields = new_link_fields(owner, request, own_hosts)
         if request.alias is not None:
@@ -172,16 +172,17 @@ class Links:
         return view(link, base_url, detail=True)
 
     def update(
-        self, owner: str, key: str, patch: LinkPatch, base_url: str, own_hosts: Collection[str]
+        self, owner: str, key: str, given: Mapping[str, object], base_url: str, own_hosts: Collection[str]
     ) -> dict[str, object]:
+        """PATCH: ``given`` holds the fields the request named (null: clear it, where allowed)."""
         if not is_possible_key(key):
             raise LinkNotFound("No link with this key.")
-        given = {name: getattr(patch, name) for name in patch.model_fields_set}
-        for name in LinkPatch.NOT_NULLABLE:
+        for name in NOT_NULLABLE_ON_PATCH:
             if name in given and given[name] is None:
                 raise InvalidInput(f"{name} cannot be null.", code=f"invalid_{name}")
-        if given.get("url"):
-            _reject_self_reference(given["url"], own_hosts)
+        url = given.get("url")
+        if isinstance(url, str) and url:
+            _reject_self_reference(url, own_hosts)
         if not given:
             return self.get(owner, key, base_url)
         changes = {k: v for k, v in given.items() if v is not None}
