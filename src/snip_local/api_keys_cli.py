@@ -42,31 +42,31 @@ SECRET_BYTES = 30  # 40 URL-safe characters, like API Gateway's own generated va
 NO_RECORD = "(no record: its own owner)"
 
 
-class KeysError(Exception):
+class ApiKeysError(Exception):
     """A request the stack refused or could not answer; the message says which and why."""
 
 
 @dataclass(frozen=True)
-class KeyRow:
+class ApiKeyRow:
     """One line of ``snip keys list``: the registry's record and, deployed, API Gateway's state."""
 
     record: ApiKeyRecord
     state: str  # active, revoked, disabled (API Gateway only), missing (gone from API Gateway)
 
 
-class KeyTarget(Protocol):
+class ApiKeyTarget(Protocol):
     def create(self, owner: str, key_scopes: tuple[str, ...], name: str) -> tuple[ApiKeyRecord, str]: ...
 
     def revoke(self, key_id: str) -> ApiKeyRecord: ...
 
-    def rows(self) -> list[KeyRow]: ...
+    def rows(self) -> list[ApiKeyRow]: ...
 
 
 def _new_record(key_id: str, owner: str, key_scopes: tuple[str, ...], name: str) -> ApiKeyRecord:
     return ApiKeyRecord(key_id=key_id, owner=owner, scopes=key_scopes, created_at=clock.now_ts(), name=name)
 
 
-class LocalKeys:
+class LocalApiKeys:
     """Keys of a running local stack: recorded with their secret's hash, checked by its gateway."""
 
     def __init__(self, registry: ApiKeyRegistry) -> None:
@@ -80,14 +80,14 @@ class LocalKeys:
 
     def revoke(self, key_id: str) -> ApiKeyRecord:
         if not self.registry.revoke(key_id, clock.now_ts()):
-            raise KeysError(f"no key {key_id} in {self.registry.table}")
+            raise ApiKeysError(f"no key {key_id} in {self.registry.table}")
         return _found(self.registry, key_id)
 
-    def rows(self) -> list[KeyRow]:
-        return [KeyRow(r, "revoked" if r.revoked_at else "active") for r in self.registry.records()]
+    def rows(self) -> list[ApiKeyRow]:
+        return [ApiKeyRow(r, "revoked" if r.revoked_at else "active") for r in self.registry.records()]
 
 
-class DeployedKeys:
+class DeployedApiKeys:
     """Keys of a deployed stack: API Gateway API keys on its usage plan, owners in its registry."""
 
     def __init__(self, apigateway: Any, registry: ApiKeyRegistry, usage_plan_id: str) -> None:
@@ -121,14 +121,14 @@ class DeployedKeys:
         now = clock.now_ts()
         if not self.registry.revoke(key_id, now):
             if key_id not in known:
-                raise KeysError(f"no key {key_id} on usage plan {self.usage_plan_id}")
+                raise ApiKeysError(f"no key {key_id} on usage plan {self.usage_plan_id}")
             # A key from before owners (the stack's own, say): record it as revoked, its own owner.
             self.registry.put(ApiKeyRecord(key_id, key_id, api_scopes.ALL, now, NO_RECORD, revoked_at=now))
         if key_id in known:
             self._set_enabled(key_id, False)
         return _found(self.registry, key_id)
 
-    def rows(self) -> list[KeyRow]:
+    def rows(self) -> list[ApiKeyRow]:
         enabled = self._usage_plan_keys()
         rows = []
         for record in self.registry.records():
@@ -138,12 +138,12 @@ class DeployedKeys:
                 state = "missing"
             else:
                 state = "active" if enabled[record.key_id] else "disabled"
-            rows.append(KeyRow(record, state))
+            rows.append(ApiKeyRow(record, state))
         recorded = {row.record.key_id for row in rows}
         for key_id, is_enabled in enabled.items():  # keys from before owners: their own owner
             if key_id not in recorded:
                 record = ApiKeyRecord(key_id, key_id, api_scopes.ALL, "", NO_RECORD)
-                rows.append(KeyRow(record, "active" if is_enabled else "disabled"))
+                rows.append(ApiKeyRow(record, "active" if is_enabled else "disabled"))
         return rows
 
     def _usage_plan_keys(self) -> dict[str, bool]:
@@ -167,7 +167,7 @@ class DeployedKeys:
 def _found(registry: ApiKeyRegistry, key_id: str) -> ApiKeyRecord:
     record = registry.get(key_id)
     if record is None:
-        raise KeysError(f"key {key_id} vanished from {registry.table}")
+        raise ApiKeysError(f"key {key_id} vanished from {registry.table}")
     return record
 
 
@@ -176,25 +176,25 @@ def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
     return {out["OutputKey"]: out["OutputValue"] for out in found.get("Outputs", [])}
 
 
-def deployed_target(stack: str, region: str | None = None) -> DeployedKeys:
+def deployed_target(stack: str, region: str | None = None) -> DeployedApiKeys:
     """The keys of the deployed stack ``stack``, found from its outputs (the caller's credentials)."""
     session = boto3.session.Session(region_name=region)
     outputs = stack_outputs(session.client("cloudformation"), stack)
     missing = [name for name in (USAGE_PLAN_OUTPUT, REGISTRY_OUTPUT) if name not in outputs]
     if missing:
-        raise KeysError(f"stack {stack} has no output {', '.join(missing)}: deploy this version first")
+        raise ApiKeysError(f"stack {stack} has no output {', '.join(missing)}: deploy this version first")
     registry = ApiKeyRegistry(session.client("dynamodb"), outputs[REGISTRY_OUTPUT])
-    return DeployedKeys(session.client("apigateway"), registry, outputs[USAGE_PLAN_OUTPUT])
+    return DeployedApiKeys(session.client("apigateway"), registry, outputs[USAGE_PLAN_OUTPUT])
 
 
 def local_dynamodb_url() -> str:
     return os.environ.get(DYNAMODB_URL_ENV) or LocalConfig.from_env(os.environ).aws_url
 
 
-def local_target(dynamodb_url: str) -> LocalKeys:
+def local_target(dynamodb_url: str) -> LocalApiKeys:
     from snip_local.gateway import registry_at  # the local stack's own client and table name
 
-    return LocalKeys(registry_at(dynamodb_url))
+    return LocalApiKeys(registry_at(dynamodb_url))
 
 
 # -- output: the same lines for both stacks -----------------------------------------------------
@@ -208,7 +208,7 @@ def print_created(record: ApiKeyRecord, secret: str) -> None:
     print("The secret is shown this once: send it in x-api-key. Snip keeps no copy of it.")
 
 
-def print_rows(rows: Iterable[KeyRow]) -> None:
+def print_rows(rows: Iterable[ApiKeyRow]) -> None:
     ordered = sorted(rows, key=lambda row: (row.record.owner, row.record.created_at, row.record.key_id))
     table = [("KEY_ID", "OWNER", "SCOPES", "STATE", "CREATED", "NAME")] + [
         (
@@ -250,7 +250,7 @@ def add_arguments(keys: argparse.ArgumentParser) -> None:
     keys.set_defaults(func=run)
 
 
-def target_of(args: argparse.Namespace) -> KeyTarget:
+def target_of(args: argparse.Namespace) -> ApiKeyTarget:
     stack = args.stack or os.environ.get(STACK_ENV)
     if stack:
         return deployed_target(stack, args.region)
@@ -265,7 +265,7 @@ def where(args: argparse.Namespace) -> str:
     return f"the local stack at {args.dynamodb_url or local_dynamodb_url()} (--dynamodb-url, or --stack NAME)"
 
 
-def run(args: argparse.Namespace, target: KeyTarget | None = None) -> int:
+def run(args: argparse.Namespace, target: ApiKeyTarget | None = None) -> int:
     try:
         if args.keys_command == "create" and not args.owner.strip():
             print("snip keys: OWNER must not be empty", file=sys.stderr)
@@ -279,7 +279,7 @@ def run(args: argparse.Namespace, target: KeyTarget | None = None) -> int:
         else:
             record = target.revoke(args.key_id)
             print(f"revoked {record.key_id} (owner {record.owner}) at {record.revoked_at}")
-    except KeysError as exc:
+    except ApiKeysError as exc:
         print(f"snip keys: {exc}", file=sys.stderr)
         return FAILED
     except (DependencyUnavailable, ClientError, BotoCoreError) as exc:

@@ -34,7 +34,7 @@ from snip.settings import Env
 from snip_deploy.api_limits import ApiLimits
 from snip_deploy.routes import BINARY_MEDIA_TYPES
 from snip_local.faults import GATEWAY_USER_AGENT
-from snip_local.local_config import REGION, LocalKey
+from snip_local.local_config import REGION, LocalApiKey
 from snip_local.local_functions import LocalFunctions, table_names
 from snip_local.proxy_events import Caller, MalformedResponse, build_event, parse_response
 from snip_local.routing import Router
@@ -75,7 +75,7 @@ class Gateway:
         self,
         functions: LocalFunctions,
         router: Router,
-        api_keys: dict[str, LocalKey],
+        api_keys: dict[str, LocalApiKey],
         limits: ApiLimits,
         registry: ApiKeyRegistry,
     ) -> None:

@@ -40,21 +40,21 @@ def function_name(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class LocalKey:
+class LocalApiKey:
     """A key of ``SNIP_API_KEYS``: whose it is and what it may do (its secret is the dict key)."""
 
     owner: str
     scopes: tuple[str, ...] = api_scopes.ALL
 
 
-def parse_api_keys(spec: str) -> dict[str, LocalKey]:
-    """``"alice:secret1,alice:secret2:links.read"`` -> ``{secret: LocalKey(owner, scopes)}``.
+def parse_api_keys(spec: str) -> dict[str, LocalApiKey]:
+    """``"alice:secret1,alice:secret2:links.read"`` -> ``{secret: LocalApiKey(owner, scopes)}``.
 
     An entry is ``owner:secret`` (both scopes) or ``owner:secret:<scope>``; two entries may share
     an owner. The older ``id:secret`` reads the same way, the id becoming the owner. The stack
     records each key in the API-key registry at start (``snip_local.gateway``).
     """
-    keys: dict[str, LocalKey] = {}
+    keys: dict[str, LocalApiKey] = {}
     for entry in filter(None, (part.strip() for part in spec.split(","))):
         owner, sep, secret = entry.partition(":")
         key_scopes: tuple[str, ...] = api_scopes.ALL
@@ -65,7 +65,7 @@ def parse_api_keys(spec: str) -> dict[str, LocalKey]:
             raise ValueError(f"SNIP_API_KEYS entry {entry!r} is not owner:secret or owner:secret:scope")
         if secret in keys:
             raise ValueError(f"SNIP_API_KEYS: two keys share the secret of {owner!r}")
-        keys[secret] = LocalKey(owner, key_scopes)
+        keys[secret] = LocalApiKey(owner, key_scopes)
     if not keys:
         raise ValueError("SNIP_API_KEYS names no key")
     return keys
@@ -98,7 +98,7 @@ class LocalConfig:
     port: int = setting("PORT", "8080", _PORT)
     aws_port: int = setting("SNIP_DYNAMODB_PORT", "8000", _PORT)
     # secret -> owner and scopes, recorded at start
-    api_keys: dict[str, LocalKey] = setting(
+    api_keys: dict[str, LocalApiKey] = setting(
         "SNIP_API_KEYS", DEFAULT_API_KEYS, Parsed(parse_api_keys, "owner:secret[:scope],...")
     )
     # Per function: the machine's cap (a function's reserved concurrency may be lower).

@@ -185,7 +185,7 @@ def local_registry(deployed: Deployed) -> ApiKeyRegistry:
 def test_local_mode_keeps_only_the_secrets_hash_and_prints_the_same_lines(
     local_registry: ApiKeyRegistry, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = api_keys_cli.LocalKeys(local_registry)
+    target = api_keys_cli.LocalApiKeys(local_registry)
     args = keys_cli_args("create", "bob", "--name", "laptop")
     assert api_keys_cli.run(args, target) == 0
     made = fields(capsys.readouterr().out)

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request
 from snip_deploy.function_specs import KEYGEN, SHORTEN
 from snip_local import lambda_api
 from snip_local.keygen_timer import KeygenTimer
-from snip_local.local_config import REPO_ROOT, LocalConfig, LocalKey, function_name
+from snip_local.local_config import REPO_ROOT, LocalApiKey, LocalConfig, function_name
 from snip_local.local_functions import LocalFunctions
 
 STAND_IN = REPO_ROOT / "tests/local/fixtures/keygen_standin"
@@ -32,7 +32,7 @@ def local_config() -> LocalConfig:
     return LocalConfig(
         port=0,
         aws_port=0,
-        api_keys={"secret": LocalKey("local")},
+        api_keys={"secret": LocalApiKey("local")},
         max_workers=4,  # more than keygen's reservation: the spec, not this cap, must hold it to 1
         keygen_interval=0.05,
         function_logs=False,

@@ -70,7 +70,7 @@ class InsufficientScope(SnipError):
     description = "The API key lacks the scope this route needs"
 
 
-class KeyRevoked(SnipError):
+class ApiKeyRevoked(SnipError):
     """The key was revoked (``snip keys revoke``) and API Gateway has not caught up yet."""
 
     code = "key_revoked"

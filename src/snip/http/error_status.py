@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from snip.domain.errors import (
     AliasTaken,
+    ApiKeyRevoked,
     BodyTooLarge,
     DependencyUnavailable,
     IdempotencyMismatch,
     InsufficientScope,
     InvalidInput,
-    KeyRevoked,
     LinkGone,
     LinkNotFound,
     RequestInProgress,
@@ -27,7 +27,7 @@ STATUS_OF: dict[type[SnipError], int] = {
     SnipError: 500,
     InvalidInput: 400,
     InsufficientScope: 403,
-    KeyRevoked: 403,
+    ApiKeyRevoked: 403,
     LinkNotFound: 404,
     AliasTaken: 409,
     RequestInProgress: 409,

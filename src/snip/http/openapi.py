@@ -24,9 +24,9 @@ from aws_lambda_powertools.event_handler.openapi.models import PathItem
 from pydantic import BaseModel
 
 from snip.domain.errors import (
+    ApiKeyRevoked,
     DependencyUnavailable,
     InsufficientScope,
-    KeyRevoked,
     LinkGone,
     LinkNotFound,
     SnipError,
@@ -146,7 +146,7 @@ def _describe_the_gateway(operation: dict[str, Any], path: str, method: str) -> 
         operation["security"] = [{API_KEY: []}]
         # The key's scopes and revocation are checked by shorten (snip.http.scope_middleware), every other
         # refusal by API Gateway: either 403 body may come.
-        for code, refusal in errors(InsufficientScope, KeyRevoked, by_reference=True).items():
+        for code, refusal in errors(InsufficientScope, ApiKeyRevoked, by_reference=True).items():
             _add_response(responses, str(code), refusal)
         _add_response(responses, "403", _gateway_response(_FORBIDDEN))
         if method == "post":

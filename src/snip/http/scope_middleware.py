@@ -27,7 +27,7 @@ CONTEXT_KEY = "principal"
 
 def admit(event: Mapping[str, Any]) -> Principal | None:
     """The caller of a Lambda proxy event whose route needs a scope, if its key has that scope
-    (None for a route that needs none); InsufficientScope, KeyRevoked or a deployment error otherwise."""
+    (None for a route that needs none); InsufficientScope, ApiKeyRevoked or a deployment error otherwise."""
     needed = api_scopes.required_scope(event.get("httpMethod") or "", event.get("resource") or "")
     if needed is None:
         return None

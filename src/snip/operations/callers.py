@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from snip.data.api_keys_table import ApiKeyRegistry
 from snip.domain import api_scopes
-from snip.domain.errors import InsufficientScope, KeyRevoked
+from snip.domain.errors import ApiKeyRevoked, InsufficientScope
 
 CACHE_SECONDS = 60.0
 
@@ -48,7 +48,7 @@ class Owners:
         self._cache: dict[str, tuple[float, Principal | None]] = {}  # key id -> (read at, None = revoked)
 
     def principal(self, key_id: str) -> Principal:
-        """The caller behind ``key_id``; KeyRevoked once the registry says so (within ``ttl``)."""
+        """The caller behind ``key_id``; ApiKeyRevoked once the registry says so (within ``ttl``)."""
         now = self.clock()
         cached = self._cache.get(key_id)
         if cached is None or now - cached[0] >= self.ttl:
@@ -56,7 +56,7 @@ class Owners:
             self._cache[key_id] = cached
         found = cached[1]
         if found is None:
-            raise KeyRevoked("This API key was revoked.")
+            raise ApiKeyRevoked("This API key was revoked.")
         return found
 
     def _read(self, key_id: str) -> Principal | None:
