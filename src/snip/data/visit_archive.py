@@ -27,7 +27,7 @@ PREFIX = "events"
 
 
 def raw_event(visit: ClassifiedVisit) -> dict[str, str | bool]:
-    """One line of the archive (the Glue table's columns, infra/event_archive.py)."""
+    """One line of the archive (the Glue table's columns, infra/visit_pipeline.py)."""
     event, agent = visit.event, visit.agent
     return {
         "id": event.id,
