@@ -23,7 +23,7 @@ from snip.domain.errors import SnipError  # noqa: E402
 from snip.execution import environment, metric_names  # noqa: E402
 from snip.execution.environment import redirect_tables  # noqa: E402  # with the links it remembers for 2 s
 from snip.execution.hot_path_telemetry import EmfCounters, JsonLogger  # noqa: E402
-from snip.http.responses import error_response, header, redirect_response  # noqa: E402
+from snip.http.responses import ProxyResponse, error_response, header, redirect_response  # noqa: E402
 from snip.operations.follow_link import Visit, follow  # noqa: E402
 
 logger = JsonLogger(service="resolve")
@@ -50,14 +50,14 @@ def _visit(event: dict[str, Any], headers: dict[str, str], request_id: str) -> V
     )
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> ProxyResponse:
     try:
         return _redirect(event, context)
     finally:
         environment.resume_collector()  # a no-op but after a cold start's first request
 
 
-def _redirect(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _redirect(event: dict[str, Any], context: Any) -> ProxyResponse:
     headers = event.get("headers") or {}
     key = (event.get("pathParameters") or {}).get("key") or ""
     context_id = getattr(context, "aws_request_id", "")

@@ -19,17 +19,22 @@ import gc
 # and collects again (``environment.resume_collector``).
 gc.disable()
 
+from collections.abc import Mapping  # noqa: E402
 from types import ModuleType  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 from snip.execution import environment  # noqa: E402
 from snip.links_api import lean_create  # noqa: E402
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 _event_handler: ModuleType | None = None  # snip.links_api.event_handler_app, once a request needed it
 _served_lean = False
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, object], context: LambdaContext) -> Mapping[str, object]:
+    """A Lambda proxy response, from the lean path or the Event Handler's."""
     global _served_lean
     try:
         if lean_create.serves(event):
@@ -37,7 +42,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 lean_create.cold_start_reported()  # the Event Handler's telemetry reported it
             _served_lean = True
             return lean_create.handle(event, context)
-        answer: dict[str, Any] = _event_handler_app().handler(event, context)
+        answer: Mapping[str, object] = _event_handler_app().handler(event, context)
         return answer
     finally:
         environment.resume_collector()  # a no-op but after a cold start's first request

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TypeVar
 
 from snip.domain.errors import InvalidInput
 from snip.domain.short_keys import ALIAS_MIN_LENGTH, KEY_CHARACTERS, MAX_KEY_LENGTH
@@ -39,6 +39,9 @@ TAG_PATTERN = "^[A-Za-z0-9_-]+$"
 STATUS_LIST = ", ".join(map(str, REDIRECT_STATUSES[:-1])) + f" or {REDIRECT_STATUSES[-1]}"
 # A PATCH may clear expires_at and max_visits with null; these fields it may not clear.
 NOT_NULLABLE_ON_PATCH = ("url", "redirect_status", "disabled", "tags")
+
+T = TypeVar("T")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _string(
-    value: Any, min_length: int = 0, max_length: int | None = None, pattern: str | None = None
+    value: object, min_length: int = 0, max_length: int | None = None, pattern: str | None = None
 ) -> str:
     """A JSON string (nothing converted to one) of the given length and pattern."""
     if not isinstance(value, str):
@@ -83,28 +86,28 @@ def _string(
     return value
 
 
-def _checked(check: Callable[[Any], Any], value: Any) -> Any:
+def _checked(check: Callable[[V], T], value: V) -> T:
     try:
         return check(value)
     except ValueError as error:
         raise _Invalid(str(error)) from None
 
 
-def _url(value: Any) -> str:
-    return str(_checked(check_url, _string(value, max_length=MAX_URL_LENGTH)))
+def _url(value: object) -> str:
+    return _checked(check_url, _string(value, max_length=MAX_URL_LENGTH))
 
 
-def _alias(value: Any) -> str | None:
+def _alias(value: object) -> str | None:
     if value is None:
         return None
-    return str(_checked(check_alias, _string(value, ALIAS_MIN_LENGTH, MAX_KEY_LENGTH, ALIAS_PATTERN)))
+    return _checked(check_alias, _string(value, ALIAS_MIN_LENGTH, MAX_KEY_LENGTH, ALIAS_PATTERN))
 
 
-def _expires_at(value: Any) -> str | None:
-    return None if value is None else str(_checked(check_expires_at, _string(value)))
+def _expires_at(value: object) -> str | None:
+    return None if value is None else _checked(check_expires_at, _string(value))
 
 
-def _max_visits(value: Any) -> int | None:
+def _max_visits(value: object) -> int | None:
     if value is None:
         return None
     if type(value) is not int:  # neither true nor 5.0
@@ -116,7 +119,7 @@ def _max_visits(value: Any) -> int | None:
     return value
 
 
-def check_redirect_status(value: Any) -> int:
+def check_redirect_status(value: object) -> int:
     """One of the statuses a link may redirect with, as a JSON integer (302.0 is no status)."""
     if isinstance(value, float):
         raise ValueError(f"redirect_status must be an integer: {STATUS_LIST}")
@@ -125,46 +128,53 @@ def check_redirect_status(value: Any) -> int:
     return value
 
 
-def _tags(value: Any) -> list[str]:
+def _redirect_status(value: object) -> int:
+    return _checked(check_redirect_status, value)
+
+
+def _tags(value: object) -> list[str]:
     if not isinstance(value, list):
         raise _Invalid("Input should be a valid list")
-    for item in value:
-        _string(item, 1, MAX_TAG_LENGTH, TAG_PATTERN)
-    if len(value) > MAX_TAGS:
+    tags = [_string(item, 1, MAX_TAG_LENGTH, TAG_PATTERN) for item in value]
+    if len(tags) > MAX_TAGS:
         raise _Invalid(
-            f"List should have at most {_plural(MAX_TAGS, 'item')} after validation, not {len(value)}"
+            f"List should have at most {_plural(MAX_TAGS, 'item')} after validation, not {len(tags)}"
         )
-    return list(_checked(check_tags, value))
+    return _checked(check_tags, tags)
 
 
-# The fields in the order their problems are reported.
-_FIELDS: dict[str, Callable[[Any], Any]] = {
-    "url": _url,
-    "alias": _alias,
-    "expires_at": _expires_at,
-    "max_visits": _max_visits,
-    "redirect_status": lambda value: _checked(check_redirect_status, value),
-    "tags": _tags,
-}
-FIELDS = tuple(_FIELDS)
-_REQUIRED = frozenset({"url"})
+# The fields in the order their problems are reported (``parse_link_request`` checks them so).
+FIELDS = tuple(given.name for given in fields(LinkRequest))
 
 
-def parse_link_request(body: Any) -> LinkRequest:
+def _field(body: dict[str, object], name: str, check: Callable[[object], T], default: T) -> T:
+    """The field ``name`` of ``body`` as ``check`` reads it (``default`` if absent); its first
+    problem as the API answers it."""
+    if name not in body:
+        return default
+    try:
+        return check(body[name])
+    except _Invalid as problem:
+        raise field_error(name, str(problem)) from None
+
+
+def parse_link_request(body: object) -> LinkRequest:
     """A create request from a parsed JSON body; InvalidInput with its first problem otherwise."""
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.", code="invalid_json")
-    values: dict[str, Any] = {}
-    for name, check in _FIELDS.items():
-        if name not in body:
-            if name in _REQUIRED:
-                raise field_error(name, "Field required")
-            continue
-        try:
-            values[name] = check(body[name])
-        except _Invalid as problem:
-            raise field_error(name, str(problem)) from None
+    if "url" not in body:
+        raise field_error("url", "Field required")
+    default_status: int = DEFAULT_REDIRECT_STATUS
+    # The fields are checked in this order (the first problem is the answer), then unknown fields.
+    request = LinkRequest(
+        url=_field(body, "url", _url, default=""),  # present: checked above
+        alias=_field(body, "alias", _alias, default=None),
+        expires_at=_field(body, "expires_at", _expires_at, default=None),
+        max_visits=_field(body, "max_visits", _max_visits, default=None),
+        redirect_status=_field(body, "redirect_status", _redirect_status, default=default_status),
+        tags=_field(body, "tags", _tags, default=[]),
+    )
     for name in body:
-        if name not in _FIELDS:
+        if name not in FIELDS:
             raise InvalidInput(f"Unknown field '{name}'.", code="unknown_field")
-    return LinkRequest(**values)
+    return request

@@ -10,7 +10,7 @@ import functools
 import os
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # A Lambda entry point: the event (JSON, whatever its source sends) and Lambda's context.
-Handler = Callable[[dict[str, Any], "LambdaContext"], object]
+Handler = Callable[[dict[str, object], "LambdaContext"], object]
 
 
 def tracing_enabled() -> bool:
@@ -34,7 +34,7 @@ EMPTY_METRICS_WARNING = "No application metrics to publish"
 
 def _quiet_when_no_metrics(handler: Handler) -> Handler:
     @functools.wraps(handler)
-    def run(event: dict[str, Any], context: LambdaContext) -> object:
+    def run(event: dict[str, object], context: LambdaContext) -> object:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=EMPTY_METRICS_WARNING, category=UserWarning)
             return handler(event, context)

@@ -9,30 +9,29 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
 
 from snip.domain.validation import server_address
-from snip.http.responses import header
+from snip.http.responses import event_object, header
 from snip.settings import get_settings
 
 
-def base_url(event: Mapping[str, Any]) -> str:
+def base_url(event: Mapping[str, object]) -> str:
     """What a short URL starts with: the public base URL, else this request's host and stage
     (``event``: the Lambda proxy event, as API Gateway sent it)."""
     configured = get_settings().public_base_url
     if configured:
         return configured
-    context = event.get("requestContext") or {}
+    context = event_object(event, "requestContext")
     return f"https://{context.get('domainName')}/{context.get('stage')}"
 
 
-def own_hosts(event: Mapping[str, Any]) -> set[str]:
+def own_hosts(event: Mapping[str, object]) -> set[str]:
     """Every address this API answers on, as ``server_address`` spells it: a link to one loops.
 
     The public base URL, the host the request came to, and the API's own execute-api host,
     which still answers (with or without a stage in the path) when a custom domain is in front.
     """
-    context = event.get("requestContext") or {}
+    context = event_object(event, "requestContext")
     headers = event.get("headers")
     scheme = header(headers, "X-Forwarded-Proto") or "https"
     hosts = {server_address(base_url(event))}

@@ -10,7 +10,7 @@ rules (tests/unit/test_link_request.py holds them to the schema documented here)
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -45,6 +45,10 @@ from snip.domain.validation import (
     check_tags,
     check_url,
 )
+
+if TYPE_CHECKING:
+    from pydantic.json_schema import JsonDict
+    from pydantic_core import ErrorDetails
 
 Url = Annotated[str, Field(max_length=MAX_URL_LENGTH, examples=["https://example.com/a/long/path"]),
                 AfterValidator(check_url)]  # fmt: skip
@@ -88,7 +92,7 @@ class LinkCreate(_Strict):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _domain_rules(cls, body: Any, _: ModelWrapValidatorHandler[LinkCreate]) -> LinkCreate:
+    def _domain_rules(cls, body: object, _: ModelWrapValidatorHandler[LinkCreate]) -> LinkCreate:
         """The domain's rules, not the fields' (which document them): InvalidInput, not a
         pydantic error, reaches the error handlers."""
         request = parse_link_request(body)
@@ -98,10 +102,18 @@ class LinkCreate(_Strict):
         return LinkRequest(**{name: getattr(self, name) for name in type(self).model_fields})
 
 
-def _not_nullable(schema: dict[str, Any]) -> None:
+def _not_nullable(schema: JsonDict) -> None:
     """Document a PATCH field as refusing null: its None default only means "not given"."""
-    kinds = [kind for kind in schema.pop("anyOf", []) if kind.get("type") != "null"]
-    schema.update(kinds[0] if len(kinds) == 1 else {"anyOf": kinds})
+    any_of = schema.pop("anyOf", [])
+    kinds = (
+        [k for k in any_of if not (isinstance(k, dict) and k.get("type") == "null")]
+        if isinstance(any_of, list)
+        else []
+    )
+    if len(kinds) == 1 and isinstance(kinds[0], dict):
+        schema.update(kinds[0])
+    else:
+        schema["anyOf"] = kinds
     schema.pop("default", None)
 
 
@@ -146,7 +158,7 @@ class LinkPage(BaseModel):
 class BatchCreate(_Strict):
     """Each item is validated on its own, as a POST /links body: one bad item fails only itself."""
 
-    links: list[Any] = Field(
+    links: list[object] = Field(
         min_length=1,
         max_length=MAX_BATCH_ITEMS,
         # Each item is meant as a POST /links body, but any JSON value is accepted here: a bad item
@@ -224,7 +236,7 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
-def in_field_order(model: type[BaseModel], fields: Mapping[str, Any]) -> dict[str, Any]:
+def in_field_order(model: type[BaseModel], fields: Mapping[str, object]) -> dict[str, object]:
     """``fields`` in the order ``model`` declares them. An idempotent replay is stored with
     sorted keys; put back in this order, it reads exactly like the first answer."""
     return {name: fields[name] for name in model.model_fields}
@@ -243,9 +255,11 @@ _CODES = {
 QUERY_PARAMETERS = frozenset({"limit", "cursor", "tag", "format", "size", "from", "to", "interval"})
 
 
-def as_invalid_input(errors: Sequence[Any]) -> InvalidInput:
+def as_invalid_input(errors: Sequence[ErrorDetails]) -> InvalidInput:
     """The first pydantic error as Snip's error code: unknown_field, invalid_<field>, invalid_json."""
-    first = errors[0] if errors else {}
+    if not errors:
+        return InvalidInput("The body must be a JSON object.", code="invalid_json")
+    first = errors[0]
     loc = tuple(first.get("loc", ()))
     kind = first.get("type", "")
     reason = first.get("ctx", {}).get("error")  # our validators' own sentence

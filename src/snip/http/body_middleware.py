@@ -14,11 +14,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from snip.domain.errors import BodyTooLarge, InvalidInput, UnsupportedMediaType
 from snip.domain.validation import body_limit
-from snip.http.responses import JSON, header
+from snip.http.responses import JSON, event_text, header
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -29,12 +29,12 @@ BODY_METHODS = frozenset({"POST", "PATCH"})
 BODY_ERRORS = (InvalidInput, BodyTooLarge, UnsupportedMediaType)
 
 
-def check_body(event: Mapping[str, Any]) -> dict[str, Any]:
+def check_body(event: Mapping[str, object]) -> dict[str, object]:
     """The JSON object a POST or PATCH body (of a Lambda proxy event) holds; refuse a body that is
     too large for its route (``validation.body_limit``), not application/json or not UTF-8 JSON."""
-    body = event.get("body") or ""
+    body = event_text(event, "body")
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
-    limit = body_limit(event.get("resource") or "")  # 1 MiB for a batch, 16 KiB elsewhere
+    limit = body_limit(event_text(event, "resource"))  # 1 MiB for a batch, 16 KiB elsewhere
     if len(raw) > limit:
         raise BodyTooLarge(f"The body must be at most {limit} bytes.")
     media = (header(event.get("headers"), "Content-Type") or "").split(";")[0].strip().lower()
@@ -52,7 +52,7 @@ def check_body(event: Mapping[str, Any]) -> dict[str, Any]:
     return parsed
 
 
-def check_json_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+def check_json_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[str]:
     """``check_body`` as an Event Handler middleware, for POST and PATCH."""
     event = app.current_event
     if event.http_method in BODY_METHODS:
@@ -66,7 +66,7 @@ def check_json_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware
     return next_middleware(app)
 
 
-def middlewares() -> list[Callable[..., Response[Any]]]:
+def middlewares() -> list[Callable[..., Response[str]]]:
     """The links API's middlewares in the order they must run: the body check, then Powertools'
     request and response validation (the resolver is built with ``enable_validation=False``)."""
     from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TypedDict
 
 from snip.domain.errors import DependencyUnavailable, SnipError
 from snip.domain.validation import REDIRECT_STATUSES
@@ -34,15 +34,49 @@ NO_STORE = "no-store"
 QR_CACHE = "private, max-age=86400"
 
 
-def header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    """A request header, case-insensitively (API Gateway keeps the client's spelling)."""
-    if not headers:
+class ProxyResponse(TypedDict):
+    """A Lambda proxy response (REST API, payload 1.0) with single-value headers."""
+
+    statusCode: int
+    headers: dict[str, str]
+    body: str
+    isBase64Encoded: bool
+
+
+class MultiValueProxyResponse(TypedDict):
+    """A REST API proxy response as Powertools' APIGatewayRestResolver builds it: every header as
+    a list (``snip.links_api.lean_create`` answers so too)."""
+
+    statusCode: int
+    body: str
+    isBase64Encoded: bool
+    multiValueHeaders: dict[str, list[str]]
+
+
+def header(headers: object, name: str) -> str | None:
+    """A request header, case-insensitively (API Gateway keeps the client's spelling);
+    ``headers``: a Lambda proxy event's, a mapping or null."""
+    if not isinstance(headers, Mapping):
         return None
     lowered = name.lower()
     for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
+        if str(key).lower() == lowered:
+            return value if isinstance(value, str) else None
     return None
+
+
+def event_object(event: Mapping[str, object], name: str) -> Mapping[str, object]:
+    """A Lambda proxy event's object ``name`` (``requestContext``, its ``identity``); empty if
+    absent or null."""
+    value = event.get(name)
+    return value if isinstance(value, Mapping) else {}
+
+
+def event_text(event: Mapping[str, object], name: str) -> str:
+    """A Lambda proxy event's string ``name`` (``httpMethod``, ``resource``, ``body``); empty if
+    absent or null."""
+    value = event.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def _quality(accept: str, media: str) -> float:
@@ -85,7 +119,7 @@ def error_page(status: int, message: str) -> str:
     )
 
 
-def error_response(error: SnipError, accept: str | None = None) -> dict[str, Any]:
+def error_response(error: SnipError, accept: str | None = None) -> ProxyResponse:
     """A Lambda proxy response for a domain error: JSON, or a small page for browsers."""
     status = status_of(error)
     headers = {"Cache-Control": NO_STORE}
@@ -100,7 +134,7 @@ def error_response(error: SnipError, accept: str | None = None) -> dict[str, Any
     return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
 
 
-def redirect_response(url: str, status: int) -> dict[str, Any]:
+def redirect_response(url: str, status: int) -> ProxyResponse:
     """A Lambda proxy response for a redirect: a status, a Location and a Cache-Control, and no body."""
     return {
         "statusCode": status,

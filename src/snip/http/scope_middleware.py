@@ -10,11 +10,12 @@ what it cannot know: the key's owner and scopes, and a revocation recorded in th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from snip.domain import api_scopes
 from snip.domain.errors import SnipError
 from snip.execution import environment
+from snip.http.responses import event_object, event_text
 from snip.operations.callers import Principal
 
 if TYPE_CHECKING:
@@ -25,14 +26,13 @@ if TYPE_CHECKING:
 CONTEXT_KEY = "principal"
 
 
-def admit(event: Mapping[str, Any]) -> Principal | None:
+def admit(event: Mapping[str, object]) -> Principal | None:
     """The caller of a Lambda proxy event whose route needs a scope, if its key has that scope
     (None for a route that needs none); InsufficientScope, ApiKeyRevoked or a deployment error otherwise."""
-    needed = api_scopes.required_scope(event.get("httpMethod") or "", event.get("resource") or "")
+    needed = api_scopes.required_scope(event_text(event, "httpMethod"), event_text(event, "resource"))
     if needed is None:
         return None
-    identity = (event.get("requestContext") or {}).get("identity") or {}
-    key_id = identity.get("apiKeyId")
+    key_id = event_text(event_object(event_object(event, "requestContext"), "identity"), "apiKeyId")
     if not key_id:  # API Gateway requires a key on /links; this is a deployment error
         raise SnipError("The request carried no API key identity.")
     principal = environment.owners().principal(key_id)
@@ -40,7 +40,7 @@ def admit(event: Mapping[str, Any]) -> Principal | None:
     return principal
 
 
-def check_scope(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+def check_scope(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[str]:
     """``admit`` as an Event Handler middleware: the caller goes into the routers' context."""
     principal = admit(app.current_event.raw_event)
     if principal is not None:

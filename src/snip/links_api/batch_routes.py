@@ -7,7 +7,8 @@ a domain error; this route gives each its status (``snip.http.error_status``) an
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, TypedDict
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -26,6 +27,10 @@ from snip.links_api.shorten_telemetry import count_created
 router = RestRouter()
 
 
+class _Answers(TypedDict):
+    results: list[dict[str, object]]
+
+
 @router.post(
     "/links/batch",
     summary="Shorten up to 100 URLs, each on its own",
@@ -34,8 +39,8 @@ router = RestRouter()
         **openapi.errors(*BODY_ERRORS, RequestInProgress, IdempotencyMismatch, DependencyUnavailable),
     },
 )
-def create_links(batch: Annotated[BatchCreate, Body()]) -> Response[Any]:
-    def create(creator: Creator) -> dict[str, Any]:
+def create_links(batch: Annotated[BatchCreate, Body()]) -> Response[str]:
+    def create(creator: Creator) -> _Answers:
         results = environment.links().create_batch(
             creator.owner, batch.links, creator.base_url, creator.own_hosts
         )
@@ -47,15 +52,24 @@ def create_links(batch: Annotated[BatchCreate, Body()]) -> Response[Any]:
     return Response(status_code=200, content_type=JSON, body=json.dumps(body))
 
 
-def _answer(result: dict[str, Any]) -> dict[str, Any]:
+def _answer(result: Mapping[str, object]) -> dict[str, object]:
     """One item's answer, as POST /links would have given it: 201 and the link, or its error."""
     if "link" in result:
         return {"status": 201, "link": result["link"]}
-    error: SnipError = result["error"]
+    error = result["error"]
+    if not isinstance(error, SnipError):
+        raise TypeError(f"A batch item's result is a link or a SnipError, not {error!r}.")
     return {"status": status_of(error), "error": {"code": error.code, "message": error.message}}
 
 
-def _in_field_order(answer: dict[str, Any]) -> dict[str, Any]:
+def _in_field_order(answer: Mapping[str, object]) -> dict[str, object]:
+    """An item's answer (a replay's too: a JSON object) with its link or error in model order."""
     if "link" in answer:
-        return {"status": answer["status"], "link": in_field_order(LinkCreated, answer["link"])}
-    return {"status": answer["status"], "error": in_field_order(ErrorDetail, answer["error"])}
+        return {"status": answer["status"], "link": in_field_order(LinkCreated, _object(answer["link"]))}
+    return {"status": answer["status"], "error": in_field_order(ErrorDetail, _object(answer["error"]))}
+
+
+def _object(value: object) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"A batch answer holds JSON objects, not {value!r}.")
+    return value

@@ -7,8 +7,6 @@ Every error answers ``{"error": {"code", "message"}}`` with the status of
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
@@ -18,23 +16,23 @@ from snip.http.responses import JSON, error_body, error_response
 from snip.links_api.shorten_telemetry import logger
 
 
-def domain_error(error: SnipError) -> Response[Any]:
+def domain_error(error: SnipError) -> Response[str]:
     response = error_response(error)
     if response["statusCode"] >= 500:
         logger.warning("request failed", extra={"code": error.code, "reason": str(error.__cause__)})
     return Response(status_code=response["statusCode"], body=response["body"], headers=response["headers"])
 
 
-def validation_error(error: RequestValidationError) -> Response[Any]:
+def validation_error(error: RequestValidationError) -> Response[str]:
     return domain_error(as_invalid_input(error.errors()))
 
 
-def unexpected_error(error: Exception) -> Response[Any]:
+def unexpected_error(error: Exception) -> Response[str]:
     logger.exception("unexpected failure")
     return domain_error(SnipError("Something went wrong on our side."))
 
 
-def no_route(_: Exception) -> Response[Any]:
+def no_route(_: Exception) -> Response[str]:
     return Response(404, JSON, error_body("not_found", "No such route."))
 
 

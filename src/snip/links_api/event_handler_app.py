@@ -12,7 +12,7 @@ double shorten's cold start; Lambda's active tracing still records each invocati
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -29,6 +29,9 @@ from snip.links_api import (
 from snip.links_api.idempotency_header import remember_invocation
 from snip.links_api.shorten_telemetry import logger, metrics
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 app = APIGatewayRestResolver()  # validation comes with body_middleware.middlewares(), in its place
 # The API key's owner and scope first (403 before any body is read), then the body checks.
 app.use(middlewares=[scope_middleware.check_scope, *body_middleware.middlewares()])
@@ -38,7 +41,7 @@ for group in (links_routes, batch_routes, stats_routes, qr_routes, docs_routes):
     app.include_router(group.router)
 
 
-def resolve_request(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def resolve_request(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     """One request through the resolver, uninstrumented (tests wrap it their own way)."""
     remember_invocation(context)
     return app.resolve(event, context)

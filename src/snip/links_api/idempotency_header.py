@@ -13,16 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from snip.http.api_addresses import base_url, own_hosts
 from snip.http.responses import header
 from snip.http.scope_middleware import owner
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from snip.http.rest_router import RestRouter
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
+# What a create answers: a JSON object (Powertools Idempotency stores it).
+Answer = TypeVar("Answer", bound=Mapping[str, object])
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,13 @@ class Creator:
     own_hosts: set[str]
 
     @classmethod
-    def of(cls, owner: str, event: Mapping[str, Any]) -> Creator:
+    def of(cls, owner: str, event: Mapping[str, object]) -> Creator:
         return cls(owner, base_url(event), own_hosts(event))
 
 
 def answer_once(
-    creator: Creator, event: Mapping[str, Any], body: Any, create: Callable[[Creator], dict[str, Any]]
-) -> dict[str, Any]:
+    creator: Creator, event: Mapping[str, object], body: object, create: Callable[[Creator], Answer]
+) -> Answer:
     """``create(creator)``, or with an Idempotency-Key the first answer to this owner's key and
     ``body`` (the request's parsed JSON body)."""
     idempotency_key = header(event.get("headers"), IDEMPOTENCY_KEY)
@@ -52,13 +56,13 @@ def answer_once(
     return idempotent_creates.once(creator.owner, key, body, lambda: create(creator))
 
 
-def first_answer(router: RestRouter, create: Callable[[Creator], dict[str, Any]]) -> dict[str, Any]:
+def first_answer(router: RestRouter, create: Callable[[Creator], Answer]) -> Answer:
     """``answer_once`` for an Event Handler route: the caller the scope check admitted."""
     event = router.current_event
     return answer_once(Creator.of(owner(router), event.raw_event), event.raw_event, event.json_body, create)
 
 
-def remember_invocation(context: Any) -> None:
+def remember_invocation(context: LambdaContext | None) -> None:
     """Hand Powertools the invocation's Lambda context: an in-progress record expires with it."""
     from snip.operations import idempotent_creates
 

@@ -15,16 +15,20 @@ them), in Powertools' formats. tests/service/test_lean_create.py holds both rout
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from snip.domain.errors import SnipError
 from snip.domain.link_request import parse_link_request
 from snip.execution import environment, metric_names
 from snip.execution.hot_path_telemetry import EmfCounters, JsonLogger
 from snip.http.body_middleware import check_body
-from snip.http.responses import JSON, error_response, header
+from snip.http.responses import JSON, MultiValueProxyResponse, error_response, event_object, header
 from snip.http.scope_middleware import admit
 from snip.links_api.idempotency_header import IDEMPOTENCY_KEY, Creator, answer_once, remember_invocation
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 SERVICE = "shorten"  # as shorten_telemetry's Logger and Metrics
 logger = JsonLogger(service=SERVICE)
@@ -37,15 +41,15 @@ CREATED_FIELDS = (
 )  # fmt: skip
 
 
-def serves(event: dict[str, Any]) -> bool:
+def serves(event: Mapping[str, object]) -> bool:
     """Whether ``event`` is a POST /links, which this module answers."""
     return event.get("httpMethod") == "POST" and event.get("resource") == "/links"
 
 
-def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handle(event: Mapping[str, object], context: LambdaContext) -> MultiValueProxyResponse:
     """Answer a POST /links: the link created (201), or the error as the Event Handler answers it."""
     logger.bind(
-        context, correlation_id=str((event.get("requestContext") or {}).get("requestId") or "") or None
+        context, correlation_id=str(event_object(event, "requestContext").get("requestId") or "") or None
     )
     try:
         response = _create(event, context)
@@ -58,7 +62,7 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return response
 
 
-def _create(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _create(event: Mapping[str, object], context: LambdaContext) -> MultiValueProxyResponse:
     principal = admit(event)
     if principal is None:  # POST /links needs links:write (snip.domain.api_scopes)
         raise SnipError("POST /links reached the lean path without its scope.")
@@ -67,7 +71,7 @@ def _create(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if header(event.get("headers"), IDEMPOTENCY_KEY) is not None:
         remember_invocation(context)
 
-    def create(creator: Creator) -> dict[str, Any]:
+    def create(creator: Creator) -> dict[str, object]:
         created, claim = environment.links().create(
             creator.owner, request, creator.base_url, creator.own_hosts
         )
@@ -80,7 +84,7 @@ def _create(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return proxy_response(201, created, {"Content-Type": JSON, "Location": f"/links/{link['key']}"})
 
 
-def _error(error: SnipError) -> dict[str, Any]:
+def _error(error: SnipError) -> MultiValueProxyResponse:
     """As ``error_handlers.domain_error`` answers (and logs) a domain error."""
     response = error_response(error)
     if response["statusCode"] >= 500:
@@ -88,7 +92,7 @@ def _error(error: SnipError) -> dict[str, Any]:
     return proxy_response(response["statusCode"], response["body"], response["headers"])
 
 
-def proxy_response(status: int, body: str, headers: dict[str, str]) -> dict[str, Any]:
+def proxy_response(status: int, body: str, headers: dict[str, str]) -> MultiValueProxyResponse:
     """A REST API (payload 1.0) proxy response, as Powertools' APIGatewayRestResolver builds it."""
     return {
         "statusCode": status,

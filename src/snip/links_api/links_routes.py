@@ -8,7 +8,7 @@ start), which gives the same answer (tests/service/test_lean_create.py).
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -46,8 +46,8 @@ router = RestRouter()
         ),
     },
 )
-def create_link(link: Annotated[LinkCreate, Body()]) -> Response[Any]:
-    def create(creator: Creator) -> dict[str, Any]:
+def create_link(link: Annotated[LinkCreate, Body()]) -> Response[str]:
+    def create(creator: Creator) -> dict[str, object]:
         request = link.as_request()
         created, claim = environment.links().create(
             creator.owner, request, creator.base_url, creator.own_hosts
@@ -76,7 +76,7 @@ def list_links(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     tag: Annotated[str | None, Query(description="Only links with this tag")] = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     return environment.links().page(
         owner(router), base_url(router.current_event.raw_event), limit, cursor, tag
     )
@@ -90,7 +90,7 @@ def list_links(
         **openapi.errors(LinkNotFound, DependencyUnavailable),
     },
 )
-def get_link(key: str) -> dict[str, Any]:
+def get_link(key: str) -> dict[str, object]:
     return environment.links().get(owner(router), key, base_url(router.current_event.raw_event))
 
 
@@ -102,7 +102,7 @@ def get_link(key: str) -> dict[str, Any]:
         **openapi.errors(*BODY_ERRORS, LinkNotFound, DependencyUnavailable),
     },
 )
-def update_link(key: str, patch: Annotated[LinkPatch, Body()]) -> dict[str, Any]:
+def update_link(key: str, patch: Annotated[LinkPatch, Body()]) -> dict[str, object]:
     event = router.current_event.raw_event
     given = {name: getattr(patch, name) for name in patch.model_fields_set}
     return environment.links().update(owner(router), key, given, base_url(event), own_hosts(event))
@@ -113,6 +113,6 @@ def update_link(key: str, patch: Annotated[LinkPatch, Body()]) -> dict[str, Any]
     summary="Delete one of your links (its key is never reissued)",
     responses={204: {"description": "Deleted"}, **openapi.errors(LinkNotFound, DependencyUnavailable)},
 )
-def delete_link(key: str) -> Response[Any]:
+def delete_link(key: str) -> Response[str]:
     environment.links().delete(owner(router), key)
     return Response(status_code=204, body="", content_type=EMPTY_BODY)

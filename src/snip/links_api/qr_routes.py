@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -36,7 +36,7 @@ def link_qr(
     size: Annotated[
         int, Query(ge=qr_codes.MIN_SIZE, le=qr_codes.MAX_SIZE, description="PNG only")
     ] = qr_codes.DEFAULT_SIZE,
-) -> Response[Any]:
+) -> Response[bytes | str]:
     link = environment.links().get(owner(router), key, base_url(router.current_event.raw_event))
     image = qr_codes.render(link["short_url"], format, size)
     return Response(

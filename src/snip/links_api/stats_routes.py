@@ -8,7 +8,7 @@ the range's rules (RFC 3339 instants, ``from`` before ``to``, its longest span) 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
@@ -42,7 +42,7 @@ def link_stats(
     ] = None,
     to: Annotated[str | None, Query(description=f"{_INSTANT}; default: now")] = None,
     interval: Annotated[Literal["hour", "day"], Query()] = "day",
-) -> dict[str, Any]:
+) -> dict[str, object]:
     now = clock.utcnow()
     query = stats.parse_query({"from": from_, "to": to, "interval": interval}, now)
     as_of = now - timedelta(seconds=get_settings().stats_lag)
