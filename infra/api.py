@@ -17,7 +17,7 @@ from constructs import Construct
 from infra.context import LOG_RETENTION, STAGE_NAME, SnipConfig
 from infra.nag import acknowledge
 from snip_deploy.api_limits import ApiLimits
-from snip_deploy.function_specs import FunctionSpec
+from snip_deploy.function_specs import RESOLVE, FunctionSpec
 from snip_deploy.routes import BINARY_MEDIA_TYPES, ROUTES
 
 
@@ -50,7 +50,9 @@ class SnipApi(Construct):
             cloud_watch_role=False,
             # Behind a custom domain, the execute-api URL would be a second address of every link
             # (a link to it could loop back through the API): only the custom domain answers.
-            disable_execute_api_endpoint=bool(config.domain_name),
+            # The front door reaches the API there, so with it the endpoint stays
+            # (docs/deploy.md, "The execute-api URL").
+            disable_execute_api_endpoint=bool(config.domain_name) and not config.front_door,
             # The PNG of GET /links/{key}/qr leaves the function base64-encoded; API Gateway
             # sends it as bytes for these (snip_deploy.routes says why "*/*").
             binary_media_types=list(BINARY_MEDIA_TYPES),
@@ -74,9 +76,9 @@ class SnipApi(Construct):
                 throttling_burst_limit=limits.stage.burst,
             ),
         )
-        self._add_routes(functions)
+        self._add_routes(functions, redirects=config.api_serves_redirects)
         self.usage_plan, self.api_key = self._add_usage_plan(limits)
-        self.domain = self._add_domain(config) if config.domain_name else None
+        self.domain = self._add_domain(config) if config.api_domain else None
 
         acknowledge(
             self.rest_api,
@@ -90,7 +92,15 @@ class SnipApi(Construct):
             "JSON access logs are on for the stage; execution logging needs the account-wide API "
             "Gateway CloudWatch role, which belongs to account setup, not to this application stack.",
         )
-        if not config.waf:
+        if config.front_door:
+            acknowledge(
+                self.rest_api,
+                "AwsSolutions-APIG3",
+                "With the front door the web ACL (context waf=true) is the CloudFront distribution's, "
+                "where the public traffic arrives; a second one on the stage would cost $5 a month more "
+                "for direct execute-api callers, who hold API keys metered by the usage plan.",
+            )
+        elif not config.waf:
             acknowledge(
                 self.rest_api,
                 "AwsSolutions-APIG3",
@@ -98,14 +108,18 @@ class SnipApi(Construct):
                 "stage throttling and usage-plan quotas bound abuse without it.",
             )
 
-    def _add_routes(self, functions: Mapping[FunctionSpec, lambda_.IFunction]) -> None:
+    def _add_routes(self, functions: Mapping[FunctionSpec, lambda_.IFunction], *, redirects: bool) -> None:
         # One proxy integration per function, shared by its methods; the console's test-invoke
         # permission is left out (half the Lambda permissions, none of them needed).
+        # With the front door, GET/HEAD /{key} are the distribution's (unless a running stack's
+        # links still need them here: context apiRedirects).
+        routes = [route for route in ROUTES if redirects or route.function != RESOLVE]
         integrations = {
             spec: apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
             for spec, function in functions.items()
+            if any(route.function == spec for route in routes)
         }
-        for route in ROUTES:
+        for route in routes:
             resource = self.rest_api.root.resource_for_path(route.path)
             method = resource.add_method(
                 route.method, integrations[route.function], api_key_required=route.api_key_required
@@ -139,19 +153,22 @@ class SnipApi(Construct):
         return plan, key
 
     def _add_domain(self, config: SnipConfig) -> apigw.DomainName:
+        # The regional certificate: certificateArn in today's shape, apiCertificateArn while a
+        # stack with the front door moves its domain (the distribution's is in us-east-1).
+        certificate_arn = config.api_certificate_arn if config.front_door else config.certificate_arn
         assert config.domain_name
-        assert config.certificate_arn
+        assert certificate_arn
         domain = apigw.DomainName(
             self,
             "Domain",
             domain_name=config.domain_name,
-            certificate=acm.Certificate.from_certificate_arn(self, "Certificate", config.certificate_arn),
+            certificate=acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn),
             endpoint_type=apigw.EndpointType.REGIONAL,
             security_policy=apigw.SecurityPolicy.TLS_1_2,
         )
         # Root mapping: short links are https://<domain>/<key>, no stage in the path.
         domain.add_base_path_mapping(self.rest_api, stage=self.rest_api.deployment_stage)
-        if config.hosted_zone_id:
+        if config.hosted_zone_id and (not config.front_door or config.dns_target == "api"):
             # from_hosted_zone_attributes looks nothing up; the record name is fully qualified
             # (trailing dot), so the zone's own name does not matter here.
             zone = route53.HostedZone.from_hosted_zone_attributes(

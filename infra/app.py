@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import App
+from aws_cdk import App, Environment
 
 from infra.context import SnipConfig
 from infra.nag import enable_checks
 from infra.snip_stack import SnipStack
+from infra.waf import EdgeWafStack
 
 STACK_NAME = "Snip"
+# AWS keeps a CloudFront distribution's web ACL in this region, whatever the distribution's stack's.
+EDGE_REGION = "us-east-1"
 
 
 def build_app(
@@ -22,13 +25,37 @@ def build_app(
 ) -> App:
     """An app with cdk-nag and the Snip stack configured from context (or the given ``stacks``).
 
-    Stacks are environment-agnostic: the region is a deploy-time value and nothing is looked up.
+    Stacks are environment-agnostic (the region is a deploy-time value and nothing is looked up)
+    unless context ``region`` names the region: then the stack is bound to it.
     """
     app = App(outdir=outdir, context=dict(context or {}))
     for name, config in (stacks or {STACK_NAME: SnipConfig.from_context(app.node)}).items():
-        SnipStack(app, name, config=config)
+        add_snip(app, name, config)
     enable_checks(app)
     return app
+
+
+def add_snip(app: App, name: str, config: SnipConfig) -> SnipStack:
+    """The Snip stack ``name``, and with a web ACL on the front door outside us-east-1, the stack
+    ``<name>Edge`` in us-east-1 that holds it (a cross-region reference carries its ARN)."""
+    env = Environment(region=config.region) if config.region else None
+    if not (config.front_door and config.waf) or config.region == EDGE_REGION:
+        return SnipStack(app, name, config=config, env=env)
+    if not config.region:
+        raise ValueError(
+            "context waf=true with the front door needs context region (the stack's region, e.g. "
+            "-c region=eu-west-1): the web ACL of a CloudFront distribution lives in us-east-1, in a "
+            "stack of its own when the Snip stack is elsewhere (docs/deploy.md)"
+        )
+    edge = EdgeWafStack(app, f"{name}Edge", env=Environment(region=EDGE_REGION), cross_region_references=True)
+    return SnipStack(
+        app,
+        name,
+        config=config,
+        env=env,
+        cross_region_references=True,
+        edge_web_acl_arn=edge.waf.web_acl.attr_arn,
+    )
 
 
 def main() -> None:

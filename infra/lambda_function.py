@@ -81,6 +81,7 @@ class SnipFunction(Construct):
         tables: Sequence[TableAccess],
         logs_key: kms.IKey,
         environment: Mapping[str, str] | None = None,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
@@ -112,7 +113,8 @@ class SnipFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
-            reserved_concurrent_executions=spec.reserved_concurrency,
+            # The spec's, unless the deployment sizes it (resolve: context resolveReservedConcurrency).
+            reserved_concurrent_executions=reserved_concurrency or spec.reserved_concurrency,
             environment={
                 Env.SERVICE_NAME: spec.name,
                 Env.METRICS_NAMESPACE: METRICS_NAMESPACE,

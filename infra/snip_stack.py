@@ -1,4 +1,5 @@
-"""Snip's stack: tables, functions, API, schedule, the visit pipeline, monitoring and the optional WAF."""
+"""Snip's stack: tables, functions, API, the front door, schedule, the visit pipeline, monitoring
+and the optional WAF."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from constructs import Construct
 
 from infra.api import SnipApi
 from infra.context import SnipConfig, settings_environment
+from infra.distribution import FrontDoor
 from infra.keygen_rule import KeygenRule
 from infra.kms_keys import logs_key
 from infra.lambda_function import SnipFunction
 from infra.monitoring import Monitoring
 from infra.table_constructs import SnipTables
 from infra.visit_pipeline import VisitPipeline
-from infra.waf import RedirectWaf
+from infra.waf import EdgeWaf, RedirectWaf, acknowledge_cross_region_support
 from snip.data.rollups_table import COUNTED_LINK_ATTRIBUTES
 from snip.settings import Env
 from snip_deploy import powertools
@@ -25,11 +27,24 @@ from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISI
 
 
 class SnipStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: SnipConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: SnipConfig,
+        edge_web_acl_arn: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``edge_web_acl_arn``: the front door's web ACL when another stack holds it (infra/app.py)."""
         super().__init__(scope, construct_id, description="Snip: a serverless URL shortener", **kwargs)
         # Everything configurable comes from CDK context (config), never from the deployer's shell.
         settings = config.settings
-        tables = SnipTables(self, "Tables")
+        tables = SnipTables(
+            self,
+            "Tables",
+            warm_writes={VISITS: config.visits_warm_writes} if config.visits_warm_writes else None,
+        )
         # One key for every log group of the stack (infra/kms_keys.py says why).
         log_encryption = logs_key(self, "LogsKey")
         powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
@@ -101,8 +116,13 @@ class SnipStack(Stack):
             ],
             environment={
                 **settings_environment(settings, RESOLVE.name),
+                # The custom domain only: the distribution's own name would make resolve depend on
+                # the distribution, whose origin is resolve's Function URL (a cycle).
                 **({Env.PUBLIC_BASE_URL: config.public_base_url} if config.public_base_url else {}),
             },
+            # The redirect rate's cap behind the front door (a Function URL takes about 10
+            # requests per second per environment): context resolveReservedConcurrency.
+            reserved_concurrency=config.resolve_reserved_concurrency if config.front_door else None,
         )
         # The visits table's stream → the aggregator → rollups, link counters, raw events in S3.
         aggregate = SnipFunction(
@@ -134,7 +154,25 @@ class SnipStack(Stack):
             config=config,
             logs_key=log_encryption,
         )
-        if config.waf:
+        front_door = None
+        if config.front_door:
+            web_acl_arn = edge_web_acl_arn
+            if config.waf and web_acl_arn is None:  # this stack is in us-east-1 (infra/app.py)
+                web_acl_arn = EdgeWaf(self, "EdgeWaf").web_acl.attr_arn
+            if edge_web_acl_arn is not None:
+                acknowledge_cross_region_support(self)
+            front_door = FrontDoor(
+                self,
+                "FrontDoor",
+                resolve=resolve.function,
+                rest_api=api.rest_api,
+                config=config,
+                web_acl_arn=web_acl_arn,
+                alias_scope=api,
+            )
+            # Short URLs name the public host, whichever address the API was called on.
+            shorten.function.add_environment(Env.PUBLIC_BASE_URL, front_door.public_base_url)
+        elif config.waf:
             RedirectWaf(self, "Waf", stage_arn=api.rest_api.deployment_stage.stage_arn)
         monitoring = Monitoring(
             self,
@@ -149,6 +187,20 @@ class SnipStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="The API's stage URL")
+        if front_door:
+            CfnOutput(
+                self,
+                "PublicUrl",
+                value=front_door.public_base_url,
+                description="Snip's public host: short links, the API and the console",
+            )
+            CfnOutput(self, "DistributionId", value=front_door.distribution.distribution_id)
+            CfnOutput(
+                self,
+                "DistributionDomain",
+                value=front_door.distribution.distribution_domain_name,
+                description="Point the custom domain here (CNAME/alias) when no hostedZoneId is given",
+            )
         CfnOutput(
             self,
             "ApiKeyId",
@@ -162,7 +214,8 @@ class SnipStack(Stack):
             description="`snip keys create` binds new API keys to this usage plan",
         )
         if api.domain:
-            CfnOutput(self, "PublicBaseUrl", value=config.public_base_url or "")
+            if not front_door:
+                CfnOutput(self, "PublicBaseUrl", value=config.public_base_url or "")
             CfnOutput(
                 self,
                 "DomainTarget",

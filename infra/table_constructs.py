@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,14 +74,20 @@ class TableAccess:
 
 
 class SnipTables(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, warm_writes: Mapping[tables.TableDef, int] | None = None
+    ) -> None:
+        """``warm_writes``: a table's warm write throughput (writes per second it takes at once
+        from its creation or this update, context visitsWarmWrites for the visits table)."""
         super().__init__(scope, construct_id)
+        self._warm_writes = dict(warm_writes or {})
         self._by_def: dict[tables.TableDef, dynamodb.Table] = {
             table_def: self._table(table_def) for table_def in tables.ALL_TABLES
         }
 
     def _table(self, table_def: tables.TableDef) -> dynamodb.Table:
         retained = table_def.logical_id in RETAINED
+        warm = self._warm_writes.get(table_def)
         table = dynamodb.Table(
             self,
             table_def.logical_id,
@@ -97,6 +104,7 @@ class SnipTables(Construct):
             stream=dynamodb.StreamViewType.NEW_IMAGE if table_def.stream else None,
             deletion_protection=retained,
             removal_policy=RemovalPolicy.RETAIN if retained else RemovalPolicy.DESTROY,
+            warm_throughput=dynamodb.WarmThroughput(write_units_per_second=warm) if warm else None,
         )
         for index in table_def.indexes:
             table.add_global_secondary_index(

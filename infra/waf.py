@@ -1,15 +1,28 @@
-"""Optional WAF (context waf=true): managed rule sets plus a per-IP limit on redirects."""
+"""Optional WAF (context waf=true): managed rule sets plus per-IP limits.
+
+With the front door (``EdgeWaf``) the web ACL is CloudFront's (scope CLOUDFRONT, which AWS keeps in
+us-east-1 whatever the stack's region): a per-IP limit on redirects and one on the API's paths,
+both answered with a short 429 page and ``Retry-After``. Without it (``RedirectWaf``, today's
+shape) the web ACL is the REST API stage's (REGIONAL), limiting redirects only.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from aws_cdk import Stack
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from infra.context import STAGE_NAME, WAF_REDIRECT_LIMIT_PER_5_MIN
-from snip_deploy.routes import ROUTES
+from infra.context import (
+    STAGE_NAME,
+    WAF_API_LIMIT_PER_5_MIN,
+    WAF_REDIRECT_LIMIT_PER_5_MIN,
+    WAF_RETRY_AFTER_SECONDS,
+)
+from infra.nag import acknowledge
+from snip_deploy.routes import ROUTES, edge_path_patterns
 
 # Body rules of the common rule set that contradict the contract are counted, not blocked:
 # Snip accepts JSON bodies up to 16 KiB (the set blocks over 8 KiB) and any http(s) URL,
@@ -43,6 +56,28 @@ KEYED_PATHS_REGEX = _keyed_paths_regex()
 # Before matching, WAF decodes the path and resolves ./, ../ and doubled slashes, so that an
 # encoded spelling (``/links/%2E%2E%2Fpromo``) is judged as the path it stands for.
 PATH_TRANSFORMATIONS = ("URL_DECODE", "NORMALIZE_PATH")
+
+
+def _edge_api_paths_regex() -> str:
+    """The front door's API paths (its behaviours' patterns) as one regex over the whole path."""
+    alternatives = [
+        re.escape(pattern[:-1]) + ".*" if pattern.endswith("*") else re.escape(pattern)
+        for pattern in edge_path_patterns()
+    ]
+    return f"^({'|'.join(alternatives)})$"
+
+
+EDGE_API_PATHS_REGEX = _edge_api_paths_regex()
+
+# The body of WAF's 429 (its key in the web ACL's custom response bodies): the contract's short
+# page for a visitor turned away (CONTRACT, "The front door").
+TOO_MANY_REQUESTS_BODY = "too_many_requests"
+TOO_MANY_REQUESTS_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too many requests</title>'
+    '<meta name="viewport" content="width=device-width,initial-scale=1"></head><body>'
+    "<h1>Too many requests</h1><p>This address has sent more requests than Snip answers in a few "
+    "minutes. Please try again in a few minutes.</p></body></html>"
+)
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -87,6 +122,71 @@ def redirect_route_statement() -> wafv2.CfnWebACL.StatementProperty:
     ]
     return wafv2.CfnWebACL.StatementProperty(
         and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=statements)
+    )
+
+
+def _path_matches(regex: str) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+            regex_string=regex,
+            text_transformations=[
+                wafv2.CfnWebACL.TextTransformationProperty(priority=priority, type=kind)
+                for priority, kind in enumerate(PATH_TRANSFORMATIONS)
+            ],
+        )
+    )
+
+
+def edge_redirect_statement() -> wafv2.CfnWebACL.StatementProperty:
+    """GET/HEAD on a path the front door sends to resolve (none of the API's patterns)."""
+    return wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(
+            statements=[
+                wafv2.CfnWebACL.StatementProperty(
+                    or_statement=wafv2.CfnWebACL.OrStatementProperty(
+                        statements=[_method_is("GET"), _method_is("HEAD")]
+                    )
+                ),
+                wafv2.CfnWebACL.StatementProperty(
+                    not_statement=wafv2.CfnWebACL.NotStatementProperty(
+                        statement=_path_matches(EDGE_API_PATHS_REGEX)
+                    )
+                ),
+            ]
+        )
+    )
+
+
+def _rate_rule(
+    name: str, priority: int, limit: int, scope_down: wafv2.CfnWebACL.StatementProperty
+) -> wafv2.CfnWebACL.RuleProperty:
+    """A per-IP rate limit over WAF's 5-minute window, answered with the 429 page."""
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        action=wafv2.CfnWebACL.RuleActionProperty(
+            block=wafv2.CfnWebACL.BlockActionProperty(
+                custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                    response_code=429,
+                    custom_response_body_key=TOO_MANY_REQUESTS_BODY,
+                    response_headers=[
+                        wafv2.CfnWebACL.CustomHTTPHeaderProperty(
+                            name="Retry-After", value=str(WAF_RETRY_AFTER_SECONDS)
+                        )
+                    ],
+                )
+            )
+        ),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                aggregate_key_type="IP",
+                limit=limit,
+                evaluation_window_sec=300,
+                scope_down_statement=scope_down,
+            )
+        ),
+        visibility_config=_visibility(f"snip-{name}"),
     )
 
 
@@ -144,3 +244,71 @@ class RedirectWaf(Construct):
         wafv2.CfnWebACLAssociation(
             self, "Association", resource_arn=stage_arn, web_acl_arn=self.web_acl.attr_arn
         )
+
+
+class EdgeWaf(Construct):
+    """The front door's web ACL (scope CLOUDFRONT: it must be created in us-east-1)."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        managed = [_managed_rule_group(name, priority) for priority, name in enumerate(MANAGED_RULE_GROUPS)]
+        self.web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="CLOUDFRONT",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility("snip-edge-waf"),
+            custom_response_bodies={
+                TOO_MANY_REQUESTS_BODY: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="TEXT_HTML", content=TOO_MANY_REQUESTS_PAGE
+                )
+            },
+            rules=[
+                *managed,
+                _rate_rule(
+                    "RedirectRatePerIp", len(managed), WAF_REDIRECT_LIMIT_PER_5_MIN, edge_redirect_statement()
+                ),
+                _rate_rule(
+                    "ApiRatePerIp",
+                    len(managed) + 1,
+                    WAF_API_LIMIT_PER_5_MIN,
+                    _path_matches(EDGE_API_PATHS_REGEX),
+                ),
+            ],
+        )
+
+
+class EdgeWafStack(Stack):
+    """The web ACL alone, in us-east-1, for a Snip stack in another region (infra/app.py)."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="Snip: the front door's web ACL (CloudFront scope, us-east-1)",
+            **kwargs,
+        )
+        self.waf = EdgeWaf(self, "Waf")
+        acknowledge_cross_region_support(self)
+
+
+def acknowledge_cross_region_support(stack: Stack) -> None:
+    """cdk-nag on the custom resources CDK adds for a cross-region reference (its own code)."""
+    acknowledge(
+        stack,
+        "AwsSolutions-IAM4",
+        "The cross-region reference's custom resource provider is aws-cdk-lib's own and uses the "
+        "AWSLambdaBasicExecutionRole managed policy for its logs; Snip writes no code of it.",
+    )
+    acknowledge(
+        stack,
+        "AwsSolutions-L1",
+        "The cross-region reference's provider function is aws-cdk-lib's; its runtime is chosen by "
+        "the CDK release, which Snip pins.",
+    )
+    acknowledge(
+        stack,
+        "AwsSolutions-IAM5",
+        "The cross-region reference's provider reads and writes SSM parameters under "
+        "/cdk/exports/<stack>/*, the path aws-cdk-lib reserves for them.",
+    )

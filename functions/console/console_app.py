@@ -59,6 +59,11 @@ SECURITY_HEADERS = {
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+# The front door's error pages (infra/front_door.py): CloudFront fetches them by a fixed name
+# when an origin fails and answers the visitor 503 with them. Kept a day at the edge (so the page
+# is there when it is needed), never by a browser (it answers for some other path's URL).
+EDGE_PAGES = frozenset({"edge-503.html"})
+EDGE_PAGE_CACHE = "public, max-age=0, s-maxage=86400"
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ def site() -> Site:
     index = (STATIC / INDEX).read_text(encoding="utf-8")
     assets: dict[str, tuple[str, str]] = {}
     for path in sorted(STATIC.iterdir()):
-        if path.name == INDEX or path.suffix not in CONTENT_TYPES:
+        if path.name == INDEX or path.name in EDGE_PAGES or path.suffix not in CONTENT_TYPES:
             continue
         text = path.read_text(encoding="utf-8")
         name = fingerprinted(path.name, text)
@@ -108,7 +113,12 @@ def path_prefix(event: dict[str, Any]) -> str:
 
     API Gateway's ``requestContext.path`` is the path as requested (``/prod/``), ``path`` the path
     within the API (``/``); the page must prefix its asset and API URLs with the difference.
+    Through the front door (CloudFront sends ``X-Amz-Cf-Id`` to its origins) the browser's URL has
+    no stage: the distribution adds it on the way (its origin path).
     """
+    headers = {str(name).lower() for name in (event.get("headers") or {})}
+    if "x-amz-cf-id" in headers:
+        return ""
     requested = str((event.get("requestContext") or {}).get("path") or "")
     own = str(event.get("path") or "/")
     prefix = requested[: -len(own)] if own and requested.endswith(own) else ""
@@ -128,6 +138,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("resource") == "/":
         return _response(200, CONTENT_TYPES[".html"], index_page(path_prefix(event)), REVALIDATE)
     name = (event.get("pathParameters") or {}).get("file") or ""
+    if name in EDGE_PAGES:
+        return _response(
+            200, CONTENT_TYPES[".html"], (STATIC / name).read_text(encoding="utf-8"), EDGE_PAGE_CACHE
+        )
     found = site().assets.get(name)
     if found is None:
         return _not_found()

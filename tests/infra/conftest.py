@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,13 @@ FULL_CONFIG = SnipConfig(
     hosted_zone_id="Z0123456789ABCDEFGHIJ",
     alarm_email="ops@example.com",
     waf=True,
+    region="us-east-1",  # the front door's web ACL then lives in this stack (infra/app.py)
 )
+
+# Today's shape (context frontDoor=false): no distribution, redirects on the REST API.
+REST = "SnipRest"
+REST_FULL = "SnipRestFull"
+REST_FULL_CONFIG = replace(FULL_CONFIG, front_door=False, region=None)
 
 
 @dataclass(frozen=True)
@@ -40,18 +46,22 @@ class Assembly:
 
 @pytest.fixture(scope="session")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Assembly:
-    """Both stacks in one app, synthesized once, with cdk-nag on (a finding fails the synth)."""
+    """The stacks in one app, synthesized once, with cdk-nag on (a finding fails the synth)."""
     outdir = tmp_path_factory.mktemp("cdk.out")
     # Pool sizes and API limits come from CDK context (none here: the defaults), not the shell.
     with pytest.MonkeyPatch.context() as env:
         env.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
         default = SnipConfig()
-        build_app(
-            outdir=str(outdir), context=cdk_json_context(), stacks={DEFAULT: default, FULL: FULL_CONFIG}
-        ).synth()
+        stacks = {
+            DEFAULT: default,
+            FULL: FULL_CONFIG,
+            REST: SnipConfig(front_door=False),
+            REST_FULL: REST_FULL_CONFIG,
+        }
+        build_app(outdir=str(outdir), context=cdk_json_context(), stacks=stacks).synth()
     return Assembly(
         directory=outdir,
-        templates=read_templates(outdir, DEFAULT, FULL),
+        templates=read_templates(outdir, *stacks),
         settings=default.settings,
         limits=default.limits,
     )
@@ -69,3 +79,13 @@ def template(assembly: Assembly) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def full_template(assembly: Assembly) -> dict[str, Any]:
     return assembly.templates[FULL]
+
+
+@pytest.fixture(scope="session")
+def rest_template(assembly: Assembly) -> dict[str, Any]:
+    return assembly.templates[REST]
+
+
+@pytest.fixture(scope="session")
+def rest_full_template(assembly: Assembly) -> dict[str, Any]:
+    return assembly.templates[REST_FULL]

@@ -37,12 +37,14 @@ from snip_deploy.tables import ALL_TABLES, KEYS, LINKS, VISITS
 from snip_local.local_config import function_name
 from snip_local.stream_poller import window_event
 from tests.infra.conftest import Assembly
-from tests.infra.helpers import resource
+from tests.infra.helpers import logical_id, resource
 from tests.lambda_sandbox import REGION, base_environment, moto_dynamodb, run_handler
 from tests.service.lambda_events import rest_event
 from tests.visits import SAFARI_IPHONE, put_events, stream_record, visit
 
 REPO = Path(__file__).resolve().parents[2]
+# What CloudFront names a distribution (its DomainName), for the functions told it.
+DISTRIBUTION_BASE_URL = "https://d111111abcdef8.cloudfront.net"
 RUNTIME_PACKAGE = REPO / "src" / "snip"
 # function -> {distribution: version}, from its requirements.txt (empty: it has none).
 PINS = {
@@ -95,6 +97,13 @@ def lambda_environment(
             env[key] = function_name(KEYGEN.name)
         elif key == Env.EVENTS_BUCKET:
             continue  # no S3 here: the raw archive is tested on its own (tests/service)
+        elif key == Env.PUBLIC_BASE_URL and not isinstance(value, str):
+            # The front door's name, known at deploy time (infra/distribution.py).
+            distribution = logical_id(
+                assembly.templates["Snip"], "AWS::CloudFront::Distribution", "FrontDoor"
+            )
+            assert value == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution, "DomainName"]}]]}
+            env[key] = DISTRIBUTION_BASE_URL
         else:
             assert isinstance(value, str), f"{key} is set from an unknown reference {value}"
             env[key] = value

@@ -14,6 +14,7 @@ from snip.domain.link import Link
 from snip.execution.metric_names import NAMESPACE as METRICS_NAMESPACE
 from snip.operations.follow_link import RedirectTables, Visit, visit_event
 from snip.settings import Env
+from snip_deploy.front_door import DEFAULT_CAPACITY
 from snip_deploy.function_specs import FUNCTIONS
 from snip_deploy.powertools import LAYER_NAME as POWERTOOLS_LAYER_NAME
 from snip_deploy.powertools import LAYER_VERSION as POWERTOOLS_LAYER_VERSION
@@ -122,11 +123,31 @@ def test_memory_timeout_and_log_retention(template: dict[str, Any], name: str) -
     assert 7 <= retention <= 90
 
 
-def test_only_keygen_has_reserved_concurrency_of_one(template: dict[str, Any]) -> None:
-    reserved = {
-        name: function(template, name)["Properties"].get("ReservedConcurrentExecutions") for name in NAMES
+def test_keygen_and_resolve_have_reserved_concurrency(
+    template: dict[str, Any], rest_template: dict[str, Any]
+) -> None:
+    def reserved(found: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: function(found, name)["Properties"].get("ReservedConcurrentExecutions") for name in NAMES
+        }
+
+    # Behind the front door resolve's reserved concurrency caps the redirect rate
+    # (context resolveReservedConcurrency); on the REST API the stage throttle does.
+    default = DEFAULT_CAPACITY.resolve_reserved_concurrency
+    assert reserved(template) == {
+        "keygen": 1,
+        "resolve": default,
+        "shorten": None,
+        "aggregate": None,
+        "console": None,
     }
-    assert reserved == {"keygen": 1, "resolve": None, "shorten": None, "aggregate": None, "console": None}
+    assert reserved(rest_template) == {
+        "keygen": 1,
+        "resolve": None,
+        "shorten": None,
+        "aggregate": None,
+        "console": None,
+    }
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -146,8 +167,9 @@ def test_environment_names_come_from_settings(
             assert env[table_def.env_name] == {"Ref": table_id(template, table_def)}
         else:
             assert table_def.env_name not in env
-    # No custom domain in this stack: the functions derive the base URL from the request.
-    assert Env.PUBLIC_BASE_URL not in env
+    # No custom domain in this stack: shorten names the distribution (tests/infra/test_front_door.py),
+    # no other function is told a base URL.
+    assert (Env.PUBLIC_BASE_URL in env) is (name == "shorten")
     if name in ("keygen", "shorten"):
         settings = assembly.settings
         assert env[Env.POOL_TARGET] == str(settings.pool_target)
