@@ -37,7 +37,8 @@ def build_app(
 
 def add_snip(app: App, name: str, config: SnipConfig) -> SnipStack:
     """The Snip stack ``name``, and with a web ACL on the front door outside us-east-1, the stack
-    ``<name>Edge`` in us-east-1 that holds it (a cross-region reference carries its ARN)."""
+    ``<name>Edge`` in us-east-1 that holds it (CDK passes its ARN as a cross-region reference,
+    ``Fn::GetStackOutput``: no custom resource, and ``make deploy`` (``--all``) deploys it first)."""
     env = Environment(region=config.region) if config.region else None
     if not (config.front_door and config.waf) or config.region == EDGE_REGION:
         return SnipStack(app, name, config=config, env=env)

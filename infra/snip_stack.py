@@ -18,7 +18,7 @@ from infra.lambda_function import SnipFunction
 from infra.monitoring import Monitoring
 from infra.table_constructs import SnipTables
 from infra.visit_pipeline import VisitPipeline
-from infra.waf import EdgeWaf, RedirectWaf, acknowledge_cross_region_support
+from infra.waf import EdgeWaf, RedirectWaf
 from snip.data.rollups_table import COUNTED_LINK_ATTRIBUTES
 from snip.settings import Env
 from snip_deploy import powertools
@@ -159,8 +159,6 @@ class SnipStack(Stack):
             web_acl_arn = edge_web_acl_arn
             if config.waf and web_acl_arn is None:  # this stack is in us-east-1 (infra/app.py)
                 web_acl_arn = EdgeWaf(self, "EdgeWaf").web_acl.attr_arn
-            if edge_web_acl_arn is not None:
-                acknowledge_cross_region_support(self)
             front_door = FrontDoor(
                 self,
                 "FrontDoor",

@@ -21,7 +21,6 @@ from infra.context import (
     WAF_REDIRECT_LIMIT_PER_5_MIN,
     WAF_RETRY_AFTER_SECONDS,
 )
-from infra.nag import acknowledge
 from snip_deploy.routes import ROUTES, edge_path_patterns
 
 # Body rules of the common rule set that contradict the contract are counted, not blocked:
@@ -289,26 +288,3 @@ class EdgeWafStack(Stack):
             **kwargs,
         )
         self.waf = EdgeWaf(self, "Waf")
-        acknowledge_cross_region_support(self)
-
-
-def acknowledge_cross_region_support(stack: Stack) -> None:
-    """cdk-nag on the custom resources CDK adds for a cross-region reference (its own code)."""
-    acknowledge(
-        stack,
-        "AwsSolutions-IAM4",
-        "The cross-region reference's custom resource provider is aws-cdk-lib's own and uses the "
-        "AWSLambdaBasicExecutionRole managed policy for its logs; Snip writes no code of it.",
-    )
-    acknowledge(
-        stack,
-        "AwsSolutions-L1",
-        "The cross-region reference's provider function is aws-cdk-lib's; its runtime is chosen by "
-        "the CDK release, which Snip pins.",
-    )
-    acknowledge(
-        stack,
-        "AwsSolutions-IAM5",
-        "The cross-region reference's provider reads and writes SSM parameters under "
-        "/cdk/exports/<stack>/*, the path aws-cdk-lib reserves for them.",
-    )
