@@ -99,29 +99,7 @@ def _method_is(method: str) -> wafv2.CfnWebACL.StatementProperty:
 def redirect_route_statement() -> wafv2.CfnWebACL.StatementProperty:
     """GET/HEAD outside the API-key routes: the public GET /{key} route (and the tiny /health,
     /openapi.json)."""
-    keyed_route = wafv2.CfnWebACL.StatementProperty(
-        regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
-            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-            regex_string=KEYED_PATHS_REGEX,
-            text_transformations=[
-                wafv2.CfnWebACL.TextTransformationProperty(priority=priority, type=kind)
-                for priority, kind in enumerate(PATH_TRANSFORMATIONS)
-            ],
-        )
-    )
-    statements: list[Any] = [
-        wafv2.CfnWebACL.StatementProperty(
-            or_statement=wafv2.CfnWebACL.OrStatementProperty(
-                statements=[_method_is("GET"), _method_is("HEAD")]
-            )
-        ),
-        wafv2.CfnWebACL.StatementProperty(
-            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=keyed_route)
-        ),
-    ]
-    return wafv2.CfnWebACL.StatementProperty(
-        and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=statements)
-    )
+    return _get_or_head_outside(KEYED_PATHS_REGEX)
 
 
 def _path_matches(regex: str) -> wafv2.CfnWebACL.StatementProperty:
@@ -139,21 +117,23 @@ def _path_matches(regex: str) -> wafv2.CfnWebACL.StatementProperty:
 
 def edge_redirect_statement() -> wafv2.CfnWebACL.StatementProperty:
     """GET/HEAD on a path the front door sends to resolve (none of the API's patterns)."""
+    return _get_or_head_outside(EDGE_API_PATHS_REGEX)
+
+
+def _get_or_head_outside(regex: str) -> wafv2.CfnWebACL.StatementProperty:
+    """A GET or HEAD whose path (decoded, normalized) does not match ``regex``."""
+    statements: list[Any] = [
+        wafv2.CfnWebACL.StatementProperty(
+            or_statement=wafv2.CfnWebACL.OrStatementProperty(
+                statements=[_method_is("GET"), _method_is("HEAD")]
+            )
+        ),
+        wafv2.CfnWebACL.StatementProperty(
+            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_path_matches(regex))
+        ),
+    ]
     return wafv2.CfnWebACL.StatementProperty(
-        and_statement=wafv2.CfnWebACL.AndStatementProperty(
-            statements=[
-                wafv2.CfnWebACL.StatementProperty(
-                    or_statement=wafv2.CfnWebACL.OrStatementProperty(
-                        statements=[_method_is("GET"), _method_is("HEAD")]
-                    )
-                ),
-                wafv2.CfnWebACL.StatementProperty(
-                    not_statement=wafv2.CfnWebACL.NotStatementProperty(
-                        statement=_path_matches(EDGE_API_PATHS_REGEX)
-                    )
-                ),
-            ]
-        )
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=statements)
     )
 
 
