@@ -688,3 +688,13 @@ def test_deploy_md_names_every_context_key() -> None:
     text = (REPO / "docs/deploy.md").read_text()
     for key in node.keys:
         assert f"| `{key}` |" in text, key
+
+
+def test_make_deploy_and_destroy_take_every_stack() -> None:
+    # SnipEdge (the web ACL in us-east-1) is a stack of its own beside Snip.
+    makefile = (REPO / "Makefile").read_text()
+    for target in ("deploy", "destroy"):
+        (recipe,) = [
+            line for line in makefile.splitlines() if line.startswith(f"\tnpx --yes aws-cdk@2 {target} ")
+        ]
+        assert " --all " in recipe, recipe
