@@ -1,4 +1,5 @@
-"""HTTP details shared by the functions: error bodies, content negotiation, caching headers.
+"""HTTP details shared by the functions: proxy responses, headers, caching headers (an error's body
+and the choice between JSON and a page: ``snip.http.error_bodies``).
 
 The only module that builds Lambda proxy responses (``{"statusCode": ...}``): domain code
 returns results or raises ``SnipError``, and the handlers answer through here.
@@ -8,16 +9,14 @@ Kept free of heavy imports: the resolve function loads this on its cold start.
 
 from __future__ import annotations
 
-import html
-import json
 from collections.abc import Mapping
 from typing import TypedDict
 
 from snip.domain.errors import DependencyUnavailable, SnipError
 from snip.domain.validation import REDIRECT_STATUSES
+from snip.http.error_bodies import HTML, JSON, error_body, error_page, prefers_html
 from snip.http.error_status import status_of
 
-JSON = "application/json"
 # API Gateway labels an answer that names no type application/json, and an empty body is no
 # JSON document: the answers without a body (redirects, 204) name this type instead.
 EMPTY_BODY = "text/plain; charset=utf-8"
@@ -79,46 +78,6 @@ def event_text(event: Mapping[str, object], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _quality(accept: str, media: str) -> float:
-    best, best_specificity = 0.0, -1
-    kind = media.split("/")[0]
-    for part in accept.split(","):
-        fields = [f.strip() for f in part.split(";")]
-        rng = fields[0].lower()
-        q = 1.0
-        for param in fields[1:]:
-            if param.lower().startswith("q="):
-                try:
-                    q = float(param[2:])
-                except ValueError:
-                    q = 0.0
-        specificity = {media: 2, f"{kind}/*": 1, "*/*": 0}.get(rng, -1)
-        if specificity > best_specificity:
-            best, best_specificity = q, specificity
-    return best
-
-
-def prefers_html(accept: str | None) -> bool:
-    """True when the client ranks text/html above application/json (browsers do; curl doesn't)."""
-    if not accept:
-        return False
-    return _quality(accept, "text/html") > _quality(accept, JSON)
-
-
-def error_body(code: str, message: str) -> str:
-    return json.dumps({"error": {"code": code, "message": message}})
-
-
-def error_page(status: int, message: str) -> str:
-    title = {404: "Link not found", 410: "Link no longer active"}.get(status, "Something went wrong")
-    return (
-        "<!doctype html><html lang=en><meta charset=utf-8>"
-        "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        f"<title>{title}</title><body style='font:16px system-ui;margin:4em auto;max-width:32em'>"
-        f"<h1>{title}</h1><p>{html.escape(message)}</p></body></html>"
-    )
-
-
 def error_response(error: SnipError, accept: str | None = None) -> ProxyResponse:
     """A Lambda proxy response for a domain error: JSON, or a small page for browsers."""
     status = status_of(error)
@@ -126,7 +85,7 @@ def error_response(error: SnipError, accept: str | None = None) -> ProxyResponse
     if isinstance(error, DependencyUnavailable):
         headers["Retry-After"] = str(error.retry_after)
     if prefers_html(accept):
-        headers["Content-Type"] = "text/html; charset=utf-8"
+        headers["Content-Type"] = HTML
         body = error_page(status, error.message)
     else:
         headers["Content-Type"] = JSON
