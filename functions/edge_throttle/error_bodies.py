@@ -1,0 +1,1 @@
+../../src/snip/http/error_bodies.py
