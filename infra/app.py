@@ -8,12 +8,13 @@ from typing import Any
 from aws_cdk import App, Environment
 
 from infra.context import SnipConfig
+from infra.edge_stack import EdgeStack
 from infra.nag import enable_checks
 from infra.snip_stack import SnipStack
-from infra.waf import EdgeWafStack
 
 STACK_NAME = "Snip"
-# AWS keeps a CloudFront distribution's web ACL in this region, whatever the distribution's stack's.
+# AWS keeps a CloudFront distribution's web ACL and Lambda@Edge functions in this region, whatever
+# the distribution's stack's.
 EDGE_REGION = "us-east-1"
 
 
@@ -36,26 +37,38 @@ def build_app(
 
 
 def add_snip(app: App, name: str, config: SnipConfig) -> SnipStack:
-    """The Snip stack ``name``, and with a web ACL on the front door outside us-east-1, the stack
-    ``<name>Edge`` in us-east-1 that holds it (CDK passes its ARN as a cross-region reference,
+    """The Snip stack ``name``, and, when its front door needs something that must live in us-east-1
+    (a web ACL, the throttle page's Lambda@Edge function) and the stack is elsewhere, the stack
+    ``<name>Edge`` in us-east-1 that holds it (CDK passes its ARNs as cross-region references,
     ``Fn::GetStackOutput``: no custom resource, and ``make deploy`` (``--all``) deploys it first)."""
     env = Environment(region=config.region) if config.region else None
-    if not (config.front_door and config.waf) or config.region == EDGE_REGION:
+    in_us_east_1 = {"waf": config.waf, "edgeThrottlePage": config.edge_throttle_page}
+    wanted = [key for key, on in in_us_east_1.items() if on] if config.front_door else []
+    if not wanted or config.region == EDGE_REGION:
         return SnipStack(app, name, config=config, env=env)
     if not config.region:
         raise ValueError(
-            "context waf=true with the front door needs context region (the stack's region, e.g. "
-            "-c region=eu-west-1): the web ACL of a CloudFront distribution lives in us-east-1, in a "
-            "stack of its own when the Snip stack is elsewhere (docs/deploy.md)"
+            f"context {' and '.join(f'{key}=true' for key in wanted)} with the front door needs context "
+            "region (the stack's region, e.g. -c region=eu-west-1): a CloudFront distribution's web ACL "
+            "and its Lambda@Edge functions live in us-east-1, in a stack of their own when the Snip "
+            "stack is elsewhere (docs/deploy.md)"
         )
-    edge = EdgeWafStack(app, f"{name}Edge", env=Environment(region=EDGE_REGION), cross_region_references=True)
+    edge = EdgeStack(
+        app,
+        f"{name}Edge",
+        waf=config.waf,
+        throttle_page=config.edge_throttle_page,
+        env=Environment(region=EDGE_REGION),
+        cross_region_references=True,
+    )
     return SnipStack(
         app,
         name,
         config=config,
         env=env,
         cross_region_references=True,
-        edge_web_acl_arn=edge.waf.web_acl.attr_arn,
+        edge_web_acl_arn=edge.waf.web_acl.attr_arn if edge.waf else None,
+        edge_throttle_page=edge.throttle_page.version if edge.throttle_page else None,
     )
 
 

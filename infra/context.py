@@ -130,6 +130,9 @@ class SnipConfig:
     # resolve may reserve.
     lambda_concurrency_quota: int = DEFAULT_CONCURRENCY_QUOTA
     visits_warm_writes: int | None = DEFAULT_CAPACITY.visits_warm_writes_per_second
+    # With the front door: a Lambda@Edge function turns Lambda's bare 429 on a redirect (resolve
+    # over its reserved concurrency) into the contract's page; priced per redirect (docs/deploy.md).
+    edge_throttle_page: bool = False
     # The stack's region, when the deployer names it: needed for a web ACL on the front door of a
     # stack outside us-east-1 (the web ACL then lives in a stack of its own there).
     region: str | None = None
@@ -146,9 +149,15 @@ class SnipConfig:
             raise ValueError("context certificateArn/hostedZoneId need domainName")
         if self.front_door:
             self._check_front_door()
-        elif self.api_redirects or self.api_certificate_arn or self.dns_target != "distribution":
+        elif (
+            self.api_redirects
+            or self.api_certificate_arn
+            or self.dns_target != "distribution"
+            or self.edge_throttle_page
+        ):
             raise ValueError(
-                "context apiRedirects/apiCertificateArn/dnsTarget belong to the front door (frontDoor=true)"
+                "context apiRedirects/apiCertificateArn/dnsTarget/edgeThrottlePage belong to the front "
+                "door (frontDoor=true)"
             )
         highest = self.lambda_concurrency_quota - UNRESERVED_FLOOR
         if not 1 <= self.resolve_reserved_concurrency <= highest:
@@ -254,6 +263,7 @@ class SnipConfig:
             visits_warm_writes=DEFAULT_CAPACITY.visits_warm_writes_per_second
             if warm_writes is None
             else warm_writes,
+            edge_throttle_page=flag("edgeThrottlePage", False),
             region=text("region"),
         )
 

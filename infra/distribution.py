@@ -61,7 +61,10 @@ class FrontDoor(Construct):
         config: SnipConfig,
         web_acl_arn: str | None,
         alias_scope: Construct,
+        throttle_page: lambda_.IVersion | None = None,
     ) -> None:
+        """``throttle_page``: the Lambda@Edge function (a version in us-east-1) that turns Lambda's
+        ``429`` on a redirect into the contract's page (context edgeThrottlePage, infra/edge_throttle.py)."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.function_url = resolve.add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)
@@ -119,6 +122,15 @@ class FrontDoor(Construct):
                 cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
                 origin_request_policy=redirect_request,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                # On the redirects only: the API's 429s are API Gateway's documented JSON.
+                edge_lambdas=[
+                    cloudfront.EdgeLambda(
+                        function_version=throttle_page,
+                        event_type=cloudfront.LambdaEdgeEventType.ORIGIN_RESPONSE,
+                    )
+                ]
+                if throttle_page
+                else None,
             ),
             additional_behaviors={
                 pattern: asset_behavior if pattern == "/_/*" else api_behavior

@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.api import SnipApi
 from infra.context import SnipConfig, settings_environment
 from infra.distribution import FrontDoor
+from infra.edge_throttle import EdgeThrottlePage
 from infra.keygen_rule import KeygenRule
 from infra.kms_keys import logs_key
 from infra.lambda_function import SnipFunction
@@ -34,9 +35,11 @@ class SnipStack(Stack):
         *,
         config: SnipConfig,
         edge_web_acl_arn: str | None = None,
+        edge_throttle_page: lambda_.IVersion | None = None,
         **kwargs: Any,
     ) -> None:
-        """``edge_web_acl_arn``: the front door's web ACL when another stack holds it (infra/app.py)."""
+        """``edge_web_acl_arn``, ``edge_throttle_page``: the front door's web ACL and its throttle
+        page's function version when another stack holds them (infra/app.py)."""
         super().__init__(scope, construct_id, description="Snip: a serverless URL shortener", **kwargs)
         # Everything configurable comes from CDK context (config), never from the deployer's shell.
         settings = config.settings
@@ -159,6 +162,9 @@ class SnipStack(Stack):
             web_acl_arn = edge_web_acl_arn
             if config.waf and web_acl_arn is None:  # this stack is in us-east-1 (infra/app.py)
                 web_acl_arn = EdgeWaf(self, "EdgeWaf").web_acl.attr_arn
+            throttle_page = edge_throttle_page
+            if config.edge_throttle_page and throttle_page is None:  # in us-east-1, as above
+                throttle_page = EdgeThrottlePage(self, "EdgeThrottlePage").version
             front_door = FrontDoor(
                 self,
                 "FrontDoor",
@@ -166,6 +172,7 @@ class SnipStack(Stack):
                 rest_api=api.rest_api,
                 config=config,
                 web_acl_arn=web_acl_arn,
+                throttle_page=throttle_page,
                 alias_scope=api,
             )
             # Short URLs name the public host, whichever address the API was called on.

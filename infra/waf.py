@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_cdk import Stack
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
@@ -255,16 +254,3 @@ class EdgeWaf(Construct):
                 ),
             ],
         )
-
-
-class EdgeWafStack(Stack):
-    """The web ACL alone, in us-east-1, for a Snip stack in another region (infra/app.py)."""
-
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            description="Snip: the front door's web ACL (CloudFront scope, us-east-1)",
-            **kwargs,
-        )
-        self.waf = EdgeWaf(self, "Waf")

@@ -47,21 +47,18 @@ class Assembly:
 @pytest.fixture(scope="session")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Assembly:
     """The stacks in one app, synthesized once, with cdk-nag on (a finding fails the synth)."""
-    outdir = tmp_path_factory.mktemp("cdk.out")
     # Pool sizes and API limits come from CDK context (none here: the defaults), not the shell.
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-        default = SnipConfig()
-        stacks = {
-            DEFAULT: default,
-            FULL: FULL_CONFIG,
-            REST: SnipConfig(front_door=False),
-            REST_FULL: REST_FULL_CONFIG,
-        }
-        build_app(outdir=str(outdir), context=cdk_json_context(), stacks=stacks).synth()
+    default = SnipConfig()
+    stacks = {
+        DEFAULT: default,
+        FULL: FULL_CONFIG,
+        REST: SnipConfig(front_door=False),
+        REST_FULL: REST_FULL_CONFIG,
+    }
+    synthesized = synthesize(tmp_path_factory.mktemp("cdk.out"), stacks)
     return Assembly(
-        directory=outdir,
-        templates=read_templates(outdir, *stacks),
+        directory=synthesized.directory,
+        templates=synthesized.templates,
         settings=default.settings,
         limits=default.limits,
     )
@@ -69,6 +66,26 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Assembly:
 
 def read_templates(outdir: Path, *stacks: str) -> dict[str, dict[str, Any]]:
     return {stack: json.loads((outdir / f"{stack}.template.json").read_text()) for stack in stacks}
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """An app of a test module's own stacks, synthesized once with cdk-nag on."""
+
+    directory: Path
+    templates: dict[str, dict[str, Any]]
+    manifest: dict[str, Any]
+
+
+def synthesize(outdir: Path, stacks: dict[str, SnipConfig], *also: str) -> Shapes:
+    """``stacks`` (and the stacks ``also`` that the app adds, such as an ``Edge`` stack) synthesized
+    into ``outdir``; a cdk-nag finding fails the synth."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+        build_app(outdir=str(outdir), context=cdk_json_context(), stacks=stacks).synth()
+    return Shapes(
+        outdir, read_templates(outdir, *stacks, *also), json.loads((outdir / "manifest.json").read_text())
+    )
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import importlib.util
 import json
 import re
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from snip_deploy.front_door import DEFAULT_CAPACITY, HIGH_TRAFFIC_CAPACITY
 from snip_deploy.function_specs import RESOLVE
 from snip_deploy.routes import ROUTES, edge_path_patterns
 from snip_deploy.tables import VISITS
-from tests.infra.conftest import FULL_CONFIG, Assembly
+from tests.infra.conftest import FULL_CONFIG, Assembly, Shapes, synthesize
 from tests.infra.helpers import get_att, logical_id, resource, resources
 from tests.infra.test_api_template import methods
 from tests.infra.test_security import CFN_LINT_IGNORED
@@ -63,22 +63,9 @@ STACKS = {
 }
 
 
-@dataclass(frozen=True)
-class Shapes:
-    directory: Path
-    templates: dict[str, dict[str, Any]]
-    manifest: dict[str, Any]
-
-
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory: pytest.TempPathFactory) -> Shapes:
-    outdir = tmp_path_factory.mktemp("front-door.out")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-        build_app(outdir=str(outdir), context=cdk_json_context(), stacks=STACKS).synth()
-    names = [*STACKS, EU_EDGE]
-    templates = {name: json.loads((outdir / f"{name}.template.json").read_text()) for name in names}
-    return Shapes(outdir, templates, json.loads((outdir / "manifest.json").read_text()))
+    return synthesize(tmp_path_factory.mktemp("front-door.out"), STACKS, EU_EDGE)
 
 
 def distribution_config(template: dict[str, Any]) -> dict[str, Any]:
