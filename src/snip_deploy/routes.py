@@ -60,3 +60,29 @@ ROUTES = (
 # The cost: every request body reaches the functions base64-encoded, which the Event Handler
 # and snip.http.body_middleware decode. The local gateway builds its events from the same list.
 BINARY_MEDIA_TYPES = ("*/*",)
+
+
+def edge_path_patterns() -> tuple[str, ...]:
+    """The front door's path patterns that go to the REST API (``infra/front_door.py``, the local
+    gateway's routing): every route but the redirect, each cut at its first path parameter.
+
+    ``/links/{key}`` becomes ``/links/*`` (a parameter never holds ``/``, and anything deeper is
+    the API's to refuse), ``/`` stays ``/``: a pattern without a wildcard matches that path only,
+    so ``/`` takes the console's page and nothing else. ``/links`` is not ``/links*``: a key such
+    as ``linkshare`` is a redirect like any other.
+    """
+    patterns: list[str] = []
+    for route in ROUTES:
+        if route.function == RESOLVE:
+            continue
+        head, brace, _ = route.path.partition("{")
+        pattern = f"{head}*" if brace else route.path
+        if pattern not in patterns:
+            patterns.append(pattern)
+    # A literal path a wildcard already takes (/links/batch under /links/*) needs no pattern.
+    wildcards = [pattern[:-1] for pattern in patterns if pattern.endswith("*")]
+    return tuple(
+        pattern
+        for pattern in patterns
+        if pattern.endswith("*") or not any(pattern.startswith(prefix) for prefix in wildcards)
+    )
