@@ -16,7 +16,7 @@ import requests
 
 from snip.settings import DEFAULT_TABLES, Env
 from snip_local.distribution import FUNCTION_URL_HOST
-from tests.e2e.stacks import PROBE, Stack, launch, stop
+from tests.e2e.stacks import PROBE, Stack, running_stack
 from tests.e2e.test_stats_e2e import COUNTRY, create, wait_for
 
 VISITS = DEFAULT_TABLES[Env.VISITS_TABLE]
@@ -94,15 +94,14 @@ def test_the_front_door_answers_other_paths_and_methods_as_cloudfront_does(stack
 @pytest.fixture(scope="module")
 def probe_as_resolve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A stack whose resolve is the test-only probe: it answers with the event it got."""
-    running = launch(
+    with running_stack(
         tmp_path_factory.mktemp("stacks"),
         "probe-resolve",
         SNIP_TEST_FUNCTIONS=f"{PROBE},resolve=tests/e2e/fixtures/probe",
         SNIP_POOL_TARGET="10",
         SNIP_KEYGEN_INTERVAL="3600",
-    )
-    yield running
-    assert stop(running) == 0, running.log()[-4000:]
+    ) as running:
+        yield running
 
 
 def test_resolve_gets_a_function_url_event_with_only_the_forwarded_headers(probe_as_resolve: Stack) -> None:
@@ -170,15 +169,14 @@ def test_each_request_gets_its_own_cloudfront_id(probe_as_resolve: Stack) -> Non
 # -- the API-Gateway-only shape ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def api_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = launch(
+    with running_stack(
         tmp_path_factory.mktemp("stacks"),
         "api-only",
         SNIP_FRONT_DOOR="off",
         SNIP_POOL_TARGET="10",
         SNIP_KEYGEN_INTERVAL="3600",
-    )
-    yield running
-    assert stop(running) == 0, running.log()[-4000:]
+    ) as running:
+        yield running
 
 
 def test_without_the_front_door_redirects_are_on_the_rest_api_and_count(api_only: Stack) -> None:
@@ -198,3 +196,13 @@ def test_without_the_front_door_other_paths_are_api_gateways(api_only: Stack) ->
         response = requests.request(method, f"{api_only.base_url}{path}", timeout=30)
         assert response.status_code == 403, (method, path)
         assert response.json() == {"message": "Missing Authentication Token"}
+
+
+@pytest.mark.parametrize("mode", ["raise", "malformed"])
+def test_a_failed_origin_is_the_front_doors_503_page(probe_as_resolve: Stack, mode: str) -> None:
+    """resolve failing (the Function URL's 502) reaches the visitor as the distribution's custom
+    error response: 503 with its page, never API Gateway's or Lambda's bare error."""
+    response = requests.get(f"{probe_as_resolve.base_url}/Abc1234?mode={mode}", timeout=30)
+    assert response.status_code == 503
+    assert "Internal server error" not in response.text
+    assert response.headers["X-Amz-Cf-Id"]
