@@ -18,7 +18,6 @@ Kept free of heavy imports: resolve loads this on its cold start.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote
 
 from snip.http.responses import event_object, event_text, header
@@ -32,14 +31,17 @@ CLOUDFRONT_REQUEST_ID = "X-Amz-Cf-Id"
 VIEWER_COUNTRY = "CloudFront-Viewer-Country"
 
 
-@dataclass(frozen=True)
 class RedirectRequest:
-    """A ``GET`` or ``HEAD /{key}``, whichever event carried it."""
+    """A ``GET`` or ``HEAD /{key}``, whichever event carried it. A plain class, not a dataclass:
+    a dataclass costs resolve's cold start a code generation at import."""
 
-    key: str  # "" when the path is not exactly one segment: no link has it (404)
-    headers: Mapping[str, object]  # as the event has them; read with snip.http.responses.header
-    request_id: str  # the visit's id
-    visit: Visit | None  # None for a HEAD: it answers like GET and counts nothing
+    __slots__ = ("headers", "key", "request_id", "visit")
+
+    def __init__(self, key: str, headers: Mapping[str, object], request_id: str, visit: Visit | None) -> None:
+        self.key = key  # "" when the path is not exactly one segment: no link has it (404)
+        self.headers = headers  # as the event has them; read with snip.http.responses.header
+        self.request_id = request_id  # the visit's id
+        self.visit = visit  # None for a HEAD: it answers like GET and counts nothing
 
 
 def is_function_url_event(event: Mapping[str, object]) -> bool:
