@@ -21,6 +21,7 @@ from snip_deploy.function_specs import AGGREGATE, KEYGEN
 from snip_deploy.tables import VISITS
 from snip_local import running as running_stacks
 from snip_local.aws_endpoint import EndpointServer
+from snip_local.distribution import LocalDistribution
 from snip_local.faults import Faults
 from snip_local.gateway import Gateway, GatewayServer, registry_at
 from snip_local.keygen_timer import KeygenTimer
@@ -33,7 +34,7 @@ from snip_local.local_config import (
     parse_api_keys,
 )
 from snip_local.local_functions import LocalFunctions
-from snip_local.routing import Router
+from snip_local.routing import TEST_PREFIX, Router
 from snip_local.stream_poller import StreamPoller
 
 log = logging.getLogger("snip_local")
@@ -146,6 +147,7 @@ def serve() -> int:
                     config.api_keys,
                     api_limits(),
                     registry_at(config.aws_url),
+                    LocalDistribution([TEST_PREFIX + "/"]) if config.front_door else None,
                 ),
             )
             endpoint.start()

@@ -8,7 +8,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,6 +160,14 @@ def launch(log_dir: Path, name: str, **env: str) -> Stack:
             raise RuntimeError(f"snip serve ({name}) did not start:\n{stack.log()}")
         time.sleep(0.1)
     return stack
+
+
+@contextmanager
+def running_stack(log_dir: Path, name: str, **env: str) -> Iterator[Stack]:
+    """A stack for the ``with`` block (``launch``), stopped after it; a stop that fails, fails."""
+    running = launch(log_dir, name, **env)
+    yield running
+    assert stop(running) == 0, running.log()[-4000:]
 
 
 def stop(stack: Stack, timeout: float = 20.0) -> int:

@@ -82,14 +82,16 @@ def test_another_owners_link_looks_missing(stack: Stack) -> None:
 
 
 def test_unknown_routes_answer_missing_authentication_token(stack: Stack) -> None:
+    """The API's paths (the front door's API patterns); the others are the redirects' own
+    (tests/e2e/test_front_door.py)."""
     for method, path in (
         ("POST", "/"),  # GET / is the console
-        ("GET", "/a/b/c"),
         ("PUT", "/links"),
         ("PUT", "/links/abc"),
         ("GET", "/links/batch"),  # the literal resource wins over {key}, and has no GET
         ("GET", "/links/abc/qr/x"),
-        ("POST", "/x"),
+        ("POST", "/health"),
+        ("GET", "/_/a/b"),
     ):
         response = requests.request(method, f"{stack.base_url}{path}", headers=stack.headers(), timeout=30)
         assert response.status_code == 403, (method, path)

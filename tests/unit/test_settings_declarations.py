@@ -96,6 +96,7 @@ def test_the_local_stack_reads_its_own_declarations(tmp_path: Path) -> None:
         "SNIP_KEYGEN_INTERVAL": "5",
         "SNIP_FUNCTION_LOGS": "off",
         "SNIP_TEST_FUNCTIONS": "probe=tests",
+        "SNIP_FRONT_DOOR": "off",
         Env.EVENTS_DIR: str(tmp_path),
         "SNIP_THROTTLE_KEY_BURST": "3",
     }
