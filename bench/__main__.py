@@ -16,7 +16,18 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import coldstart, concurrency, cost, footprint, goals, pipeline_model, report, requests_count, warm
+from bench import (
+    capacity,
+    coldstart,
+    concurrency,
+    cost,
+    footprint,
+    goals,
+    pipeline_model,
+    report,
+    requests_count,
+    warm,
+)
 from bench.common import RESULTS, ROOT, RUNTIME
 
 BUDGET_SECONDS = 540  # make bench must end within 10 minutes, the venv and runtime built
@@ -124,7 +135,7 @@ def _commit() -> str:
 
 
 def _write(results: dict[str, Any]) -> int:
-    # Cost is arithmetic on the other parts' figures: worked out again whatever was re-run.
+    # Cost and capacity are arithmetic on the other parts' figures: worked out again whatever was re-run.
     results["cost"] = cost.run(
         results["warm"],
         results["cold_start"],
@@ -132,6 +143,9 @@ def _write(results: dict[str, Any]) -> int:
         _memory_settings(),
         pipeline_model.typical_event_item(),
         results["visit_pipeline"],
+    )
+    results["capacity"] = capacity.run(
+        results["cost"], results["dynamodb_requests"], results["visit_pipeline"]
     )
     results["goals"] = [goal.as_dict() for goal in goals.check(results)]
     RESULTS.mkdir(parents=True, exist_ok=True)

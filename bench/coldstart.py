@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_events import get_event, post_event
+from bench.bench_events import function_url_event, get_event, post_event
 from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, dynamodb_client, lambda_env, median, moto_server
 from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
 from tests.service.visits_table_setup import ensure_visits_table
@@ -30,7 +30,7 @@ class Variant:
     function: str  # the function whose environment it gets
     folder: Path
     handler: str
-    event: str  # "get" | "post" | "schedule"
+    event: str  # "get" | "get_url" | "post" | "schedule"
     tracing: bool
 
 
@@ -38,6 +38,8 @@ VARIANTS = (
     Variant("bare", "bare", BARE, "bare_app.handler", "get", True),
     # resolve never loads the X-Ray SDK (trace=False), so the deployed configuration is the only one.
     Variant("resolve", RESOLVE.name, ROOT / RESOLVE.folder, RESOLVE.handler, "get", True),
+    # The same GET as the front door's distribution sends it: a Function URL event (payload 2.0).
+    Variant("resolve_url", RESOLVE.name, ROOT / RESOLVE.folder, RESOLVE.handler, "get_url", True),
     Variant("shorten", SHORTEN.name, ROOT / SHORTEN.folder, SHORTEN.handler, "post", False),
     Variant("shorten_traced", SHORTEN.name, ROOT / SHORTEN.folder, SHORTEN.handler, "post", True),
     Variant("keygen", KEYGEN.name, ROOT / KEYGEN.folder, KEYGEN.handler, "schedule", False),
@@ -109,7 +111,12 @@ def run(rounds: int = 15, max_seconds: float = 240) -> dict[str, Any]:
             dynamodb_client(endpoint)
         )  # resolve's cold redirect: GetItem + the event's PutItem
         _seed(endpoint)
-        events = {"get": get_event(SEED_KEY), "post": post_event(), "schedule": SCHEDULE_EVENT}
+        events = {
+            "get": get_event(SEED_KEY),
+            "get_url": function_url_event(SEED_KEY),
+            "post": post_event(),
+            "schedule": SCHEDULE_EVENT,
+        }
         paths = {}
         for name, event in events.items():
             paths[name] = Path(tmp) / f"{name}.json"
