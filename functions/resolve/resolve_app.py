@@ -1,5 +1,9 @@
 """resolve: GET and HEAD /{key}, the public redirect.
 
+Called by CloudFront through its Function URL (payload 2.0) or by the REST API (payload 1.0), the
+API-Gateway-only shape; both read alike (snip.http.redirect_events) and get the same answer, a
+proxy response either format takes.
+
 The hot path, kept lean: no Event Handler, no pydantic, no X-Ray SDK (Lambda's active tracing
 still records each invocation), no Powertools Logger or Metrics (snip.execution.hot_path_telemetry writes the
 same lines), no user-agent parser (the aggregator classifies). A warm redirect is one DynamoDB
@@ -23,8 +27,9 @@ from snip.domain.errors import SnipError  # noqa: E402
 from snip.execution import environment, metric_names  # noqa: E402
 from snip.execution.environment import redirect_tables  # noqa: E402  # with the links it remembers for 2 s
 from snip.execution.hot_path_telemetry import EmfCounters, JsonLogger  # noqa: E402
+from snip.http.redirect_events import redirect_request  # noqa: E402
 from snip.http.responses import ProxyResponse, error_response, header, redirect_response  # noqa: E402
-from snip.operations.follow_link import Visit, follow  # noqa: E402
+from snip.operations.follow_link import follow  # noqa: E402
 
 logger = JsonLogger(service="resolve")
 metrics = EmfCounters(namespace=metric_names.NAMESPACE, service="resolve")
@@ -36,20 +41,6 @@ _OUTCOMES = {
 }
 
 
-def _visit(event: dict[str, Any], headers: dict[str, str], request_id: str) -> Visit | None:
-    """The visit a GET makes; None for a HEAD, which answers like GET and counts nothing."""
-    if event.get("httpMethod", "GET") == "HEAD":
-        return None
-    query = event.get("queryStringParameters") or {}
-    return Visit(
-        request_id=request_id,
-        user_agent=header(headers, "User-Agent"),
-        referer=header(headers, "Referer"),
-        country=header(headers, "CloudFront-Viewer-Country"),
-        qr=query.get("qr") == "1",
-    )
-
-
 def handler(event: dict[str, Any], context: Any) -> ProxyResponse:
     try:
         return _redirect(event, context)
@@ -58,13 +49,11 @@ def handler(event: dict[str, Any], context: Any) -> ProxyResponse:
 
 
 def _redirect(event: dict[str, Any], context: Any) -> ProxyResponse:
-    headers = event.get("headers") or {}
-    key = (event.get("pathParameters") or {}).get("key") or ""
-    context_id = getattr(context, "aws_request_id", "")
-    request_id = str((event.get("requestContext") or {}).get("requestId") or context_id)
-    logger.bind(context, correlation_id=request_id)
+    request = redirect_request(event, getattr(context, "aws_request_id", ""))
+    headers, key = request.headers, request.key
+    logger.bind(context, correlation_id=request.request_id)
     try:
-        redirect = follow(redirect_tables(), key, _visit(event, headers, request_id))
+        redirect = follow(redirect_tables(), key, request.visit)
         response = redirect_response(redirect.url, redirect.status)
     except SnipError as error:
         response = error_response(error, header(headers, "Accept"))

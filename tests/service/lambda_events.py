@@ -1,10 +1,13 @@
-"""REST API (payload v1) proxy events, shaped as API Gateway sends them to a Lambda function."""
+"""Lambda events as the platform sends them: REST API (payload 1.0) proxy events, shaped as API
+Gateway builds them, and Function URL (payload 2.0) events, shaped as CloudFront's front door makes
+resolve's Function URL build them."""
 
 from __future__ import annotations
 
 import base64
 import json
 import re
+import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +18,7 @@ from snip_deploy.routes import ROUTES, Route
 API_ID = "abc123"
 API_REGION = "us-east-1"
 API_DOMAIN = f"{API_ID}.execute-api.{API_REGION}.amazonaws.com"
+FUNCTION_URL_DOMAIN = f"b2x7kzq4mnd3ouvhfa5jypwgre0cilts.lambda-url.{API_REGION}.on.aws"
 
 
 def _route(method: str, path: str) -> tuple[Route, dict[str, str] | None]:
@@ -102,6 +106,75 @@ def rest_event(
         "isBase64Encoded": base64_body and body is not None,
     }
     return function, event
+
+
+def cloudfront_id() -> str:
+    """A fresh X-Amz-Cf-Id: 56 characters of base64url, as CloudFront's ids look."""
+    return secrets.token_urlsafe(42)
+
+
+def function_url_event(
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    cf_id: str | None = None,
+) -> dict[str, Any]:
+    """The event resolve's Function URL gets for a viewer's request through the distribution.
+
+    The origin request policy forwards User-Agent, Referer, Accept-Language, Accept,
+    CloudFront-Viewer-Country, the query string and the cookie snip_vid, never Host; CloudFront
+    adds its X-Amz-Cf-Id (``cf_id``, a fresh one unless given) and its own X-Forwarded-For, the
+    Function URL lower-cases every header name and names its own host.
+    """
+    raw_path, _, raw_query = path.partition("?")
+    sent = {"User-Agent": "pytest", "Accept": "*/*", **(headers or {})}
+    all_headers = {name.lower(): value for name, value in sent.items() if value is not None}
+    cookies = [part.strip() for part in all_headers.pop("cookie", "").split(";") if part.strip()]
+    all_headers |= {
+        "host": FUNCTION_URL_DOMAIN,
+        "x-amz-cf-id": cf_id or cloudfront_id(),
+        "x-forwarded-for": "203.0.113.9",
+        "x-forwarded-proto": "https",
+        "x-forwarded-port": "443",
+        "via": "2.0 0123456789abcdef0123456789abcdef.cloudfront.net (CloudFront)",
+        "x-amzn-trace-id": "Root=1-67890abc-0123456789abcdef01234567",
+    }
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    request_id = str(uuid.uuid4())
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": all_headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": FUNCTION_URL_DOMAIN.split(".")[0],
+            "domainName": FUNCTION_URL_DOMAIN,
+            "domainPrefix": FUNCTION_URL_DOMAIN.split(".")[0],
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "130.176.0.1",  # a CloudFront edge's address, not the viewer's
+                "userAgent": all_headers.get("user-agent"),
+            },
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "14/Nov/2023:22:13:20 +0000",
+            "timeEpoch": 1_700_000_000_000,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if cookies:
+        event["cookies"] = cookies
+    return event
 
 
 @dataclass

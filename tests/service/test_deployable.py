@@ -28,7 +28,7 @@ from tests.lambda_sandbox import (
     moto_dynamodb,
     run_handler,
 )
-from tests.service.lambda_events import rest_event
+from tests.service.lambda_events import function_url_event, rest_event
 from tests.service.visits_table_setup import ensure_visits_table, visit_events
 
 # Nothing of the test environment may leak into a function.
@@ -79,8 +79,10 @@ HEAVY = (
 )
 
 
-def test_resolve_cold_start_stays_lean(moto_endpoint: str) -> None:
-    """Imported and serving a redirect (cold: GetItem + the event's PutItem), resolve loads none of HEAVY."""
+@pytest.mark.parametrize("shape", ["rest", "function-url"])
+def test_resolve_cold_start_stays_lean(moto_endpoint: str, shape: str) -> None:
+    """Imported and serving a redirect (cold: GetItem + the event's PutItem), resolve loads none of
+    HEAVY, whether the REST API or CloudFront's Function URL event called it."""
     function = FUNCTIONS["resolve"]
     client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")
     ensure_visits_table(client)
@@ -94,12 +96,22 @@ def test_resolve_cold_start_stays_lean(moto_endpoint: str) -> None:
             "disabled": {"BOOL": False},
         },
     )
-    _, event = rest_event("GET", "/Lean123", api_key_id=None, headers={"User-Agent": "Mozilla/5.0"})
+    viewer = {"User-Agent": "Mozilla/5.0"}
+    if shape == "rest":
+        event = rest_event("GET", "/Lean123", api_key_id=None, headers=viewer)[1]
+    else:
+        event = function_url_event("GET", "/Lean123", headers=viewer)
     env = {**base_environment(moto_endpoint), "SNIP_PUBLIC_BASE_URL": "https://sho.rt"}
     out = run_handler(ROOT / function.folder, function.handler, event, env, "snip-resolve")
     assert out["result"]["statusCode"] == 302
     assert sorted(m for m in out["modules"] if m.startswith(HEAVY)) == []
-    assert visit_events(client)[0]["key"] == "Lean123"
+    (written,) = [e for e in visit_events(client) if e["key"] == "Lean123" and e["id"] == _visit_id(event)]
+    assert written["user_agent"] == "Mozilla/5.0"
+
+
+def _visit_id(event: dict[str, Any]) -> str:
+    """The id resolve names a visit by: CloudFront's X-Amz-Cf-Id through the front door."""
+    return str((event.get("headers") or {}).get("x-amz-cf-id") or event["requestContext"]["requestId"])
 
 
 # What shorten's cold POST /links (the lean path, snip.links_api.lean_create) never loads: the

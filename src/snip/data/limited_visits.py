@@ -102,6 +102,9 @@ class LimitedVisits:
           DynamoDB answers a repeat within 10 minutes with the first result;
         * otherwise (moto, or our own resends) the repeat is cancelled, and the link it failed on
           (ALL_OLD) bears our marker: the first attempt counted it, and wrote the event with it;
+        * a repeat of the request itself (CloudFront retrying its origin, same X-Amz-Cf-Id: the
+          same event id) seconds later carries another marker: its event's Put fails on the event
+          the first one wrote with its count, and that is the visit counted;
         * if the SDK gave up (every answer lost), a consistent read of the link decides: our
           marker there = done; not there and the link live = sent once more; unreadable = sent
           once more (it can only count once); still unknown = DependencyUnavailable (503).
@@ -132,6 +135,14 @@ class LimitedVisits:
                 break
             except ClientError as error:
                 cancelled = cancellation(error)
+                if cancelled.code(1) == CONDITION_FAILED:
+                    # The event with this id is there: this very visit, counted with it by an
+                    # earlier request of the same id (CloudFront sending the viewer's request to
+                    # its origin again, seconds later, under another marker).
+                    raw = cancelled.raw_item(0)
+                    if raw is not None:
+                        _counted(link_of(raw))
+                    break
                 if cancelled.code(0) == CONDITION_FAILED:
                     raw = cancelled.raw_item(0)
                     if raw is None:

@@ -91,10 +91,10 @@ class Redirect:
 class Visit:
     """What a GET tells about its visitor (a HEAD has no Visit: it counts nothing). Never the IP."""
 
-    request_id: str  # API Gateway's id of the request (else Lambda's): the event's id
+    request_id: str  # the event's id: CloudFront's X-Amz-Cf-Id or API Gateway's requestId (else Lambda's)
     user_agent: str | None = None
     referer: str | None = None  # kept as its host only
-    country: str | None = None  # CloudFront-Viewer-Country, when CloudFront fronts the API
+    country: str | None = None  # CloudFront-Viewer-Country, when CloudFront is the front door
     qr: bool = False  # opened with ?qr=1, the QR code's target
 
 

@@ -1,0 +1,87 @@
+"""What resolve reads from the two events it is called with, read the same way.
+
+* **Function URL events** (payload format 2.0, ``"version": "2.0"``): the front door.
+  CloudFront sends ``GET``/``HEAD /{key}`` to resolve's Function URL (IAM auth, signed by the
+  distribution's Origin Access Control, so nothing else can call it). The key is the one segment of
+  ``rawPath``; the headers arrive lower-cased, the query as ``rawQueryString``.
+* **REST API proxy events** (payload format 1.0): the API-Gateway-only shape, ``GET /{key}`` on the
+  REST API. The key is the ``{key}`` path parameter.
+
+Both give the same ``RedirectRequest`` and so the same answer. A visit's id (the visit event's id,
+which makes a repeat of the same request count once) is CloudFront's ``X-Amz-Cf-Id`` in a Function
+URL event, API Gateway's ``requestId`` in a REST event (Lambda's request id when neither is there).
+The host the origin sees is never read: resolve builds nothing from it.
+
+Kept free of heavy imports: resolve loads this on its cold start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote
+
+from snip.http.responses import event_object, event_text, header
+from snip.operations.follow_link import Visit
+
+FUNCTION_URL_PAYLOAD = "2.0"
+# CloudFront's id of a viewer request, sent to the origin on every attempt of that request (a
+# retry of the origin after a lost answer carries the same id); CloudFront overwrites any value a
+# viewer sent.
+CLOUDFRONT_REQUEST_ID = "X-Amz-Cf-Id"
+VIEWER_COUNTRY = "CloudFront-Viewer-Country"
+
+
+@dataclass(frozen=True)
+class RedirectRequest:
+    """A ``GET`` or ``HEAD /{key}``, whichever event carried it."""
+
+    key: str  # "" when the path is not exactly one segment: no link has it (404)
+    headers: Mapping[str, object]  # as the event has them; read with snip.http.responses.header
+    request_id: str  # the visit's id
+    visit: Visit | None  # None for a HEAD: it answers like GET and counts nothing
+
+
+def is_function_url_event(event: Mapping[str, object]) -> bool:
+    return event.get("version") == FUNCTION_URL_PAYLOAD
+
+
+def redirect_request(event: Mapping[str, object], lambda_request_id: str) -> RedirectRequest:
+    """The request ``event`` carries (either format); ``lambda_request_id`` stands in for a
+    missing request id."""
+    headers = event_object(event, "headers")
+    context = event_object(event, "requestContext")
+    if is_function_url_event(event):
+        method = str(event_object(context, "http").get("method") or "GET")
+        key = _key_of_path(event_text(event, "rawPath"))
+        qr = dict(parse_qsl(event_text(event, "rawQueryString"), keep_blank_values=True)).get("qr", "")
+        # X-Amz-Cf-Id only here: the Function URL is reachable through CloudFront alone, which sets
+        # the header on every request. A REST event's X-Amz-Cf-Id may be the client's own (API
+        # Gateway passes a client's headers on): a client sending one id twice would get two
+        # redirects and one count, so a REST visit is named by API Gateway's requestId only.
+        visit_id = header(headers, CLOUDFRONT_REQUEST_ID)
+    else:
+        method = event_text(event, "httpMethod") or "GET"
+        key = str(event_object(event, "pathParameters").get("key") or "")
+        qr = event_text(event_object(event, "queryStringParameters"), "qr")
+        visit_id = None
+    request_id = str(visit_id or context.get("requestId") or lambda_request_id)
+    visit = None
+    if method != "HEAD":
+        visit = Visit(
+            request_id=request_id,
+            user_agent=header(headers, "User-Agent"),
+            referer=header(headers, "Referer"),
+            country=header(headers, VIEWER_COUNTRY),
+            qr=qr == "1",
+        )
+    return RedirectRequest(key=key, headers=headers, request_id=request_id, visit=visit)
+
+
+def _key_of_path(raw_path: str) -> str:
+    """``/{key}``'s key, percent-decoded as API Gateway decodes a path parameter; "" unless the
+    path is exactly one non-empty segment (``/a/b``, ``/`` and ``/a/`` name no link)."""
+    segment = raw_path[1:] if raw_path.startswith("/") else ""
+    if not segment or "/" in segment:
+        return ""
+    return unquote(segment)
