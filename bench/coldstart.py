@@ -111,19 +111,17 @@ def run(rounds: int = 15, max_seconds: float = 240) -> dict[str, Any]:
             dynamodb_client(endpoint)
         )  # resolve's cold redirect: GetItem + the event's PutItem
         _seed(endpoint)
-        events = {
-            "get": get_event(SEED_KEY),
-            "get_url": function_url_event(SEED_KEY),
-            "post": post_event(),
-            "schedule": SCHEDULE_EVENT,
-        }
-        paths = {}
-        for name, event in events.items():
-            paths[name] = Path(tmp) / f"{name}.json"
-            paths[name].write_text(json.dumps(event))
+        paths = {name: Path(tmp) / f"{name}.json" for name in ("get", "get_url", "post", "schedule")}
+        paths["post"].write_text(json.dumps(post_event()))
+        paths["schedule"].write_text(json.dumps(SCHEDULE_EVENT))
         out_path = Path(tmp) / "out.json"
         done_rounds = 0
         for index in range(rounds):
+            # Each round's redirects are new visits (a new request id; under the Function URL
+            # event a new X-Amz-Cf-Id), as each cold start on Lambda serves a new viewer: the
+            # event's put is written, not refused as a visit already counted.
+            paths["get"].write_text(json.dumps(get_event(SEED_KEY)))
+            paths["get_url"].write_text(json.dumps(function_url_event(SEED_KEY)))
             _top_up_pool(endpoint)  # shorten's runs claim from a full pool
             order = VARIANTS if index % 2 == 0 else tuple(reversed(VARIANTS))
             for variant in order:

@@ -188,8 +188,15 @@ def _warm_section(results: dict[str, Any]) -> str:
         "included; resolve never traces). *bare_create* parses the body and sends one conditional "
         "PutItem; shorten sends one TransactWriteItems per create plus one pool Query per 10 creates.\n\n"
         + _table(["subject", "n", "p50 ms", "p90 ms", "p99 ms", "mean ms", "DynamoDB requests/call"], rows)
-        + f"\n\nresolve / bare: p50 {_x(r['resolve_p50'])}, p99 {_x(r['resolve_p99'])}. "
-        f"shorten / bare_create: p50 {_x(r['shorten_p50'])}, p99 {_x(r['shorten_p99'])}."
+        + f"\n\nresolve / bare: p50 {_x(r['resolve_p50'])}, p99 {_x(r['resolve_p99'])} (the REST "
+        "event, on which the goals are judged)"
+        + (
+            f"; under the front door's Function URL event (*resolve_url*): p50 {_x(r['resolve_url_p50'])}, "
+            f"p99 {_x(r['resolve_url_p99'])}"
+            if "resolve_url_p50" in r
+            else ""
+        )
+        + f". shorten / bare_create: p50 {_x(r['shorten_p50'])}, p99 {_x(r['shorten_p99'])}."
     )
 
 
@@ -387,7 +394,13 @@ def _cost_section(results: dict[str, Any]) -> str:
         "a redirect is one GetItem (eventually consistent, 0.5 RRU) and counts no visits, a create is "
         "one PutItem (1 WRU).\n\n"
         "### Per million redirects through CloudFront (the front door)\n\n"
-        "US viewers over HTTPS, the hot link's pipeline (one transaction per batch). *Every redirect "
+        "US viewers over HTTPS, the hot link's pipeline (one transaction per batch); resolve's "
+        + (
+            "duration as measured under the Function URL event (*resolve_url* of sections 1 and 2). "
+            if assumed.get("resolve_measured_as") == "resolve_url"
+            else "duration as measured under the REST event (this run had no Function URL variant). "
+        )
+        + "*Every redirect "
         "reads its link*: the dearer case; *link in memory*: resolve's 2-second memory serves it (a hot "
         "link). The redirect's bytes are measured: resolve's answer to a GET of a link to a typical "
         f"target under {shape[wire['measured_on']]} ({wire['status']}, {wire['resolve_bytes']} bytes as "
@@ -423,7 +436,8 @@ def _cost_section(results: dict[str, Any]) -> str:
         "### Per million redirects, API Gateway only (informational)\n\n"
         "The shape a CDK context switch keeps deployable: no distribution, redirects on the REST API "
         f"(${prices['api_gateway_rest_per_million']:.2f}/M requests, first 333 M a month), the same "
-        "function, the same pipeline; its data transfer out is left out. No goal: the front door's "
+        "function (its duration as measured under the REST event), the same pipeline; its data "
+        "transfer out is left out. No goal: the front door's "
         "rows above are the goals.\n\n"
         + _cost_table(
             {
@@ -705,9 +719,10 @@ def _redirect_cost(results: dict[str, Any]) -> str:
         f"reads its link, ${memory['total']:.2f} when resolve's memory serves it. Most of it is fixed "
         f"by list prices: CloudFront's HTTPS request (${every['cloudfront_request']:.2f}), Lambda's "
         f"request (${every['lambda_requests']:.2f}) and the visit event's one write unit "
-        "($0.625); the rest is measured here: Lambda's duration "
-        f"(${every['lambda_duration']:.3f}, {results['cost']['assumptions']['resolve_billed_ms']:.1f} ms "
-        "billed on average, mostly the 1 % of cold starts), the redirect's bytes "
+        f"(${results['cost']['prices']['dynamodb_per_million_wru']:.3f}); the rest is measured here: "
+        f"Lambda's duration (${every['lambda_duration']:.3f}, "
+        f"{results['cost']['assumptions']['resolve_billed_ms']:.1f} ms billed on average, the 1 % of "
+        "invocations that start cold included), the redirect's bytes "
         f"(${every['cloudfront_transfer_out']:.3f}), the link's read (0.5 RRU) and the pipeline "
         f"(${every['visit_pipeline']:.3f}). What would close it: a shorter cold start or fewer of "
         "them (the duration line), a shorter answer (the bytes line), or CloudFront's flat-rate plans "
