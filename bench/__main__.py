@@ -1,6 +1,8 @@
 """``python -m bench`` (``make bench``): run every benchmark, write bench/results/latest.json,
 docs/performance.md and the latency chart, and print the summary table. ``--only requests,concurrency``
-runs those parts again and keeps the rest of the last results; ``--report-only`` runs nothing.
+runs those parts again (of cold, warm, requests, concurrency, visits) and keeps the rest of the last
+results; cost (7) and capacity (9) are worked out again from them. ``--report-only`` runs nothing;
+``--help`` prints this.
 
 The whole run is bounded (about 6 minutes on 2 cores); each part has its own time limit too.
 """
@@ -51,6 +53,9 @@ def rewrite_report() -> int:
 
 
 def main() -> int:
+    if {"--help", "-h"} & set(sys.argv[1:]):
+        print(__doc__)
+        return 0
     if "--report-only" in sys.argv[1:]:
         return rewrite_report()
     if sys.argv[1:2] == ["--only"]:
@@ -120,7 +125,10 @@ def rerun(parts: list[str]) -> int:
         results[key] = run()
         print(f"bench: {part} done in {time.monotonic() - began:.0f} s", flush=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    results["rerun"] = {"parts": parts, "at": stamp, "commit": _commit()}
+    # Every re-run since the full run, so that the page names each part's origin.
+    earlier = results.pop("reruns", None) or ([results["rerun"]] if "rerun" in results else [])
+    results.pop("rerun", None)
+    results["reruns"] = [*earlier, {"parts": parts, "at": stamp, "commit": _commit()}]
     return _write(results)
 
 

@@ -759,17 +759,22 @@ EXPLANATIONS: dict[str, Callable[[dict[str, Any]], str]] = {
 
 
 def _rerun_note(results: dict[str, Any]) -> str:
-    rerun = results.get("rerun")
-    if not rerun:
-        return ""
+    reruns = results.get("reruns") or ([results["rerun"]] if results.get("rerun") else [])
     names = {"cold": ["1"], "warm": ["2"], "requests": ["3"], "concurrency": ["4", "5"], "visits": ["8"]}
-    numbers = [n for part in rerun["parts"] for n in names.get(part, [part])]
-    listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if len(numbers) > 1 else numbers[0]
+    notes = []
+    for rerun in reruns:
+        numbers = [n for part in rerun["parts"] for n in names.get(part, [part])]
+        listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if len(numbers) > 1 else numbers[0]
+        notes.append(
+            f"{'Parts' if len(numbers) > 1 else 'Part'} {listed} {'were' if len(numbers) > 1 else 'was'} "
+            f"re-run alone on {rerun['at']} at commit {rerun.get('commit', '?')} "
+            f"(`python -m bench --only {','.join(rerun['parts'])}`)."
+        )
+    if not notes:
+        return ""
     return (
-        f"{'Parts' if len(numbers) > 1 else 'Part'} {listed} {'were' if len(numbers) > 1 else 'was'} "
-        f"re-run alone on {rerun['at']} at commit {rerun.get('commit', '?')} "
-        f"(`python -m bench --only {','.join(rerun['parts'])}`); the other parts are from the full "
-        "run above.\n"
+        " ".join(notes)
+        + " The other parts are from the full run above; a later re-run's figures replace an earlier one's.\n"
     )
 
 
