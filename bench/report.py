@@ -372,7 +372,7 @@ def _cost_section(results: dict[str, Any]) -> str:
     wire = assumed["redirect_bytes"]
     http_first = per["http_first"]
     waf = data["waf"]
-    shape = {"function_url": "the Function URL event (payload 2.0)", "rest": "the REST API's event"}
+    shape = {"function_url": "the Function URL's payload 2.0 event", "rest": "the REST API's event"}
     return (
         "List prices, each with where it was read and when (`bench/cost.py`, `PRICES` and "
         "`PRICE_SOURCES`); us-east-1 for the regional services, CloudFront's for viewers in the "
