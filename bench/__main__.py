@@ -1,6 +1,8 @@
 """``python -m bench`` (``make bench``): run every benchmark, write bench/results/latest.json,
 docs/performance.md and the latency chart, and print the summary table. ``--only requests,concurrency``
-runs those parts again and keeps the rest of the last results; ``--report-only`` runs nothing.
+runs those parts again (of cold, warm, requests, concurrency, visits) and keeps the rest of the last
+results; cost (7) and capacity (9) are worked out again from them. ``--report-only`` runs nothing;
+``--help`` prints this.
 
 The whole run is bounded (about 6 minutes on 2 cores); each part has its own time limit too.
 """
@@ -16,7 +18,18 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import coldstart, concurrency, cost, footprint, goals, pipeline_model, report, requests_count, warm
+from bench import (
+    capacity,
+    coldstart,
+    concurrency,
+    cost,
+    footprint,
+    goals,
+    pipeline_model,
+    report,
+    requests_count,
+    warm,
+)
 from bench.common import RESULTS, ROOT, RUNTIME
 
 BUDGET_SECONDS = 540  # make bench must end within 10 minutes, the venv and runtime built
@@ -40,6 +53,9 @@ def rewrite_report() -> int:
 
 
 def main() -> int:
+    if {"--help", "-h"} & set(sys.argv[1:]):
+        print(__doc__)
+        return 0
     if "--report-only" in sys.argv[1:]:
         return rewrite_report()
     if sys.argv[1:2] == ["--only"]:
@@ -109,7 +125,10 @@ def rerun(parts: list[str]) -> int:
         results[key] = run()
         print(f"bench: {part} done in {time.monotonic() - began:.0f} s", flush=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    results["rerun"] = {"parts": parts, "at": stamp, "commit": _commit()}
+    # Every re-run since the full run, so that the page names each part's origin.
+    earlier = results.pop("reruns", None) or ([results["rerun"]] if "rerun" in results else [])
+    results.pop("rerun", None)
+    results["reruns"] = [*earlier, {"parts": parts, "at": stamp, "commit": _commit()}]
     return _write(results)
 
 
@@ -124,7 +143,7 @@ def _commit() -> str:
 
 
 def _write(results: dict[str, Any]) -> int:
-    # Cost is arithmetic on the other parts' figures: worked out again whatever was re-run.
+    # Cost and capacity are arithmetic on the other parts' figures: worked out again whatever was re-run.
     results["cost"] = cost.run(
         results["warm"],
         results["cold_start"],
@@ -132,6 +151,9 @@ def _write(results: dict[str, Any]) -> int:
         _memory_settings(),
         pipeline_model.typical_event_item(),
         results["visit_pipeline"],
+    )
+    results["capacity"] = capacity.run(
+        results["cost"], results["dynamodb_requests"], results["visit_pipeline"]
     )
     results["goals"] = [goal.as_dict() for goal in goals.check(results)]
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_events import get_event, post_event
+from bench.bench_events import function_url_event, get_event, post_event
 from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, dynamodb_client, lambda_env, median, moto_server
 from snip_deploy.function_specs import KEYGEN, RESOLVE, SHORTEN
 from tests.service.visits_table_setup import ensure_visits_table
@@ -30,7 +30,7 @@ class Variant:
     function: str  # the function whose environment it gets
     folder: Path
     handler: str
-    event: str  # "get" | "post" | "schedule"
+    event: str  # "get" | "get_url" | "post" | "schedule"
     tracing: bool
 
 
@@ -38,6 +38,8 @@ VARIANTS = (
     Variant("bare", "bare", BARE, "bare_app.handler", "get", True),
     # resolve never loads the X-Ray SDK (trace=False), so the deployed configuration is the only one.
     Variant("resolve", RESOLVE.name, ROOT / RESOLVE.folder, RESOLVE.handler, "get", True),
+    # The same GET as the front door's distribution sends it: a Function URL event (payload 2.0).
+    Variant("resolve_url", RESOLVE.name, ROOT / RESOLVE.folder, RESOLVE.handler, "get_url", True),
     Variant("shorten", SHORTEN.name, ROOT / SHORTEN.folder, SHORTEN.handler, "post", False),
     Variant("shorten_traced", SHORTEN.name, ROOT / SHORTEN.folder, SHORTEN.handler, "post", True),
     Variant("keygen", KEYGEN.name, ROOT / KEYGEN.folder, KEYGEN.handler, "schedule", False),
@@ -109,14 +111,17 @@ def run(rounds: int = 15, max_seconds: float = 240) -> dict[str, Any]:
             dynamodb_client(endpoint)
         )  # resolve's cold redirect: GetItem + the event's PutItem
         _seed(endpoint)
-        events = {"get": get_event(SEED_KEY), "post": post_event(), "schedule": SCHEDULE_EVENT}
-        paths = {}
-        for name, event in events.items():
-            paths[name] = Path(tmp) / f"{name}.json"
-            paths[name].write_text(json.dumps(event))
+        paths = {name: Path(tmp) / f"{name}.json" for name in ("get", "get_url", "post", "schedule")}
+        paths["post"].write_text(json.dumps(post_event()))
+        paths["schedule"].write_text(json.dumps(SCHEDULE_EVENT))
         out_path = Path(tmp) / "out.json"
         done_rounds = 0
         for index in range(rounds):
+            # Each round's redirects are new visits (a new request id; under the Function URL
+            # event a new X-Amz-Cf-Id), as each cold start on Lambda serves a new viewer: the
+            # event's put is written, not refused as a visit already counted.
+            paths["get"].write_text(json.dumps(get_event(SEED_KEY)))
+            paths["get_url"].write_text(json.dumps(function_url_event(SEED_KEY)))
             _top_up_pool(endpoint)  # shorten's runs claim from a full pool
             order = VARIANTS if index % 2 == 0 else tuple(reversed(VARIANTS))
             for variant in order:

@@ -25,6 +25,11 @@ RESULTS = BENCH / "results"
 DOCS = ROOT / "docs"
 PYTHON = sys.executable
 LOCAL = "127.0.0.1"
+# A link's target as shorten stores a typical one (a campaign landing page with UTM parameters): the
+# size of its item (part 8) and of the redirect's Location header (part 7) are measured with it.
+TYPICAL_TARGET = (
+    "https://example.com/campaigns/2030/spring-sale/landing?utm_source=newsletter&utm_medium=email"
+)
 
 # The functions' settings (snip.settings) as the CDK stack passes them, plus what Lambda sets.
 TRACE_ID = "Root=1-65a1b2c3-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"

@@ -1,23 +1,84 @@
 """7. Cost per million redirects and per million creates on AWS, next to the functionless sample design.
 
-Prices: us-east-1 list prices, checked 2026-11 against AWS's pricing pages as quoted by public sources
-(API Gateway REST first tier; Lambda arm64; DynamoDB on-demand after the 50 % reduction of
-2024-11-01). Free tiers ignored. The numbers measured here (duration, requests, capacity units) come
-from the other benchmarks; the assumptions that turn them into Lambda durations are stated with them.
+Prices: list prices (us-east-1 for the regional services; CloudFront's for viewers in the United
+States), each line with its source and the day it was checked (``PRICES``, ``PRICE_SOURCES``).
+Free tiers ignored. The numbers measured here (duration, requests, capacity units, the bytes of a
+redirect) come from the other benchmarks; the assumptions that turn them into Lambda durations
+and bytes on the wire are stated with them.
 """
 
 from __future__ import annotations
 
 import math
+from http import HTTPStatus
 from typing import Any
 
+CHECKED = "2026-12-07"
 PRICES = {
-    "checked": "2026-11 (DynamoDB on-demand prices in force since the 2024-11-01 reduction)",
-    "api_gateway_rest_per_million": 3.50,
+    "checked": CHECKED,
+    "cloudfront_https_per_million": 1.00,  # US, Mexico, Canada: $0.0100 per 10,000 HTTPS requests
+    "cloudfront_http_per_million": 0.75,  # $0.0075 per 10,000 HTTP requests
+    "cloudfront_out_per_gb": 0.085,  # to the internet, US, first 10 TB a month
+    "cloudfront_origin_fetch_per_gb": 0.0,  # from an AWS origin (a Function URL) to CloudFront
+    "cloudfront_to_origin_per_gb": 0.020,  # US; billed for DELETE, OPTIONS, PATCH, POST, PUT only
+    "lambda_function_url_per_million": 0.0,  # a Function URL invocation is a Lambda request
+    "api_gateway_rest_per_million": 3.50,  # first 333 M a month
     "lambda_arm64_per_gb_second": 0.0000133334,
     "lambda_per_million_requests": 0.20,
-    "dynamodb_per_million_wru": 0.625,
+    "dynamodb_per_million_wru": 0.625,  # on-demand, since the 2024-11-01 reduction
     "dynamodb_per_million_rru": 0.125,
+    "dynamodb_per_gb_month": 0.25,
+    "s3_put_per_thousand": 0.005,
+    "waf_web_acl_per_month": 5.00,
+    "waf_rule_per_month": 1.00,
+    "waf_per_million_requests": 0.60,
+}
+_CF = "https://aws.amazon.com/cloudfront/pricing/"
+_CF_REQUESTS = (
+    f"{_CF} (its request table is rendered client-side and was not in the stored copy; the same "
+    "figures in infracost's CloudFront price listing, github.com/vreutova/infracost-idem-support/pull/15, "
+    "and github.com/SaimShaikh/Cloud_Computing AWS_CloudFront_Pricing.md)"
+)
+_LAMBDA = (
+    "https://aws.amazon.com/lambda/pricing/ (arm64 first tier; its tables render client-side: "
+    "figures as cloudchipr.com/blog/aws-lambda-pricing quotes them)"
+)
+_WAF = (
+    "https://aws.amazon.com/waf/pricing/ as quoted by c3x.dev/blog/aws-waf-cost-explained and "
+    "awsnegotiations.com/waf-pricing-strategy.html (2026); AWS's blog \"Cost-effective ways for "
+    'securing your web applications using AWS WAF" for the model'
+)
+# Where each price was read, and when (one line of docs/performance.md each).
+PRICE_SOURCES: dict[str, tuple[str, str]] = {
+    "cloudfront_https_per_million": (_CF_REQUESTS, CHECKED),
+    "cloudfront_http_per_million": (_CF_REQUESTS, CHECKED),
+    "cloudfront_out_per_gb": (_CF, CHECKED),
+    "cloudfront_origin_fetch_per_gb": (f'{_CF} ("Free for origin fetches from any AWS origin")', CHECKED),
+    "cloudfront_to_origin_per_gb": (
+        'CloudFront Developer Guide, "AWS billing and usage reports for CloudFront" '
+        "(DataTransfer-Out-OBytes: DELETE, OPTIONS, PATCH, POST and PUT requests); "
+        "rate as infracost lists it",
+        CHECKED,
+    ),
+    "lambda_function_url_per_million": (
+        "https://aws.amazon.com/lambda/pricing/ (no Function URL line: an invocation through a URL "
+        "is a request and its duration); docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html",
+        CHECKED,
+    ),
+    "api_gateway_rest_per_million": ("https://aws.amazon.com/api-gateway/pricing/", "2026-11"),
+    "lambda_arm64_per_gb_second": (_LAMBDA, CHECKED),
+    "lambda_per_million_requests": (_LAMBDA, CHECKED),
+    "dynamodb_per_million_wru": (
+        "https://aws.amazon.com/dynamodb/pricing/on-demand/ (as airbyte.com/data-engineering-resources/"
+        "dynamodb-pricing quotes it, US East)",
+        CHECKED,
+    ),
+    "dynamodb_per_million_rru": ("as the line above", CHECKED),
+    "dynamodb_per_gb_month": ("https://aws.amazon.com/dynamodb/pricing/on-demand/", "2026-11"),
+    "s3_put_per_thousand": ("https://aws.amazon.com/s3/pricing/", "2026-11"),
+    "waf_web_acl_per_month": (_WAF, CHECKED),
+    "waf_rule_per_month": (_WAF, CHECKED),
+    "waf_per_million_requests": (_WAF, CHECKED),
 }
 # Lambda gives a function CPU in proportion to its memory: one full vCPU at 1,769 MB. A benchmark
 # core here is taken as one vCPU, so CPU time measured here is scaled by 1769 / memory.
@@ -42,11 +103,8 @@ AGGREGATOR = {
 }
 # The visits table's storage: an event's item lives a day (snip.domain.visit_events.EVENT_TTL_SECONDS),
 # and TTL deletes it "within a few days" after: billed here for 1 + 2 days, with DynamoDB's 100
-# bytes of per-item overhead. The raw events' first month in S3 (gzipped JSON Lines).
+# bytes of per-item overhead.
 STORAGE = {
-    "dynamodb_per_gb_month": 0.25,
-    "s3_standard_per_gb_month": 0.023,
-    "s3_put_per_thousand": 0.005,
     "event_item_days": 3,
     "item_overhead_bytes": 100,
     "days_per_month": 30.4,
@@ -94,8 +152,8 @@ def pipeline_per_event(
         "lambda_requests": invocation["requests"] / batch,
         "lambda_duration": invocation["duration"] / batch,
         "dynamodb": _dynamodb(wru / batch, 0),
-        "visits_table_storage": gb_months * st["dynamodb_per_gb_month"] * 1e6,
-        "s3": st["s3_put_per_thousand"] / 1000 / batch * 1e6,
+        "visits_table_storage": gb_months * PRICES["dynamodb_per_gb_month"] * 1e6,
+        "s3": PRICES["s3_put_per_thousand"] / 1000 / batch * 1e6,
     }
 
 
@@ -113,6 +171,83 @@ def _pipeline_total(found: dict[str, float]) -> float:
     return sum(v for k, v in found.items() if k != "wru_per_event")
 
 
+# What reaches a viewer besides resolve's own answer. Values are placeholders of the lengths AWS
+# sends (assumed; a Function URL adds Date, Content-Length, Connection and its request and trace
+# ids; CloudFront adds X-Cache, Via, its POP and its request id and keeps the rest).
+FUNCTION_URL_HEADERS = {
+    "Date": "Mon, 07 Dec 2026 06:00:00 GMT",
+    "Content-Length": "0",
+    "Connection": "keep-alive",
+    "x-amzn-RequestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+    "X-Amzn-Trace-Id": "Root=1-6755f0a0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=0",
+}
+CLOUDFRONT_HEADERS = {
+    "X-Cache": "Miss from cloudfront",
+    "Via": "1.1 0123456789abcdef0123456789abcdef.cloudfront.net (CloudFront)",
+    "X-Amz-Cf-Pop": "IAD89-C1",
+    "X-Amz-Cf-Id": "Lp3QxY8v2nB0kR7tZ1mWc4eH6jA9sD5fG2hJ8kL0qW3eR5tY7uI9oA==",
+}
+# An http:// short link (or a QR code of one): with the viewer protocol policy "redirect to
+# HTTPS", CloudFront answers the plain-HTTP request itself, a 301 to the same URL over HTTPS, with
+# its own small HTML page (assumed: 167 bytes, as CloudFront serves it), before the redirect.
+DISTRIBUTION_HOST = "d111111abcdef8.cloudfront.net"
+CLOUDFRONT_301_BODY_BYTES = 167
+CLOUDFRONT_301_HEADERS = {
+    "Server": "CloudFront",
+    "Date": FUNCTION_URL_HEADERS["Date"],
+    "Content-Type": "text/html",
+    "Content-Length": str(CLOUDFRONT_301_BODY_BYTES),
+    "Connection": "keep-alive",
+    "Location": f"https://{DISTRIBUTION_HOST}/AbC1234",
+    "X-Cache": "Redirect from cloudfront",
+    "Via": CLOUDFRONT_HEADERS["Via"],
+    "X-Amz-Cf-Pop": CLOUDFRONT_HEADERS["X-Amz-Cf-Pop"],
+    "X-Amz-Cf-Id": CLOUDFRONT_HEADERS["X-Amz-Cf-Id"],
+}
+
+
+def http_bytes(status: int, headers: list[tuple[str, str]], body_bytes: int) -> int:
+    """An answer's bytes as HTTP/1.1 text: status line, header lines, blank line, body. HTTP/2
+    and HTTP/3 compress the headers, so this is what a viewer is billed at most (TLS framing
+    is not counted)."""
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"] + [f"{k}: {v}" for k, v in headers]
+    return sum(len(line.encode()) + 2 for line in lines) + 2 + body_bytes
+
+
+def resolve_headers(response: dict[str, Any]) -> list[tuple[str, str]]:
+    """The header lines of resolve's answer as the Function URL (or API Gateway) sends them."""
+    found = list((response.get("headers") or {}).items())
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        found += [(name, value) for value in values]
+    found += [("Set-Cookie", cookie) for cookie in response.get("cookies") or []]
+    return found
+
+
+def redirect_bytes(responses: dict[str, Any]) -> dict[str, Any]:
+    """The bytes CloudFront sends a viewer for one redirect: resolve's measured answer (under the
+    Function URL's event when resolve answers it with a redirect, else under the REST event),
+    the Function URL's and CloudFront's headers added."""
+    shape = "function_url" if responses["function_url"]["statusCode"] in (301, 302, 307, 308) else "rest"
+    answer = responses[shape]
+    own = resolve_headers(answer)
+    names = {name.lower() for name, _ in own}
+    added = [
+        (k, v) for k, v in {**FUNCTION_URL_HEADERS, **CLOUDFRONT_HEADERS}.items() if k.lower() not in names
+    ]
+    body = len((answer.get("body") or "").encode())
+    return {
+        "measured_on": shape,
+        "status": answer["statusCode"],
+        "resolve_bytes": http_bytes(answer["statusCode"], own, body),
+        "bytes": http_bytes(answer["statusCode"], own + added, body),
+    }
+
+
+def _transfer_out(size: int) -> float:
+    """Dollars per million answers of ``size`` bytes from CloudFront to US viewers."""
+    return size / 1e9 * PRICES["cloudfront_out_per_gb"] * 1e6
+
+
 def run(
     warm: dict[str, Any],
     cold: dict[str, Any],
@@ -128,15 +263,24 @@ def run(
     def cold_ms(name: str, memory_mb: int) -> float:
         return lambda_ms(variants[name]["median_in_process_s"] * 1e3, 0, memory_mb)
 
-    def redirect_lambda(operation: dict[str, Any]) -> dict[str, float]:
-        ms = lambda_ms(subjects["resolve"]["p50"], operation["requests_per_operation"], memory["resolve"])
-        return _lambda_cost(ms, cold_ms("resolve", memory["resolve"]), memory["resolve"])
+    # resolve under the front door's Function URL event (parts 1 and 2 measure it as resolve_url),
+    # and under the REST API's event (the API-Gateway-only shape).
+    front = "resolve_url" if "resolve_url" in subjects and "resolve_url" in variants else "resolve"
+
+    def redirect_lambda(operation: dict[str, Any], measured: str = front) -> dict[str, float]:
+        ms = lambda_ms(subjects[measured]["p50"], operation["requests_per_operation"], memory["resolve"])
+        return _lambda_cost(ms, cold_ms(measured, memory["resolve"]), memory["resolve"])
 
     redirect = counts["redirect_get"]
     resolve = redirect_lambda(redirect)
     redirect_db = _dynamodb(redirect["wru_per_operation"], redirect["rru_per_operation"])
     warm_redirect = counts["redirect_get_warm"]  # the link served from memory
     resolve_warm = redirect_lambda(warm_redirect)
+    warm_ms = lambda_ms(subjects[front]["p50"], warm_redirect["requests_per_operation"], memory["resolve"])
+    rest = {  # the REST API's shape: resolve as measured under that event
+        "every": redirect_lambda(redirect, "resolve"),
+        "memory": redirect_lambda(warm_redirect, "resolve"),
+    }
 
     create = counts["create"]
     refill = counts["keygen_refill_35"]
@@ -165,17 +309,42 @@ def run(
         int(AGGREGATOR["batch_size"]),
         event_item_bytes=event_bytes,
     )
-    snip_redirect = {
-        "api_gateway": api,
+    behind = {  # what a redirect costs behind its front door, whichever it is
         "lambda_requests": resolve["requests"],
         "lambda_duration": resolve["duration"],
         "dynamodb": redirect_db,
         "visit_pipeline": _pipeline_total(hot),
     }
-    snip_redirect_from_memory = {
-        **snip_redirect,
+    behind_from_memory = {
+        **behind,
         "lambda_duration": resolve_warm["duration"],
         "dynamodb": _dynamodb(warm_redirect["wru_per_operation"], warm_redirect["rru_per_operation"]),
+    }
+    # The front door (the default shape): CloudFront's HTTPS request and the answer's bytes to a
+    # US viewer; the Function URL is reached through CloudFront, which pays nothing for fetching
+    # from an AWS origin, nor for a GET's bytes to it, and the URL itself has no price of its own.
+    wire = redirect_bytes(counts["redirect_responses"])
+    edge = {
+        "cloudfront_request": PRICES["cloudfront_https_per_million"],
+        "cloudfront_transfer_out": _transfer_out(wire["bytes"]),
+        "cloudfront_origin_fetch": PRICES["cloudfront_origin_fetch_per_gb"],
+        "cloudfront_to_origin": 0.0,  # a GET: DataTransfer-Out-OBytes counts only bodies sent up
+        "function_url": PRICES["lambda_function_url_per_million"],
+    }
+    through_cloudfront = {**edge, **behind}
+    through_cloudfront_from_memory = {**edge, **behind_from_memory}
+    # An http:// short link (a QR code printed with one): CloudFront's own 301 to https:// first.
+    first_301 = http_bytes(301, list(CLOUDFRONT_301_HEADERS.items()), CLOUDFRONT_301_BODY_BYTES)
+    http_first = {
+        "cloudfront_http_request": PRICES["cloudfront_http_per_million"],
+        "cloudfront_transfer_out": _transfer_out(first_301),
+    }
+    # The API-Gateway-only shape (a context switch keeps it deployable): the REST API in front.
+    api_gateway_only = {"api_gateway": api, **behind, "lambda_duration": rest["every"]["duration"]}
+    api_gateway_only_from_memory = {
+        "api_gateway": api,
+        **behind_from_memory,
+        "lambda_duration": rest["memory"]["duration"],
     }
     snip_create = {
         "api_gateway": api,
@@ -188,36 +357,54 @@ def run(
     # a redirect is one GetItem (eventually consistent, item ≤ 4 KB: 0.5 RRU), a create one PutItem.
     sample_redirect = {"api_gateway": api, "dynamodb": _dynamodb(0, 0.5)}
     sample_create = {"api_gateway": api, "dynamodb": _dynamodb(1, 0)}
+
+    def totalled(lines: dict[str, float]) -> dict[str, float]:
+        return {**lines, "total": sum(lines.values())}
+
     return {
         "prices": PRICES,
+        "price_sources": PRICE_SOURCES,
         "assumptions": {
             "memory_mb": memory,
             "full_vcpu_mb": FULL_VCPU_MB,
             "dynamodb_round_trip_ms": DYNAMODB_ROUND_TRIP_MS,
             "cold_start_share": COLD_START_SHARE,
             "keygen_refill_cpu_ms": KEYGEN_REFILL_CPU_MS,
+            "resolve_measured_as": front,
             "resolve_billed_ms": resolve["billed_ms"],
+            "resolve_billed_ms_link_in_memory": resolve_warm["billed_ms"],
+            "resolve_warm_ms_link_in_memory": warm_ms,  # a warm redirect, no cold start: part 9
             "aggregator": {**AGGREGATOR, "memory_mb": aggregator_mb},
             "storage": STORAGE,
             "event_item_bytes": event_bytes,
             "shorten_billed_ms": shorten["billed_ms"],
+            "redirect_bytes": wire,
+            "http_301_bytes": first_301,
         },
         "per_million_redirects": {
-            "snip": {**snip_redirect, "total": sum(snip_redirect.values())},
+            "cloudfront": totalled(through_cloudfront),
             # The same redirect when resolve's memory serves the link (a hot link's case).
-            "snip_link_in_memory": {
-                **snip_redirect_from_memory,
-                "total": sum(snip_redirect_from_memory.values()),
-            },
-            "functionless_sample": {**sample_redirect, "total": sum(sample_redirect.values())},
+            "cloudfront_link_in_memory": totalled(through_cloudfront_from_memory),
+            # What an http:// link adds in front of the HTTPS redirect.
+            "http_first": totalled(http_first),
+            "api_gateway_only": totalled(api_gateway_only),
+            "api_gateway_only_link_in_memory": totalled(api_gateway_only_from_memory),
+            "functionless_sample": totalled(sample_redirect),
             # The same redirect when each event of a batch is another link's (the dearest case).
-            "snip_spread_batches": sum(snip_redirect.values())
-            - snip_redirect["visit_pipeline"]
+            "cloudfront_spread_batches": sum(through_cloudfront.values())
+            - behind["visit_pipeline"]
             + _pipeline_total(spread),
             "pipeline_per_event": {"hot_link": hot, "spread": spread},
         },
+        # WAF in front of the distribution: a fixed monthly part and a part per request, apart
+        # from the rows above (on or off by the stack's context; its price either way).
+        "waf": {
+            "per_month_per_web_acl": PRICES["waf_web_acl_per_month"],
+            "per_month_per_rule": PRICES["waf_rule_per_month"],
+            "per_million_requests": PRICES["waf_per_million_requests"],
+        },
         "per_million_creates": {
-            "snip": {**snip_create, "total": sum(snip_create.values())},
-            "functionless_sample": {**sample_create, "total": sum(sample_create.values())},
+            "snip": totalled(snip_create),
+            "functionless_sample": totalled(sample_create),
         },
     }

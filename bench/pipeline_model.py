@@ -36,7 +36,7 @@ import requests
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from bench.common import ROOT
+from bench.common import ROOT, TYPICAL_TARGET
 from bench.requests_count import item_size, write_units
 from snip.data.rollups_table import RollupsTable, StreamVisit, position
 from snip.data.visit_archive import NoArchive
@@ -149,11 +149,11 @@ def _size(item: dict[str, Any]) -> int:
     return item_size({name: _ser.serialize(value) for name, value in item.items()})
 
 
-# A link as shorten writes it (a 100-character target, two tags), for the size of its item.
+# A link as shorten writes it (a typical target, two tags), for the size of its item.
 def _link_item(key: str) -> dict[str, Any]:
     link = {
         "key": key,
-        "url": "https://example.com/campaigns/2030/spring-sale/landing?utm_source=newsletter&utm_medium=email",
+        "url": TYPICAL_TARGET,
         "owner": "a1b2c3d4e5",
         "created_at": "2030-01-31T11:00:00Z",
         "listed_at": f"2030-01-31T11:00:00Z#{key}",
@@ -399,17 +399,15 @@ def stats_lag(samples: int = 30) -> dict[str, Any]:
 
 
 def typical_event_item() -> dict[str, Any]:
-    """The item resolve writes for a visit from a desktop Chrome with a Referer (for its size)."""
+    """The item resolve writes for a visit from a desktop Chrome with a Referer (for its size),
+    keyed by CloudFront's request id as the front door's redirects are."""
+    from bench.bench_events import CHROME, CLOUDFRONT_ID
     from snip.operations.follow_link import Visit, visit_event
 
-    chrome = (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/131.0.0.0 Safari/537.36"
-    )
     link = Link("AbC1234", owner="a1b2c3d4e5", url="https://example.com/")
     visit = Visit(
-        request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-        user_agent=chrome,
+        request_id=CLOUDFRONT_ID,
+        user_agent=CHROME,
         referer="https://news.ycombinator.com/item?id=1",
         country="DE",
     )

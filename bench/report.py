@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,11 @@ def _x(value: float) -> str:
 
 
 def _goal_value(goal: Goal) -> str:
-    return _x(goal.measured) if goal.unit == RATIO else f"{goal.measured:g}"
+    if math.isinf(goal.measured):
+        return "not judged"
+    if goal.unit == RATIO:
+        return _x(goal.measured)
+    return f"${goal.measured:.2f}" if goal.unit == "$" else f"{goal.measured:,g}"
 
 
 def _goal_rows(results: dict[str, Any]) -> list[list[str]]:
@@ -37,7 +42,7 @@ def _goal_rows(results: dict[str, Any]) -> list[list[str]]:
         [
             goal.what,
             _goal_value(goal),
-            f"≤ {goal.limit:g}{goal.unit}",
+            goal.target,
             "met" if goal.met else "**missed**",
         ]
         for goal in check(results)
@@ -71,14 +76,15 @@ def console(results: dict[str, Any]) -> str:
         for name in ("creates", "bare_put", "redirects", "bare_get")
     ]  # fmt: skip
     lines += [_table(["local stack, 16 clients", "req/s", "p50 ms", "p99 ms"], rows), ""]
-    per_million = results["cost"]
+    redirects, creates = results["cost"]["per_million_redirects"], results["cost"]["per_million_creates"]
     rows = [
+        ["redirects through CloudFront", f"${redirects['cloudfront']['total']:.2f}", "n/a"],
         [
-            what,
-            f"${per_million[key]['snip']['total']:.2f}",
-            f"${per_million[key]['functionless_sample']['total']:.2f}",
-        ]
-        for what, key in (("redirects", "per_million_redirects"), ("creates", "per_million_creates"))
+            "redirects, API Gateway only",
+            f"${redirects['api_gateway_only']['total']:.2f}",
+            f"${redirects['functionless_sample']['total']:.2f}",
+        ],
+        ["creates", f"${creates['snip']['total']:.2f}", f"${creates['functionless_sample']['total']:.2f}"],
     ]
     lines += [_table(["per million", "Snip", "functionless sample"], rows)]
     return "\n".join(lines)
@@ -160,7 +166,9 @@ def _cold_section(results: dict[str, Any]) -> str:
         "whose import and botocore patching would cost more than these goals allow "
         "(`instrument(..., trace=False)`; Lambda's active tracing still records each invocation), so a "
         "traced row differs from its untraced one by noise only. shorten's cold request is a POST /links, "
-        "served by its lean path (no Event Handler, no pydantic).\n\n" + _table(header, rows)
+        "served by its lean path (no Event Handler, no pydantic). *resolve* serves the REST API's event "
+        "(the API-Gateway-only shape: informational), *resolve_url* the Function URL event (payload "
+        "2.0) the front door's distribution sends, on which the goal is judged.\n\n" + _table(header, rows)
     )
 
 
@@ -180,8 +188,15 @@ def _warm_section(results: dict[str, Any]) -> str:
         "included; resolve never traces). *bare_create* parses the body and sends one conditional "
         "PutItem; shorten sends one TransactWriteItems per create plus one pool Query per 10 creates.\n\n"
         + _table(["subject", "n", "p50 ms", "p90 ms", "p99 ms", "mean ms", "DynamoDB requests/call"], rows)
-        + f"\n\nresolve / bare: p50 {_x(r['resolve_p50'])}, p99 {_x(r['resolve_p99'])}. "
-        f"shorten / bare_create: p50 {_x(r['shorten_p50'])}, p99 {_x(r['shorten_p99'])}."
+        + f"\n\nresolve / bare: p50 {_x(r['resolve_p50'])}, p99 {_x(r['resolve_p99'])} (the REST "
+        "event, on which the goals are judged)"
+        + (
+            f"; under the front door's Function URL event (*resolve_url*): p50 {_x(r['resolve_url_p50'])}, "
+            f"p99 {_x(r['resolve_url_p99'])}"
+            if "resolve_url_p50" in r
+            else ""
+        )
+        + f". shorten / bare_create: p50 {_x(r['shorten_p50'])}, p99 {_x(r['shorten_p99'])}."
     )
 
 
@@ -316,61 +331,181 @@ def _footprint_section(results: dict[str, Any]) -> str:
     )
 
 
+_COST_LABELS = {
+    "cloudfront_request": "CloudFront HTTPS request",
+    "cloudfront_transfer_out": "CloudFront data transfer out (the redirect's bytes)",
+    "cloudfront_origin_fetch": "origin fetch, Function URL → CloudFront",
+    "cloudfront_to_origin": "data transfer CloudFront → origin (a GET)",
+    "function_url": "Function URL",
+    "api_gateway": "API Gateway REST",
+    "lambda_requests": "Lambda requests",
+    "lambda_duration": "Lambda duration",
+    "dynamodb": "DynamoDB",
+    "key_pool_refill": "key pool refill (keygen + its writes, per key)",
+    "visit_pipeline": "visit pipeline after the event's put (section 8)",
+    "total": "**total**",
+}
+
+
+def _cost_table(columns: dict[str, dict[str, float]]) -> str:
+    items = [item for item in _COST_LABELS if any(item in column for column in columns.values())]
+    rows = [
+        [_COST_LABELS[item]]
+        + [f"${column[item]:.3f}" if item in column else "n/a" for column in columns.values()]
+        for item in items
+    ]
+    return _table(["item", *columns], rows)
+
+
+def _price_rows(data: dict[str, Any]) -> list[list[str]]:
+    prices, sources = data["prices"], data.get("price_sources", {})
+    rows = []
+    for key, (source, checked) in sources.items():
+        rows.append([f"`{key}`", f"{prices[key]:g}", checked, source])
+    return rows
+
+
 def _cost_section(results: dict[str, Any]) -> str:
     data = results["cost"]
     prices, assumed = data["prices"], data["assumptions"]
-    labels = {
-        "api_gateway": "API Gateway REST",
-        "lambda_requests": "Lambda requests",
-        "lambda_duration": "Lambda duration",
-        "dynamodb": "DynamoDB",
-        "key_pool_refill": "key pool refill (keygen + its writes, per key)",
-        "visit_pipeline": "visit pipeline after the event's put (section 8)",
-        "total": "**total**",
-    }
-
-    def table(key: str) -> str:
-        snip, sample = data[key]["snip"], data[key]["functionless_sample"]
-        memory = data[key].get("snip_link_in_memory")
-        rows = [
-            [label, f"${snip[item]:.3f}"]
-            + ([f"${memory[item]:.3f}"] if memory else [])
-            + [f"${sample[item]:.3f}" if item in sample else "n/a"]
-            for item, label in labels.items()
-            if item in snip
-        ]
-        head = ["item", "Snip"] + (["Snip, link in memory"] if memory else []) + ["functionless sample"]
-        return _table(head, rows)
-
+    per = data["per_million_redirects"]
+    wire = assumed["redirect_bytes"]
+    http_first = per["http_first"]
+    waf = data["waf"]
+    shape = {"function_url": "the Function URL's payload 2.0 event", "rest": "the REST API's event"}
     return (
-        f"us-east-1 list prices, checked {prices['checked']}: API Gateway REST "
-        f"${prices['api_gateway_rest_per_million']:.2f}/M requests (first 333 M a month); Lambda arm64 "
-        f"${prices['lambda_arm64_per_gb_second']}/GB-s and ${prices['lambda_per_million_requests']:.2f}/M "
-        f"requests; DynamoDB on-demand ${prices['dynamodb_per_million_wru']}/M WRU and "
-        f"${prices['dynamodb_per_million_rru']}/M RRU. Free tiers, logs, X-Ray and data transfer are left "
-        "out. Memory as the CDK stack configures it (`src/snip_deploy/function_specs.py`): "
+        "List prices, each with where it was read and when (`bench/cost.py`, `PRICES` and "
+        "`PRICE_SOURCES`); us-east-1 for the regional services, CloudFront's for viewers in the "
+        "United States. Free tiers, logs and X-Ray are left out.\n\n"
+        + _table(["price", "USD", "checked", "source"], _price_rows(data))
+        + "\n\nMemory as the CDK stack configures it (`src/snip_deploy/function_specs.py`): "
         + ", ".join(f"{k} {v} MB" for k, v in assumed["memory_mb"].items())
-        + ". Lambda duration = the warm p50 of section 2 (our code + SDK, measured here) \u00d7 "
+        + ". Lambda (arm64) duration = the warm p50 of section 2 (our code + SDK, measured here) \u00d7 "
         f"{assumed['full_vcpu_mb']}/memory (Lambda's CPU share: one vCPU at {assumed['full_vcpu_mb']} MB) + "
         f"{assumed['dynamodb_round_trip_ms']:g} ms per DynamoDB request (assumed in-region round trip), "
         f"rounded up to the ms, plus {assumed['cold_start_share']:.0%} of invocations paying the cold "
         "start of section 1 (scaled the same way; INIT is billed since 2025-08): "
-        f"resolve ≈ {assumed['resolve_billed_ms']:.1f} ms, shorten ≈ {assumed['shorten_billed_ms']:.1f} ms "
-        "billed on average. DynamoDB units are those of section 3. keygen's every-minute check is a "
-        "fixed ~43,200 invocations a month (cents), whatever the traffic, and is left out. The "
-        "functionless sample is aws-samples/amazon-api-gateway-url-shortener: API Gateway integrates "
-        "with DynamoDB directly, a redirect is one GetItem (eventually consistent, 0.5 RRU) and counts "
-        "no visits, a create is one PutItem (1 WRU).\n\n"
-        "### Per million redirects\n\n"
-        "*Snip*: every redirect reads its link (the dearer case, the goal's figure); *link in memory*: "
-        "resolve's memory serves it (a hot link). Both count the visit pipeline of a hot link (one "
-        "transaction per batch); when every event of a batch is another link's, a redirect costs "
-        f"${data['per_million_redirects']['snip_spread_batches']:.2f} per million "
-        "(one transaction per event). The pipeline's write units per event are measured in section 8 "
-        "from the items its transactions write.\n\n"
-        + table("per_million_redirects")
+        f"resolve ≈ {assumed['resolve_billed_ms']:.1f} ms "
+        f"({assumed['resolve_billed_ms_link_in_memory']:.1f} ms with the link in memory), "
+        f"shorten ≈ {assumed['shorten_billed_ms']:.1f} ms billed on average. DynamoDB units are those of "
+        "section 3. keygen's every-minute check is a fixed ~43,200 invocations a month (cents), "
+        "whatever the traffic, and is left out. The functionless sample is "
+        "aws-samples/amazon-api-gateway-url-shortener: API Gateway integrates with DynamoDB directly, "
+        "a redirect is one GetItem (eventually consistent, 0.5 RRU) and counts no visits, a create is "
+        "one PutItem (1 WRU).\n\n"
+        "### Per million redirects through CloudFront (the front door)\n\n"
+        "US viewers over HTTPS, the hot link's pipeline (one transaction per batch); resolve's "
+        + (
+            "duration as measured under the Function URL event (*resolve_url* of sections 1 and 2). "
+            if assumed.get("resolve_measured_as") == "resolve_url"
+            else "duration as measured under the REST event (this run had no Function URL variant). "
+        )
+        + "*Every redirect "
+        "reads its link*: the dearer case; *link in memory*: resolve's 2-second memory serves it (a hot "
+        "link). The redirect's bytes are measured: resolve's answer to a GET of a link to a typical "
+        f"target under {shape[wire['measured_on']]} ({wire['status']}, {wire['resolve_bytes']} bytes as "
+        f"HTTP/1.1 text), plus the headers a Function URL and CloudFront add (`bench/cost.py`, "
+        f"assumed lengths): {wire['bytes']} bytes a redirect, an upper bound (HTTP/2 and HTTP/3 "
+        "compress headers; TLS framing not counted). CloudFront fetches from an AWS origin for "
+        "nothing, bills bytes sent to an origin only for DELETE, OPTIONS, PATCH, POST and PUT (a "
+        "redirect is a GET), and a Function URL has no price of its own: those lines are $0, shown so "
+        "that nobody has to wonder. When every event of a batch is another link's, the pipeline "
+        f"writes once per event and a redirect costs ${per['cloudfront_spread_batches']:.2f} per million.\n\n"
+        + _cost_table(
+            {
+                "every redirect reads its link": per["cloudfront"],
+                "link in memory": per["cloudfront_link_in_memory"],
+            }
+        )
+        + "\n\n**An http:// short link or QR code.** The distribution redirects viewers to HTTPS: "
+        "CloudFront answers the plain-HTTP request itself with a 301 to the same URL over https:// "
+        f"(its own small page, {assumed['http_301_bytes']} bytes), and the browser then asks again. "
+        f"That adds an HTTP request (${http_first['cloudfront_http_request']:.2f} per million) and "
+        f"its bytes (${http_first['cloudfront_transfer_out']:.3f}): "
+        f"${http_first['total']:.2f} per million on top of the HTTPS redirect, "
+        f"${per['cloudfront']['total'] + http_first['total']:.2f} in all, and two round trips to the "
+        "edge before the HTTPS redirect's own (a connection to port 80 and its request; the "
+        "visitor then opens the HTTPS connection anyway). Printing https:// in QR codes avoids both.\n\n"
+        f"**WAF, a line of its own** (outside the rows above, on or off by the stack's context): "
+        f"${waf['per_month_per_web_acl']:.2f} a month per web ACL, ${waf['per_month_per_rule']:.2f} a "
+        "month per rule or managed rule group, "
+        f"${waf['per_million_requests']:.2f} per million requests it inspects: a redirect through a "
+        f"web ACL costs ${per['cloudfront']['total'] + waf['per_million_requests']:.2f} per million "
+        "plus the monthly part (with the front door's two rate-based rules and two managed rule "
+        f"groups, ${waf['per_month_per_web_acl'] + 4 * waf['per_month_per_rule']:.2f} a month).\n\n"
+        "### Per million redirects, API Gateway only (informational)\n\n"
+        "The shape a CDK context switch keeps deployable: no distribution, redirects on the REST API "
+        f"(${prices['api_gateway_rest_per_million']:.2f}/M requests, first 333 M a month), the same "
+        "function (its duration as measured under the REST event), the same pipeline; its data "
+        "transfer out is left out. No goal: the front door's "
+        "rows above are the goals.\n\n"
+        + _cost_table(
+            {
+                "every redirect reads its link": per["api_gateway_only"],
+                "link in memory": per["api_gateway_only_link_in_memory"],
+                "functionless sample": per["functionless_sample"],
+            }
+        )
         + "\n\n### Per million creates\n\n"
-        + table("per_million_creates")
+        + _cost_table(
+            {
+                "Snip": data["per_million_creates"]["snip"],
+                "functionless sample": data["per_million_creates"]["functionless_sample"],
+            }
+        )
+    )
+
+
+def _capacity_section(results: dict[str, Any]) -> str:
+    found = results.get("capacity")
+    if not found:
+        return "Not worked out (`python -m bench --report-only` after a run)."
+    inputs = found["inputs"]
+
+    def configuration(title: str, name: str) -> str:
+        data = found[name]
+        config = data["configuration"]
+        warm = config["visits_warm_writes_per_second"]
+        rows = [
+            [
+                limit["limit"],
+                f"{limit['redirects_per_second']:,.0f}",
+                limit["load"],
+                limit["visitor_sees"],
+            ]
+            for limit in data["limits"]
+        ]
+        return (
+            f"### {title}\n\n"
+            f"resolve's reserved concurrency {config['resolve_reserved_concurrency']:,}, the visits "
+            + (
+                f"table's warm throughput {warm:,} writes/s"
+                if warm
+                else "table as created (no warm throughput)"
+            )
+            + f", an account quota of {config['account_concurrency_quota']:,} concurrent executions. "
+            f"**First throttle: {data['first_throttle']}, at {data['redirects_per_second']:,.0f} "
+            "redirects/s.** From cold, Lambda adds at most 1,000 environments every 10 s: "
+            f"about {data['seconds_to_scale_from_cold']:g} s before all of them serve, a throttle (429) "
+            "meanwhile for what the environments already there cannot take.\n\n"
+            + _table(["limit", "redirects/s", "load", "the visitor sees"], rows)
+        )
+
+    return (
+        "`bench/capacity.py`: the platform's documented limits (Lambda, DynamoDB, CloudFront; "
+        "sources in the module), the front door's configurations "
+        "(`snip_deploy.front_door`: `DEFAULT_CAPACITY`, `HIGH_TRAFFIC_CAPACITY`) and this run's "
+        "figures: resolve's warm duration with the link in memory "
+        f"({inputs['warm_ms']:.1f} ms on Lambda, section 7's model of section 2's p50), "
+        f"{inputs['write_units_per_redirect']:g} write unit per redirect (section 3), the hot link's "
+        f"busiest item at {inputs['busiest_item_writes_at_10k']:g} writes/s at 10,000 redirects/s "
+        "(section 8). Each limit as the redirect rate of one link (without `max_visits`) at which it "
+        "throttles, lowest first. Modelled, not measured: nothing here reaches AWS. The goal is judged "
+        'on the high-traffic configuration, which needs the account\'s "Concurrent executions" quota '
+        "raised (Service Quotas, AWS Lambda, L-B99A9384).\n\n"
+        + configuration("High-traffic configuration (the goal)", "high_traffic")
+        + "\n\n"
+        + configuration("Default configuration (informational)", "default")
     )
 
 
@@ -441,7 +576,7 @@ def _missed_section(results: dict[str, Any]) -> str:
     for goal in missed:
         explain = EXPLANATIONS.get(goal.id)
         text = explain(results) if explain else "No explanation recorded for this goal yet."
-        parts.append(f"* **{goal.what}: {_goal_value(goal)}** (goal ≤ {goal.limit:g}{goal.unit}). {text}")
+        parts.append(f"* **{goal.what}: {_goal_value(goal)}** (goal {goal.target}). {text}")
     return "\n".join(parts)
 
 
@@ -470,8 +605,18 @@ def _shorten_cold(results: dict[str, Any]) -> str:
 
 def _resolve_cold(results: dict[str, Any]) -> str:
     v = results["cold_start"]["variants"]
-    resolve, bare = v["resolve"], v["bare"]
+    if "resolve_url" not in v:
+        return "Part 1 of this run had no Function URL variant: run `python -m bench --only cold`."
+    resolve, bare = v["resolve_url"], v["bare"]
+    if resolve["statuses"] != [302]:
+        return (
+            f"resolve answered the Function URL event (payload 2.0) with {resolve['statuses']}, not a "
+            "redirect: this run's resolve does not serve the front door's events yet, so the goal "
+            "is not judged on a redirect (the REST event's row in section 1 is, "
+            f"{_x(ratio(v['resolve']['median_in_process_s'], bare['median_in_process_s']))})."
+        )
     return (
+        "Under the Function URL event. "
         f"resolve's import ({_ms(resolve['median_import_s'])} ms) is shorter than bare's "
         f"({_ms(bare['median_import_s'])} ms, which creates its client at import), but its first request "
         f"takes {_ms(resolve['median_first_request_s'])} ms against {_ms(bare['median_first_request_s'])} "
@@ -568,33 +713,37 @@ def _pool_sizing(results: dict[str, Any]) -> str:
 
 def _redirect_cost(results: dict[str, Any]) -> str:
     per = results["cost"]["per_million_redirects"]
-    snip, memory = per["snip"], per["snip_link_in_memory"]
+    every, memory = per["cloudfront"], per["cloudfront_link_in_memory"]
     return (
-        f"A redirect costs ${snip['total']:.2f} per million when every redirect reads its link "
-        f"(${memory['total']:.2f} when resolve's memory serves it, as for a hot link). Today's $4.41 "
-        "was API Gateway ($3.50), Lambda's request ($0.20), its duration and one conditional UpdateItem "
-        "(1 WRU, $0.625). The visit event's PutItem costs exactly that UpdateItem's 1 WRU; the link's "
-        "read adds 0.5 RRU and a round trip when memory does not serve it; the pipeline after the put "
-        f"adds ${snip['visit_pipeline']:.3f} (one transaction per link, shard and batch of up to "
-        "1,000 events, the visits table's storage for the day an event lives plus TTL's lag, one S3 "
-        "object per batch); Lambda's duration is mostly cold starts (1 % of invocations assumed). "
-        "So the goal can be met only by a redirect whose durable write costs less than 1 WRU: "
-        "Kinesis (a PUT payload unit is $0.014 per million) cannot refuse a retried put the way the "
-        "conditional PutItem keyed by the request id does, and exact counts would need a "
-        "per-event check again (2 WRU). Snip keeps the DynamoDB put: exact, pay-per-request, no "
-        "fixed monthly cost (a Kinesis shard costs about $11 a month, on-demand about $29). "
-        "Served from memory, a redirect makes exactly the requests today's made (one DynamoDB request, "
-        f"one write of 1 WRU): priced with this run's resolve, that redirect costs "
-        f"${memory['total'] - memory['visit_pipeline']:.2f} (today's $4.41 was priced on a run whose "
-        "cold starts were shorter), so counting visits as events adds the pipeline's "
-        f"${memory['visit_pipeline']:.3f} to a hot link's redirect. Its dearest case is the long tail: "
-        "when every event of a batch is another link's, the pipeline writes once per event and a "
-        f"redirect costs ${per['snip_spread_batches']:.2f} per million (section 7)."
+        f"Through CloudFront a redirect costs ${every['total']:.2f} per million when every redirect "
+        f"reads its link, ${memory['total']:.2f} when resolve's memory serves it. Most of it is fixed "
+        f"by list prices: CloudFront's HTTPS request (${every['cloudfront_request']:.2f}), Lambda's "
+        f"request (${every['lambda_requests']:.2f}) and the visit event's one write unit "
+        f"(${results['cost']['prices']['dynamodb_per_million_wru']:.3f}); the rest is measured here: "
+        f"Lambda's duration (${every['lambda_duration']:.3f}, "
+        f"{results['cost']['assumptions']['resolve_billed_ms']:.1f} ms billed on average, the 1 % of "
+        "invocations that start cold included), the redirect's bytes "
+        f"(${every['cloudfront_transfer_out']:.3f}), the link's read (0.5 RRU) and the pipeline "
+        f"(${every['visit_pipeline']:.3f}). What would close it: a shorter cold start or fewer of "
+        "them (the duration line), a shorter answer (the bytes line), or CloudFront's flat-rate plans "
+        "(a fixed monthly price that includes requests and WAF) for a steady high volume."
+    )
+
+
+def _capacity(results: dict[str, Any]) -> str:
+    high = results["capacity"]["high_traffic"]
+    return (
+        f"At the high-traffic configuration the first throttle is {high['first_throttle']} at "
+        f"{high['redirects_per_second']:,.0f} redirects/s (section 9). What would close it: more "
+        "reserved concurrency for resolve (10 redirects/s each), within a larger account quota, "
+        "and a visits table warmed to the rate it must take."
     )
 
 
 EXPLANATIONS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "cost_per_million_redirects": _redirect_cost,
+    "cost_through_cloudfront": _redirect_cost,
+    "cost_through_cloudfront_in_memory": _redirect_cost,
+    "one_link_capacity": _capacity,
     "cold_resolve": _resolve_cold,
     "cold_shorten": _shorten_cold,
     "cold_shorten_traced": _shorten_cold,
@@ -610,17 +759,22 @@ EXPLANATIONS: dict[str, Callable[[dict[str, Any]], str]] = {
 
 
 def _rerun_note(results: dict[str, Any]) -> str:
-    rerun = results.get("rerun")
-    if not rerun:
+    reruns = results.get("reruns") or ([results["rerun"]] if results.get("rerun") else [])
+    names = {"cold": ["1"], "warm": ["2"], "requests": ["3"], "concurrency": ["4", "5"], "visits": ["8"]}
+    notes = []
+    for rerun in reruns:
+        numbers = [n for part in rerun["parts"] for n in names.get(part, [part])]
+        listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if len(numbers) > 1 else numbers[0]
+        notes.append(
+            f"{'Parts' if len(numbers) > 1 else 'Part'} {listed} {'were' if len(numbers) > 1 else 'was'} "
+            f"re-run alone on {rerun['at']} at commit {rerun.get('commit', '?')} "
+            f"(`python -m bench --only {','.join(rerun['parts'])}`)."
+        )
+    if not notes:
         return ""
-    names = {"cold": ["1"], "warm": ["2"], "requests": ["3"], "concurrency": ["4", "5"]}
-    numbers = [n for part in rerun["parts"] for n in names.get(part, [part])]
-    listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if len(numbers) > 1 else numbers[0]
     return (
-        f"{'Parts' if len(numbers) > 1 else 'Part'} {listed} {'were' if len(numbers) > 1 else 'was'} "
-        f"re-run alone on {rerun['at']} at commit {rerun.get('commit', '?')} "
-        f"(`python -m bench --only {','.join(rerun['parts'])}`); the other parts are from the full "
-        "run above.\n"
+        " ".join(notes)
+        + " The other parts are from the full run above; a later re-run's figures replace an earlier one's.\n"
     )
 
 
@@ -675,6 +829,10 @@ request leaves 127.0.0.1; DynamoDB is moto, never AWS.
 
 {_visits_section(results)}
 
+## 9. One link through the front door: capacity
+
+{_capacity_section(results)}
+
 ## Running it
 
 `make bench` builds the venv and `.lambda-runtime/` and runs `python -m bench` (the chart needs
@@ -682,9 +840,11 @@ matplotlib: `pip install -r bench/requirements.txt`; without it the chart is ski
 {results["seconds"] / 60:.0f} minutes on 2 cores, every
 load loop bounded in count and in time, servers on 127.0.0.1 only, and only the processes it started
 are stopped. The parts: `bench/coldstart.py` (1, 6), `bench/warm.py` (2), `bench/requests_count.py` (3),
-`bench/concurrency.py` (4, 5), `bench/footprint.py` (6), `bench/cost.py` (7); the goals in
-`bench/goals.py`. `python -m bench --only requests,concurrency` runs part 3 and/or 4 and 5 again and
-keeps the other parts' last results.
+`bench/concurrency.py` (4, 5), `bench/footprint.py` (6), `bench/cost.py` (7),
+`bench/pipeline_model.py` (8), `bench/capacity.py` (9); the goals in `bench/goals.py`.
+`python -m bench --only requests,concurrency` runs part 3 and/or 4 and 5 again (`--only` takes
+cold, warm, requests, concurrency and visits) and keeps the other parts' last results; 7 and 9 are
+worked out again from them.
 """
     MARKDOWN.write_text(text)
 

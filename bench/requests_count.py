@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from bench.bench_events import post_event
-from bench.common import ROOT
+from bench.bench_events import function_url_event, get_event, post_event
+from bench.common import ROOT, TYPICAL_TARGET
 from bench.emf import metric_totals
 from snip_deploy.function_specs import ALL_FUNCTIONS
 
@@ -339,11 +339,30 @@ def run(creates: int = 200) -> dict[str, Any]:
             results["redirect_get_max_visits"] = meter.snapshot(100)
             with meter.paused():
                 results["hot_link"] = hot_link(resolve_app, keys[0], DEFAULT_TABLES[Env.LINKS_TABLE])
+                results["redirect_responses"] = redirect_responses(
+                    lambda event: call(resolve_app, event),
+                    json.loads(call(shorten_app, post_event(TYPICAL_TARGET))["body"])["key"],
+                )
     finally:
         new_instance()
         os.environ.clear()
         os.environ.update(saved)
     return results
+
+
+def redirect_responses(resolve: Any, key: str) -> dict[str, Any]:
+    """What resolve answers a GET of a link to a typical target, under the REST API's event and
+    under the Function URL's (the front door's): part 7 prices the bytes CloudFront sends on.
+    An answer other than a redirect is kept with its status, and part 7 does not use it."""
+    answers = {}
+    for name, event in (("rest", get_event(key)), ("function_url", function_url_event(key))):
+        response = resolve(event)
+        answers[name] = {
+            field: response[field]
+            for field in ("statusCode", "headers", "multiValueHeaders", "cookies", "body")
+            if field in response
+        }
+    return answers
 
 
 HOT_REDIRECTS = 10_000

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.bench_events import get_event, post_event
+from bench.bench_events import function_url_event, get_event, post_event
 from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, lambda_env, ratio, summary
 
 
@@ -22,7 +22,11 @@ def run(blocks: int = 10, per_block: int = 300, warmup: int = 30, max_seconds: f
     with tempfile.TemporaryDirectory(prefix="snip-bench-") as tmp:
         config = {
             "folders": [str(ROOT / "functions/resolve"), str(ROOT / "functions/shorten"), str(BARE)],
-            "events": {"get": json.dumps(get_event("Bench01")), "post": json.dumps(post_event())},
+            "events": {
+                "get": json.dumps(get_event("Bench01")),
+                "get_url": json.dumps(function_url_event("Bench01")),
+                "post": json.dumps(post_event()),
+            },
             "blocks": blocks,
             "per_block": per_block,
             "warmup": warmup,
@@ -62,6 +66,8 @@ def run(blocks: int = 10, per_block: int = 300, warmup: int = 30, max_seconds: f
         "ratios": {
             "resolve_p50": ratio(subjects["resolve"]["p50"], subjects["bare_get"]["p50"]),
             "resolve_p99": ratio(subjects["resolve"]["p99"], subjects["bare_get"]["p99"]),
+            "resolve_url_p50": ratio(subjects["resolve_url"]["p50"], subjects["bare_get"]["p50"]),
+            "resolve_url_p99": ratio(subjects["resolve_url"]["p99"], subjects["bare_get"]["p99"]),
             "shorten_p50": ratio(subjects["shorten"]["p50"], subjects["bare_create"]["p50"]),
             "shorten_p99": ratio(subjects["shorten"]["p99"], subjects["bare_create"]["p99"]),
         },

@@ -102,6 +102,8 @@ class Context:
 
 SUBJECTS = {
     "resolve": (resolve_app.handler, config["events"]["get"], 302),
+    # The same redirect as the front door's distribution sends it (a Function URL event).
+    "resolve_url": (resolve_app.handler, config["events"]["get_url"], 302),
     "bare_get": (bare_app.handler, config["events"]["get"], 302),
     "shorten": (shorten_app.handler, config["events"]["post"], 201),
     "bare_create": (bare_app.create_handler, config["events"]["post"], 201),
