@@ -1,5 +1,5 @@
 """The API Gateway stand-in: one REST API stage on loopback in front of the functions, behind the
-CloudFront stand-in that plays the front door (``snip_local.distribution``, unless
+CloudFront stand-in that plays the front door (``snip_local.cloudfront_standin``, unless
 ``SNIP_FRONT_DOOR=off``).
 
 With the front door, a request no API path pattern takes (``GET``/``HEAD /{key}``) goes to resolve
@@ -42,8 +42,8 @@ from snip.settings import Env
 from snip_deploy.api_limits import ApiLimits
 from snip_deploy.function_specs import CONSOLE, RESOLVE
 from snip_deploy.routes import BINARY_MEDIA_TYPES
-from snip_local import distribution as edge
-from snip_local.distribution import LocalDistribution
+from snip_local import cloudfront_standin as edge
+from snip_local.cloudfront_standin import LocalDistribution
 from snip_local.faults import GATEWAY_USER_AGENT
 from snip_local.local_config import REGION, LocalApiKey, function_name
 from snip_local.local_functions import LocalFunctions, table_names

@@ -110,7 +110,7 @@ class LocalConfig:
     test_functions: dict[str, Path] = setting(
         "SNIP_TEST_FUNCTIONS", "", Parsed(parse_test_functions, "name=folder,...")
     )
-    # The front door (snip_local.distribution): redirects reach resolve as Function URL events;
+    # The front door (snip_local.cloudfront_standin): redirects reach resolve as Function URL events;
     # off: the API-Gateway-only shape, redirects on the REST API as REST events.
     front_door: bool = setting("SNIP_FRONT_DOOR", "on", Parsed(_switch, "on or off"))
     # Holds events/dt=YYYY-MM-DD/*.jsonl: the raw visit events, laid out as in S3.

@@ -21,7 +21,7 @@ from snip_deploy.function_specs import AGGREGATE, KEYGEN
 from snip_deploy.tables import VISITS
 from snip_local import running as running_stacks
 from snip_local.aws_endpoint import EndpointServer
-from snip_local.distribution import LocalDistribution
+from snip_local.cloudfront_standin import LocalDistribution
 from snip_local.faults import Faults
 from snip_local.gateway import Gateway, GatewayServer, registry_at
 from snip_local.keygen_timer import KeygenTimer

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from snip.settings import DEFAULT_TABLES, Env
-from snip_local.distribution import FUNCTION_URL_HOST
+from snip_local.cloudfront_standin import FUNCTION_URL_HOST
 from tests.e2e.stacks import PROBE, Stack, running_stack
 from tests.e2e.test_stats_e2e import COUNTRY, create, wait_for
 

@@ -18,7 +18,7 @@ import pytest
 
 from snip.settings import Env
 from snip_deploy.tables import ALL_TABLES
-from snip_local.distribution import FORWARDED_COOKIES, FORWARDED_HEADERS
+from snip_local.cloudfront_standin import FORWARDED_COOKIES, FORWARDED_HEADERS
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import resources
 from tests.infra.test_assets import invoke
@@ -88,7 +88,7 @@ def test_the_resolve_asset_answers_head_and_unknown_keys_as_the_rest_api_would(
 
 
 def test_the_local_distribution_forwards_what_the_origin_request_policy_forwards(assembly: Assembly) -> None:
-    """snip_local.distribution plays the distribution's redirect behaviour: the same allowlist."""
+    """snip_local.cloudfront_standin plays the distribution's redirect behaviour: the same allowlist."""
     policies = [
         policy["Properties"]["OriginRequestPolicyConfig"]
         for template in assembly.templates.values()

@@ -1,10 +1,10 @@
-"""The CloudFront stand-in's routing and the Function URL events it makes (snip_local.distribution)."""
+"""The CloudFront stand-in's routing and the Function URL events it makes (snip_local.cloudfront_standin)."""
 
 from __future__ import annotations
 
 import pytest
 
-from snip_local.distribution import (
+from snip_local.cloudfront_standin import (
     FUNCTION_URL_HOST,
     LocalDistribution,
     forwarded_cookies,

@@ -51,7 +51,7 @@ REQUESTS: list[tuple[str, str, list[tuple[str, str]], bytes]] = [
     ("GET", "/Abc1234", [("Accept", "text/html;q=abc, application/json;q=NaN")], b""),
 ]  # fmt: skip
 GATEWAY_MESSAGES = {"Missing Authentication Token", "Forbidden", "Request Too Long"}
-# CloudFront's own page: a method the redirect behaviour does not allow (snip_local.distribution).
+# CloudFront's own page: a method the redirect behaviour does not allow (snip_local.cloudfront_standin).
 CLOUDFRONT_PAGE = b"<!DOCTYPE HTML PUBLIC"
 NOT_GET_OR_HEAD = {"POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
 
