@@ -50,7 +50,7 @@ def create_link(link: Annotated[LinkCreate, Body()]) -> Response[str]:
     def create(creator: Creator) -> dict[str, object]:
         request = link.as_request()
         created, claim = environment.links().create(
-            creator.owner, request, creator.base_url, creator.own_hosts
+            creator.owner, request, creator.base_url, creator.own_hosts, creator.record
         )
         count_created(1, claim)
         return created
