@@ -129,3 +129,32 @@ def test_an_attempt_whose_record_was_taken_over_writes_no_link(call: Call, dynam
     assert (slow.status, slow.error_code) == (409, "request_in_progress")
     assert [item["key"]["S"] for item in scan(dynamodb, LINKS)] == [replay.json["key"]]
     assert post(call, body).json == replay.json  # the replay's record survived the slow one's failure
+
+
+def post_batch(call: Call, bodies: list[dict[str, Any]], key: str = "batch-crash") -> Any:
+    return call(
+        "POST", "/links/batch", body={"links": bodies}, headers={"Idempotency-Key": key}, api_key_id="owner-a"
+    )
+
+
+@pytest.mark.parametrize("items", [3, 70], ids=["one transaction", "two transactions"])
+def test_a_batch_replayed_after_its_first_attempt_died_answers_the_links_it_wrote(
+    call: Call, dynamodb: Any, items: int
+) -> None:
+    """The attempt dies after its first transaction (of one or two): the replay answers the links
+    that transaction wrote, creates the others, and never a second link for one item."""
+    bodies = [{"url": f"https://example.com/batch/{n}"} for n in range(items)]
+    die_after(LINKS)
+    with pytest.raises(Died):
+        post_batch(call, bodies)
+    written = {item["url"]["S"]: item["key"]["S"] for item in scan(dynamodb, LINKS)}
+    assert written
+    time_runs_out(dynamodb)
+    replay = post_batch(call, bodies)
+    assert replay.status == 200, replay.body
+    results = replay.json["results"]
+    assert [r["status"] for r in results] == [201] * items
+    answered = {r["link"]["url"]: r["link"]["key"] for r in results}
+    assert {url: answered[url] for url in written} == written
+    assert {item["url"]["S"]: item["key"]["S"] for item in scan(dynamodb, LINKS)} == answered
+    assert post_batch(call, bodies).json == replay.json

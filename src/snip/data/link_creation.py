@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -155,7 +155,13 @@ class LinkCreation:
                 raise _taken_over() from error
             raise cancelled.unavailable("create") from error
 
-    def create_links(self, writes: list[NewLink], attempt: int = 0) -> list[str]:
+    def create_links(
+        self,
+        writes: list[NewLink],
+        attempt: int = 0,
+        record: CreateRecord | None = None,
+        items: Sequence[int] = (),
+    ) -> list[str]:
         """Write up to 100 actions' worth of new links in one TransactWriteItems; per write,
         CREATED, or why it was not: POOL_CLAIMED (the pool key is gone: another instance took
         it), KEY_USED (a link has the key: for an alias, taken; for a pool key, a stale pool
@@ -166,12 +172,16 @@ class LinkCreation:
         one link: the token comes from the writes' markers, so DynamoDB answers a repeat within
         10 minutes with the first result; else the repeat is cancelled on links bearing our own
         markers (ALL_OLD), or, every answer lost, a consistent read of the first link decides.
+        An idempotent batch's ``record`` learns, in the same transaction, each link's ``items``
+        entry (its index in the batch) and key.
         """
         actions: list[TransactWriteItemTypeDef] = []
         for write in writes:
             if write.shard is not None:
                 actions.append({"Delete": self._pool_delete(write.shard, write.key)})
             actions.append({"Put": self._new_link_put(write.link)})
+        if record is not None:
+            actions.append(record.links_written(zip(items, (write.key for write in writes), strict=True)))
         if not writes or len(actions) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"1 to {MAX_TRANSACTION_ITEMS} actions per transaction")
         # The attempt number keeps a resend after a cancellation from reusing a spent token.
@@ -184,7 +194,10 @@ class LinkCreation:
                 lambda: self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token),
             )
         except ClientError as error:
-            return self._cancelled(writes, cancellation(error), error)
+            cancelled = cancellation(error)
+            if record is not None and cancelled.code(len(actions) - 1) == CONDITION_FAILED:
+                raise _taken_over() from error
+            return self._cancelled(writes, cancelled, error)
         return [CREATED] * len(writes)
 
     def _cancelled(self, writes: list[NewLink], cancelled: Cancellation, error: ClientError) -> list[str]:

@@ -142,12 +142,19 @@ class Links:
         return view(fields.with_key(claim.key), base_url, detail=False), claim
 
     def create_batch(
-        self, owner: str, bodies: Sequence[object], base_url: str, own_hosts: Collection[str]
+        self,
+        owner: str,
+        bodies: Sequence[object],
+        base_url: str,
+        own_hosts: Collection[str],
+        record: CreateRecord | None = None,
     ) -> list[dict[str, object]]:
         """POST /links/batch: each body created on its own (``snip.operations.batch_create``)."""
         from snip.operations.batch_create import create_batch
 
-        return create_batch(self._creation, self._pool_table, self._pool, owner, bodies, base_url, own_hosts)
+        return create_batch(
+            self._creation, self._pool_table, self._pool, owner, bodies, base_url, own_hosts, record
+        )
 
     def page(
         self, owner: str, base_url: str, limit: int, cursor: str | None, tag: str | None
