@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
 RECORD_KEY = "id"  # Powertools' default key attribute, the idempotency table's partition key
 PUT_MARKER = "put_marker"  # the put that wrote the record (snip.data.idempotency_table)
@@ -42,30 +42,22 @@ class CreateRecord:
         """The transaction item that writes ``key`` into the record with the link itself: the
         record is still this attempt's (a later attempt that took it over makes the create fail,
         ``snip.domain.errors.RequestInProgress``, and writes the link itself)."""
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": {RECORD_KEY: {"S": self.record_id}},
-                "UpdateExpression": "SET #link = :key",
-                "ConditionExpression": "#marker = :marker",
-                "ExpressionAttributeNames": {"#link": LINK_KEY, "#marker": PUT_MARKER},
-                "ExpressionAttributeValues": {":key": {"S": key}, ":marker": {"S": self.marker}},
-            }
-        }
+        return self._still_mine("SET", LINK_KEY, {"S": key})
 
     def links_written(self, items: Iterable[tuple[int, str]]) -> TransactWriteItemTypeDef:
         """As ``link_written``, for a batch's transaction: the index and key of each of its links."""
+        return self._still_mine("ADD", BATCH_LINKS, {"SS": [f"{index}:{key}" for index, key in items]})
+
+    def _still_mine(self, action: str, name: str, value: AttributeValueTypeDef) -> TransactWriteItemTypeDef:
+        """An Update of the record (``SET`` or ``ADD`` ``name``), if it is still this attempt's."""
         return {
             "Update": {
                 "TableName": self.table,
                 "Key": {RECORD_KEY: {"S": self.record_id}},
-                "UpdateExpression": "ADD #links :items",
+                "UpdateExpression": f"{action} #name {'= ' if action == 'SET' else ''}:value",
                 "ConditionExpression": "#marker = :marker",
-                "ExpressionAttributeNames": {"#links": BATCH_LINKS, "#marker": PUT_MARKER},
-                "ExpressionAttributeValues": {
-                    ":items": {"SS": [f"{index}:{key}" for index, key in items]},
-                    ":marker": {"S": self.marker},
-                },
+                "ExpressionAttributeNames": {"#name": name, "#marker": PUT_MARKER},
+                "ExpressionAttributeValues": {":value": value, ":marker": {"S": self.marker}},
             }
         }
 
