@@ -173,7 +173,7 @@ def test_paste_key_create_with_every_field_copy_edit_disable_enable_delete(
     assert api(console_stack, "GET", f"/links/{alias}").json()["url"] == target
     page.locator("#edit-tags").fill("q3, beta")
     page.get_by_role("button", name="Save changes").click()
-    expect(page.locator("#edit-ok")).to_have_text("Saved.")
+    expect(page.locator("#edit-ok")).to_have_text("Saved: redirects follow the change within 2 seconds.")
     edited = api(console_stack, "GET", f"/links/{alias}").json()
     assert (edited["url"], edited["max_visits"], edited["tags"]) == (target + "/edited", None, ["q3", "beta"])
 

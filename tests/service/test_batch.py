@@ -210,11 +210,11 @@ class TestDependencyFailures:
         real = LinkCreation.create_links
         calls: list[int] = []
 
-        def second_fails(self: LinkCreation, writes: Any, attempt: int = 0) -> list[str]:
+        def second_fails(self: LinkCreation, writes: Any, **given: Any) -> list[str]:
             calls.append(len(writes))
             if len(calls) == 2:
                 raise DependencyUnavailable("DynamoDB: ThrottlingException")
-            return real(self, writes, attempt)
+            return real(self, writes, **given)
 
         monkeypatch.setattr(LinkCreation, "create_links", second_fails)
         reply = batch(call, [{"url": f"https://e.com/{i}"} for i in range(100)])

@@ -423,7 +423,7 @@
     busy(button, true);
     try {
       fillLink(await api.update(current.key, changes));
-      $("edit-ok").textContent = "Saved.";
+      $("edit-ok").textContent = "Saved: redirects follow the change within 2 seconds.";
       list.loadedFor = null;
     } catch (error) {
       showError("edit", error);
@@ -440,8 +440,8 @@
       const link = await api.update(current.key, { disabled: !current.disabled });
       fillLink(link);
       $("action-ok").textContent = link.disabled
-        ? "Disabled: the short link answers 410 Gone until you enable it."
-        : "Enabled: the short link redirects again.";
+        ? "Disabled: within 2 seconds the short link answers 410 Gone, until you enable it."
+        : "Enabled: the short link redirects again within 2 seconds.";
       list.loadedFor = null;
     } catch (error) {
       $("action-error").textContent = error.message;
@@ -453,7 +453,7 @@
   function confirmDelete(link) {
     const dialog = $("confirm");
     $("confirm-text").textContent =
-      `${link.short_url} will stop working for good (410 Gone) and its key is never reused. This cannot be undone.`;
+      `${link.short_url} will stop working for good (410 Gone, within 2 seconds) and its key is never reused. This cannot be undone.`;
     return new Promise((resolve) => {
       const done = (answer) => () => { dialog.close(); resolve(answer); };
       const ok = done(true), cancel = done(false);

@@ -3,6 +3,8 @@ create is ``snip.operations.idempotent_creates``).
 
 Every record carries a marker of the put that wrote it (``_MarkedPuts``), so that a put whose
 answer was lost and which was sent again does not find "a request in progress" that is its own.
+
+A create's record also learns the key of the link it writes (``snip.data.create_records``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.exceptions import ClientError
 
 from snip.data import clients, lost_writes
+from snip.data.create_records import PUT_MARKER, RECORD_KEY, current_record
 from snip.data.dependency_guard import CONDITION_FAILED, dependency_guard, error_code, old_item
 from snip.data.item_codec import from_item
 from snip.settings import get_settings
@@ -24,10 +27,11 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import PutItemInputTypeDef
-
-RECORD_KEY = "id"  # Powertools' default key attribute, the idempotency table's partition key
-PUT_MARKER = "put_marker"
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        DeleteItemInputTypeDef,
+        PutItemInputTypeDef,
+    )
 
 
 class _MarkedPuts:
@@ -41,6 +45,9 @@ class _MarkedPuts:
     does a put whose every attempt was lost once a consistent read finds its record
     (``snip.data.lost_writes``, as for every marked write).
     Costs: about 30 bytes per record; no extra request unless an answer was lost.
+
+    The put returns the record it replaced (an expired one), and the create's ``CreateRecord``
+    learns from it; a failed create's record is deleted only while it is still the attempt's own.
     """
 
     def __init__(self, client: DynamoDBClient) -> None:
@@ -53,7 +60,35 @@ class _MarkedPuts:
         marker = secrets.token_urlsafe(12)
         kwargs["Item"] = {**kwargs["Item"], PUT_MARKER: {"S": marker}}
         kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        kwargs["ReturnValues"] = "ALL_OLD"  # a record taken over: what its attempt wrote
+        answer = self._put(marker, kwargs)
+        record = current_record()
+        if record is not None:
+            replaced = answer.get("Attributes")
+            record.put(
+                kwargs["TableName"],
+                from_item(cast("Mapping[str, AttributeValueTypeDef]", kwargs["Item"])),
+                from_item(cast("Mapping[str, AttributeValueTypeDef]", replaced)) if replaced else {},
+            )
+        return answer
 
+    def delete_item(self, **kwargs: Unpack[DeleteItemInputTypeDef]) -> Mapping[str, object]:
+        """Powertools deletes the record of a create that failed: only while it is still this
+        attempt's, never one a later attempt has taken over."""
+        record = current_record()
+        if record is None or not record.marker:
+            return self._client.delete_item(**kwargs)
+        kwargs["ConditionExpression"] = "#marker = :marker"
+        kwargs["ExpressionAttributeNames"] = {"#marker": PUT_MARKER}
+        kwargs["ExpressionAttributeValues"] = {":marker": {"S": record.marker}}
+        try:
+            return self._client.delete_item(**kwargs)
+        except ClientError as error:
+            if error_code(error) != CONDITION_FAILED:
+                raise
+            return {}
+
+    def _put(self, marker: str, kwargs: PutItemInputTypeDef) -> Mapping[str, object]:
         def mine(stored: Mapping[str, object]) -> bool:
             return stored.get(PUT_MARKER) == marker
 

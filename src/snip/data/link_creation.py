@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -20,12 +20,13 @@ from botocore.exceptions import ClientError
 
 from snip.data import lost_writes
 from snip.data.cancellations import CONDITION_FAILED, CONFLICT, Cancellation, cancellation
+from snip.data.create_records import CreateRecord
 from snip.data.dependency_guard import CONDITION_FAILED as PUT_CONDITION_FAILED
 from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS, error_code, old_item
 from snip.data.item_codec import attribute_names, to_item
 from snip.data.link_items import item_of, link_of, listed_at
 from snip.data.links_table import LinksTable
-from snip.domain.errors import KeyClaimConflict, KeyTaken
+from snip.domain.errors import KeyClaimConflict, KeyTaken, RequestInProgress
 from snip.domain.link import Link
 
 if TYPE_CHECKING:
@@ -63,6 +64,11 @@ def _marked(link: Link) -> Link:
     return replace(link, create_marker=link.create_marker or secrets.token_urlsafe(12))
 
 
+def _taken_over() -> RequestInProgress:
+    """This attempt's idempotency record was taken over by a later one, which creates the link."""
+    return RequestInProgress("A request with this Idempotency-Key is still in progress; retry shortly.")
+
+
 def _created_by(link: Link) -> Callable[[Link], bool]:
     marker = link.create_marker
     return lambda stored: stored.create_marker == marker
@@ -74,19 +80,22 @@ class LinkCreation:
         self.client = links.client
         self.keys_table = keys_table
 
-    def claim_key(self, shard: int, key: str, link: Link) -> None:
+    def claim_key(self, shard: int, key: str, link: Link, record: CreateRecord | None = None) -> None:
         """Move ``key`` from the pool into a new link, atomically (one TransactWriteItems).
 
         ``link`` gets a ``create_marker`` (unless it has one); the ClientRequestToken is derived
         from it, so that DynamoDB itself answers a repeat of this very claim (within 10 minutes)
         with the first result. Without that (moto, or a repeat after 10 minutes) the cancelled
         repeat shows our own link in its reasons and counts as the success it was.
+        An idempotent create's ``record`` learns the key in the same transaction.
         """
         link = _marked(link)
         actions: list[TransactWriteItemTypeDef] = [
             {"Delete": self._pool_delete(shard, key)},
             {"Put": self._new_link_put(link)},
         ]
+        if record is not None:
+            actions.append(record.link_written(key))
         token = hashlib.sha256(f"{link.create_marker}/{key}".encode()).hexdigest()[:36]
         try:
             self._send(
@@ -100,15 +109,21 @@ class LinkCreation:
                 if self._is_own(key, cancelled.raw_item(1), link):
                     return
                 raise KeyClaimConflict("used") from error
+            if record is not None and cancelled.code(2) == CONDITION_FAILED:
+                raise _taken_over() from error
             if cancelled.code(0) == CONDITION_FAILED:
                 raise KeyClaimConflict("claimed") from error
             if CONFLICT in cancelled.codes:
                 raise KeyClaimConflict("conflict") from error
             raise cancelled.unavailable("claim") from error
 
-    def put_link(self, link: Link) -> None:
-        """Write a new link under a key nobody has used (alias, or a key generated inline)."""
+    def put_link(self, link: Link, record: CreateRecord | None = None) -> None:
+        """Write a new link under a key nobody has used (alias, or a key generated inline); an
+        idempotent create's ``record`` learns the key in the same transaction."""
         link = _marked(link)
+        if record is not None:
+            self._put_recorded(link, record)
+            return
         try:
             self._send(link.key, link, lambda: self.client.put_item(**self._new_link_put(link)))
         except ClientError as error:
@@ -118,7 +133,35 @@ class LinkCreation:
                 return
             raise KeyTaken(link.key) from error
 
-    def create_links(self, writes: list[NewLink], attempt: int = 0) -> list[str]:
+    def _put_recorded(self, link: Link, record: CreateRecord) -> None:
+        actions: list[TransactWriteItemTypeDef] = [
+            {"Put": self._new_link_put(link)},
+            record.link_written(link.key),
+        ]
+        token = hashlib.sha256(f"{link.create_marker}/{link.key}".encode()).hexdigest()[:36]
+        try:
+            self._send(
+                link.key,
+                link,
+                lambda: self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token),
+            )
+        except ClientError as error:
+            cancelled = cancellation(error)
+            if cancelled.code(0) == CONDITION_FAILED:
+                if self._is_own(link.key, cancelled.raw_item(0), link):
+                    return
+                raise KeyTaken(link.key) from error
+            if cancelled.code(1) == CONDITION_FAILED:
+                raise _taken_over() from error
+            raise cancelled.unavailable("create") from error
+
+    def create_links(
+        self,
+        writes: list[NewLink],
+        attempt: int = 0,
+        record: CreateRecord | None = None,
+        items: Sequence[int] = (),
+    ) -> list[str]:
         """Write up to 100 actions' worth of new links in one TransactWriteItems; per write,
         CREATED, or why it was not: POOL_CLAIMED (the pool key is gone: another instance took
         it), KEY_USED (a link has the key: for an alias, taken; for a pool key, a stale pool
@@ -129,12 +172,16 @@ class LinkCreation:
         one link: the token comes from the writes' markers, so DynamoDB answers a repeat within
         10 minutes with the first result; else the repeat is cancelled on links bearing our own
         markers (ALL_OLD), or, every answer lost, a consistent read of the first link decides.
+        An idempotent batch's ``record`` learns, in the same transaction, each link's ``items``
+        entry (its index in the batch) and key.
         """
         actions: list[TransactWriteItemTypeDef] = []
         for write in writes:
             if write.shard is not None:
                 actions.append({"Delete": self._pool_delete(write.shard, write.key)})
             actions.append({"Put": self._new_link_put(write.link)})
+        if record is not None:
+            actions.append(record.links_written(zip(items, (write.key for write in writes), strict=True)))
         if not writes or len(actions) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"1 to {MAX_TRANSACTION_ITEMS} actions per transaction")
         # The attempt number keeps a resend after a cancellation from reusing a spent token.
@@ -147,7 +194,10 @@ class LinkCreation:
                 lambda: self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token),
             )
         except ClientError as error:
-            return self._cancelled(writes, cancellation(error), error)
+            cancelled = cancellation(error)
+            if record is not None and cancelled.code(len(actions) - 1) == CONDITION_FAILED:
+                raise _taken_over() from error
+            return self._cancelled(writes, cancelled, error)
         return [CREATED] * len(writes)
 
     def _cancelled(self, writes: list[NewLink], cancelled: Cancellation, error: ClientError) -> list[str]:

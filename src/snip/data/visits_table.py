@@ -37,6 +37,10 @@ class VisitsTable:
         put that may not have happened is an error (DependencyUnavailable → 503, no redirect): an
         attempt written with its answer lost counted the visit, and answering 503 would make it a
         visit without a redirect, so the event is read before that answer.
+
+        The one exception (docs/reliability.md): every answer lost and that read failing too, the
+        outcome is unknown, and this is a 503 (a redirect might go uncounted; a 503 asks for a
+        retry) although the event may be there and be counted.
         """
         request = self.event_put(event)
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_AFTER_YEAR = "-%m-%dT%H:%M:%SZ"  # the year is written apart: %Y would write year 1 as "1"
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 
 
@@ -18,7 +18,9 @@ def utcnow() -> datetime:
 
 
 def format_ts(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_FORMAT)
+    """``moment`` in UTC, fixed width."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}{utc.strftime(_AFTER_YEAR)}"
 
 
 def now_ts() -> str:

@@ -36,6 +36,9 @@ from snip.domain.validation import (
 # The patterns the documented schema states (upper case tags are accepted and stored lowered).
 ALIAS_PATTERN = f"^[{KEY_CHARACTERS}]+$"
 TAG_PATTERN = "^[A-Za-z0-9_-]+$"
+# What the document says of a URL (check_url enforces more: a host, no user-info, ...): http or
+# https, then no whitespace nor backslash (every whitespace character is one check_url refuses).
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\\]+$"
 STATUS_LIST = ", ".join(map(str, REDIRECT_STATUSES[:-1])) + f" or {REDIRECT_STATUSES[-1]}"
 # A PATCH may clear expires_at and max_visits with null; these fields it may not clear.
 NOT_NULLABLE_ON_PATCH = ("url", "redirect_status", "disabled", "tags")
@@ -94,7 +97,7 @@ def _checked(check: Callable[[V], T], value: V) -> T:
 
 
 def _url(value: object) -> str:
-    return _checked(check_url, _string(value, max_length=MAX_URL_LENGTH))
+    return _checked(check_url, _string(value, 1, MAX_URL_LENGTH))
 
 
 def _alias(value: object) -> str | None:

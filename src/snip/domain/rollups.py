@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
 from snip.domain.visit_events import VisitEvent, usable_host
@@ -82,13 +82,14 @@ def attribute(dimension: str, value: str) -> str:
 
 
 def bucket(interval: str, moment: datetime) -> str:
-    """The sort key of the bucket holding ``moment`` (UTC)."""
+    """The sort key of the UTC bucket holding ``moment`` (whatever its offset)."""
     prefix, _, pattern = INTERVALS[interval]
-    return prefix + moment.strftime(pattern)
+    return prefix + moment.astimezone(UTC).strftime(pattern)
 
 
 def bucket_start(interval: str, moment: datetime) -> datetime:
-    """The start of the bucket holding ``moment``."""
+    """The start of the UTC hour or day holding ``moment`` (whatever its offset), in UTC."""
+    moment = moment.astimezone(UTC)
     if interval == HOUR:
         return moment.replace(minute=0, second=0, microsecond=0)
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from snip.domain import clock
@@ -20,6 +20,7 @@ from snip.domain.rollups import DAY, DIMENSIONS, HOUR, INTERVALS, Totals, as_cou
 from snip.domain.short_keys import is_possible_key
 
 DEFAULT_RANGE = timedelta(days=30)
+YEARS = range(2000, 3000)  # the UTC years a range may touch (CONTRACT §2)
 LONGEST = {DAY: timedelta(days=400), HOUR: timedelta(days=31)}
 TOP = 10
 
@@ -50,24 +51,43 @@ class StatsQuery:
 
 
 def _moment(params: Mapping[str, str | None], name: str) -> datetime | None:
+    """The instant ``name`` gives, in UTC whatever offset it was written in."""
     text = params.get(name)
     if text is None:
         return None
     try:
-        return clock.parse_rfc3339(text)
+        written = clock.parse_rfc3339(text)
     except ValueError:
         raise InvalidInput(
             f"{name} must be an RFC 3339 date-time with an offset.", code="invalid_range"
         ) from None
+    try:
+        return _within_years(written.astimezone(UTC), name)
+    except OverflowError:  # before year 1 or after 9999 in UTC
+        raise _outside_years(name) from None
+
+
+def _within_years(moment: datetime, name: str) -> datetime:
+    if moment.year not in YEARS:
+        raise _outside_years(name)
+    return moment
+
+
+def _outside_years(name: str) -> InvalidInput:
+    return InvalidInput(
+        f"{name} must be an instant in the years {YEARS.start} to {YEARS.stop - 1} (UTC).",
+        code="invalid_range",
+    )
 
 
 def parse_query(params: Mapping[str, str | None], now: datetime) -> StatsQuery:
-    """``from``, ``to`` (default: the 30 days up to now) and ``interval`` (default ``day``)."""
+    """``from``, ``to`` (default: the 30 days up to now) and ``interval`` (default ``day``), read as
+    UTC instants: the buckets are UTC hours and days whatever offset the caller wrote."""
     interval = params.get("interval") or DAY
     if interval not in INTERVALS:
         raise InvalidInput("interval must be hour or day.", code="invalid_interval")
-    end = _moment(params, "to") or now
-    start = _moment(params, "from") or end - DEFAULT_RANGE
+    end = _moment(params, "to") or now.astimezone(UTC)
+    start = _moment(params, "from") or _within_years(end - DEFAULT_RANGE, "from (30 days before to)")
     if start > end:
         raise InvalidInput("from must not be after to.", code="invalid_range")
     if end - start > LONGEST[interval]:

@@ -27,6 +27,7 @@ from snip.domain.link_request import (
     ALIAS_PATTERN,
     NOT_NULLABLE_ON_PATCH,
     TAG_PATTERN,
+    URL_PATTERN,
     LinkRequest,
     check_redirect_status,
     field_error,
@@ -50,14 +51,18 @@ if TYPE_CHECKING:
     from pydantic.json_schema import JsonDict
     from pydantic_core import ErrorDetails
 
-Url = Annotated[str, Field(max_length=MAX_URL_LENGTH, examples=["https://example.com/a/long/path"]),
+# The pattern is documented only: check_url enforces more (and says what is wrong in its words).
+Url = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH, examples=["https://example.com/a/long/path"],
+                           json_schema_extra={"pattern": URL_PATTERN}),
                 AfterValidator(check_url)]  # fmt: skip
+# An RFC 3339 date-time with an offset (snip.domain.clock.parse_rfc3339 reads it).
+Instant = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Alias = Annotated[str, Field(min_length=ALIAS_MIN_LENGTH, max_length=MAX_KEY_LENGTH,
                              pattern=ALIAS_PATTERN),
                   AfterValidator(check_alias)]  # fmt: skip
-ExpiresAt = Annotated[str, Field(description="RFC 3339 date-time with offset, in the future; stored "
-                                             "in UTC to the second, a fraction rounded up",
-                                 examples=["2030-01-31T12:00:00Z"]),
+ExpiresAt = Annotated[Instant, Field(description="RFC 3339 date-time with offset, in the future; stored "
+                                                 "in UTC to the second, a fraction rounded up",
+                                     examples=["2030-01-31T12:00:00Z"]),
                       AfterValidator(check_expires_at)]  # fmt: skip
 MaxVisits = Annotated[int, Field(ge=1, le=MAX_VISITS)]
 # Upper case is accepted and stored lowered (check_tags), so the schema's pattern allows it.

@@ -42,7 +42,7 @@ class _Answers(TypedDict):
 def create_links(batch: Annotated[BatchCreate, Body()]) -> Response[str]:
     def create(creator: Creator) -> _Answers:
         results = environment.links().create_batch(
-            creator.owner, batch.links, creator.base_url, creator.own_hosts
+            creator.owner, batch.links, creator.base_url, creator.own_hosts, creator.record
         )
         count_created(sum(1 for result in results if "link" in result))
         return {"results": [_answer(result) for result in results]}

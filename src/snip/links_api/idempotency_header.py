@@ -12,7 +12,7 @@ lean POST /links (``snip.links_api.lean_create``) answers a cold start without i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from snip.http.api_addresses import base_url, own_hosts
@@ -22,6 +22,7 @@ from snip.http.scope_middleware import owner
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from snip.data.create_records import CreateRecord
     from snip.http.rest_router import RestRouter
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
@@ -31,11 +32,13 @@ Answer = TypeVar("Answer", bound=Mapping[str, object])
 
 @dataclass(frozen=True)
 class Creator:
-    """Who creates links by this request, and where the API that will serve them lives."""
+    """Who creates links by this request, and where the API that will serve them lives; with an
+    Idempotency-Key, the record that remembers the create (``idempotent_creates.once``)."""
 
     owner: str
     base_url: str
     own_hosts: set[str]
+    record: CreateRecord | None = None
 
     @classmethod
     def of(cls, owner: str, event: Mapping[str, object]) -> Creator:
@@ -53,7 +56,9 @@ def answer_once(
     from snip.operations import idempotent_creates  # Powertools Idempotency: loaded when needed
 
     key = idempotent_creates.check_idempotency_key(idempotency_key)
-    return idempotent_creates.once(creator.owner, key, body, lambda: create(creator))
+    return idempotent_creates.once(
+        creator.owner, key, body, lambda record: create(replace(creator, record=record))
+    )
 
 
 def first_answer(router: RestRouter, create: Callable[[Creator], Answer]) -> Answer:

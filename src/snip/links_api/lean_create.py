@@ -73,7 +73,7 @@ def _create(event: Mapping[str, object], context: LambdaContext) -> MultiValuePr
 
     def create(creator: Creator) -> dict[str, object]:
         created, claim = environment.links().create(
-            creator.owner, request, creator.base_url, creator.own_hosts
+            creator.owner, request, creator.base_url, creator.own_hosts, creator.record
         )
         for name, value in metric_names.creation_counts(1, claim):
             metrics.add(name, value)

@@ -21,7 +21,8 @@ from snip.domain.errors import (
     LinkNotFound,
     RequestInProgress,
 )
-from snip.domain.validation import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from snip.domain.link_request import TAG_PATTERN
+from snip.domain.validation import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TAG_LENGTH
 from snip.execution import environment
 from snip.http import openapi
 from snip.http.api_addresses import base_url, own_hosts
@@ -50,7 +51,7 @@ def create_link(link: Annotated[LinkCreate, Body()]) -> Response[str]:
     def create(creator: Creator) -> dict[str, object]:
         request = link.as_request()
         created, claim = environment.links().create(
-            creator.owner, request, creator.base_url, creator.own_hosts
+            creator.owner, request, creator.base_url, creator.own_hosts, creator.record
         )
         count_created(1, claim)
         return created
@@ -75,7 +76,15 @@ def create_link(link: Annotated[LinkCreate, Body()]) -> Response[str]:
 def list_links(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    tag: Annotated[str | None, Query(description="Only links with this tag")] = None,
+    tag: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_TAG_LENGTH,
+            pattern=TAG_PATTERN,
+            description="Only links with this tag (compared in lower case)",
+        ),
+    ] = None,
 ) -> dict[str, object]:
     return environment.links().page(
         owner(router), base_url(router.current_event.raw_event), limit, cursor, tag

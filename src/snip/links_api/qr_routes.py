@@ -34,7 +34,12 @@ def link_qr(
     key: str,
     format: Annotated[Literal["svg", "png"], Query()] = "svg",
     size: Annotated[
-        int, Query(ge=qr_codes.MIN_SIZE, le=qr_codes.MAX_SIZE, description="PNG only")
+        int,
+        Query(
+            ge=qr_codes.MIN_SIZE,
+            le=qr_codes.MAX_SIZE,
+            description="Pixels: the PNG is exactly size x size, quiet zone included; the SVG declares it",
+        ),
     ] = qr_codes.DEFAULT_SIZE,
 ) -> Response[bytes | str]:
     link = environment.links().get(owner(router), key, base_url(router.current_event.raw_event))

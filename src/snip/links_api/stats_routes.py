@@ -1,8 +1,8 @@
 """GET /links/{key}/stats: a link's visit analytics, its owner only.
 
 The Event Handler reads the query (``from``, ``to``, ``interval``) and refuses another interval;
-the range's rules (RFC 3339 instants, ``from`` before ``to``, its longest span) are the domain's
-(``snip.domain.stats.parse_query``).
+the range's rules (RFC 3339 instants, ``from`` before ``to``, its longest span, the years
+2000-2999) are the domain's (``snip.domain.stats.parse_query``); the document states the format.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from snip.domain import clock, stats
 from snip.domain.errors import DependencyUnavailable, InvalidInput, LinkNotFound
 from snip.execution import environment
 from snip.http import openapi
-from snip.http.api_models import LinkStats
+from snip.http.api_models import Instant, LinkStats
 from snip.http.rest_router import RestRouter
 from snip.http.scope_middleware import owner
 from snip.settings import get_settings
 
 router = RestRouter()
 
-_INSTANT = "RFC 3339 date-time with an offset"
+_INSTANT = "RFC 3339 date-time with an offset, in the years 2000-2999 (UTC)"
 
 
 @router.get(
@@ -38,9 +38,9 @@ _INSTANT = "RFC 3339 date-time with an offset"
 def link_stats(
     key: str,
     from_: Annotated[
-        str | None, Query(alias="from", description=f"{_INSTANT}; default: 30 days before `to`")
+        Instant | None, Query(alias="from", description=f"{_INSTANT}; default: 30 days before `to`")
     ] = None,
-    to: Annotated[str | None, Query(description=f"{_INSTANT}; default: now")] = None,
+    to: Annotated[Instant | None, Query(description=f"{_INSTANT}; default: now")] = None,
     interval: Annotated[Literal["hour", "day"], Query()] = "day",
 ) -> dict[str, object]:
     now = clock.utcnow()

@@ -12,12 +12,17 @@ when the pool is empty, and keygen is asked to refill.
 If DynamoDB fails (after the SDK's retries and the lost-answer checks) before any link of the
 batch was written, the whole request is a 503 to retry; after some were, the items that could
 not be written answer 503 each, so that the created ones are not created twice by a retry.
+
+With an Idempotency-Key, each transaction also writes its items' indexes and keys into the
+request's record (one action of the 100); a replay after an attempt that died answers the links
+that attempt wrote (``CreateRecord.earlier_links``) and creates the other items.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from snip.data.create_records import CreateRecord
 from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS
 from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import CREATED, KEY_USED, POOL_CLAIMED, RETRY, LinkCreation, NewLink
@@ -34,12 +39,14 @@ def failure(error: SnipError) -> dict[str, object]:
     return {"error": error}  # its status and body are the HTTP layer's (snip.links_api.batch_routes)
 
 
-def _transactions(writes: list[tuple[int, NewLink]]) -> list[list[tuple[int, NewLink]]]:
-    """The writes in request order, cut into transactions of at most 100 actions."""
+def _transactions(
+    writes: list[tuple[int, NewLink]], limit: int = MAX_TRANSACTION_ITEMS
+) -> list[list[tuple[int, NewLink]]]:
+    """The writes in request order, cut into transactions of at most ``limit`` actions."""
     chunks: list[list[tuple[int, NewLink]]] = []
-    size = MAX_TRANSACTION_ITEMS
+    size = limit
     for entry in writes:
-        if size + entry[1].actions > MAX_TRANSACTION_ITEMS:
+        if size + entry[1].actions > limit:
             chunks.append([])
             size = 0
         chunks[-1].append(entry)
@@ -55,13 +62,19 @@ def create_batch(
     bodies: Sequence[object],
     base_url: str,
     own_hosts: Collection[str],
+    record: CreateRecord | None = None,
 ) -> list[dict[str, object]]:
     """One result per body, in order: ``{"link": <the new link>}`` or ``{"error": <a SnipError>}``."""
     results: list[dict[str, object] | None] = [None] * len(bodies)
+    if record is not None:
+        for index, link in _earlier_links(creation, owner, record, len(bodies)).items():
+            results[index] = {"link": view(link, base_url, detail=False)}
     writes: dict[int, NewLink] = {}
     generated: list[tuple[int, Link]] = []  # items that need a key
     aliases: set[str] = set()
     for index, body in enumerate(bodies):
+        if results[index] is not None:  # written by an earlier attempt
+            continue
         try:
             request = parse_link_request(body)
             fields = new_link_fields(owner, request, own_hosts)
@@ -88,9 +101,15 @@ def create_batch(
         if not writes:
             break
         again: dict[int, NewLink] = {}
-        for chunk in _transactions(sorted(writes.items())):
+        limit = MAX_TRANSACTION_ITEMS - (record is not None)  # one action is the record's
+        for chunk in _transactions(sorted(writes.items()), limit):
             try:
-                outcomes = creation.create_links([write for _, write in chunk], attempt=attempt)
+                outcomes = creation.create_links(
+                    [write for _, write in chunk],
+                    attempt=attempt,
+                    record=record,
+                    items=[index for index, _ in chunk],
+                )
             except DependencyUnavailable as error:
                 if not created_any:  # nothing done yet: the whole request is a 503 to retry
                     raise
@@ -114,6 +133,15 @@ def create_batch(
     for index in writes:
         results[index] = failure(DependencyUnavailable("The link could not be written; try again."))
     return [result for result in results if result is not None]
+
+
+def _earlier_links(creation: LinkCreation, owner: str, record: CreateRecord, items: int) -> dict[int, Link]:
+    """The links an earlier attempt of this batch wrote before it died, by item index."""
+    earlier = {index: key for index, key in record.earlier_links.items() if 0 <= index < items}
+    if not earlier:
+        return {}
+    found = creation.links.get_links(sorted(set(earlier.values())))
+    return {index: found[key] for index, key in earlier.items() if key in found and found[key].owner == owner}
 
 
 def _fresh_key(pool: KeyPool, used: set[str]) -> str:

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from snip.data.create_records import CreateRecord, create_record
 from snip.data.idempotency_table import persistence
 from snip.domain.errors import DependencyUnavailable, IdempotencyMismatch, InvalidInput, RequestInProgress
 from snip.settings import get_settings
@@ -55,19 +56,25 @@ def config() -> IdempotencyConfig:
     )
 
 
-def once(owner: str, idempotency_key: str, body: object, action: Callable[[], Answer]) -> Answer:
-    """Run ``action`` once per (owner, key); a repeat with the same body replays its result."""
+def once(owner: str, idempotency_key: str, body: object, action: Callable[[CreateRecord], Answer]) -> Answer:
+    """Run ``action`` once per (owner, key); a repeat with the same body replays its result.
+
+    ``action`` gets the record Powertools put for it: the link it writes names its key there (in
+    the link's own transaction), and if the record was taken over from an attempt that died after
+    writing its link, ``CreateRecord.earlier_key`` names that link, to be answered instead.
+    """
 
     produced: list[Answer] = []
 
     @idempotent_function(data_keyword_argument="request", config=config(), persistence_store=persistence())
     def create_link(request: IdempotentRequest) -> Answer:
-        produced.append(action())
+        produced.append(action(record))
         return produced[0]
 
     request: IdempotentRequest = {"owner": owner, "idempotency_key": idempotency_key, "body": body}
     try:
-        return create_link(request=request)
+        with create_record() as record:
+            return create_link(request=request)
     except IdempotencyValidationError:
         raise IdempotencyMismatch("This Idempotency-Key was used with a different request body.") from None
     except IdempotencyAlreadyInProgressError:

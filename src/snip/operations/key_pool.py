@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from snip.data.create_records import CreateRecord
 from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS
 from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import LinkCreation
@@ -135,8 +136,9 @@ class KeyPool:
         """A key generated on the spot (written with the conditional put that guards every link)."""
         return self._generate(self._settings.key_length)
 
-    def claim(self, make_link: Callable[[str], Link]) -> Claim:
-        """Create the link returned by ``make_link(key)`` under a fresh key, and return it."""
+    def claim(self, make_link: Callable[[str], Link], record: CreateRecord | None = None) -> Claim:
+        """Create the link returned by ``make_link(key)`` under a fresh key, and return it (an
+        idempotent create's ``record`` learns the key with the link)."""
         conflicts = 0
         for _ in range(MAX_CLAIM_ATTEMPTS):
             if not self._candidates:
@@ -145,7 +147,7 @@ class KeyPool:
                     break
             shard, key = self._candidates.pop(secrets.randbelow(len(self._candidates)))
             try:
-                self._creation.claim_key(shard, key, make_link(key))
+                self._creation.claim_key(shard, key, make_link(key), record)
                 return Claim(key, conflicts, fallback=False)
             except KeyClaimConflict as conflict:
                 conflicts += 1
@@ -157,7 +159,7 @@ class KeyPool:
         for _ in range(MAX_INLINE_ATTEMPTS):
             key = self._generate(self._settings.key_length)
             try:
-                self._creation.put_link(make_link(key))
+                self._creation.put_link(make_link(key), record)
                 return Claim(key, conflicts, fallback=True)
             except KeyTaken:
                 conflicts += 1

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from snip.data.create_records import CreateRecord
 from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import LinkCreation
 from snip.data.links_table import LinksTable
@@ -116,26 +117,44 @@ class Links:
         self._pool = pool
 
     def create(
-        self, owner: str, request: LinkRequest, base_url: str, own_hosts: Collection[str]
+        self,
+        owner: str,
+        request: LinkRequest,
+        base_url: str,
+        own_hosts: Collection[str],
+        record: CreateRecord | None = None,
     ) -> tuple[dict[str, object], Claim | None]:
+        """A new link; with an Idempotency-Key's ``record``, written with the link's key in it, or
+        the link an earlier attempt of the same request wrote before it died (never a second)."""
+        if record is not None and record.earlier_key is not None:
+            earlier = self._table.get_link(record.earlier_key, consistent=True)
+            if earlier is not None and earlier.owner == owner:
+                return view(earlier, base_url, detail=False), None
         fields = new_link_fields(owner, request, own_hosts)
         if request.alias is not None:
             link = fields.with_key(request.alias)
             try:
-                self._creation.put_link(link)
+                self._creation.put_link(link, record)
             except KeyTaken:
                 raise AliasTaken(f"The alias '{request.alias}' is taken.") from None
             return view(link, base_url, detail=False), None
-        claim = self._pool.claim(fields.with_key)
+        claim = self._pool.claim(fields.with_key, record)
         return view(fields.with_key(claim.key), base_url, detail=False), claim
 
     def create_batch(
-        self, owner: str, bodies: Sequence[object], base_url: str, own_hosts: Collection[str]
+        self,
+        owner: str,
+        bodies: Sequence[object],
+        base_url: str,
+        own_hosts: Collection[str],
+        record: CreateRecord | None = None,
     ) -> list[dict[str, object]]:
         """POST /links/batch: each body created on its own (``snip.operations.batch_create``)."""
         from snip.operations.batch_create import create_batch
 
-        return create_batch(self._creation, self._pool_table, self._pool, owner, bodies, base_url, own_hosts)
+        return create_batch(
+            self._creation, self._pool_table, self._pool, owner, bodies, base_url, own_hosts, record
+        )
 
     def page(
         self, owner: str, base_url: str, limit: int, cursor: str | None, tag: str | None
