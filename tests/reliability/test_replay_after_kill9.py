@@ -17,7 +17,7 @@ import requests
 
 from snip.settings import DEFAULT_TABLES, Env
 from tests.e2e.stacks import Stack
-from tests.reliability.http import set_faults
+from tests.reliability.http import fault_state, set_faults
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 URL = "https://example.com/killed-mid-create"
@@ -54,7 +54,14 @@ def test_a_replay_after_kill_9_answers_the_link_the_dead_attempt_wrote(no_faults
     answers: list[requests.Response] = []
     first = threading.Thread(target=lambda: answers.append(post(stack, URL, "killed")))
     first.start()
-    time.sleep(1.0)  # its claim is being delayed
+    # Kill only once the claim is being held by the endpoint (a fixed sleep raced a loaded machine).
+    deadline = time.monotonic() + 20
+    while not any(
+        name.startswith("TransactWriteItems") and name.endswith(":delay")
+        for name in fault_state(stack)["injected"]
+    ):
+        assert time.monotonic() < deadline, "the claim never reached the endpoint"
+        time.sleep(0.05)
     workers = shorten_workers(stack)
     assert workers
     for pid in workers:
