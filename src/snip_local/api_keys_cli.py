@@ -278,9 +278,12 @@ def add_arguments(keys: argparse.ArgumentParser) -> None:
         "--dynamodb-url",
         help=f"the local stack's DynamoDB endpoint (default ${DYNAMODB_URL_ENV}, else the running stack's)",
     )
-    keys.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--json", action="store_true", help="print JSON instead of lines")
     actions = keys.add_subparsers(dest="keys_command", required=True)
-    create = actions.add_parser("create", help="make a key for OWNER and print its secret (once)")
+    create = actions.add_parser(
+        "create", parents=[output], help="make a key for OWNER and print its secret (once)"
+    )
     create.add_argument("owner")
     create.add_argument(
         "--scope",
@@ -289,8 +292,10 @@ def add_arguments(keys: argparse.ArgumentParser) -> None:
         help=f"{api_scopes.READ} (read only) or {api_scopes.WRITE} (default; implies read)",
     )
     create.add_argument("--name", default="", help="a label, e.g. the client that will use the key")
-    actions.add_parser("list", help="every key: owner, scopes, state")
-    revoke = actions.add_parser("revoke", help="refuse KEY_ID from now on (deployed: within 60 s)")
+    actions.add_parser("list", parents=[output], help="every key: owner, scopes, state")
+    revoke = actions.add_parser(
+        "revoke", parents=[output], help="refuse KEY_ID from now on (deployed: within 60 s)"
+    )
     revoke.add_argument("key_id")
     keys.set_defaults(func=run)
 
