@@ -193,6 +193,9 @@ def test_qr_writes_png_and_svg_files(stack: Stack, tmp_path: Path) -> None:
     assert described["media_type"].startswith("image/svg+xml")
     assert "<svg" in svg.read_text()
     assert described["bytes"] == svg.stat().st_size
+    piped = snip(stack, "qr", key)  # no -o: the SVG on standard output
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == svg.read_text()
 
 
 def test_refusals_print_the_apis_message_once_and_exit_non_zero(stack: Stack) -> None:
