@@ -23,7 +23,7 @@ class RunningStack:
     api_url: str
     pid: int
     path: Path
-    dynamodb_url: str | None  # None: recorded by a stack from before it was recorded
+    dynamodb_url: str | None  # None: a record written before the endpoint was recorded
 
 
 def _alive(pid: int) -> bool:
@@ -76,7 +76,7 @@ def find(start: Path, port: int | None = None) -> RunningStack | None:
                     path,
                     str(dynamodb_url) if dynamodb_url else None,
                 )
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 continue
             if _alive(stack.pid):
                 live.append(stack)
