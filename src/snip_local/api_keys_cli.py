@@ -9,20 +9,25 @@ registry (``snip.data.api_keys_table``), which shorten reads. The secret is prin
   ``ApiKeysTable``). ``revoke`` records ``revoked_at`` (warm functions refuse the key within their
   60 s cache) and disables the key in API Gateway (which then refuses it itself).
 * local (the default): the key is recorded, with its secret's SHA-256, in the registry of the
-  running local stack, through its DynamoDB endpoint; its gateway reads the registry on every
-  request, so a new or revoked key counts at once.
+  running local stack, through its DynamoDB endpoint (``--dynamodb-url``, ``$SNIP_DYNAMODB_URL``,
+  ``$SNIP_DYNAMODB_PORT``, else the one the stack recorded in ``.snip/local-<port>.json``:
+  ``snip_local.running``); its gateway reads the registry on every request, so a new or revoked
+  key counts at once.
 
-Both print the same lines, so scripts need not care which stack they manage.
+Both print the same lines (or, with ``--json``, the same JSON), so scripts need not care which
+stack they manage.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import boto3
@@ -31,7 +36,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from snip.data.api_keys_table import ApiKeyRecord, ApiKeyRegistry, local_key_id, secret_sha256
 from snip.domain import api_scopes, clock
 from snip.domain.errors import DependencyUnavailable
+from snip_local import running
 from snip_local.local_config import LocalConfig
+from snip_local.text_columns import aligned
 
 OK, FAILED, USAGE = 0, 1, 2
 STACK_ENV = "SNIP_STACK"
@@ -188,7 +195,25 @@ def deployed_target(stack: str, region: str | None = None) -> DeployedApiKeys:
 
 
 def local_dynamodb_url() -> str:
-    return os.environ.get(DYNAMODB_URL_ENV) or LocalConfig.from_env(os.environ).aws_url
+    """The local stack's DynamoDB endpoint: ``$SNIP_DYNAMODB_URL``, ``$SNIP_DYNAMODB_PORT``, else the one
+    recorded by the running stack (the one on ``$PORT`` if set, else the newest) from here upwards.
+    Never a guess: another program may listen on the default port."""
+    if os.environ.get(DYNAMODB_URL_ENV):
+        return os.environ[DYNAMODB_URL_ENV]
+    config = LocalConfig.from_env(os.environ)
+    if os.environ.get("SNIP_DYNAMODB_PORT"):
+        return config.aws_url
+    port = config.port if os.environ.get("PORT") else None
+    found = running.find(Path.cwd(), port)
+    on = f" on port {port}" if port is not None else ""
+    if found is None:
+        raise ApiKeysError(
+            f"no running local stack{on} recorded in ./{running.FOLDER}/ here or above: start one with "
+            "`make run` (in the repository), or name it with --dynamodb-url, or a deployed one with --stack"
+        )
+    if found.dynamodb_url is None:
+        raise ApiKeysError(f"{found.path} does not record the DynamoDB endpoint: restart that stack")
+    return found.dynamodb_url
 
 
 def local_target(dynamodb_url: str) -> LocalApiKeys:
@@ -198,6 +223,22 @@ def local_target(dynamodb_url: str) -> LocalApiKeys:
 
 
 # -- output: the same lines for both stacks -----------------------------------------------------
+def as_json(record: ApiKeyRecord, **more: str) -> dict[str, object]:
+    return {
+        "key_id": record.key_id,
+        "owner": record.owner,
+        "scopes": list(record.scopes),
+        "name": record.name,
+        "created_at": record.created_at or None,
+        "revoked_at": record.revoked_at or None,
+        **more,
+    }
+
+
+def print_json(value: object) -> None:
+    print(json.dumps(value, indent=2))
+
+
 def print_created(record: ApiKeyRecord, secret: str) -> None:
     print(f"key_id   {record.key_id}")
     print(f"owner    {record.owner}")
@@ -208,8 +249,11 @@ def print_created(record: ApiKeyRecord, secret: str) -> None:
     print("The secret is shown this once: send it in x-api-key. Snip keeps no copy of it.")
 
 
+def ordered(rows: Iterable[ApiKeyRow]) -> list[ApiKeyRow]:
+    return sorted(rows, key=lambda row: (row.record.owner, row.record.created_at, row.record.key_id))
+
+
 def print_rows(rows: Iterable[ApiKeyRow]) -> None:
-    ordered = sorted(rows, key=lambda row: (row.record.owner, row.record.created_at, row.record.key_id))
     table = [("KEY_ID", "OWNER", "SCOPES", "STATE", "CREATED", "NAME")] + [
         (
             row.record.key_id,
@@ -219,11 +263,10 @@ def print_rows(rows: Iterable[ApiKeyRow]) -> None:
             row.record.created_at or "-",
             row.record.name or "-",
         )
-        for row in ordered
+        for row in ordered(rows)
     ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
-    for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + line[-1])
+    for line in aligned(table):
+        print(line)
 
 
 # -- the command ---------------------------------------------------------------------------------
@@ -232,10 +275,15 @@ def add_arguments(keys: argparse.ArgumentParser) -> None:
     keys.add_argument("--stack", help=f"a deployed stack's name (default ${STACK_ENV}); else the local stack")
     keys.add_argument("--region", help="the deployed stack's region (default: the AWS CLI's)")
     keys.add_argument(
-        "--dynamodb-url", help=f"the local stack's DynamoDB endpoint (default ${DYNAMODB_URL_ENV})"
+        "--dynamodb-url",
+        help=f"the local stack's DynamoDB endpoint (default ${DYNAMODB_URL_ENV}, else the running stack's)",
     )
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--json", action="store_true", help="print JSON instead of lines")
     actions = keys.add_subparsers(dest="keys_command", required=True)
-    create = actions.add_parser("create", help="make a key for OWNER and print its secret (once)")
+    create = actions.add_parser(
+        "create", parents=[output], help="make a key for OWNER and print its secret (once)"
+    )
     create.add_argument("owner")
     create.add_argument(
         "--scope",
@@ -244,8 +292,10 @@ def add_arguments(keys: argparse.ArgumentParser) -> None:
         help=f"{api_scopes.READ} (read only) or {api_scopes.WRITE} (default; implies read)",
     )
     create.add_argument("--name", default="", help="a label, e.g. the client that will use the key")
-    actions.add_parser("list", help="every key: owner, scopes, state")
-    revoke = actions.add_parser("revoke", help="refuse KEY_ID from now on (deployed: within 60 s)")
+    actions.add_parser("list", parents=[output], help="every key: owner, scopes, state")
+    revoke = actions.add_parser(
+        "revoke", parents=[output], help="refuse KEY_ID from now on (deployed: within 60 s)"
+    )
     revoke.add_argument("key_id")
     keys.set_defaults(func=run)
 
@@ -262,7 +312,11 @@ def where(args: argparse.Namespace) -> str:
     stack = args.stack or os.environ.get(STACK_ENV)
     if stack:
         return f"stack {stack}"
-    return f"the local stack at {args.dynamodb_url or local_dynamodb_url()} (--dynamodb-url, or --stack NAME)"
+    try:
+        url = args.dynamodb_url or local_dynamodb_url()
+    except ApiKeysError:
+        url = "(not found)"
+    return f"the local stack at {url} (--dynamodb-url, or --stack NAME)"
 
 
 def run(args: argparse.Namespace, target: ApiKeyTarget | None = None) -> int:
@@ -271,14 +325,26 @@ def run(args: argparse.Namespace, target: ApiKeyTarget | None = None) -> int:
             print("snip keys: OWNER must not be empty", file=sys.stderr)
             return USAGE
         target = target or target_of(args)
+        as_lines = not getattr(args, "json", False)
         if args.keys_command == "create":
             key_scopes = (api_scopes.READ,) if args.scope == api_scopes.READ else api_scopes.ALL
-            print_created(*target.create(args.owner.strip(), key_scopes, args.name))
+            record, secret = target.create(args.owner.strip(), key_scopes, args.name)
+            if as_lines:
+                print_created(record, secret)
+            else:
+                print_json(as_json(record, secret=secret))
         elif args.keys_command == "list":
-            print_rows(target.rows())
+            rows = target.rows()
+            if as_lines:
+                print_rows(rows)
+            else:
+                print_json({"keys": [as_json(row.record, state=row.state) for row in ordered(rows)]})
         else:
             record = target.revoke(args.key_id)
-            print(f"revoked {record.key_id} (owner {record.owner}) at {record.revoked_at}")
+            if as_lines:
+                print(f"revoked {record.key_id} (owner {record.owner}) at {record.revoked_at}")
+            else:
+                print_json(as_json(record))
     except ApiKeysError as exc:
         print(f"snip keys: {exc}", file=sys.stderr)
         return FAILED

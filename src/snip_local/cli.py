@@ -1,5 +1,9 @@
 """The ``snip`` command: ``snip serve`` runs the local stack; the others talk to a Snip API.
 
+One command per route of the links API (``snip_local.api_client`` finds the API and says what a
+refusal means): ``shorten``, ``get``, ``list``, ``update``, ``delete``, ``stats``, ``qr``; and ``keys``
+(``snip_local.api_keys_cli``). ``--json`` prints the API's JSON instead of lines.
+
 Exit codes: 0 done; 1 the API refused the request (4xx); 2 bad usage; 3 no such link (404/410);
 4 the API could not be reached or failed (connection error, 5xx, throttled).
 """
@@ -8,22 +12,35 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import re
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+from snip.domain import clock
+from snip.domain.validation import MAX_PAGE_SIZE, REDIRECT_STATUSES
+from snip_local import api_keys_cli
+from snip_local.api_client import (
+    NOT_FOUND,
+    OK,
+    REFUSED,
+    STACK_ENV,
+    UNAVAILABLE,
+    USAGE,
+    ApiClient,
+    ApiError,
+    api_url_of,
+)
+from snip_local.text_columns import aligned
 
-from snip.domain.validation import REDIRECT_STATUSES
-from snip_local import api_keys_cli, running
-from snip_local.local_config import LocalConfig
+__all__ = ["NOT_FOUND", "OK", "REFUSED", "UNAVAILABLE", "USAGE", "api_url_of", "main", "parser"]
 
-OK, REFUSED, USAGE, NOT_FOUND, UNAVAILABLE = 0, 1, 2, 3, 4
 FIELDS = (
     "key",
     "url",
+    "tags",
     "created_at",
     "expires_at",
     "max_visits",
@@ -33,33 +50,10 @@ FIELDS = (
     "last_visit_at",
     "disabled",
 )
-
-
-class ApiError(Exception):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def api_url_of(args: argparse.Namespace) -> tuple[str, str]:
-    """The API to call, and where that choice came from (said when the API cannot be reached)."""
-    if args.api_url:
-        return args.api_url, "from --api-url"
-    if os.environ.get("SNIP_API_URL"):
-        return os.environ["SNIP_API_URL"], "from SNIP_API_URL"
-    if os.environ.get("PORT"):
-        return LocalConfig.from_env(os.environ).base_url, "the local stack on PORT"
-    found = running.find(Path.cwd())
-    if found is not None:
-        return found.api_url, f"the local stack recorded in {found.path}"
-    return LocalConfig.from_env(
-        {}
-    ).base_url, f"the local stack's default; no running one recorded under ./{running.FOLDER}/"
-
-
-def _default_api_key() -> str:
-    # The local stack's first key, unless told otherwise.
-    return os.environ.get("SNIP_API_KEY") or next(iter(LocalConfig.from_env(os.environ).api_keys))
+BREAKDOWNS = ("referrers", "countries", "devices", "browsers", "os", "sources")
+QR_FORMATS = ("svg", "png")
+CLEAR = "none"  # `--max-visits none`, `--expires-at none`: remove the limit
+_UNSET: Any = object()  # an update option not given (None means "clear it")
 
 
 def _key_of(text: str) -> str:
@@ -67,68 +61,200 @@ def _key_of(text: str) -> str:
     return urlsplit(text).path.rstrip("/").rpartition("/")[2] if "://" in text else text
 
 
-def call(args: argparse.Namespace, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    api_url, source = api_url_of(args)
+def _tags(text: str) -> list[str]:
+    """``"news, launch"`` or ``"news launch"`` -> ``["news", "launch"]``; ``""`` -> ``[]`` (no tags)."""
+    return [tag for tag in re.split(r"[\s,]+", text) if tag]
+
+
+def _max_visits(text: str) -> int | None:
+    if text.lower() == CLEAR:
+        return None
     try:
-        api_key = args.api_key or _default_api_key()
-    except ValueError as exc:
-        raise ApiError(f"no API key: {exc}", USAGE) from exc
-    try:
-        response = requests.request(
-            method, api_url.rstrip("/") + path, json=body, headers={"x-api-key": api_key}, timeout=30
-        )
-    except requests.RequestException as exc:
-        raise ApiError(
-            f"cannot reach {api_url} ({source}): {type(exc).__name__}. Start the local stack with "
-            "`make run` (in the repository), or point snip at a Snip API with SNIP_API_URL or --api-url.",
-            UNAVAILABLE,
-        ) from exc
-    if response.status_code < 400:
-        return response.json() if response.content else None
-    try:
-        payload = response.json()
+        return int(text)
     except ValueError:
-        payload = {}
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(error, dict):  # Snip's own errors
-        message = f"{error.get('code')}: {error.get('message')}"
-    else:  # API Gateway's own answers ({"message": ...}) or anything else
-        message = str(payload.get("message") if isinstance(payload, dict) else "") or response.reason
-    status = response.status_code
-    code = NOT_FOUND if status in (404, 410) else UNAVAILABLE if status >= 500 or status == 429 else REFUSED
-    raise ApiError(f"{status} {message}", code)
+        raise argparse.ArgumentTypeError(f"not a whole number nor {CLEAR!r}: {text!r}") from None
+
+
+def _expires_at(text: str) -> str | None:
+    return None if text.lower() == CLEAR else text
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, indent=2))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "-"
+    return str(value)
 
 
 def show(link: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        print(json.dumps(link, indent=2))
+        _print_json(link)
         return
     if link.get("short_url"):
         print(link["short_url"])
     for name in FIELDS:
         if name in link:
-            value = link[name]
-            print(f"  {name:<16} {'-' if value is None else value}")
+            print(f"  {name:<16} {_cell(link[name])}")
 
 
+def state_of(link: dict[str, Any], now: str) -> str:
+    """What a redirect of the link answers, in a word: active, or why it is gone."""
+    if link.get("disabled"):
+        return "disabled"
+    if link.get("expires_at") and link["expires_at"] <= now:  # both RFC 3339 UTC, to the second
+        return "expired"
+    if link.get("max_visits") is not None and link.get("visits", 0) >= link["max_visits"]:
+        return "used-up"
+    return "active"
+
+
+def link_rows(links: Sequence[dict[str, Any]]) -> list[str]:
+    now = clock.format_ts(clock.utcnow())
+    table = [("KEY", "STATE", "VISITS", "CREATED", "TAGS", "URL")] + [
+        (
+            link["key"],
+            state_of(link, now),
+            str(link.get("visits", 0)),
+            link.get("created_at") or "-",
+            _cell(link.get("tags")),
+            link["url"],
+        )
+        for link in links
+    ]
+    return aligned(table)
+
+
+# -- the commands --------------------------------------------------------------------------------
 def cmd_shorten(args: argparse.Namespace) -> int:
     body: dict[str, Any] = {"url": args.url}
-    for name in ("alias", "expires_at", "max_visits", "redirect_status"):
+    for name in ("alias", "expires_at", "max_visits", "redirect_status", "tags"):
         if getattr(args, name) is not None:
             body[name] = getattr(args, name)
-    show(call(args, "POST", "/links", body), args.json)
+    show(ApiClient.from_args(args).call("POST", "/links", body), args.json)
     return OK
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    show(call(args, "GET", f"/links/{_key_of(args.key)}"), args.json)
+    show(ApiClient.from_args(args).call("GET", f"/links/{_key_of(args.key)}"), args.json)
+    return OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    client = ApiClient.from_args(args)
+    params = {"limit": args.limit, "tag": args.tag, "cursor": args.cursor}
+    if args.all:
+        links = [link for page in client.pages("/links", params) for link in page["links"]]
+        page = {"links": links, "next_cursor": None}
+    else:
+        page = client.call("GET", "/links", params=params)
+    if args.json:
+        _print_json(page)
+        return OK
+    if page["links"]:
+        print("\n".join(link_rows(page["links"])))
+    else:
+        print("no links" + (f" tagged {args.tag}" if args.tag else ""))
+    if page.get("next_cursor"):
+        print(f"more: snip list --all, or --cursor {page['next_cursor']}", file=sys.stderr)
+    return OK
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {}
+    if args.url is not None:
+        body["url"] = args.url
+    if args.tags is not None:
+        body["tags"] = args.tags
+    if args.disabled is not None:
+        body["disabled"] = args.disabled
+    if args.redirect_status is not None:
+        body["redirect_status"] = args.redirect_status
+    for name in ("max_visits", "expires_at"):
+        if getattr(args, name) is not _UNSET:
+            body[name] = getattr(args, name)  # None (from `none`) clears it
+    if not body:
+        raise ApiError(
+            "nothing to change: give --url, --tags, --disable, --enable, --max-visits, --expires-at "
+            "or --redirect-status",
+            USAGE,
+        )
+    show(ApiClient.from_args(args).call("PATCH", f"/links/{_key_of(args.key)}", body), args.json)
     return OK
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
     key = _key_of(args.key)
-    call(args, "DELETE", f"/links/{key}")
-    print(f"deleted {key}")
+    ApiClient.from_args(args).call("DELETE", f"/links/{key}")
+    if args.json:
+        _print_json({"key": key, "deleted": True})
+    else:
+        print(f"deleted {key}")
+    return OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    key = _key_of(args.key)
+    params = {"from": args.from_, "to": args.to, "interval": args.interval}
+    stats = ApiClient.from_args(args).call("GET", f"/links/{key}/stats", params=params)
+    if args.json:
+        _print_json(stats)
+        return OK
+    total = stats["total"]
+    print(f"{stats['key']}  {stats['from']} to {stats['to']}, by {stats['interval']} (UTC)")
+    print(
+        f"  visits {total['visits']}, bot visits {total['bot_visits']} (all counted before {stats['as_of']})"
+    )
+    busy = [bucket for bucket in stats["series"] if bucket["visits"] or bucket["bot_visits"]]
+    if busy:
+        table = [("  START", "VISITS", "BOT_VISITS")] + [
+            (f"  {b['start']}", str(b["visits"]), str(b["bot_visits"])) for b in busy
+        ]
+        print("\n".join(aligned(table)))
+        print(f"  ({len(stats['series']) - len(busy)} other {stats['interval']}s: no visits)")
+    for name in BREAKDOWNS:
+        entries = stats.get(name) or []
+        if entries:
+            print(f"  {name}: " + ", ".join(f"{entry['value']} {entry['visits']}" for entry in entries))
+    return OK
+
+
+def _qr_format(args: argparse.Namespace) -> str:
+    """--format, else the output file's suffix, else svg; a contradiction is bad usage."""
+    suffix = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
+    if args.format and suffix in QR_FORMATS and suffix != args.format:
+        raise ApiError(f"-o {args.output} is not a {args.format} file name", USAGE)
+    if args.format:
+        return str(args.format)
+    if args.output and suffix not in QR_FORMATS:
+        raise ApiError(f"-o {args.output}: name a .png or .svg file, or give --format", USAGE)
+    return suffix or "svg"
+
+
+def cmd_qr(args: argparse.Namespace) -> int:
+    key = _key_of(args.key)
+    image_format = _qr_format(args)
+    if not args.output and image_format == "png" and sys.stdout.isatty():
+        raise ApiError("a PNG is not for a terminal: give -o FILE.png, or redirect the output", USAGE)
+    response = ApiClient.from_args(args).request(
+        "GET", f"/links/{key}/qr", params={"format": image_format, "size": args.size}
+    )
+    media_type = response.headers.get("Content-Type", "")
+    if args.output:
+        Path(args.output).write_bytes(response.content)
+        if args.json:
+            _print_json(
+                {"key": key, "file": args.output, "media_type": media_type, "bytes": len(response.content)}
+            )
+        else:
+            print(f"wrote {args.output} ({media_type}, {len(response.content)} bytes)")
+    else:
+        sys.stdout.buffer.write(response.content)
+        sys.stdout.flush()
     return OK
 
 
@@ -138,30 +264,114 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve()
 
 
+# -- the parser ----------------------------------------------------------------------------------
+def _client_options() -> argparse.ArgumentParser:
+    client = argparse.ArgumentParser(add_help=False)
+    client.add_argument(
+        "--api-url",
+        help="default: --stack's, $SNIP_API_URL, $SNIP_STACK's, else the local stack "
+        "(on $PORT, or the one `make run` started)",
+    )
+    client.add_argument(
+        "--stack", help=f"a deployed stack's name: its API URL from its outputs (${STACK_ENV})"
+    )
+    client.add_argument("--region", help="the deployed stack's region (default: the AWS CLI's)")
+    client.add_argument("--api-key", help="default: $SNIP_API_KEY, else the local stack's first key")
+    client.add_argument("--json", action="store_true", help="print the API's JSON as is")
+    return client
+
+
+def _add_link_fields(command: argparse.ArgumentParser, clearable: bool) -> None:
+    """The options a create and a change share (PATCH may clear max_visits and expires_at)."""
+    clear = f" ({CLEAR!r} removes it)" if clearable else ""
+    command.add_argument(
+        "--tags",
+        type=_tags,
+        help="comma- or space-separated, e.g. news,launch" + (" ('' removes them all)" if clearable else ""),
+    )
+    command.add_argument(
+        "--expires-at",
+        type=_expires_at if clearable else str,
+        default=_UNSET if clearable else None,
+        help="RFC 3339, e.g. 2030-01-01T00:00:00Z" + clear,
+    )
+    command.add_argument(
+        "--max-visits",
+        type=_max_visits if clearable else int,
+        default=_UNSET if clearable else None,
+        help="redirects it may answer" + clear,
+    )
+    command.add_argument("--redirect-status", type=int, choices=REDIRECT_STATUSES)
+
+
+def _add(
+    commands: Any,
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    text: str,
+    client: argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    command: argparse.ArgumentParser = commands.add_parser(
+        name, parents=[client], help=text, description=text
+    )
+    command.set_defaults(func=func)
+    return command
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="snip", description="Snip, the URL shortener: local stack and client.")
     commands = top.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "serve", help="serve the whole of Snip on loopback (what `make run` runs)"
     ).set_defaults(func=cmd_serve)
-    client = argparse.ArgumentParser(add_help=False)
-    client.add_argument(
-        "--api-url",
-        help="default: $SNIP_API_URL, else the local stack (on $PORT, or the one `make run` started)",
-    )
-    client.add_argument("--api-key", help="default: $SNIP_API_KEY or the local key")
-    client.add_argument("--json", action="store_true", help="print the API's JSON as is")
-    shorten = commands.add_parser("shorten", parents=[client], help="create a short link")
+    client = _client_options()
+
+    shorten = _add(commands, "shorten", cmd_shorten, "create a short link (POST /links)", client)
     shorten.add_argument("url")
-    shorten.add_argument("--alias")
-    shorten.add_argument("--expires-at", help="RFC 3339, e.g. 2030-01-01T00:00:00Z")
-    shorten.add_argument("--max-visits", type=int)
-    shorten.add_argument("--redirect-status", type=int, choices=REDIRECT_STATUSES)
-    shorten.set_defaults(func=cmd_shorten)
-    for name, func, text in (("get", cmd_get, "show a link"), ("delete", cmd_delete, "delete a link")):
-        sub = commands.add_parser(name, parents=[client], help=text)
-        sub.add_argument("key", help="the key, or the short URL")
-        sub.set_defaults(func=func)
+    shorten.add_argument("--alias", help="the key to use instead of a generated one")
+    _add_link_fields(shorten, clearable=False)
+    shorten.add_argument(
+        "--idempotency-key", help="a retry with the same key and body answers the first link"
+    )
+
+    _add(commands, "get", cmd_get, "show a link (GET /links/{key})", client).add_argument(
+        "key", help="the key, or the short URL"
+    )
+
+    listing = _add(commands, "list", cmd_list, "list your links, newest first (GET /links)", client)
+    listing.add_argument("--tag", help="only links with this tag")
+    listing.add_argument("--all", action="store_true", help="every page, not just the first")
+    listing.add_argument(
+        "--limit", type=int, help=f"links per page, 1-{MAX_PAGE_SIZE} (the API's default: 25)"
+    )
+    listing.add_argument("--cursor", help="start at this page (a previous page's next_cursor)")
+
+    update = _add(commands, "update", cmd_update, "change a link (PATCH /links/{key})", client)
+    update.add_argument("key", help="the key, or the short URL")
+    update.add_argument("--url", help="a new destination")
+    _add_link_fields(update, clearable=True)
+    enabled = update.add_mutually_exclusive_group()
+    enabled.add_argument("--disable", dest="disabled", action="store_const", const=True, help="answer 410")
+    enabled.add_argument(
+        "--enable", dest="disabled", action="store_const", const=False, help="redirect again"
+    )
+
+    _add(commands, "delete", cmd_delete, "delete a link; its key is never reissued", client).add_argument(
+        "key", help="the key, or the short URL"
+    )
+
+    stats = _add(commands, "stats", cmd_stats, "a link's visits (GET /links/{key}/stats)", client)
+    stats.add_argument("key", help="the key, or the short URL")
+    stats.add_argument("--from", dest="from_", help="RFC 3339, any offset (default: 30 days before --to)")
+    stats.add_argument("--to", help="RFC 3339, any offset (default: now)")
+    stats.add_argument("--interval", choices=("hour", "day"), help="bucket size (default: day)")
+
+    qr = _add(commands, "qr", cmd_qr, "a QR code of the short link (GET /links/{key}/qr)", client)
+    qr.add_argument("key", help="the key, or the short URL")
+    qr.add_argument("-o", "--output", help="write it to FILE.png or FILE.svg (default: standard output)")
+    qr.add_argument("--format", choices=QR_FORMATS, help="default: from -o's suffix, else svg")
+    qr.add_argument("--size", type=int, help="pixels, 64-2048: the PNG is exactly size x size (default 512)")
+
     keys = commands.add_parser("keys", help="create, list and revoke API keys (local stack, or --stack NAME)")
     api_keys_cli.add_arguments(keys)
     return top

@@ -171,7 +171,7 @@ def serve() -> int:
             running.callback(poller.stop)
             gateway.start()
             running.callback(gateway.stop)
-            record = running_stacks.announce(Path.cwd(), config.port, config.base_url)  # for `snip`
+            record = running_stacks.announce(Path.cwd(), config.port, config.base_url, config.aws_url)
             running.callback(running_stacks.withdraw, record)
             sys.stdout.write(banner(config, tables, functions, faults))
             threading.Event().wait()

@@ -1,16 +1,56 @@
-"""The `snip` command against a running stack: output and exit codes."""
+"""The `snip` command against a running stack: every command, its output, its JSON and its exit codes;
+the stack found on its own (API and DynamoDB ports alike)."""
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
+import shutil
+import struct
 import subprocess
+import time
+from pathlib import Path
+from typing import Any
 
-from tests.e2e.stacks import Stack, snip_command
+import requests
+
+from tests.e2e.stacks import REPO, Stack, snip_command
+
+CLIENT_SETTINGS = (
+    "SNIP_API_URL",
+    "SNIP_API_KEY",
+    "SNIP_API_KEYS",
+    "SNIP_STACK",
+    "PORT",
+    "SNIP_DYNAMODB_PORT",
+    "SNIP_DYNAMODB_URL",
+)
+
+
+def shell_env(**more: str) -> dict[str, str]:
+    """Another terminal's environment: none of the stack's settings, unless given."""
+    return {**{k: v for k, v in os.environ.items() if k not in CLIENT_SETTINGS}, **more}
+
+
+def run(*args: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*snip_command(), *args], cwd=cwd, env=shell_env(**env), capture_output=True, text=True, timeout=60
+    )
 
 
 def snip(stack: Stack, *args: str, key: str = "local-dev-key") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SNIP_API_URL": stack.base_url, "SNIP_API_KEY": key}
-    return subprocess.run([*snip_command(), *args], env=env, capture_output=True, text=True, timeout=60)
+    return run(*args, SNIP_API_URL=stack.base_url, SNIP_API_KEY=key)
+
+
+def snip_json(stack: Stack, *args: str) -> Any:
+    done = snip(stack, *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
 
 
 def test_shorten_get_delete(stack: Stack) -> None:
@@ -29,17 +69,183 @@ def test_shorten_get_delete(stack: Stack) -> None:
     assert "404" in gone.stderr
 
 
-def test_exit_codes_for_refusals(stack: Stack) -> None:
+def test_shorten_with_every_field_then_update_each(stack: Stack) -> None:
+    alias = unique("cli")
+    made = snip_json(
+        stack,
+        "shorten",
+        "https://example.com/every",
+        "--alias",
+        alias,
+        "--tags",
+        "Launch,news",
+        "--expires-at",
+        "2031-01-01T05:30:00+05:30",
+        "--max-visits",
+        "7",
+        "--redirect-status",
+        "307",
+    )
+    assert made["key"] == alias
+    assert (made["tags"], made["expires_at"], made["max_visits"], made["redirect_status"]) == (
+        ["launch", "news"],
+        "2031-01-01T00:00:00Z",
+        7,
+        307,
+    )
+    changed = snip_json(
+        stack,
+        "update",
+        alias,
+        "--url",
+        "https://example.com/moved",
+        "--tags",
+        "",
+        "--disable",
+        "--max-visits",
+        "none",
+    )
+    assert (changed["url"], changed["tags"], changed["disabled"], changed["max_visits"]) == (
+        "https://example.com/moved",
+        [],
+        True,
+        None,
+    )
+    assert requests.get(f"{stack.base_url}/{alias}", allow_redirects=False, timeout=10).status_code == 410
+    again = snip_json(
+        stack, "update", made["short_url"], "--enable", "--expires-at", "none", "--redirect-status", "302"
+    )
+    assert (again["disabled"], again["expires_at"], again["redirect_status"]) == (False, None, 302)
+    assert snip_json(stack, "get", alias) == {**again}
+    assert snip_json(stack, "delete", alias) == {"key": alias, "deleted": True}
+
+
+def test_list_follows_every_page_of_a_tag(stack: Stack) -> None:
+    tag = unique("cl").lower()
+    keys = [
+        snip_json(stack, "shorten", f"https://example.com/list/{n}", "--tags", tag)["key"] for n in range(3)
+    ]
+    snip_json(stack, "shorten", "https://example.com/list/untagged")
+    deadline = time.monotonic() + 10  # a new link is listed within 2 s
+    while True:
+        everything = snip_json(stack, "list", "--tag", tag, "--limit", "1", "--all")
+        if len(everything["links"]) == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    listed = [link["key"] for link in everything["links"]]
+    assert sorted(listed) == sorted(
+        keys
+    )  # every page, each link once (newest first: one second apart at best)
+    assert everything["next_cursor"] is None
+    created = [link["created_at"] for link in everything["links"]]
+    assert created == sorted(created, reverse=True)
+    first = snip(stack, "list", "--tag", tag, "--limit", "2")
+    assert first.returncode == 0
+    lines = first.stdout.splitlines()
+    assert lines[0].split()[0] == "KEY"
+    assert [line.split()[0] for line in lines[1:]] == listed[:2]
+    assert "snip list --all, or --cursor " in first.stderr
+    table = snip(stack, "list", "--tag", tag, "--all").stdout.splitlines()
+    assert [line.split()[:3] for line in table[1:]] == [[key, "active", "0"] for key in listed]
+    by_key = {link["key"]: link["url"] for link in everything["links"]}
+    assert all(line.endswith(f"  {tag}  {by_key[line.split()[0]]}") for line in table[1:])
+
+
+def test_stats_count_the_visits_in_utc_buckets_whatever_the_offset(stack: Stack) -> None:
+    key = snip_json(stack, "shorten", "https://example.com/stats")["key"]
+    for _ in range(3):
+        assert (
+            requests.get(f"{stack.base_url}/{key}?qr=1", allow_redirects=False, timeout=10).status_code == 302
+        )
+    now = time.time()
+    start = time.strftime("%Y-%m-%dT%H:%M:%S+05:30", time.gmtime(now - 3600 + 5.5 * 3600))
+    end = time.strftime("%Y-%m-%dT%H:%M:%S-07:00", time.gmtime(now + 600 - 7 * 3600))
+    deadline = time.monotonic() + 20  # counted within 5 s locally
+    while True:
+        stats = snip_json(stack, "stats", key, "--from", start, "--to", end, "--interval", "hour")
+        if stats["total"]["visits"] == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert stats["total"] == {"visits": 3, "bot_visits": 0}
+    assert stats["interval"] == "hour"
+    assert all(bucket["start"].endswith(":00:00Z") for bucket in stats["series"])
+    text = snip(stack, "stats", key, "--from", start, "--to", end, "--interval", "hour")
+    assert text.returncode == 0, text.stderr
+    assert "visits 3, bot visits 0" in text.stdout
+    assert "sources: qr 3" in text.stdout
+    refused = snip(stack, "stats", key, "--from", end, "--to", start)
+    assert refused.returncode == 1
+    assert "(400 invalid_range)" in refused.stderr
+
+
+def test_qr_writes_png_and_svg_files(stack: Stack, tmp_path: Path) -> None:
+    key = snip_json(stack, "shorten", "https://example.com/qr")["key"]
+    png = tmp_path / "code.png"
+    done = snip(stack, "qr", key, "-o", str(png), "--size", "256")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"wrote {png} (image/png, ")
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    assert width == height
+    svg = tmp_path / "code.svg"
+    described = snip_json(stack, "qr", key, "-o", str(svg))
+    assert described["media_type"].startswith("image/svg+xml")
+    assert "<svg" in svg.read_text()
+    assert described["bytes"] == svg.stat().st_size
+    piped = snip(stack, "qr", key)  # no -o: the SVG on standard output
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == svg.read_text()
+
+
+def test_refusals_print_the_apis_message_once_and_exit_non_zero(stack: Stack) -> None:
     invalid = snip(stack, "shorten", "not a url")
     assert invalid.returncode == 1
-    assert "invalid_url" in invalid.stderr
+    said = requests.post(
+        f"{stack.base_url}/links", json={"url": "not a url"}, headers=stack.headers(), timeout=10
+    ).json()["error"]
+    assert invalid.stderr == f"snip: {said['message']} (400 invalid_url)\n"
+    assert not said["message"].startswith("url: url")
+    bad_tags = snip(stack, "shorten", "https://example.com/", "--tags", "a,A")
+    assert bad_tags.returncode == 1
+    assert "snip: tags must be distinct" in bad_tags.stderr
     forbidden = snip(stack, "get", "abc", key="wrong")
     assert forbidden.returncode == 1
-    assert "Forbidden" in forbidden.stderr
-    unreachable = subprocess.run(
-        [*snip_command(), "get", "abc", "--api-url", "http://127.0.0.1:9"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    assert forbidden.stderr == "snip: Forbidden (403)\n"
+    missing = snip(stack, "update", "nosuchkey", "--disable")
+    assert missing.returncode == 3
+    assert "(404 link_not_found)" in missing.stderr
+    unreachable = run("get", "abc", "--api-url", "http://127.0.0.1:9")
     assert unreachable.returncode == 4
+
+
+def port_of(url: str) -> str:
+    return url.rsplit(":", 1)[1]
+
+
+def test_the_client_and_snip_keys_find_the_stack_on_its_own(stack: Stack, tmp_path: Path) -> None:
+    """No URL, no DynamoDB port: the stack's record (in the repository, or copied here) says both."""
+    record = REPO / ".snip" / f"local-{port_of(stack.base_url)}.json"
+    assert json.loads(record.read_text())["dynamodb_url"] == stack.aws_url
+    (tmp_path / ".snip").mkdir()
+    shutil.copy(record, tmp_path / ".snip" / record.name)
+    (tmp_path / "sub").mkdir()
+    made = run("keys", "create", "cli-found", "--json", cwd=tmp_path / "sub")
+    assert made.returncode == 0, made.stderr
+    secret = json.loads(made.stdout)["secret"]
+    shortened = run(
+        "shorten", "https://example.com/found", "--json", cwd=tmp_path / "sub", SNIP_API_KEY=secret
+    )
+    assert shortened.returncode == 0, shortened.stderr
+    assert json.loads(shortened.stdout)["short_url"].startswith(stack.base_url + "/")
+    # In the repository, beside other stacks' records: PORT names the one meant.
+    listed = run("keys", "list", PORT=port_of(stack.base_url))
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.split()[1:2] == ["cli-found"] for line in listed.stdout.splitlines())
+
+
+def test_snip_keys_without_a_running_stack_says_so(tmp_path: Path) -> None:
+    lost = run("keys", "list", cwd=tmp_path)
+    assert lost.returncode == 1
+    assert "no running local stack" in lost.stderr
+    assert "8000" not in lost.stderr

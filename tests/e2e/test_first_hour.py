@@ -25,7 +25,7 @@ def shell_env() -> dict[str, str]:
 def test_the_running_stack_records_its_url_for_the_client(stack: Stack) -> None:
     port = stack.base_url.rsplit(":", 1)[1]
     record = json.loads((REPO / ".snip" / f"local-{port}.json").read_text())
-    assert record == {"api_url": stack.base_url, "pid": stack.process.pid}
+    assert record == {"api_url": stack.base_url, "dynamodb_url": stack.aws_url, "pid": stack.process.pid}
 
 
 def test_the_client_finds_the_running_stack_from_a_subfolder(stack: Stack, tmp_path: Path) -> None:

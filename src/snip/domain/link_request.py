@@ -60,9 +60,18 @@ class LinkRequest:
 
 
 def field_error(name: str, reason: str, code: str | None = None) -> InvalidInput:
-    """A field's problem as the API answers it: ``<name>: <reason>.``, code ``invalid_<name>``."""
-    message = f"{name}: {reason}"
+    """A field's problem as the API answers it: ``<name>: <reason>.``, code ``invalid_<name>``;
+    a reason that already names the field ("url must ...", "An alias is ...") is the message alone."""
+    message = reason if _names(reason, name) else f"{name}: {reason}"
     return InvalidInput(message.rstrip(".") + ".", code=code or f"invalid_{name}")
+
+
+def _names(reason: str, name: str) -> bool:
+    """Whether ``reason`` begins with the field's name (after "a" or "an")."""
+    words = reason.lower().split()
+    if words[:1] in (["a"], ["an"]):
+        words = words[1:]
+    return words[:1] == [name]
 
 
 class _Invalid(Exception):
