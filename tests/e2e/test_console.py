@@ -502,7 +502,12 @@ def contract_stats(key: str) -> dict[str, Any]:
             {"start": start, "visits": n, "bot_visits": 1 if i % 10 == 3 else 0}
             for i, (start, n) in enumerate(zip(days, visits, strict=True))
         ],
-        "referrers": [{"value": "news.example.com", "visits": 80}, {"value": "(direct)", "visits": 69}],
+        "referrers": [
+            {"value": "news.example.com", "visits": 80},
+            # A long host (the API keeps the Referer's host only) must wrap between its labels.
+            {"value": "newsletter.customerengagement.mailingplatform.example.org", "visits": 40},
+            {"value": "(direct)", "visits": 29},
+        ],
         "countries": [{"value": "FR", "visits": 90}, {"value": "(unknown)", "visits": 59}],
         "devices": [{"value": "mobile", "visits": 100}, {"value": "desktop", "visits": 49}],
         "browsers": [{"value": "Chrome", "visits": 120}, {"value": "Firefox", "visits": 29}],
@@ -531,7 +536,48 @@ def test_the_stats_page_draws_the_series_and_the_breakdowns(
             first = stats[name][0]
             expect(table.locator("tbody tr").first).to_contain_text(first["value"])
             expect(table.locator("tbody tr").first).to_contain_text(str(first["visits"]))
+        long_host = stats["referrers"][1]["value"]
+        breaks = line_breaks(page, 'table[data-breakdown="referrers"] tbody th', long_host)
+        if viewport == PHONE:
+            assert breaks, "the long referrer fits one line: it tests nothing"
+        # Only between a host's labels, or after a hyphen: never inside a word.
+        assert all(after == "." or before == "-" for before, after in breaks), breaks
+        for control in ("stats-range", "stats-interval"):
+            label = box(page.locator(f'label[for="{control}"]'))
+            select = box(page.locator(f"#{control}"))
+            assert label["x"] == select["x"], control  # the label over its own list
+            assert 0 <= select["y"] - (label["y"] + label["height"]) < 8, control
+        assert box(page.locator("#stats-range"))["y"] == box(page.locator("#stats-interval"))["y"]
         check_screen(console, "stats")
+
+
+def box(locator: Any) -> dict[str, float]:
+    found = locator.bounding_box()
+    assert found is not None, locator
+    return dict(found)
+
+
+def line_breaks(page: Page, selector: str, text: str) -> list[tuple[str, str]]:
+    """Where the element under ``selector`` whose text is ``text`` wraps: the characters either
+    side of each line break (each character's line read from its own box)."""
+    pairs = page.evaluate(
+        """([selector, text]) => {
+          const element = [...document.querySelectorAll(selector)].find((e) => e.textContent === text);
+          const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+          const chars = [];
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let i = 0; i < node.length; i++) {
+              const range = document.createRange();
+              range.setStart(node, i);
+              range.setEnd(node, i + 1);
+              chars.push([node.data[i], Math.round(range.getBoundingClientRect().top)]);
+            }
+          }
+          return chars.slice(1).flatMap(([c, top], i) => (top === chars[i][1] ? [] : [[chars[i][0], c]]));
+        }""",
+        [selector, text],
+    )
+    return [(before, after) for before, after in pairs]
 
 
 # ---- every main screen: accessibility, 375 px, screenshots ------------------------------------
