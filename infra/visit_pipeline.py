@@ -44,6 +44,9 @@ EVENT_COLUMNS = (
 GLUE_DATABASE = "snip_events"
 GLUE_TABLE = "visits"
 PROJECTION_START = "2026-01-01"  # the first dt partition projection enumerates
+# How long an overwritten event object stays recoverable (the bucket is versioned): a month to
+# notice a bad write, and what the old copies cost stays bounded.
+NONCURRENT_VERSION_DAYS = 30
 
 
 class VisitPipeline(Construct):
@@ -64,10 +67,16 @@ class VisitPipeline(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # The aggregator may PutObject anywhere under events/: versioning keeps what a put
+            # overwrote (a bad deploy, a misused role) instead of losing the archive to it.
+            versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="keep-events",
                     expiration=Duration.days(retention_days),
+                    # Old copies (an overwritten object, an expired one) go a month later; S3 then
+                    # removes the delete marker left alone (a rule with Days does that itself).
+                    noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
             ],

@@ -10,13 +10,23 @@ are skipped, saying why. Screenshots go to ``docs/screenshots/``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    sync_playwright,
+)
 
 from tests.e2e.stacks import REPO, Stack
 
@@ -29,6 +39,8 @@ AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 SCREENSHOTS = REPO / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
+# How Chromium logs an answer of 400 or more to a request of the page.
+LOAD_FAILED = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
 
 
 def chromium_or_skip() -> Path:
@@ -60,20 +72,47 @@ def chromium() -> Iterator[Browser]:
 
 
 class Console:
-    """One browser tab on the console of a stack; records page errors and CSP refusals."""
+    """One browser tab on the console of a stack; records everything that went wrong in it.
+
+    A problem is a page error, any error on the browser's console (a CSP refusal, a resource that
+    failed to load), a request that failed (no answer) and an answer of 400 or more; the tab must
+    end without one. A test that makes the API refuse something on purpose says so first with
+    ``expect_refusal``: that answer, and the console's line about it, are then no problem.
+    """
 
     def __init__(self, context: BrowserContext, stack: Stack) -> None:
         self.context = context
         self.stack = stack
         self.page: Page = context.new_page()
         self.problems: list[str] = []
+        self.refusals: set[tuple[int, str]] = set()
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         self.page.on("console", self._console)
+        self.page.on("requestfailed", self._request_failed)
+        self.page.on("response", self._response)
 
-    def _console(self, message: Any) -> None:
-        # Chromium reports a CSP refusal on the console; a fetch's 4xx is logged too, and is fine.
-        if message.type == "error" and "Content Security Policy" in message.text:
-            self.problems.append(message.text)
+    def expect_refusal(self, status: int, path: str) -> None:
+        """The API may answer ``status`` to a request for ``path`` (no query) in this tab."""
+        self.refusals.add((status, path))
+
+    def _expected(self, status: int, url: str) -> bool:
+        return (status, urlsplit(url).path) in self.refusals
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        failed = LOAD_FAILED.match(message.text)
+        url = message.location.get("url", "")
+        if failed and self._expected(int(failed.group(1)), url):
+            return
+        self.problems.append(f"console error: {message.text} ({url})")
+
+    def _request_failed(self, request: Request) -> None:
+        self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
+
+    def _response(self, response: Response) -> None:
+        if response.status >= 400 and not self._expected(response.status, response.url):
+            self.problems.append(f"answer {response.status}: {response.request.method} {response.url}")
 
     def open(self, fragment: str = "") -> Page:
         self.page.goto(f"{self.stack.base_url}/{fragment}")
@@ -110,7 +149,7 @@ class Console:
 def open_console(
     browser: Browser, stack: Stack, viewport: dict[str, int], **options: Any
 ) -> Iterator[Console]:
-    """A fresh tab (its own sessionStorage) that must end without a page error or CSP refusal."""
+    """A fresh tab (its own sessionStorage) that must end without a problem (``Console``)."""
     context = browser.new_context(viewport=viewport, **options)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.base_url)
     console = Console(context, stack)
@@ -118,4 +157,6 @@ def open_console(
         yield console
     finally:
         context.close()
-    assert console.problems == [], "the page broke or its CSP refused something"
+    assert not console.problems, "the page broke, logged an error or a request failed:\n" + "\n".join(
+        console.problems
+    )

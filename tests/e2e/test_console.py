@@ -77,8 +77,10 @@ def unique(prefix: str) -> str:
 
 
 def signed_in(console: Console) -> Page:
+    """The key pasted and the first page of links loaded (a reload cannot cut a request short)."""
     page = console.paste_key()
     expect(page.get_by_role("heading", name="Shorten a link")).to_be_visible()
+    expect(page.locator("#list-status")).to_have_text(re.compile(r"^(Page 1|No links)"))
     return page
 
 
@@ -168,6 +170,7 @@ def test_paste_key_create_with_every_field_copy_edit_disable_enable_delete(
     page.locator("#edit-max").fill("")  # clears the limit
     expect(page.locator("#edit-tags")).to_have_value("launch, q3")
     page.locator("#edit-tags").fill("not a tag!")
+    desktop.expect_refusal(400, f"/links/{alias}")
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("#edit-tags-error")).not_to_be_empty()  # refused as a whole: nothing saved
     assert api(console_stack, "GET", f"/links/{alias}").json()["url"] == target
@@ -202,6 +205,7 @@ def test_an_invalid_url_shows_the_api_message_next_to_the_field(
 ) -> None:
     page = signed_in(desktop)
     said = api(console_stack, "POST", "/links", json={"url": "not a url", "redirect_status": 302}).json()
+    desktop.expect_refusal(400, "/links")
     page.get_by_label("Long URL").first.fill("not a url")
     page.get_by_role("button", name="Shorten").click()
     field = page.locator("#create-url")
@@ -218,6 +222,7 @@ def test_a_taken_alias_shows_the_api_message_next_to_the_alias(
     assert api(console_stack, "POST", "/links", json={"url": "https://example.com/", "alias": alias}).ok
     said = api(console_stack, "POST", "/links", json={"url": "https://example.com/", "alias": alias}).json()
     page = signed_in(desktop)
+    desktop.expect_refusal(409, "/links")
     page.get_by_label("Long URL").first.fill("https://example.com/again")
     page.get_by_text("More options").click()
     page.get_by_label("Custom alias").fill(alias)
@@ -226,6 +231,7 @@ def test_a_taken_alias_shows_the_api_message_next_to_the_alias(
 
 
 def test_a_refused_key_is_said_so_and_not_kept(desktop: Console) -> None:
+    desktop.expect_refusal(403, "/links")  # API Gateway's 403 Forbidden to the key check
     page = desktop.paste_key("not-a-key")
     expect(page.locator("#key-input-error")).to_contain_text("refused this key")
     assert page.evaluate("sessionStorage.length") == 0
@@ -244,6 +250,8 @@ def test_the_key_stays_in_the_tab_until_forgotten(desktop: Console) -> None:
 
 def test_throttling_and_a_missing_scope_are_explained(desktop: Console) -> None:
     page = signed_in(desktop)
+    desktop.expect_refusal(429, "/links")
+    desktop.expect_refusal(403, "/links")
     answers = [
         (429, '{"message": "Too Many Requests"}'),
         (403, '{"error": {"code": "insufficient_scope", "message": "This key may only read links."}}'),
@@ -474,7 +482,9 @@ def test_the_list_shows_each_state_visits_and_tags_and_pages(desktop: Console) -
     page.get_by_role("button", name="Filter by tag promo").click()
     expect(page.get_by_role("button", name="Show all")).to_be_visible()
     assert asked[-1]["tag"] == ["promo"]
-    assert all(q["limit"] == ["20"] for q in asked)
+    # The key check reads the first link (it must succeed: no 404 on the console), then pages of 20.
+    assert asked[0] == {"limit": ["1"]}
+    assert all(q["limit"] == ["20"] for q in asked[1:])
     assert desktop.audit() == []
 
 
@@ -492,7 +502,12 @@ def contract_stats(key: str) -> dict[str, Any]:
             {"start": start, "visits": n, "bot_visits": 1 if i % 10 == 3 else 0}
             for i, (start, n) in enumerate(zip(days, visits, strict=True))
         ],
-        "referrers": [{"value": "news.example.com", "visits": 80}, {"value": "(direct)", "visits": 69}],
+        "referrers": [
+            {"value": "news.example.com", "visits": 80},
+            # A long host (the API keeps the Referer's host only) must wrap between its labels.
+            {"value": "newsletter.customerengagement.mailingplatform.example.org", "visits": 40},
+            {"value": "(direct)", "visits": 29},
+        ],
         "countries": [{"value": "FR", "visits": 90}, {"value": "(unknown)", "visits": 59}],
         "devices": [{"value": "mobile", "visits": 100}, {"value": "desktop", "visits": 49}],
         "browsers": [{"value": "Chrome", "visits": 120}, {"value": "Firefox", "visits": 29}],
@@ -521,7 +536,48 @@ def test_the_stats_page_draws_the_series_and_the_breakdowns(
             first = stats[name][0]
             expect(table.locator("tbody tr").first).to_contain_text(first["value"])
             expect(table.locator("tbody tr").first).to_contain_text(str(first["visits"]))
+        long_host = stats["referrers"][1]["value"]
+        breaks = line_breaks(page, 'table[data-breakdown="referrers"] tbody th', long_host)
+        if viewport == PHONE:
+            assert breaks, "the long referrer fits one line: it tests nothing"
+        # Only between a host's labels, or after a hyphen: never inside a word.
+        assert all(after == "." or before == "-" for before, after in breaks), breaks
+        for control in ("stats-range", "stats-interval"):
+            label = box(page.locator(f'label[for="{control}"]'))
+            select = box(page.locator(f"#{control}"))
+            assert label["x"] == select["x"], control  # the label over its own list
+            assert 0 <= select["y"] - (label["y"] + label["height"]) < 8, control
+        assert box(page.locator("#stats-range"))["y"] == box(page.locator("#stats-interval"))["y"]
         check_screen(console, "stats")
+
+
+def box(locator: Any) -> dict[str, float]:
+    found = locator.bounding_box()
+    assert found is not None, locator
+    return dict(found)
+
+
+def line_breaks(page: Page, selector: str, text: str) -> list[tuple[str, str]]:
+    """Where the element under ``selector`` whose text is ``text`` wraps: the characters either
+    side of each line break (each character's line read from its own box)."""
+    pairs = page.evaluate(
+        """([selector, text]) => {
+          const element = [...document.querySelectorAll(selector)].find((e) => e.textContent === text);
+          const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+          const chars = [];
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let i = 0; i < node.length; i++) {
+              const range = document.createRange();
+              range.setStart(node, i);
+              range.setEnd(node, i + 1);
+              chars.push([node.data[i], Math.round(range.getBoundingClientRect().top)]);
+            }
+          }
+          return chars.slice(1).flatMap(([c, top], i) => (top === chars[i][1] ? [] : [[chars[i][0], c]]));
+        }""",
+        [selector, text],
+    )
+    return [(before, after) for before, after in pairs]
 
 
 # ---- every main screen: accessibility, 375 px, screenshots ------------------------------------

@@ -487,6 +487,19 @@
   // ---- stats ----------------------------------------------------------------------------------
   let statsKey = null;
 
+  // Text nodes with a line-break opportunity (<wbr>) before each inner dot: a long referrer (a
+  // host) wraps between its labels ("news.example" / ".com") or after a hyphen, as any text does,
+  // never inside a word unless one alone is wider than the column. (Not inline blocks: they
+  // would read as "news .example .com" to a screen reader.)
+  function breakAtDots(text) {
+    const nodes = [];
+    text.split(/(?=\.)/).forEach((part, i) => {
+      if (i) nodes.push(document.createElement("wbr"));
+      nodes.push(document.createTextNode(part));
+    });
+    return nodes;
+  }
+
   function breakdown(name, title, column, entries) {
     const section = document.createElement("section");
     section.className = "breakdown";
@@ -514,7 +527,7 @@
       const tr = body.insertRow();
       const th = document.createElement("th");
       th.scope = "row";
-      th.textContent = entry.value;
+      th.append(...breakAtDots(entry.value));
       const td = tr.insertCell();
       const bar = document.createElement("span");
       bar.className = "bar";
