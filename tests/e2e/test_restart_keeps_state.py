@@ -23,6 +23,7 @@ import requests
 
 from snip.settings import DEFAULT_TABLES, Env
 from tests.e2e.stacks import REPO, Stack, launch, snip_command, stop
+from tests.reliability.table_dumps import all_items
 
 LINKS_TABLE = DEFAULT_TABLES[Env.LINKS_TABLE]
 VISITS_TABLE = DEFAULT_TABLES[Env.VISITS_TABLE]
@@ -59,18 +60,8 @@ def counted(stack: Stack, key: str, visits: int, within: float = 15.0) -> None:
     assert total(stack, key) == visits
 
 
-def scan(stack: Stack, table: str) -> list[dict[str, Any]]:
-    client, items, start_key = stack.dynamodb(), [], None
-    while True:
-        page = client.scan(TableName=table, **({"ExclusiveStartKey": start_key} if start_key else {}))
-        items += page["Items"]
-        start_key = page.get("LastEvaluatedKey")
-        if not start_key:
-            return items
-
-
 def link_keys(stack: Stack) -> set[str]:
-    return {item["key"]["S"] for item in scan(stack, LINKS_TABLE)}
+    return {item["key"]["S"] for item in all_items(stack.dynamodb(), LINKS_TABLE)}
 
 
 def keys_create(stack: Stack, owner: str) -> str:
@@ -195,7 +186,9 @@ def test_kill_9_loses_at_most_the_save_window_and_counts_no_visit_twice(tmp_path
         assert total(second, early) == 4
         # every visit event that survived is counted exactly once (none twice, none dropped), once
         # the aggregator has been handed the stream from its saved position
-        events = Counter(item["key"]["S"] for item in scan(second, VISITS_TABLE) if not item["bot"]["BOOL"])
+        events = Counter(
+            item["key"]["S"] for item in all_items(second.dynamodb(), VISITS_TABLE) if not item["bot"]["BOOL"]
+        )
         assert events[early] == 4
         for key, visits in events.items():
             counted(second, key, visits)
