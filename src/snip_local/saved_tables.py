@@ -28,6 +28,7 @@ Items are put back without stream records of their own.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -119,6 +120,7 @@ class TableKeeper:
         self.positions = positions
         self.interval = interval
         self._saved: tuple[int, dict[str, int | None]] | None = None
+        self._saving = threading.Lock()  # the timer's save and the last one never write at once
         self.locked_seconds = 0.0  # how long the last save held the lock (read by the timer)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="table-keeper", daemon=True)
@@ -198,6 +200,10 @@ class TableKeeper:
 
     def save(self, force: bool = False) -> bool:
         """Write the state if anything changed since the last save (or ``force``); True if written."""
+        with self._saving:
+            return self._save(force)
+
+    def _save(self, force: bool) -> bool:
         if not force and self._saved is not None:
             with self.lock:
                 unchanged = self._saved == (self.writes(), self.positions())
@@ -229,6 +235,29 @@ class TableKeeper:
         self._stop.set()
         self._thread.join(timeout=10)
         self.save(force=True)
+
+
+def claim(folder: Path) -> IO[str]:
+    """Hold ``folder`` for this stack while it runs (the lock goes with the process, even on kill -9).
+
+    Two stacks saving to one folder would each restore the same key pool and links and then hand
+    out the same keys; the second one to start is refused instead."""
+    folder.mkdir(parents=True, exist_ok=True)
+    holder = (folder / (FILE_NAME + ".lock")).open("a+")
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder.seek(0)
+        other = holder.read().strip() or "?"
+        holder.close()
+        raise SavedStateError(
+            f"another local stack (pid {other}) keeps its tables in {folder}; stop it, or give this one "
+            "another folder with SNIP_EVENTS_DIR"
+        ) from None
+    holder.truncate(0)
+    holder.write(f"{os.getpid()}\n")
+    holder.flush()
+    return holder
 
 
 def forget(folder: Path) -> list[Path]:

@@ -35,7 +35,7 @@ from snip_local.local_config import (
 )
 from snip_local.local_functions import LocalFunctions
 from snip_local.routing import TEST_PREFIX, Router
-from snip_local.saved_tables import FILE_NAME, SavedStateError, TableKeeper, forget
+from snip_local.saved_tables import FILE_NAME, SavedStateError, TableKeeper, claim, forget
 from snip_local.stream_poller import StreamPoller
 
 log = logging.getLogger("snip_local")
@@ -158,10 +158,15 @@ def serve() -> int:
     # Installed explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    try:
+        folder = claim(config.events_dir)  # held until this process ends
+    except (SavedStateError, OSError) as exc:
+        print(f"snip serve: {exc}", file=sys.stderr)
+        return 1
     if config.fresh:
         for path in forget(config.events_dir):
             log.info("FRESH: removed %s", path)
-    with ExitStack() as running:
+    with folder, ExitStack() as running:
         try:
             functions = LocalFunctions(config)
             running.callback(functions.close)

@@ -4,6 +4,7 @@ a restore puts them back numbered as they were, and an unreadable file is never 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from moto import mock_aws
 from snip_deploy.tables import create_tables
 from snip_local.local_config import REGION
 from snip_local.local_functions import table_names
-from snip_local.saved_tables import FILE_NAME, SavedStateError, TableKeeper, forget
+from snip_local.saved_tables import FILE_NAME, SavedStateError, TableKeeper, claim, forget
 
 NAMES = table_names()
 LINKS, VISITS = NAMES["SNIP_LINKS_TABLE"], NAMES["SNIP_VISITS_TABLE"]
@@ -130,3 +131,12 @@ def test_fresh_removes_the_saved_tables_and_the_events(tmp_path: Path) -> None:
     removed = forget(tmp_path)
     assert sorted(path.name for path in removed) == ["events", "failed-visit-batches.jsonl", FILE_NAME]
     assert [path.name for path in tmp_path.iterdir()] == ["local-8080.json"]
+
+
+def test_one_stack_per_folder(tmp_path: Path) -> None:
+    with (
+        claim(tmp_path),
+        pytest.raises(SavedStateError, match=rf"another local stack \(pid {os.getpid()}\)"),
+    ):
+        claim(tmp_path)
+    claim(tmp_path).close()  # free again once the first holder is gone
