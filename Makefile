@@ -21,6 +21,7 @@ CDK_CLI := .cdk-cli
 # resolved together with those pins. uv installs both: the run set (~140 MB) in about ten seconds
 # where pip took a minute; bytecode is compiled at install, as pip does, so that no worker compiles
 # botocore at its cold start (PYTHONDONTWRITEBYTECODE above keeps the repository free of caches).
+# uv reads no pip.conf: another package index is UV_DEFAULT_INDEX=<url> (uv's own settings).
 UV := $(BIN)/uv
 UV_INSTALL := $(UV) pip install --python $(BIN)/python -q --compile-bytecode
 
