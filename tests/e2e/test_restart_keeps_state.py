@@ -143,12 +143,7 @@ def test_kill_9_loses_at_most_the_save_window_and_counts_no_visit_twice(tmp_path
         session, i = requests.Session(), 0
         while not stopping.is_set():
             try:
-                response = session.post(
-                    f"{first.base_url}/links",
-                    json={"url": f"https://example.com/crash/{i}"},
-                    headers=first.headers(),
-                    timeout=5,
-                )
+                response = shorten(first, {"url": f"https://example.com/crash/{i}"})
                 if response.status_code == 201:
                     key = response.json()["key"]
                     made.append((time.monotonic(), key))
