@@ -36,6 +36,15 @@ from snip_local.faults import ADMIN_PATH, GATEWAY_USER_AGENT, Faults, error_answ
 from snip_local.local_config import REGION
 from snip_local.local_functions import LocalFunctions, table_names
 
+# DynamoDB (and Streams) operations that change nothing: a save of the tables skips a quiet stack.
+_READS = frozenset(
+    {
+        "GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable", "ListTables",
+        "DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource", "DescribeEndpoints",
+        "DescribeLimits", "DescribeStream", "GetShardIterator", "GetRecords", "ListStreams",
+    }
+)  # fmt: skip
+
 # The region in a SigV4 credential scope: ".../20250101/eu-west-1/dynamodb/aws4_request".
 _SCOPE_REGION = re.compile(r"(Credential=[^/,]+/\d{8}/)[^/,]+(/)")
 
@@ -47,9 +56,10 @@ class AwsEndpoint:
         self.functions = functions
         # The stack's settings are read at start: SNIP_FAULTS and SNIP_FAULTS_SEED (docs/local.md).
         self.faults = faults if faults is not None else Faults.from_env(os.environ)
-        moto_transactions.install()  # safe here: every request below runs under self._lock
+        moto_transactions.install()  # safe here: every request below runs under self.lock
         self._moto = DomainDispatcherApplication(create_backend_app)
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # every DynamoDB request, and a save of the tables (saved_tables)
+        self.writes = 0  # DynamoDB requests served that may have changed something (saved_tables)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -67,9 +77,11 @@ class AwsEndpoint:
         if fault in ("error", "throttle"):
             status, body = error_answer(fault)
             return Response(body, status, content_type="application/x-amz-json-1.0")(environ, start_response)
-        with self._lock:
+        with self.lock:
             # Drain the response inside the lock: moto may build it lazily.
             answer = list(self._moto(environ, start_response))
+            if environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2] not in _READS:
+                self.writes += 1
         if fault == "lost":
             _drop_connection(environ)
         return answer

@@ -113,8 +113,13 @@ class LocalConfig:
     # The front door (snip_local.cloudfront_standin): redirects reach resolve as Function URL events;
     # off: the API-Gateway-only shape, redirects on the REST API as REST events.
     front_door: bool = setting("SNIP_FRONT_DOOR", "on", Parsed(_switch, "on or off"))
-    # Holds events/dt=YYYY-MM-DD/*.jsonl: the raw visit events, laid out as in S3.
+    # Holds events/dt=YYYY-MM-DD/*.jsonl: the raw visit events, laid out as in S3; and tables.json,
+    # the tables saved across restarts (snip_local.saved_tables).
     events_dir: Path = setting(Env.EVENTS_DIR, "./.snip", Parsed(_events_dir, "a folder"))
+    # Seconds between saves of the tables (when something was written): what a kill -9 may lose.
+    save_interval: float = setting("SNIP_SAVE_INTERVAL", "1", Number(above=0))
+    # Start empty: the saved tables and the raw events of earlier runs are removed (make run FRESH=1).
+    fresh: bool = setting("SNIP_FRESH", "off", Parsed(_switch, "on or off"))
 
     @property
     def base_url(self) -> str:

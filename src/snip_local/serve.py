@@ -35,6 +35,7 @@ from snip_local.local_config import (
 )
 from snip_local.local_functions import LocalFunctions
 from snip_local.routing import TEST_PREFIX, Router
+from snip_local.saved_tables import FILE_NAME, SavedStateError, TableKeeper, claim, forget
 from snip_local.stream_poller import StreamPoller
 
 log = logging.getLogger("snip_local")
@@ -87,6 +88,8 @@ def banner(
             f"  tables                {', '.join(tables.values())}",
             f"  Lambda Invoke API     {config.aws_url}   ({', '.join(functions.pools)})",
             f"  visit events          {config.events_dir}/events/dt=YYYY-MM-DD/  (JSON Lines, docs/local.md)",
+            f"  saved tables          {config.events_dir / FILE_NAME}  "
+            f"(every {config.save_interval:g} s and at stop; make run FRESH=1 starts empty)",
             f"  keygen                every {config.keygen_interval:g} s; "
             f"pool target {settings.pool_target}, refill below {settings.refill_threshold}",
             *(
@@ -100,6 +103,27 @@ def banner(
             "",
         ]
     )
+
+
+def _say_restored(keeper: TableKeeper) -> None:
+    restored = keeper.restore()
+    if restored is None:
+        log.info("no saved tables at %s: starting empty", keeper.path)
+        return
+    counts = ", ".join(f"{name} {count}" for name, count in restored.items.items())
+    log.info(
+        "restored the tables saved at %s from %s: %s items; %d visit events to hand the aggregator",
+        restored.saved_at,
+        keeper.path,
+        counts,
+        restored.pending,
+    )
+
+
+def _save_at_stop(keeper: TableKeeper, functions: LocalFunctions) -> None:
+    functions.close()  # no request in flight writes after the save (closing twice is harmless)
+    keeper.stop()
+    log.info("tables saved to %s", keeper.path)
 
 
 def _port_in_use(config: LocalConfig) -> str | None:
@@ -134,7 +158,15 @@ def serve() -> int:
     # Installed explicitly: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    with ExitStack() as running:
+    try:
+        folder = claim(config.events_dir)  # held until this process ends
+    except (SavedStateError, OSError) as exc:
+        print(f"snip serve: {exc}", file=sys.stderr)
+        return 1
+    if config.fresh:
+        for path in forget(config.events_dir):
+            log.info("FRESH: removed %s", path)
+    with folder, ExitStack() as running:
         try:
             functions = LocalFunctions(config)
             running.callback(functions.close)
@@ -153,13 +185,6 @@ def serve() -> int:
             endpoint.start()
             running.callback(endpoint.stop)
             tables = endpoint.create_tables()
-            schedule = KeygenTimer(functions.pools[function_name(KEYGEN.name)], config.keygen_interval)
-            # The pool is filled before the gateway accepts a request, as a deployed stack's would be.
-            if not schedule.run_once():
-                print("snip serve: keygen's initial fill failed (see above)", file=sys.stderr)
-                return 1
-            schedule.start()
-            running.callback(schedule.stop)
             # The visits table's stream feeds the aggregator, as the event source mapping does deployed.
             poller = StreamPoller(
                 functions.pools[function_name(AGGREGATE.name)],
@@ -167,6 +192,29 @@ def serve() -> int:
                 tables[VISITS.env_name],
                 failed_file=config.events_dir / "failed-visit-batches.jsonl",
             )
+            keeper = TableKeeper(
+                config.events_dir / FILE_NAME,
+                endpoint.app.lock,
+                lambda: endpoint.app.writes,
+                lambda: {poller.table_name: poller.delivered_through},
+                config.save_interval,
+            )
+            try:
+                _say_restored(keeper)
+            except SavedStateError as exc:
+                print(f"snip serve: {exc}; move it away, or start empty: make run FRESH=1", file=sys.stderr)
+                return 1
+            schedule = KeygenTimer(functions.pools[function_name(KEYGEN.name)], config.keygen_interval)
+            # The pool is filled before the gateway accepts a request, as a deployed stack's would be.
+            if not schedule.run_once():
+                print("snip serve: keygen's initial fill failed (see above)", file=sys.stderr)
+                return 1
+            keeper.start()
+            # Last save once nothing writes any more: after the gateway, poller, schedule and the
+            # functions' environments stop, before the endpoint does.
+            running.callback(_save_at_stop, keeper, functions)
+            schedule.start()
+            running.callback(schedule.stop)
             poller.start()
             running.callback(poller.stop)
             gateway.start()

@@ -16,6 +16,10 @@ queue), logged, once ``retry_attempts`` are spent or, when it is -1 (Lambda's in
 setting), once the oldest is older than ``max_record_age_seconds`` or the stream's retention
 (24 h); then the stream moves on. Stopping the poller ends a batch's retries (it starts again
 from the stream's beginning: the watermarks make that harmless).
+
+``delivered_through`` is the mapping's position: the sequence number of the last record of the
+last batch whose delivery ended (counted, or given up). ``snip_local.saved_tables`` saves the
+stream from the record after it, so a restart hands the aggregator what it may not have counted.
 """
 
 from __future__ import annotations
@@ -169,6 +173,7 @@ class StreamPoller:
         self.delivery = Delivery(self._invoke, source, stopped=self._stopped)
         self._dynamodb: Any = _client("dynamodb", endpoint_url)
         self._streams: Any = _client("dynamodbstreams", endpoint_url)
+        self.delivered_through: int | None = None  # None: no batch delivered in this run yet
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="visit-stream", daemon=True)
 
@@ -222,6 +227,8 @@ class StreamPoller:
             self.delivery.deliver(batch, shard)
             if self.failed_file is not None and len(self.delivery.given_up) > before:
                 self._record_failed(self.delivery.given_up[before:])
+            if not self._stop.is_set():  # a delivery cut short by the stop is not done
+                self.delivered_through = _seq(batch[-1])
 
     def _record_failed(self, records: list[Record]) -> None:
         assert self.failed_file is not None

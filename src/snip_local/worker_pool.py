@@ -156,19 +156,32 @@ class FunctionPool:
     def _acquire(self, wait: float) -> tuple[Worker | None, bool]:
         """A warm worker, or (None, True) when the caller may start one."""
         deadline = time.monotonic() + wait
-        with self._cond:
-            while True:
-                if self._closed:
-                    raise NoCapacity(f"{self.spec.function_name} is shutting down")
-                if self._idle:
-                    return self._idle.pop(), False
-                if len(self._all) + self._starting < self.spec.max_workers:
-                    self._starting += 1
-                    return None, True
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise NoCapacity(f"all {self.spec.max_workers} {self.spec.function_name} workers busy")
-                self._cond.wait(remaining)
+        dead: list[Worker] = []
+        try:
+            with self._cond:
+                while True:
+                    if self._closed:
+                        raise NoCapacity(f"{self.spec.function_name} is shutting down")
+                    while self._idle:
+                        worker = self._idle.pop()
+                        if worker.process.poll() is None:
+                            return worker, False
+                        # Its runtime exited while idle (killed from outside): as Lambda replaces
+                        # such an environment, it is never handed an invocation.
+                        self._all.discard(worker)
+                        dead.append(worker)
+                    if len(self._all) + self._starting < self.spec.max_workers:
+                        self._starting += 1
+                        return None, True
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        busy = f"all {self.spec.max_workers} {self.spec.function_name} workers busy"
+                        raise NoCapacity(busy)
+                    self._cond.wait(remaining)
+        finally:
+            for worker in dead:
+                log.info("%s discarded: its runtime exited while idle", worker.label)
+                worker.stop()
 
     def _start_worker(self) -> tuple[Worker | None, dict[str, Any] | None]:
         label = f"{self.spec.function_name.removeprefix(FUNCTION_NAME_PREFIX)}#{next(self._numbers)}"

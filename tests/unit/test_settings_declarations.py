@@ -98,6 +98,8 @@ def test_the_local_stack_reads_its_own_declarations(tmp_path: Path) -> None:
         "SNIP_TEST_FUNCTIONS": "probe=tests",
         "SNIP_FRONT_DOOR": "off",
         Env.EVENTS_DIR: str(tmp_path),
+        "SNIP_SAVE_INTERVAL": "5",
+        "SNIP_FRESH": "on",
         "SNIP_THROTTLE_KEY_BURST": "3",
     }
     assert {d.env for d in LOCAL} <= set(shell)
