@@ -167,7 +167,7 @@ def _link_item(key: str) -> dict[str, Any]:
 
 
 def _store(model: ModelDynamoDB) -> RollupsTable:
-    return RollupsTable(model, "links", "rollups")
+    return RollupsTable(model, "rollups")
 
 
 def _put_visits(model: ModelDynamoDB, events: list[VisitEvent]) -> None:

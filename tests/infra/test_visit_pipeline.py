@@ -107,7 +107,7 @@ class _RecordingClient:
 def test_the_aggregators_requests_name_only_the_allowed_attributes() -> None:
     """The policy's lists against the store's own transaction (people and bots, two hours)."""
     client = _RecordingClient()
-    store = RollupsTable(client, links_table="links", rollups_table="rollups")
+    store = RollupsTable(client, rollups_table="rollups")
     agent = UserAgentClass("mobile", "Mobile Safari", "iOS")
     visits = [
         StreamVisit(

@@ -148,6 +148,13 @@ class Totals:
             if sep and dimension in self.breakdowns:
                 self.breakdowns[dimension][breakdown_value] += as_count(value)
 
+    def as_item(self) -> dict[str, int]:
+        """These totals as a rollup item's numbers (``add_item`` reads them back)."""
+        item = {VISITS: self.visits, BOT_VISITS: self.bot_visits}
+        for dimension, counts in self.breakdowns.items():
+            item |= {attribute(dimension, value): count for value, count in counts.items()}
+        return item
+
     def top(self, dimension: str, limit: int = 10) -> list[Ranked]:
         """The ``limit`` values with the most visits, most first (ties by value, for a stable answer)."""
         ranked = sorted(self.breakdowns[dimension].items(), key=lambda kv: (-kv[1], kv[0]))
