@@ -4,8 +4,8 @@ and where GET refuses, no event is written either."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import patch
 
