@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from snip.data.item_codec import from_item
-from snip.data.rollups_table import RollupsTable, counts_of
+from snip.data.rollups_table import RollupsTable, counts_of, shard_tag
 from snip.data.visit_archive import FolderArchive, NoArchive
 from snip.domain.link import Link
 from snip.domain.stats import with_counts
@@ -116,7 +116,7 @@ def run(records: list[dict[str, Any]], store: Any, archive: Any = None, shard: s
 
 def watermark(client: Any, key: str, shard: str = SHARD, hour: str = "h#2030-01-31T12") -> str:
     """The highest sequence number of ``shard`` counted into the link's ``hour``."""
-    return str(rollup(client, key, hour).get("n#" + shard, ""))
+    return str(rollup(client, key, hour).get("n#" + shard_tag(shard), ""))
 
 
 def test_a_batch_becomes_rollups_and_link_counters(dynamodb: Any, store: RollupsTable) -> None:
@@ -132,21 +132,21 @@ def test_a_batch_becomes_rollups_and_link_counters(dynamodb: Any, store: Rollups
     hour12 = rollup(dynamodb, "AbC1234", "h#2030-01-31T12")
     assert hour12["visits"] == 2
     assert "bot_visits" not in hour12
-    assert hour12["referrers:news.example.com"] == 1
-    assert hour12["referrers:(direct)"] == 1
-    assert hour12["devices:desktop"] == 1
-    assert hour12["devices:mobile"] == 1
-    assert hour12["browsers:Chrome"] == 1
-    assert hour12["browsers:Mobile Safari"] == 1
-    assert hour12["os:Windows"] == 1
-    assert hour12["os:iOS"] == 1
-    assert hour12["sources:qr"] == 1
-    assert hour12["sources:link"] == 1
+    assert hour12["r:news.example.com"] == 1
+    assert hour12["r:(direct)"] == 1
+    assert hour12["d:desktop"] == 1
+    assert hour12["d:mobile"] == 1
+    assert hour12["b:Chrome"] == 1
+    assert hour12["b:Mobile Safari"] == 1
+    assert hour12["o:Windows"] == 1
+    assert hour12["o:iOS"] == 1
+    assert hour12["s:qr"] == 1
+    assert hour12["s:link"] == 1
     hour13 = rollup(dynamodb, "AbC1234", "h#2030-01-31T13")
     assert (hour13["visits"], hour13["bot_visits"]) == (1, 1)
-    assert "browsers:Slackbot" not in str(hour13)  # breakdowns count people only
+    assert "b:Slackbot" not in str(hour13)  # breakdowns count people only
     summed = day(dynamodb, "AbC1234")
-    assert (summed["visits"], summed["bot_visits"], summed["countries:DE"], summed["countries:FR"]) == (
+    assert (summed["visits"], summed["bot_visits"], summed["c:DE"], summed["c:FR"]) == (
         3,
         1,
         1,
@@ -229,7 +229,7 @@ def test_more_than_an_update_holds(dynamodb: Any, store: RollupsTable) -> None:
     noon = [params for op, params in calls if params["Key"]["bucket"]["S"] == "h#2030-01-31T12"]
     assert len(noon) >= 3
     assert link(dynamodb, "Wide001")["visits"] == 520
-    assert sum(v for k, v in day(dynamodb, "Wide001").items() if k.startswith("referrers:r")) == 400
+    assert sum(v for k, v in day(dynamodb, "Wide001").items() if k.startswith("r:r")) == 400
     second = run(records, store)
     assert (second.counted, second.repeated) == (0, 520)
     assert link(dynamodb, "Wide001")["visits"] == 520
@@ -295,7 +295,7 @@ def test_a_full_rollup_keeps_counting_without_new_breakdowns(dynamodb: Any) -> N
     assert run(records, store).counted == 3  # the rest, once
     hour = rollup(dynamodb, "Full001", "h#2030-01-31T12")
     assert hour["visits"] == 6
-    assert not [name for name in hour if name.startswith("referrers:")]
+    assert not [name for name in hour if name.startswith("r:")]
     assert link(dynamodb, "Full001")["visits"] == 6
 
 
@@ -485,7 +485,7 @@ def test_old_watermarks_of_a_counters_item_are_pruned(dynamodb: Any) -> None:
     now["t"] += 26 * 3600
     run(records[10:], store, shard="shardId-new")
     kept = sorted(n for n in rollup(dynamodb, "Prune01", "link") if n.startswith(("n#", "l#")))
-    assert kept == ["l#shardId-new", "n#shardId-new"]
+    assert kept == [f"l#{shard_tag('shardId-new')}", f"n#{shard_tag('shardId-new')}"]
     assert link(dynamodb, "Prune01")["visits"] == 12
 
 

@@ -16,4 +16,4 @@ LATEST_PREFIX = "l#"  # l#<shard id>, l#redirect: the latest human visit that wr
 REDIRECT_WRITER = "redirect"  # resolve's own count (a link with max_visits)
 # Every attribute the redirect's requests on a counters item name (IAM's dynamodb:Attributes for
 # resolve, infra/snip_stack.py): never anything of the link's own item.
-REDIRECT_ATTRIBUTES = ("key", "bucket", VISITS, BOT_VISITS, LATEST_PREFIX + REDIRECT_WRITER)
+REDIRECT_ATTRIBUTES = tuple(sorted(("key", "bucket", VISITS, BOT_VISITS, LATEST_PREFIX + REDIRECT_WRITER)))

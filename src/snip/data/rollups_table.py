@@ -41,6 +41,8 @@ link item's old counters (frozen since) to the counters item's.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,6 +87,12 @@ def position(sequence_number: str) -> str:
     """A stream sequence number as a string that sorts as the number does (DynamoDB compares
     strings byte by byte, and sequence numbers vary in length)."""
     return sequence_number.zfill(SEQUENCE_WIDTH)
+
+
+def shard_tag(shard: str) -> str:
+    """A shard's name in its attributes (``n#<tag>``, ``l#<tag>``): 8 characters of a digest of its
+    id, instead of its ~40 (an item carries one per shard that wrote it, and pays for its size)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(shard.encode()).digest()[:6]).decode()
 
 
 def _watermark_position(value: object) -> str:
@@ -144,7 +152,7 @@ class RollupsTable:
             delta = deltas([visit.visit for visit in chunk])[hour]
             counters = delta.counters(breakdowns=breakdowns)
             names = {f"#a{i}": name for i, name in enumerate(counters)}
-            names |= {"#n": WATERMARK_PREFIX + shard, "#w": LEGACY_WATERMARK_PREFIX + shard}
+            names |= {"#n": WATERMARK_PREFIX + shard_tag(shard), "#w": LEGACY_WATERMARK_PREFIX + shard}
             values: dict[str, object] = {f":a{i}": value for i, value in enumerate(counters.values())}
             values |= {":first": chunk[0].position, ":last": chunk[-1].position}
             adds = ", ".join(f"#a{i} :a{i}" for i in range(len(counters)))
@@ -177,7 +185,7 @@ class RollupsTable:
                     raise
                 old = from_item(old_item(error) or {})
             legacy = _watermark_position(old.get(LEGACY_WATERMARK_PREFIX + shard))
-            mine = _watermark_position(old.get(WATERMARK_PREFIX + shard))
+            mine = _watermark_position(old.get(WATERMARK_PREFIX + shard_tag(shard)))
             pending.legacy |= {visit.position for visit in chunk if visit.position <= legacy}
             new = [visit for visit in chunk if visit.position > max(legacy, mine)]
             if len(new) == len(chunk):  # a failed condition always covers the chunk's first
@@ -196,7 +204,7 @@ class RollupsTable:
             names = {
                 "#v": VISITS,
                 "#b": BOT_VISITS,
-                "#n": WATERMARK_PREFIX + shard,
+                "#n": WATERMARK_PREFIX + shard_tag(shard),
             }
             values: dict[str, object] = {
                 ":v": len(humans),
@@ -207,7 +215,7 @@ class RollupsTable:
             update = "ADD #v :v, #b :b SET #n = :mark"
             if humans:
                 update += ", #l = :at"
-                names["#l"] = LATEST_PREFIX + shard
+                names["#l"] = LATEST_PREFIX + shard_tag(shard)
                 values[":at"] = _link_time(max(humans))
             try:
                 with dependency_guard():
@@ -227,7 +235,7 @@ class RollupsTable:
                 if error_code(error) != CONDITION_FAILED:
                     raise
                 old = from_item(old_item(error) or {})
-            done = _watermark_position(old.get(WATERMARK_PREFIX + shard))
+            done = _watermark_position(old.get(WATERMARK_PREFIX + shard_tag(shard)))
             new = [visit for visit in chunk if visit.position > done]
             if len(new) == len(chunk):
                 raise DependencyUnavailable(f"the counters watermark of {key} dropped nothing")
@@ -355,7 +363,6 @@ def chunk_size(visits: Sequence[ClassifiedVisit]) -> int:
     for size, visit in enumerate(visits):
         for delta in deltas([visit]).values():
             names.update(delta.counters())
-            break  # the hour's (the day's names are the same)
         if len(names) > MAX_BUCKET_ATTRIBUTES:
             return max(1, size)
     return len(visits)
