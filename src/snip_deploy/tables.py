@@ -128,7 +128,7 @@ VISITS = TableDef(
 
 # rollups: per link, one item per hour of visits (sort key ``h#2030-01-31T12``, snip.domain.rollups;
 # a day is the sum of its hours) and its counters item (``link``, snip.data.counter_items), each
-# carrying the aggregator's watermark per stream shard (``n#<shard id>``, snip.data.rollups_table);
+# carrying the aggregator's watermark per stream shard (``n#<shard tag>``, snip.data.rollups_table);
 # the pipeline's progress (key ``#pipeline``). Earlier versions wrote day items (``d#2030-01-31``),
 # no longer read. ``expires``, the TTL attribute, is only on the watermark items the first version
 # kept beside the buckets (``w#<shard id>``): TTL removes them.

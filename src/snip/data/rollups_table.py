@@ -18,7 +18,7 @@ Exactly once, by a watermark per item and stream shard. Lambda reads each shard 
 table's stream in order, one batch at a time (parallelization factor 1), and delivers again from
 the first record a batch reported failed; a record seen a second time may come out of order, but
 only after it was delivered in order once. So what a shard has counted into an item is a prefix
-of that item's records in the shard. Each update sets the attribute ``n#<shard id>`` of the item
+of that item's records in the shard. Each update sets the attribute ``n#<shard tag>`` of the item
 it writes to the last of its events' sequence numbers, on the condition that it is below the
 first of them: a batch delivered twice, retried after a partial failure, bisected, or an update
 whose answer was lost fails the condition; the item as it was (ALL_OLD: a rollups item, never a

@@ -1,10 +1,10 @@
 """Rollups: what the aggregator adds per link and bucket, and how stats read it back.
 
 A link's visits are summed into one item per hour (``h#2030-01-31T12``) of the rollups table; a
-day (``d#2030-01-31``) is the sum of its hours, made when stats are read. Each item holds ``visits`` and ``bot_visits`` and, for
-human visits only, one number per breakdown value, as a top-level attribute named
-``<d>:<value>``, the dimension's letter (``r:news.example.com``, ``d:mobile``; earlier versions
-wrote ``referrers:news.example.com``, read alike). Top-level numbers
+day (``d#2030-01-31``) is the sum of its hours, made when stats are read. Each item holds
+``visits`` and ``bot_visits`` and, for human visits only, one number per breakdown value, as a
+top-level attribute named ``<d>:<value>``, the dimension's letter (``r:news.example.com``,
+``d:mobile``; earlier versions wrote ``referrers:news.example.com``, read alike). Top-level numbers
 let one UpdateItem ``ADD`` to values never seen before (a nested map would have to exist first).
 
 Pure functions only: the data module (``snip.data.rollups_table``) writes and reads the items.
