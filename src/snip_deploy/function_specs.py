@@ -109,12 +109,11 @@ class StreamSource:
     # makes the fewest end-of-window invocations (one per shard and window).
     tumbling_window_seconds: int = 900
     # A failed batch is retried until the stream drops its records (24 h): the aggregator fails on
-    # a dependency (DynamoDB, S3) or a transaction conflict, not on a record's content (it skips
-    # what is no visit event, caps referrer hosts, and a full rollup item counts without new
-    # breakdowns: snip.data.rollups_table), so a viral link's transactions from many shards at once, or
-    # an outage, delay counts and lose none. -1 is Lambda's "infinite"; no maximum record age
-    # (the stream's retention bounds it). A record the stream drops unprocessed goes to the
-    # on-failure queue (never lost silently).
+    # a dependency (DynamoDB, S3), not on a record's content (it skips what is no visit event,
+    # caps referrer hosts, and a full rollup item counts without new breakdowns:
+    # snip.data.rollups_table), so an outage delays counts and loses none. -1 is Lambda's
+    # "infinite"; no maximum record age (the stream's retention bounds it). A record the stream
+    # drops unprocessed goes to the on-failure queue (never lost silently).
     retry_attempts: int = -1
     max_record_age_seconds: int | None = None
     bisect_on_error: bool = True
