@@ -99,6 +99,7 @@ AGGREGATOR = {
     "batch_size": 1000,
     "cpu_ms_per_event": 0.2,  # assumed: user-agent classification (cached per agent) and bookkeeping
     "link_round_trip_ms": 10.0,  # assumed: a link's two updates (its hour, its counters)
+    "counting_workers": 8,  # links counted at once (functions/aggregate: COUNTING_WORKERS)
     "s3_put_round_trip_ms": 20.0,  # assumed
 }
 # The visits table's storage: an event's item lives a day (snip.domain.visit_events.EVENT_TTL_SECONDS),
@@ -144,7 +145,7 @@ def pipeline_per_event(
     wru = wru_per_event * batch
     ms = (
         lambda_ms(batch * a["cpu_ms_per_event"], 0, memory_mb)
-        + links_per_batch * a["link_round_trip_ms"]
+        + math.ceil(links_per_batch / a["counting_workers"]) * a["link_round_trip_ms"]
         + a["s3_put_round_trip_ms"]
     )
     invocation = _lambda_cost(ms, 0, memory_mb)

@@ -562,3 +562,20 @@ def test_raw_events_are_written_per_day_and_a_redelivery_replaces_them(
     assert '"country":"DE"' in line
     assert "user_agent" not in line
     assert "Mozilla" not in line
+
+
+def test_links_counted_at_once_count_exactly(dynamodb: Any, store: RollupsTable) -> None:
+    """The handler counts a batch's links several at a time: each link exactly once, a failing
+    link reported whole, its redelivery counting only what is new."""
+    keys = [f"Para{n:03d}" for n in range(12)]
+    for key in keys:
+        add_link(dynamodb, key)
+    events = [visit(keys[n % 12], n, at=f"2030-01-31T1{n % 3}:00:00.000Z") for n in range(120)]
+    records = records_for(dynamodb, events)
+    flaky = FailingOnce(store, "Para005", count_first=4)
+    first = aggregate(records, SHARD, classify, flaky, NoArchive(), workers=4)
+    assert len(first.failed) == 10  # Para005's records, whole
+    again = aggregate(records, SHARD, classify, flaky, NoArchive(), workers=4)
+    assert (again.failed, again.counted) == ([], 6)
+    assert [link(dynamodb, key)["visits"] for key in keys] == [10] * 12
+    assert sum(day(dynamodb, key)["visits"] for key in keys) == 120

@@ -8,7 +8,8 @@ redirect's path, by the ``classify`` the handler passes.
 
 Every event goes to the raw archive first (at least once, deterministic names), then each link's
 events are counted with one plain update per hour touched and one of the link's counters
-(``snip.data.rollups_table``: exactly once, by a watermark per item and shard). A link whose
+(``snip.data.rollups_table``: exactly once, by a watermark per item and shard), several links at
+once (links share no item; each link's writes stay in order). A link whose
 counting fails reports its records as failed (ReportBatchItemFailures): Lambda delivers again from
 the first of them, and what was counted already is dropped on its watermarks.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypedDict
 
@@ -104,8 +106,10 @@ def aggregate(
     classify: Callable[[str], UserAgentClass],
     counter: Counter,
     archive: Archive,
+    workers: int = 1,
 ) -> BatchOutcome:
-    """Archive and count one delivery of ``shard``'s records."""
+    """Archive and count one delivery of ``shard``'s records, up to ``workers`` links at once
+    (each link's writes stay in order; links share no item)."""
     if not shard:
         raise ValueError("no shard id: the event source mapping needs its tumbling window (VISIT_STREAM)")
     records = list(records)
@@ -122,7 +126,7 @@ def aggregate(
     first = min(created.get(seq, 0.0) for seq, _ in visits)
     # Not counted if it cannot be written: the batch is delivered again.
     counter.record_progress(shard, ShardProgress(shard, RUNNING, first, time.time()))
-    outcome = _count(visits, shard, counter, archive, outcome)
+    outcome = _count(visits, shard, counter, archive, outcome, workers)
     if outcome.failed:
         progress = ShardProgress(
             shard, BEHIND, min(created.get(seq, first) for seq in outcome.failed), time.time()
@@ -140,6 +144,7 @@ def _count(
     counter: Counter,
     archive: Archive,
     outcome: BatchOutcome,
+    workers: int,
 ) -> BatchOutcome:
     try:
         archive.write([visit for _, visit in visits])
@@ -150,10 +155,23 @@ def _count(
     by_link: dict[str, list[tuple[str, ClassifiedVisit]]] = {}
     for seq, visit in visits:
         by_link.setdefault(visit.event.key, []).append((seq, visit))
-    for key, found in by_link.items():
+
+    def count(found: list[tuple[str, ClassifiedVisit]]) -> int | None:
         try:
-            counted = counter.count(key, shard, [StreamVisit(position(seq), visit) for seq, visit in found])
+            return counter.count(
+                found[0][1].event.key, shard, [StreamVisit(position(seq), v) for seq, v in found]
+            )
         except Exception:
+            return None  # reported below: the link's records are delivered again
+
+    groups = list(by_link.values())
+    if workers > 1 and len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=min(workers, len(groups))) as pool:
+            results = list(pool.map(count, groups))
+    else:
+        results = [count(found) for found in groups]
+    for found, counted in zip(groups, results, strict=True):
+        if counted is None:
             outcome.failed += [seq for seq, _ in found]
             continue
         outcome.counted += counted
