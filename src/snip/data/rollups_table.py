@@ -65,6 +65,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef, UpdateItemInputTypeDef
 
+# The TTL attribute of the rollups table: the first version kept watermarks as items of their own
+# (bucket ``w#<shard id>``, attribute ``counted_to``) that carried it; TTL removes the last of them.
+# No item written now has it.
+WATERMARK_EXPIRES = "expires"
 LEGACY_WATERMARK_PREFIX = "w#"  # the transactional aggregator's, on hour items (read, never written)
 # The aggregator's progress, one attribute per shard (``ShardProgress``): stats' ``as_of``.
 PROGRESS_KEY = "#pipeline"  # '#' is never in a link's key
