@@ -590,6 +590,7 @@ def _zipf_day(found: dict[str, Any], results: dict[str, Any]) -> str:
         + _table(
             [
                 "shards",
+                "minutes",
                 "batches",
                 "events per batch",
                 "distinct links per visit",
