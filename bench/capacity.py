@@ -36,8 +36,9 @@ PARTITION_READ_UNITS = 3_000
 # CloudFront (DeveloperGuide/cloudfront-limits.html, checked 2026-12-07): 250,000 requests per
 # second per distribution by default (a quota; it can be raised).
 CLOUDFRONT_REQUESTS_PER_SECOND = 250_000
-# A write of the links item in the aggregator's transactions: an item under 1 KB, 2 write units.
-TRANSACTION_WRITE_UNITS = 2
+# A write of the hot link's busiest item by the aggregator: a plain update of an item under
+# 1 KB, 1 write unit.
+ITEM_WRITE_UNITS = 1
 
 
 def _limit(name: str, rate: float, load: str, visitor: str) -> dict[str, Any]:
@@ -67,17 +68,17 @@ def model(
     link_reads = reserved / LINK_MEMORY_SECONDS * read_units_per_link_read
     reading_environments = PARTITION_READ_UNITS / read_units_per_link_read * LINK_MEMORY_SECONDS
     # The aggregator: one batch at a time per shard (a shard per partition), a full batch in the
-    # modelled time of part 7 (its CPU per event at its memory, one transaction, one S3 object).
+    # modelled time of part 7 (its CPU per event at its memory, one link's updates, one S3 object).
     batch = AGGREGATOR["batch_size"]
     batch_ms = (
         lambda_ms(batch * AGGREGATOR["cpu_ms_per_event"], 0, aggregator_memory_mb)
-        + AGGREGATOR["transaction_round_trip_ms"]
+        + AGGREGATOR["link_round_trip_ms"]
         + AGGREGATOR["s3_put_round_trip_ms"]
     )
     per_shard = batch / (batch_ms / 1000)
     # The hot link's busiest item: part 8 measured its writes at 10,000 redirects/s; they grow with
     # the rate (more batches), and its partition takes 1,000 write units a second.
-    item_ceiling = PARTITION_WRITE_UNITS / TRANSACTION_WRITE_UNITS
+    item_ceiling = PARTITION_WRITE_UNITS / ITEM_WRITE_UNITS
     item_rate = 10_000 * item_ceiling / busiest_item_writes_at_10k
     limits = [
         _limit(
@@ -133,7 +134,7 @@ def model(
             "the hot link's busiest item (aggregator)",
             item_rate,
             f"{busiest_item_writes_at_10k:g} writes/s at 10,000 redirects/s (part 8), "
-            f"{TRANSACTION_WRITE_UNITS} write units each; its partition takes {item_ceiling:g} such "
+            f"{ITEM_WRITE_UNITS} write units each; its partition takes {item_ceiling:g} such "
             "writes/s",
             "nothing: the batch is retried; stats lag",
         ),

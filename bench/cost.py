@@ -90,15 +90,16 @@ KEYGEN_REFILL_CPU_MS = 50.0  # assumed CPU time of one refill run (35 keys, two 
 # The visit pipeline after resolve's PutItem, from what the aggregator does (snip.data.rollups_table,
 # functions/aggregate): the visits table's stream feeds it in batches of up to ``batch_size``
 # INSERT records of one shard (stream reads by a Lambda trigger are free; TTL deletions are free).
-# Per link in a batch, one TransactWriteItems (its hour rollups, which carry the shard's
-# watermark, its day rollups, the link's counters); the write units per event are measured in part 8 from the
-# items those transactions write (bench/pipeline_model.py: a hot link, every event of a batch on
-# one link; the long tail, every event on another link). The events are never written again. Per
+# Per link in a batch, one plain UpdateItem per hour touched and one of its counters item, each
+# carrying the shard's watermark; the write units per event are measured in part 8 from the items
+# those updates write (bench/pipeline_model.py: a hot link, every event of a batch on one link; the
+# long tail, every event on another link; the Zipf day). The events are never written again. Per
 # batch and day, one gzipped JSON Lines object in S3.
 AGGREGATOR = {
     "batch_size": 1000,
     "cpu_ms_per_event": 0.2,  # assumed: user-agent classification (cached per agent) and bookkeeping
-    "transaction_round_trip_ms": 10.0,  # assumed: a transaction takes longer than a single write
+    "link_round_trip_ms": 10.0,  # assumed: a link's two updates (its hour, its counters)
+    "counting_workers": 8,  # links counted at once (functions/aggregate: COUNTING_WORKERS)
     "s3_put_round_trip_ms": 20.0,  # assumed
 }
 # The visits table's storage: an event's item lives a day (snip.domain.visit_events.EVENT_TTL_SECONDS),
@@ -130,17 +131,21 @@ def _dynamodb(wru: float, rru: float) -> float:
 
 
 def pipeline_per_event(
-    memory_mb: int, wru_per_event: float, links_per_batch: int, event_item_bytes: int
+    memory_mb: int,
+    wru_per_event: float,
+    links_per_batch: float,
+    event_item_bytes: int,
+    batch_size: float | None = None,
 ) -> dict[str, float]:
     """The pipeline's cost per visit event (dollars per million events), for batches of
-    ``batch_size`` events spread over ``links_per_batch`` links whose transactions consume
-    ``wru_per_event`` write units per event (measured)."""
+    ``batch_size`` events (the configured size by default) spread over ``links_per_batch`` links
+    whose updates consume ``wru_per_event`` write units per event (measured)."""
     a, st = AGGREGATOR, STORAGE
-    batch = a["batch_size"]
+    batch = batch_size or a["batch_size"]
     wru = wru_per_event * batch
     ms = (
         lambda_ms(batch * a["cpu_ms_per_event"], 0, memory_mb)
-        + links_per_batch * a["transaction_round_trip_ms"]
+        + math.ceil(links_per_batch / a["counting_workers"]) * a["link_round_trip_ms"]
         + a["s3_put_round_trip_ms"]
     )
     invocation = _lambda_cost(ms, 0, memory_mb)
@@ -309,6 +314,20 @@ def run(
         int(AGGREGATOR["batch_size"]),
         event_item_bytes=event_bytes,
     )
+    # The realistic day (part 8: 10 million redirects a day over a million links, Zipf, 4 shards):
+    # its batches as the configured window makes them, its write units as measured.
+    zipf = pipeline.get("zipf_day", {}).get("4")
+    zipf_day = (
+        pipeline_per_event(
+            aggregator_mb,
+            zipf["write_units_per_event"],
+            zipf["events_per_batch"] * zipf["distinct_links_per_visit"],
+            event_item_bytes=event_bytes,
+            batch_size=zipf["events_per_batch"],
+        )
+        if zipf
+        else None
+    )
     behind = {  # what a redirect costs behind its front door, whichever it is
         "lambda_requests": resolve["requests"],
         "lambda_duration": resolve["duration"],
@@ -394,7 +413,21 @@ def run(
             "cloudfront_spread_batches": sum(through_cloudfront.values())
             - behind["visit_pipeline"]
             + _pipeline_total(spread),
-            "pipeline_per_event": {"hot_link": hot, "spread": spread},
+            "pipeline_per_event": {
+                "hot_link": hot,
+                "spread": spread,
+                **({"zipf_day": zipf_day} if zipf_day else {}),
+            },
+            # The realistic day: a redirect that reads its link, and the Zipf day's pipeline.
+            **(
+                {
+                    "cloudfront_zipf_day": totalled(
+                        {**through_cloudfront, "visit_pipeline": _pipeline_total(zipf_day)}
+                    )
+                }
+                if zipf_day
+                else {}
+            ),
         },
         # WAF in front of the distribution: a fixed monthly part and a part per request, apart
         # from the rows above (on or off by the stack's context; its price either way).

@@ -155,6 +155,7 @@ def check(results: dict[str, Any]) -> list[Goal]:
             "",
         ),
         *_visit_goals(results.get("visit_pipeline")),
+        *_pipeline_cost_goals(results),
     ]
 
 
@@ -218,4 +219,66 @@ def _visit_goals(found: dict[str, Any] | None) -> list[Goal]:
             "",
         ),
         Goal("stats_lag_local", "stats lag p99, local", found["stats_lag_local"]["p99_s"], 5, ""),
+        Goal(
+            "pipeline_long_tail",
+            "visit pipeline write units per visit, long tail",
+            round(found["long_tail"]["write_units_per_event"], 3),
+            3.0,
+            "",
+        ),
+        *(
+            [
+                Goal(
+                    "pipeline_zipf_day",
+                    "visit pipeline write units per visit, Zipf day",
+                    round(found["zipf_day"]["4"]["write_units_per_event"], 3),
+                    1.5,
+                    "",
+                )
+            ]
+            if "zipf_day" in found
+            else []
+        ),
+        *(
+            [
+                Goal(
+                    "max_visits_ceiling",
+                    "max_visits link: redirects per second before the item's write ceiling",
+                    found["max_visits_link"]["ceiling_redirects_per_second"],
+                    250,
+                    "",
+                    at_least=True,
+                )
+            ]
+            if "max_visits_link" in found
+            else []
+        ),
     ]
+
+
+def _pipeline_cost_goals(results: dict[str, Any]) -> list[Goal]:
+    """Issue 19's realistic day through CloudFront, and the local stack's redirect rate."""
+    goals = []
+    zipf = results.get("cost", {}).get("per_million_redirects", {}).get("cloudfront_zipf_day")
+    if zipf:
+        goals.append(
+            Goal(
+                "cost_zipf_day",
+                "cost per million redirects through CloudFront, Zipf day",
+                round(zipf["total"], 2),
+                3.00,
+                "$",
+            )
+        )
+    stack = results.get("concurrency", {})
+    if stack.get("redirects", {}).get("per_second") and stack.get("bare_get", {}).get("per_second"):
+        goals.append(
+            Goal(
+                "local_redirects_ratio",
+                "local redirects per second, bare / Snip",
+                round(ratio(stack["bare_get"]["per_second"], stack["redirects"]["per_second"]), 2),
+                3.2,
+                RATIO,
+            )
+        )
+    return goals

@@ -21,6 +21,8 @@ time; events are keyed by request id, so a link's events spread over every shard
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
 import random
 import re
 import statistics
@@ -28,7 +30,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,7 @@ from botocore.exceptions import ClientError
 
 from bench.common import ROOT, TYPICAL_TARGET
 from bench.requests_count import item_size, write_units
+from snip.data.counter_items import COUNTERS_BUCKET
 from snip.data.rollups_table import RollupsTable, StreamVisit, position
 from snip.data.visit_archive import NoArchive
 from snip.domain.link import Link
@@ -59,15 +63,18 @@ def _classify(_: str) -> UserAgentClass:
 
 
 class ModelDynamoDB:
-    """DynamoDB's TransactWriteItems for the aggregator's requests, in memory, counting writes and
-    the write units they consume (DynamoDB's rules: 2 per started KB of the larger of an item
-    before and after, in a transaction)."""
+    """DynamoDB's UpdateItem and TransactWriteItems for the aggregator's (and a max_visits
+    redirect's) requests, in memory, counting writes and the write units they consume (DynamoDB's
+    rules: 1 per started KB of the larger of an item before and after, 2 in a transaction; a
+    failed condition consumes the units of the item as it is)."""
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.writes: Counter[tuple[str, str]] = Counter()
         self.transactions = 0
+        self.updates = 0
         self.write_units = 0.0
+        self.units_by_item: Counter[tuple[str, str]] = Counter()
 
     @staticmethod
     def _id(op: dict[str, Any]) -> tuple[str, str]:
@@ -86,16 +93,18 @@ class ModelDynamoDB:
         values = {k: _des.deserialize(v) for k, v in op.get("ExpressionAttributeValues", {}).items()}
         present = item or {}
         for clause in re.split(r" AND (?![^(]*\))", condition):
+            if clause.startswith("(") and clause.endswith(")"):
+                clause = clause[1:-1]
             if match := re.fullmatch(r"attribute_exists\((#\w+)\)", clause):
                 ok = names[match[1]] in present
             elif match := re.fullmatch(r"attribute_not_exists\((#\w+)\)", clause):
                 ok = names[match[1]] not in present
-            elif match := re.fullmatch(r"attribute_not_exists\((#\w+)\) OR (#\w+) < (:\w+)", clause):
+            elif match := re.fullmatch(r"attribute_not_exists\((#\w+)\) OR (#\w+) (<=?) (:\w+)", clause):
                 name = names[match[1]]
-                ok = name not in present or present[name] < values[match[3]]
-            elif match := re.fullmatch(r"\(attribute_not_exists\((#\w+)\) OR (#\w+) <= (:\w+)\)", clause):
-                name = names[match[1]]
-                ok = name not in present or present[name] <= values[match[3]]
+                bound = values[match[4]]
+                ok = name not in present or (
+                    present[name] < bound if match[3] == "<" else present[name] <= bound
+                )
             else:
                 raise ValueError(f"the model does not know {clause!r}")
             if not ok:
@@ -105,22 +114,71 @@ class ModelDynamoDB:
     def _apply(self, op: dict[str, Any], item: dict[str, Any]) -> None:
         names = op.get("ExpressionAttributeNames", {})
         values = {k: _des.deserialize(v) for k, v in op.get("ExpressionAttributeValues", {}).items()}
-        for section, body in re.findall(r"(ADD|SET) (.*?)(?= ADD | SET |$)", op["UpdateExpression"]):
+        for section, body in re.findall(
+            r"(ADD|SET|REMOVE) (.*?)(?= ADD | SET | REMOVE |$)", op["UpdateExpression"]
+        ):
             for part in body.split(", "):
                 if section == "ADD":
                     name, value = part.split(" ")
                     item[names[name]] = item.get(names[name], 0) + values[value]
+                elif section == "REMOVE":
+                    item.pop(names[part], None)
                 else:
                     name, value = part.split(" = ")
                     item[names[name]] = values[value]
 
-    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
+    def _write(self, op: dict[str, Any], *, transactional: bool) -> dict[str, Any]:
+        """Apply an Update (or a Put) whose condition held; count its item's write and units."""
+        if "Item" in op:  # a Put
+            ident = (op["TableName"], "put:" + repr(sorted(op["Item"].items()))[:200])
+            before = _size(self.items[ident]) if ident in self.items else 0
+            self.items[ident] = {k: _des.deserialize(v) for k, v in op["Item"].items()}
+        else:
+            ident = self._id(op)
+            if ident not in self.items:  # a new item holds its key attributes
+                self.items[ident] = {k: _des.deserialize(v) for k, v in op["Key"].items()}
+                before = 0
+            else:
+                before = _size(self.items[ident])
+            self._apply(op, self.items[ident])
+        item = self.items[ident]
+        self.writes[ident] += 1
+        units = write_units(max(before, _size(item)), transactional=transactional)
+        self.write_units += units
+        self.units_by_item[ident] += units
+        return item
+
+    def update_item(self, **op: Any) -> dict[str, Any]:
+        """A plain UpdateItem: 1 unit per started KB of the larger of the item before and after; a
+        failed condition consumes the units of the item as it is."""
+        self.updates += 1
+        item = self.items.get(self._id(op))
+        if not self._holds(op, item):
+            units = write_units(_size(item) if item else 0, transactional=False)
+            self.write_units += units
+            self.units_by_item[self._id(op)] += units
+            error: dict[str, Any] = {
+                "Error": {"Code": "ConditionalCheckFailedException", "Message": "failed"}
+            }
+            if item is not None and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
+                error["Item"] = {k: _ser.serialize(v) for k, v in item.items()}
+            raise ClientError(error, "UpdateItem")  # type: ignore[arg-type]
+        written = self._write(op, transactional=False)
+        if op.get("ReturnValues") == "ALL_NEW":
+            return {"Attributes": {k: _ser.serialize(v) for k, v in written.items()}}
+        return {}
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]], **_: Any) -> dict[str, Any]:
         self.transactions += 1
         assert len(TransactItems) <= 100, "over DynamoDB's 100 actions"
-        ops = [action["Update"] for action in TransactItems]
+        ops = [action.get("Update") or action["Put"] for action in TransactItems]
         reasons = []
         for op in ops:
-            item = self.items.get(self._id(op))
+            if "Item" in op:
+                found = self.items.get((op["TableName"], "put:" + repr(sorted(op["Item"].items()))[:200]))
+                item = found
+            else:
+                item = self.items.get(self._id(op))
             if self._holds(op, item):
                 reasons.append({"Code": "None"})
             else:
@@ -132,21 +190,25 @@ class ModelDynamoDB:
             error = {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}}
             raise ClientError({**error, "CancellationReasons": reasons}, "TransactWriteItems")  # type: ignore[arg-type]
         for op in ops:
-            ident = self._id(op)
-            if ident not in self.items:  # a new item holds its key attributes
-                self.items[ident] = {k: _des.deserialize(v) for k, v in op["Key"].items()}
-                before = 0
-            else:
-                before = _size(self.items[ident])
-            item = self.items[ident]
-            self._apply(op, item)
-            self.writes[ident] += 1
-            self.write_units += write_units(max(before, _size(item)), transactional=True)
+            self._write(op, transactional=True)
         return {}
 
 
 def _size(item: dict[str, Any]) -> int:
-    return item_size({name: _ser.serialize(value) for name, value in item.items()})
+    """``requests_count.item_size`` of an item held as Python values, without serializing it
+    (the part's hottest line): strings by their bytes, numbers by their significant digits."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        if isinstance(value, str):
+            size += len(value.encode())
+        elif isinstance(value, bool):
+            size += 1
+        elif isinstance(value, int | Decimal) and value == int(value):
+            size += math.ceil(len(str(abs(int(value))).strip("0") or "0") / 2) + 1
+        else:
+            size += item_size({name: _ser.serialize(value)}) - len(name.encode())
+    return size
 
 
 # A link as shorten writes it (a typical target, two tags), for the size of its item.
@@ -167,7 +229,16 @@ def _link_item(key: str) -> dict[str, Any]:
 
 
 def _store(model: ModelDynamoDB) -> RollupsTable:
-    return RollupsTable(model, "links", "rollups")
+    return RollupsTable(model, "rollups")  # type: ignore[arg-type]
+
+
+def _item(model: ModelDynamoDB, key: str, bucket: str) -> dict[str, Any]:
+    return model.items.get(("rollups", repr([("bucket", bucket), ("key", key)])), {})
+
+
+def _counted(model: ModelDynamoDB, key: str) -> dict[str, Any]:
+    """A link's counters item (what GET /links shows)."""
+    return _item(model, key, COUNTERS_BUCKET)
 
 
 def _put_visits(model: ModelDynamoDB, events: list[VisitEvent]) -> None:
@@ -198,7 +269,8 @@ def hot_link(redirects: int = REDIRECTS_PER_SECOND, shards: int = HOT_SHARDS) ->
     model.put("links", {"key": {"S": "Hot1234"}}, _link_item("Hot1234"))
     events = [visit("Hot1234", n, at="2030-01-31T12:00:00.000Z") for n in range(redirects)]
     _put_visits(model, events)  # resolve: one item per redirect
-    model.writes[("links", repr([("key", "Hot1234")]))] = 0  # the link's creation is no visit's write
+    model.writes.clear()  # the link's creation and the events' puts are no write of the pipeline
+    model.write_units = 0.0
     store = _store(model)
     size = VISIT_STREAM.batch_size
     per_shard: dict[int, list[StreamVisit]] = {}
@@ -212,7 +284,7 @@ def hot_link(redirects: int = REDIRECTS_PER_SECOND, shards: int = HOT_SHARDS) ->
             batches += 1
             store.count("Hot1234", _shard_id(shard), found[start : start + size])
     busiest, writes = model.writes.most_common(1)[0]
-    link_writes = model.writes[("links", repr([("key", "Hot1234")]))]
+    link_writes = model.writes[("links", repr([("key", "Hot1234")]))]  # the link's own item: never
     return {
         "redirects": redirects,
         "shards": shards,
@@ -220,9 +292,10 @@ def hot_link(redirects: int = REDIRECTS_PER_SECOND, shards: int = HOT_SHARDS) ->
         "batches": batches,
         "transactions": model.transactions,
         "busiest_item": f"{busiest[0]} {busiest[1]}",
+        "busiest_item_name": "counters" if COUNTERS_BUCKET in busiest[1] else "hour rollup",
         "busiest_item_writes_per_second": writes * REDIRECTS_PER_SECOND / redirects,
         "link_item_requests_per_redirect_by_aggregator": link_writes / redirects,
-        "counted": int(model.items[("links", repr([("key", "Hot1234")]))].get("visits", 0)),
+        "counted": int(_counted(model, "Hot1234").get("visits", 0)),
         "write_units_per_event": model.write_units / redirects,
         # More shards (a bigger visits table) send smaller batches: each shard invokes once a
         # batch is full or its batching window ends, so a hot item takes at most
@@ -237,8 +310,9 @@ def hot_link(redirects: int = REDIRECTS_PER_SECOND, shards: int = HOT_SHARDS) ->
 def long_tail(links: int = VISIT_STREAM.batch_size) -> dict[str, Any]:
     """A full batch whose every event is another link's (links clicked now and then: the common
     case of a small deployment), through ``snip.operations.visit_counting.aggregate``: the
-    aggregator's dearest
-    batch, one transaction per event."""
+    aggregator's dearest batch, an hour update and a counters update per event (and the
+    pipeline's progress twice per batch). The links carry 10 rules, a split, a 200-character title
+    and 1,000 characters of notes: their items are never written by a visit, whatever they hold."""
     model = ModelDynamoDB()
     keys = [f"Tail{n:03d}" for n in range(links)]
     for key in keys:
@@ -248,13 +322,18 @@ def long_tail(links: int = VISIT_STREAM.batch_size) -> dict[str, Any]:
         for n, key in enumerate(keys)
     ]
     _put_visits(model, events)
+    model.writes.clear()
+    model.write_units = 0.0
     records = [stream_record(event, n) for n, event in enumerate(events)]
     outcome = aggregate(records, _shard_id(0), _classify, _store(model), NoArchive())
-    counted = sum(int(model.items[("links", repr([("key", key)]))].get("visits", 0)) for key in keys)
+    counted = sum(int(_counted(model, key).get("visits", 0)) for key in keys)
+    link_writes = sum(n for (table, _), n in model.writes.items() if table == "links")
     return {
         "events": links,
         "links": links,
         "transactions": model.transactions,
+        "updates": model.updates,
+        "link_item_writes": link_writes,
         "counted": counted,
         "failed": len(outcome.failed),
         "write_units_per_event": model.write_units / links,
@@ -274,6 +353,9 @@ class _FlakyCounter:
             self.store.count(key, shard, visits[: len(visits) // 2])
             raise RuntimeError("injected: DynamoDB went away mid-batch")
         return self.store.count(key, shard, visits)
+
+    def record_progress(self, shard: str, progress: Any) -> None:
+        self.store.record_progress(shard, progress)
 
 
 def redelivery(
@@ -338,17 +420,13 @@ def redelivery(
     expected_bots = Counter(event.key for event in events if event.bot)
     wrong = 0
     for key in keys:
-        link = model.items[("links", repr([("key", key)]))]
+        link = _counted(model, key)
         wrong += abs(link.get("visits", 0) - expected[key]) + abs(
             link.get("bot_visits", 0) - expected_bots[key]
         )
-        day = model.items.get(("rollups", repr([("bucket", "d#2030-01-31"), ("key", key)])), {})
-        wrong += abs(day.get("visits", 0) - expected[key]) + abs(
-            day.get("bot_visits", 0) - expected_bots[key]
-        )
     per_hour = Counter((event.key, event.at[:13], event.bot) for event in events)
-    for (key, at, bot), count in per_hour.items():  # each hour too: they carry the watermarks
-        item = model.items.get(("rollups", repr([("bucket", "h#" + at), ("key", key)])), {})
+    for (key, at, bot), count in per_hour.items():  # each hour (a day is their sum)
+        item = _item(model, key, "h#" + at)
         wrong += abs(item.get("bot_visits" if bot else "visits", 0) - count)
     return {
         "events": events_total,
@@ -358,6 +436,160 @@ def redelivery(
         "given_up": len(delivery.given_up),
         "lost_or_double_counted": int(wrong),
         "seconds": round(time.monotonic() - began, 1),
+    }
+
+
+# A realistic day (issue 19): 10 million redirects over a million links whose popularity follows
+# Zipf (s = 1), arriving evenly over 24 h. The arrival is even, so every hour of the day costs the
+# same per visit: one whole hour and the start of the next is run (hour items grow over their hour,
+# and a write pays for its item's size), through the configured stream (shards, batch size,
+# batching window) and the aggregator's own code. At 1 and 10 shards (informational, beside the
+# judged 4) the first ZIPF_OTHER_MINUTES of the hour only: their hour items are smaller than a
+# whole hour's, their figures a little low.
+ZIPF_REDIRECTS_PER_DAY = 10_000_000
+ZIPF_LINKS = 1_000_000
+ZIPF_START = "2030-01-31T12:00:00"
+ZIPF_MINUTES = 65
+ZIPF_OTHER_MINUTES = 20
+ZIPF_SHARDS = (1, 4, 10)
+ZIPF_JUDGED_SHARDS = 4
+# Visitors as a busy link sees them: referrers and countries themselves Zipf-like, a few browsers.
+_AGENTS = [
+    UserAgentClass("mobile", "Mobile Safari", "iOS"),
+    UserAgentClass("desktop", "Chrome", "Windows"),
+    UserAgentClass("mobile", "Chrome Mobile", "Android"),
+    UserAgentClass("desktop", "Safari", "Mac OS X"),
+    UserAgentClass("desktop", "Firefox", "Linux"),
+    UserAgentClass("tablet", "Mobile Safari", "iOS"),
+]
+_REFERRERS = ["(direct)", "t.co", "news.ycombinator.com", "www.google.com", "l.facebook.com"] + [
+    f"site{n}.example" for n in range(45)
+]
+_COUNTRIES = ["US", "DE", "GB", "FR", "IN", "BR", "JP", "CA", "NL", "ES"] + [f"Q{n}" for n in range(15)]
+
+
+def _zipf_weights(n: int) -> list[float]:
+    return list(itertools.accumulate(1.0 / rank for rank in range(1, n + 1)))
+
+
+def zipf_day(shards: int, seed: int = 19, minutes: int = ZIPF_MINUTES) -> dict[str, Any]:
+    """Write units per visit of the realistic day at ``shards`` stream shards: each shard's
+    events in batches that close when ``batch_size`` is reached or the batching window ends."""
+    rng = random.Random(seed)
+    rate = ZIPF_REDIRECTS_PER_DAY / 86_400
+    total = int(rate * minutes * 60)
+    ranks = rng.choices(range(ZIPF_LINKS), cum_weights=_zipf_weights(ZIPF_LINKS), k=total)
+    referrers = rng.choices(_REFERRERS, cum_weights=_zipf_weights(len(_REFERRERS)), k=total)
+    countries = rng.choices(_COUNTRIES, cum_weights=_zipf_weights(len(_COUNTRIES)), k=total)
+    agents = {agent.browser + agent.device: agent for agent in _AGENTS}
+    start = datetime.fromisoformat(ZIPF_START).replace(tzinfo=UTC).timestamp()
+    window = VISIT_STREAM.max_batching_window_seconds
+    model = ModelDynamoDB()
+    store = _store(model)
+    open_batches: dict[int, list[dict[str, Any]]] = {}
+    opened: dict[int, float] = {}
+    sequence = Counter[int]()
+    batches = 0
+    distinct = 0
+
+    def close(shard: int) -> None:
+        nonlocal batches, distinct
+        batch = open_batches.pop(shard)
+        batches += 1
+        distinct += len({record["dynamodb"]["NewImage"]["key"]["S"] for record in batch})
+        aggregate(batch, _shard_id(shard), lambda ua: agents[ua], store, NoArchive())
+
+    for n in range(total):
+        moment = start + n / rate
+        for shard in [s for s, t in opened.items() if moment - t >= window]:
+            close(shard)
+            del opened[shard]
+        agent = _AGENTS[n % len(_AGENTS)]
+        at = datetime.fromtimestamp(moment, UTC)
+        event = VisitEvent(
+            id=f"z-{n:09d}",
+            at=at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
+            key=f"Z{ranks[n]:06d}",
+            owner="a1b2c3d4e5",
+            bot=n % 50 == 0,
+            referrer=referrers[n],
+            country=countries[n],
+            user_agent=agent.browser + agent.device,
+            source="qr" if n % 10 == 0 else "link",
+            expires=int(moment) + 86_400,
+        )
+        shard = rng.randrange(shards)
+        record = stream_record(event, 0)
+        sequence[shard] += 1
+        record["dynamodb"]["SequenceNumber"] = str(10**20 + sequence[shard])
+        record["dynamodb"]["ApproximateCreationDateTime"] = int(moment)
+        open_batches.setdefault(shard, []).append(record)
+        opened.setdefault(shard, moment)
+        if len(open_batches[shard]) >= VISIT_STREAM.batch_size:
+            close(shard)
+            del opened[shard]
+    for shard in list(open_batches):
+        close(shard)
+    link_units = sum(units for (_, ident), units in model.units_by_item.items() if COUNTERS_BUCKET in ident)
+    return {
+        "shards": shards,
+        "batching_window_s": window,
+        "batch_size": VISIT_STREAM.batch_size,
+        "visits": total,
+        "minutes": minutes,
+        "batches": batches,
+        "events_per_batch": round(total / batches, 1),
+        "distinct_links_per_visit": round(distinct / total, 3),
+        "writes_per_visit": round(model.updates / total, 3),
+        "write_units_per_event": model.write_units / total,
+        "counters_units_per_event": link_units / total,
+        "transactions": model.transactions,
+    }
+
+
+# A max_visits link under load (issue 20, 13): every redirect counts on the link's counters item in
+# one transaction with its event; the item's write units per redirect decide the rate it takes
+# before the ~1,000 write units per second one item (its partition) allows.
+ITEM_WRITE_UNITS_PER_SECOND = 1_000
+MAX_VISITS_RATES = (10, 100, 250)
+
+
+def max_visits_link(seconds: int = 3) -> dict[str, Any]:
+    """Redirects of a link with max_visits at each rate for ``seconds``, through
+    ``LimitedVisits.record_visit`` on the model: write units on the counters item per redirect."""
+    from snip.data.limited_visits import LimitedVisits
+    from snip.data.link_memory import LinkMemory
+    from snip.data.links_table import LinksTable
+    from snip.data.visits_table import VisitsTable
+    from snip.operations.follow_link import Visit, visit_event
+
+    rows = {}
+    for rate in MAX_VISITS_RATES:
+        model = ModelDynamoDB()
+        links = LinksTable(model, "links")  # type: ignore[arg-type]
+        limited = LimitedVisits(links, LinkMemory(links), VisitsTable(model, "visits"), "rollups")  # type: ignore[arg-type]
+        link = Link("Lim1234", owner="a1b2c3d4e5", url=TYPICAL_TARGET, redirect_status=302, max_visits=10**9)
+        start = datetime(2030, 1, 31, 12, tzinfo=UTC)
+        redirects = rate * seconds
+        for n in range(redirects):
+            moment = start + timedelta(seconds=n / rate)
+            event = visit_event(
+                "Lim1234", link, Visit(f"cf-{rate}-{n:06d}", user_agent="Mozilla/5.0"), moment, counted=True
+            )
+            limited.record_visit(link, moment.strftime("%Y-%m-%dT%H:%M:%SZ"), event)
+        ident = ("rollups", repr([("bucket", COUNTERS_BUCKET), ("key", "Lim1234")]))
+        per_redirect = model.units_by_item[ident] / redirects
+        rows[str(rate)] = {
+            "redirects": redirects,
+            "counted": int(model.items[ident].get("visits", 0)),
+            "item_bytes": _size(model.items[ident]),
+            "item_write_units_per_redirect": per_redirect,
+            "write_units_per_redirect": model.write_units / redirects,
+            "ceiling_redirects_per_second": int(ITEM_WRITE_UNITS_PER_SECOND / per_redirect),
+        }
+    return {
+        "rates": rows,
+        "ceiling_redirects_per_second": min(row["ceiling_redirects_per_second"] for row in rows.values()),
     }
 
 
@@ -420,5 +652,12 @@ def run(lag_samples: int = 30) -> dict[str, Any]:
         "hot_link": hot_link(),
         "long_tail": long_tail(),
         "redelivery": redelivery(),
+        "zipf_day": {
+            str(shards): zipf_day(
+                shards, minutes=ZIPF_MINUTES if shards == ZIPF_JUDGED_SHARDS else ZIPF_OTHER_MINUTES
+            )
+            for shards in ZIPF_SHARDS
+        },
+        "max_visits_link": max_visits_link(),
         "stats_lag_local": stats_lag(lag_samples),
     }

@@ -20,11 +20,11 @@ from infra.monitoring import Monitoring
 from infra.table_constructs import SnipTables
 from infra.visit_pipeline import VisitPipeline
 from infra.waf import EdgeWaf, RedirectWaf
-from snip.data.rollups_table import COUNTED_LINK_ATTRIBUTES
+from snip.data.counter_items import REDIRECT_ATTRIBUTES
 from snip.settings import Env
 from snip_deploy import powertools
 from snip_deploy.function_specs import AGGREGATE, CONSOLE, KEYGEN, RESOLVE, SHORTEN
-from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISIT_ATTRIBUTES, VISITS
+from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISITS
 
 
 class SnipStack(Stack):
@@ -88,8 +88,9 @@ class SnipStack(Stack):
                 tables.access(IDEMPOTENCY, "GetItem", "PutItem", "UpdateItem", "DeleteItem"),
                 # The owner and scopes of the calling API key; `snip keys` writes them, not shorten.
                 tables.access(API_KEYS, "GetItem"),
-                # GET /links/{key}/stats: one Query of the link's rollups.
-                tables.access(ROLLUPS, "Query"),
+                # GET /links/{key}/stats: one Query of the link's hour rollups and one GetItem of
+                # the pipeline's progress (as_of); the links' counters items in one BatchGetItem.
+                tables.access(ROLLUPS, "Query", "GetItem", "BatchGetItem"),
             ],
             environment={
                 **settings_environment(settings, SHORTEN.name),
@@ -106,13 +107,13 @@ class SnipStack(Stack):
             layer=powertools_layer,
             logs_key=log_encryption,
             # Read the link; every GET writes a visit event (a conditional PutItem, keyed by the
-            # request id); a link with max_visits is also counted on its own item, by an Update
-            # in the same TransactWriteItems as the event's Put. IAM authorizes a transaction's
-            # Update and Put as UpdateItem and PutItem: the Update may name only the attributes
-            # a visit reads and writes, never the target URL or the owner.
+            # request id); a link with max_visits is also counted on its counters item in the
+            # rollups table, by an Update in the same TransactWriteItems as the event's Put (IAM
+            # authorizes them as UpdateItem and PutItem). resolve never writes a link's item, and
+            # on the counters item names only the count's attributes.
             tables=[
                 tables.access(LINKS, "GetItem"),
-                tables.access(LINKS, "UpdateItem", attributes=VISIT_ATTRIBUTES),
+                tables.access(ROLLUPS, "UpdateItem", "GetItem", attributes=REDIRECT_ATTRIBUTES),
                 tables.access(VISITS, "PutItem"),
                 # Whether an event whose put's answer was lost is there: its key, nothing else.
                 tables.access(VISITS, "GetItem", attributes=("id",)),
@@ -135,10 +136,9 @@ class SnipStack(Stack):
             layer=powertools_layer,
             logs_key=log_encryption,
             tables=[
-                # ADD to the link's hour and day rollups; move the shard's watermark on its hours.
+                # ADD to the link's hour rollups and its counters item, each moving the shard's
+                # watermark; the pipeline's progress. Never the links table.
                 tables.access(ROLLUPS, "UpdateItem"),
-                # ADD to the link's counters, on a condition that reads max_visits: nothing else.
-                tables.access(LINKS, "UpdateItem", attributes=COUNTED_LINK_ATTRIBUTES),
             ],
         )
         pipeline = VisitPipeline(

@@ -23,6 +23,9 @@ from snip.operations.visit_counting import BatchResponse, aggregate
 from snip.settings import get_settings
 from visit_classes import classify
 
+# Links of one batch counted at once: each link's updates wait for DynamoDB one after another,
+# and a batch holds hundreds of links (docs/architecture.md, "The visit path").
+COUNTING_WORKERS = 8
 logger = Logger(service="aggregate")
 metrics = Metrics(namespace=metric_names.NAMESPACE, service="aggregate")
 
@@ -35,7 +38,9 @@ def _archive() -> Archive:
 
 def _handle(event: dict[str, Any], context: Any) -> BatchResponse:
     shard = str(event.get("shardId") or "")
-    outcome = aggregate(event.get("Records", []), shard, classify, rollups_table(), _archive())
+    outcome = aggregate(
+        event.get("Records", []), shard, classify, rollups_table(), _archive(), workers=COUNTING_WORKERS
+    )
     logger.info(
         "batch aggregated",
         extra={

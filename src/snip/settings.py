@@ -280,8 +280,9 @@ class Settings:
     events_bucket: str | None = setting(Env.EVENTS_BUCKET, None, Text(optional=True))
     # Local: the folder of raw visit events (JSON Lines), instead of S3.
     events_dir: str | None = setting(Env.EVENTS_DIR, None, Text(optional=True))
-    # The pipeline's bound (CONTRACT §2: 60 s deployed, 5 s locally): stats answer
-    # ``as_of = now - stats_lag``, before which every visit is counted.
+    # How long a stream shard with records waits for its next batch at most (the batching window
+    # and the mapping's polling; 60 s deployed, 5 s locally): a shard whose last batch was counted
+    # whole longer ago than this is idle, caught up (stats' ``as_of``, snip.domain.stats.as_of).
     stats_lag: int = setting(Env.STATS_LAG, "60", Integer(0, 3600))
 
     @property

@@ -87,16 +87,20 @@ class StreamSource:
     """How the aggregator is fed from the visits table's stream: the event source mapping's
     settings (CDK) and the local poller's, one definition for both."""
 
-    # A link's events of one batch are counted in one transaction (its hour rollups with the
-    # shard's watermark, its day rollups and the link: snip.data.rollups_table), however many there
-    # are: a hot link's items are written once per batch and shard. 1,000 records stay near 1 MB
-    # of the 6 MB an invocation may carry (an event's item is under 1 KB: the user agent is cut at
-    # 512 characters).
+    # A link's events of one batch are counted with one plain update per hour touched and one of
+    # its counters item, however many there are (snip.data.rollups_table): a hot link's items are
+    # written once per batch and shard. 1,000 records stay near 1 MB of the 6 MB an invocation may
+    # carry (an event's item is under 1 KB: the user agent is cut at 512 characters).
     batch_size: int = 1000
-    # A shard invokes when its batch is full or this window ends: a hot link's items take at most
-    # shards / window writes per second (100 at 500 shards), and stats lag by the window at most
-    # (CONTRACT: within 60 s deployed; the local poller delivers at once: 5 s locally).
-    max_batching_window_seconds: int = 5
+    # A shard invokes when its batch is full or this window ends. The longer the window, the more
+    # visits of one link share a batch, and a link costs two writes per batch (its hour and its
+    # counters): at 10 million visits a day over 4 shards, 35 s fills a batch (~990 events),
+    # 0.69 distinct links per visit, ~1.48 write units per visit (5 s: 145 events, 0.83 distinct,
+    # over 1.8; make bench, part 8), and leaves 25 s of the stats promise (CONTRACT: within 60 s
+    # deployed) to the aggregator and a retry. A hot link's items take at most shards / window
+    # writes per second. The local poller waits at most a second instead
+    # (snip_local.stream_poller.LOCAL_BATCHING_WINDOW; 5 s locally).
+    max_batching_window_seconds: int = 35
     # Exactly once rests on each shard being read in order, one batch at a time: the watermark per
     # link and shard (snip.data.rollups_table). More than 1 would order records per item key only.
     parallelization_factor: int = 1
@@ -105,12 +109,11 @@ class StreamSource:
     # makes the fewest end-of-window invocations (one per shard and window).
     tumbling_window_seconds: int = 900
     # A failed batch is retried until the stream drops its records (24 h): the aggregator fails on
-    # a dependency (DynamoDB, S3) or a transaction conflict, not on a record's content (it skips
-    # what is no visit event, caps referrer hosts, and a full rollup item counts without new
-    # breakdowns: snip.data.rollups_table), so a viral link's transactions from many shards at once, or
-    # an outage, delay counts and lose none. -1 is Lambda's "infinite"; no maximum record age
-    # (the stream's retention bounds it). A record the stream drops unprocessed goes to the
-    # on-failure queue (never lost silently).
+    # a dependency (DynamoDB, S3), not on a record's content (it skips what is no visit event,
+    # caps referrer hosts, and a full rollup item counts without new breakdowns:
+    # snip.data.rollups_table), so an outage delays counts and loses none. -1 is Lambda's
+    # "infinite"; no maximum record age (the stream's retention bounds it). A record the stream
+    # drops unprocessed goes to the on-failure queue (never lost silently).
     retry_attempts: int = -1
     max_record_age_seconds: int | None = None
     bisect_on_error: bool = True

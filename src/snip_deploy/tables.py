@@ -1,18 +1,16 @@
 """Snip's DynamoDB tables, defined once.
 
 The CDK stack, the local stack and the tests all build their tables from these definitions.
-The attribute names they need (the owner index's keys, what IAM lets resolve write) come from
-``snip.data.link_items``, where the data package's adapters take them too, so that both agree.
+The attribute names they need (the owner index's keys) come from ``snip.data.link_items``,
+where the data package's adapters take them too, so that both agree.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from snip.data.link_items import BY_OWNER_INDEX, LISTED_AT, OWNER, RECENT_VISITS, TAGS, VISIT_COUNTERS
-from snip.domain.liveness import ACTIVE_CONDITION
+from snip.data.link_items import BY_OWNER_INDEX, LISTED_AT, OWNER, TAGS
 from snip.settings import Env
 
 
@@ -128,11 +126,12 @@ VISITS = TableDef(
     stream=True,
 )
 
-# rollups: per link, one item per hour and per day of visits (sort key ``h#2030-01-31T12`` /
-# ``d#2030-01-31``, snip.domain.rollups): a stats range is one Query of at most 744 hour or 401 day items.
-# Each hour item carries the aggregator's watermark per stream shard (the attribute
-# ``w#<shard id>``, snip.data.rollups_table). ``expires``, the TTL attribute, is only on the watermark
-# items earlier versions kept beside the buckets (``w#<shard id>``): TTL removes them.
+# rollups: per link, one item per hour of visits (sort key ``h#2030-01-31T12``, snip.domain.rollups;
+# a day is the sum of its hours) and its counters item (``link``, snip.data.counter_items), each
+# carrying the aggregator's watermark per stream shard (``n#<shard tag>``, snip.data.rollups_table);
+# the pipeline's progress (key ``#pipeline``). Earlier versions wrote day items (``d#2030-01-31``),
+# no longer read. ``expires``, the TTL attribute, is only on the watermark items the first version
+# kept beside the buckets (``w#<shard id>``): TTL removes them.
 ROLLUPS = TableDef(
     env_name=Env.ROLLUPS_TABLE,
     logical_id="Rollups",
@@ -142,20 +141,6 @@ ROLLUPS = TableDef(
 )
 
 ALL_TABLES = (LINKS, KEYS, IDEMPOTENCY, API_KEYS, VISITS, ROLLUPS)
-
-# Every top-level attribute that resolve's UpdateItems name (a visit, and the cleanup of its
-# markers): the links key, what the live-link condition reads, the counters and the markers.
-# IAM's dynamodb:Attributes on resolve's UpdateItem allows exactly these (infra/snip_stack.py).
-VISIT_ATTRIBUTES = tuple(
-    sorted(
-        {
-            LINKS.partition_key[0],
-            *re.findall(r"#(\w+)", ACTIVE_CONDITION),
-            *VISIT_COUNTERS,
-            RECENT_VISITS,
-        }
-    )
-)
 
 
 def create_tables(client: Any, names: dict[str, str]) -> None:

@@ -47,6 +47,11 @@ Invoke = Callable[[dict[str, Any]], tuple[dict[str, Any] | None, Any]]
 
 
 STREAM_RETENTION_SECONDS = 24 * 3600  # a DynamoDB stream keeps a record 24 h
+# The local batching window: records gathered for up to this long (or until a batch is full)
+# make one invocation, as the deployed mapping's window does, shorter (stats within 5 s locally).
+# Delivering each poll's few records at once made an aggregator invocation per redirect or two
+# under load, every one of them waiting for moto's one lock with the redirects.
+LOCAL_BATCHING_WINDOW = 1.0
 
 
 def _seq(record: Record) -> int:
@@ -164,11 +169,13 @@ class StreamPoller:
         failed_file: Path | None = None,
         source: StreamSource = VISIT_STREAM,
         idle_wait: float = 0.1,
+        window: float = LOCAL_BATCHING_WINDOW,
     ) -> None:
         self.pool = pool
         self.table_name = table_name
         self.source = source
         self.idle_wait = idle_wait
+        self.window = window
         self.failed_file = failed_file
         self.delivery = Delivery(self._invoke, source, stopped=self._stopped)
         self._dynamodb: Any = _client("dynamodb", endpoint_url)
@@ -211,15 +218,20 @@ class StreamPoller:
             StreamArn=arn, ShardId=shard, ShardIteratorType=self.source.starting_position
         )["ShardIterator"]
         pending: list[Record] = []
+        since = 0.0  # when the first pending record was read
         while not self._stop.is_set():
             answer = self._streams.get_records(ShardIterator=iterator, Limit=1000)
             iterator = answer["NextShardIterator"]
-            pending += [
+            found = [
                 lambda_record(record, arn)
                 for record in answer.get("Records", [])
                 if record.get("eventName") in self.source.event_names
             ]
-            if not pending:
+            if found and not pending:
+                since = time.monotonic()
+            pending += found
+            full = len(pending) >= self.source.batch_size
+            if not pending or (not full and time.monotonic() - since < self.window):
                 self._stop.wait(self.idle_wait)
                 continue
             batch, pending = pending[: self.source.batch_size], pending[self.source.batch_size :]

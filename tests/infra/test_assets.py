@@ -33,7 +33,7 @@ from infra.lambda_function import ARCHITECTURE, ASSET_EXCLUDE, RUNTIME, function
 from infra.synth import ASSET_METADATA
 from snip.settings import Env
 from snip_deploy.function_specs import CONSOLE, FUNCTIONS, KEYGEN, SHORTEN, VISIT_STREAM
-from snip_deploy.tables import ALL_TABLES, KEYS, LINKS, VISITS
+from snip_deploy.tables import ALL_TABLES, KEYS, LINKS, ROLLUPS, VISITS
 from snip_local.local_config import function_name
 from snip_local.stream_poller import window_event
 from tests.infra.conftest import Assembly
@@ -305,7 +305,8 @@ def test_aggregate_asset_counts_a_batch(assembly: Assembly, dynamodb: Any) -> No
     records = [stream_record(event, n) for n, event in enumerate(events)]
     event = window_event(records, "shardId-00000001900000000000-00000001", VISIT_STREAM, time.time())
     assert invoke(assembly, dynamodb, "aggregate", event) == {"batchItemFailures": [], "state": {}}
-    stored = client.get_item(TableName=links, Key={"key": {"S": "Asset01"}})["Item"]
+    counters = {"key": {"S": "Asset01"}, "bucket": {"S": "link"}}  # the link's counters item
+    stored = client.get_item(TableName=tables[ROLLUPS.env_name], Key=counters)["Item"]
     assert stored["visits"] == {"N": "3"}
 
 

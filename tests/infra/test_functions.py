@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from snip.data.limited_visits import FORGET_AFTER
+from snip.data.counter_items import REDIRECT_ATTRIBUTES
 from snip.data.links_table import LinksTable
 from snip.data.visits_table import VisitsTable
 from snip.domain import clock
@@ -18,7 +18,7 @@ from snip_deploy.front_door import DEFAULT_CAPACITY
 from snip_deploy.function_specs import FUNCTIONS
 from snip_deploy.powertools import LAYER_NAME as POWERTOOLS_LAYER_NAME
 from snip_deploy.powertools import LAYER_VERSION as POWERTOOLS_LAYER_VERSION
-from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISIT_ATTRIBUTES, VISITS, TableDef
+from snip_deploy.tables import API_KEYS, IDEMPOTENCY, KEYS, LINKS, ROLLUPS, VISITS, TableDef
 from tests.infra.conftest import Assembly
 from tests.infra.helpers import as_list, get_att, logical_id, resource, resources
 
@@ -27,16 +27,16 @@ NAMES = sorted(FUNCTIONS)
 
 # The brief of each function, written out by hand on purpose: the template must match it.
 EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
-    "resolve": {LINKS: {"GetItem", "UpdateItem"}, VISITS: {"PutItem", "GetItem"}},
+    "resolve": {LINKS: {"GetItem"}, VISITS: {"PutItem", "GetItem"}, ROLLUPS: {"UpdateItem", "GetItem"}},
     "keygen": {KEYS: {"PutItem", "Scan", "DeleteItem"}, LINKS: {"ConditionCheckItem"}},
     "shorten": {
         KEYS: {"Query", "DeleteItem"},
         LINKS: {"PutItem", "GetItem", "UpdateItem", "Query", "BatchGetItem"},
         IDEMPOTENCY: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
         API_KEYS: {"GetItem"},  # the caller's owner and scopes; `snip keys` writes, not shorten
-        ROLLUPS: {"Query"},
+        ROLLUPS: {"Query", "GetItem", "BatchGetItem"},  # stats, as_of, the links' counters items
     },
-    "aggregate": {ROLLUPS: {"UpdateItem"}, LINKS: {"UpdateItem"}},  # visits: its stream only
+    "aggregate": {ROLLUPS: {"UpdateItem"}},  # visits: its stream only; never the links table
     "console": {},  # static files from its own folder
 }
 # The event source mapping reads the visits table's stream (CDK's grant_stream_read); AWS has no
@@ -45,18 +45,8 @@ STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:Ge
 # The functions that import Powertools and so get its layer; the console imports only the stdlib.
 WITH_POWERTOOLS = [name for name in NAMES if name != "console"]
 
-# What resolve's UpdateItem may name (IAM dynamodb:Attributes), by hand too: never url or owner.
-EXPECTED_VISIT_ATTRIBUTES = [
-    "bot_visits",
-    "deleted_at",
-    "disabled",
-    "expires_at",
-    "key",
-    "last_visit_at",
-    "max_visits",
-    "recent_visits",
-    "visits",
-]
+# What resolve's requests on a counters item may name (IAM dynamodb:Attributes), by hand too.
+EXPECTED_VISIT_ATTRIBUTES = ["bot_visits", "bucket", "key", "l#redirect", "visits"]
 
 
 def function(template: dict[str, Any], name: str) -> dict[str, Any]:
@@ -213,15 +203,18 @@ def test_shorten_may_query_the_listing_index_and_nothing_else(template: dict[str
     ]
 
 
-def test_resolve_updates_only_the_visit_attributes(template: dict[str, Any]) -> None:
+def test_resolve_never_writes_a_link_and_names_only_the_count_on_its_counters(
+    template: dict[str, Any],
+) -> None:
     links = get_att(table_id(template, LINKS))
     found = [s for s in statements(template, "resolve") if s.get("Resource") == links]
-    conditions = {tuple(sorted(as_list(s["Action"]))): s.get("Condition") for s in found}
-    assert conditions == {
-        ("dynamodb:GetItem",): None,
-        # No ReturnValues condition: dynamodb:Attributes is judged on the request, and a visit's
-        # cancelled Update returns the link (ALL_OLD), which GetItem may read anyway.
-        ("dynamodb:UpdateItem",): {
+    assert {tuple(sorted(as_list(s["Action"]))): s.get("Condition") for s in found} == {
+        ("dynamodb:GetItem",): None
+    }
+    rollups = get_att(table_id(template, ROLLUPS))
+    on_rollups = [s for s in statements(template, "resolve") if s.get("Resource") == rollups]
+    assert {tuple(sorted(as_list(s["Action"]))): s.get("Condition") for s in on_rollups} == {
+        ("dynamodb:GetItem", "dynamodb:UpdateItem"): {
             "ForAllValues:StringEquals": {"dynamodb:Attributes": EXPECTED_VISIT_ATTRIBUTES}
         },
     }
@@ -235,7 +228,7 @@ def test_resolve_updates_only_the_visit_attributes(template: dict[str, Any]) -> 
     }
     assert on_visits == {
         ("dynamodb:PutItem",): None,
-        # Whether an event whose answer was lost is there (Store._event_written): its key only.
+        # Whether an event whose answer was lost is there (VisitsTable.event_written): its key only.
         ("dynamodb:GetItem",): {"ForAllValues:StringEquals": {"dynamodb:Attributes": ["id"]}},
     }
 
@@ -258,6 +251,10 @@ class _RecordingClient:
             self.actions.append((f"{kind}Item", request))
         return {}
 
+    def get_item(self, **request: Any) -> dict[str, Any]:
+        self.actions.append(("GetItem", request))
+        return {}
+
 
 def _named_attributes(request: dict[str, Any]) -> set[str]:
     return set(request["Key"]) | set(request.get("ExpressionAttributeNames", {}).values())
@@ -265,25 +262,29 @@ def _named_attributes(request: dict[str, Any]) -> set[str]:
 
 def test_resolve_writes_only_what_its_grants_allow() -> None:
     """The policy's lists against the data adapters' own requests: a max_visits visit by a person and
-    by a bot (the link's Update and the event's Put, in one transaction), and the cleanup of old
-    markers that follows once enough of them have gathered."""
-    old_markers = {f"1:{n:012d}" for n in range(FORGET_AFTER)}
-    link = Link("AbC1234", url="https://example.com/", owner="o", max_visits=5, recent_visits=old_markers)
+    by a bot (the counters item's Update and the event's Put, in one transaction), and the count a
+    HEAD reads; nothing returned on a failed condition (never an item)."""
+    link = Link("AbC1234", url="https://example.com/", owner="o", max_visits=5)
     client = _RecordingClient()
-    store = RedirectTables.over(LinksTable(client, "links"), VisitsTable(client, "visits")).limited
+    store = RedirectTables.over(LinksTable(client, "links"), VisitsTable(client, "visits"), "rollups").limited
     for agent in ("Mozilla/5.0", "Slackbot 1.0"):
         visit = Visit(f"request-{agent}", user_agent=agent)
         store.record_visit(
             link, clock.now_ts(), visit_event("AbC1234", link, visit, clock.utcnow(), counted=True)
         )
-    tables = {"links": LINKS, "visits": VISITS}
+    store.counted("AbC1234")
+    tables = {"links": LINKS, "visits": VISITS, "rollups": ROLLUPS}
     sent = [(tables[request["TableName"]], action) for action, request in client.actions]
-    assert sent == [(LINKS, "UpdateItem"), (VISITS, "PutItem"), (LINKS, "UpdateItem")] * 2  # + cleanups
+    assert sent == [(ROLLUPS, "UpdateItem"), (VISITS, "PutItem")] * 2 + [(ROLLUPS, "GetItem")]
     assert all(action in EXPECTED_TABLE_ACTIONS["resolve"][table] for table, action in sent)
-    updates = [request for action, request in client.actions if action == "UpdateItem"]
-    named = set().union(*(_named_attributes(request) for request in updates))
-    assert named == set(VISIT_ATTRIBUTES) == set(EXPECTED_VISIT_ATTRIBUTES)
-    assert LINKS.partition_key[0] in VISIT_ATTRIBUTES  # DynamoDB wants the key attribute listed
+    on_rollups = [
+        request for (table, _), (_, request) in zip(sent, client.actions, strict=True) if table == ROLLUPS
+    ]
+    named = set().union(*(_named_attributes(request) for request in on_rollups))
+    assert named == set(REDIRECT_ATTRIBUTES) == set(EXPECTED_VISIT_ATTRIBUTES)
+    assert all(
+        request.get("ReturnValuesOnConditionCheckFailure", "NONE") == "NONE" for _, request in client.actions
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)

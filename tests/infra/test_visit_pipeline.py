@@ -15,16 +15,13 @@ from snip.data.visit_archive import raw_event
 from snip.domain.rollups import ClassifiedVisit, UserAgentClass
 from snip.settings import Env
 from snip_deploy.function_specs import VISIT_STREAM
-from snip_deploy.tables import LINKS, ROLLUPS, VISITS
+from snip_deploy.tables import ROLLUPS, VISITS
 from tests.infra.helpers import as_list, get_att, logical_id, resource, resources
 from tests.infra.test_functions import function, function_id, statements, table_id
 from tests.visits import visit
 
 BUCKET = "AWS::S3::Bucket"
 QUEUE = "AWS::SQS::Queue"
-
-# By hand, on purpose: what the aggregator's link UpdateItems may name (IAM dynamodb:Attributes).
-EXPECTED_LINK_ATTRIBUTES = ["key", "visits", "bot_visits", "last_visit_at"]
 
 
 def test_the_mapping_feeds_the_aggregator_from_the_visits_stream(template: dict[str, Any]) -> None:
@@ -81,8 +78,7 @@ def test_aggregator_statements_on_tables_and_stream(template: dict[str, Any]) ->
         return {"ForAllValues:StringEquals": {"dynamodb:Attributes": names}}
 
     assert found == {
-        key(ROLLUPS, "dynamodb:UpdateItem"): None,
-        key(LINKS, "dynamodb:UpdateItem"): only(EXPECTED_LINK_ATTRIBUTES),
+        key(ROLLUPS, "dynamodb:UpdateItem"): None,  # never the links table
         key(
             VISITS,
             "dynamodb:DescribeStream",
@@ -97,17 +93,18 @@ def test_aggregator_statements_on_tables_and_stream(template: dict[str, Any]) ->
 
 class _RecordingClient:
     def __init__(self) -> None:
-        self.transactions: list[list[dict[str, Any]]] = []
+        self.requests: list[dict[str, Any]] = []
 
-    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
-        self.transactions.append(TransactItems)
+    def update_item(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
         return {}
 
 
-def test_the_aggregators_requests_name_only_the_allowed_attributes() -> None:
-    """The policy's lists against the store's own transaction (people and bots, two hours)."""
+def test_the_aggregators_requests_write_only_rollups_without_a_transaction() -> None:
+    """The store's own requests (people and bots, two hours): plain updates of the rollups table
+    only, an hour's and the counters', never a link's item."""
     client = _RecordingClient()
-    store = RollupsTable(client, links_table="links", rollups_table="rollups")
+    store = RollupsTable(client, rollups_table="rollups")  # type: ignore[arg-type]
     agent = UserAgentClass("mobile", "Mobile Safari", "iOS")
     visits = [
         StreamVisit(
@@ -117,22 +114,16 @@ def test_the_aggregators_requests_name_only_the_allowed_attributes() -> None:
         for n in range(4)
     ]
     assert store.count("AbC1234", "shardId-1", visits) == 4
-    (transaction,) = client.transactions
-    named: dict[str, set[str]] = {}
-    for action in transaction:
-        (op,) = action.values()
-        names = set(op["Key"]) | set(op.get("ExpressionAttributeNames", {}).values())
-        named.setdefault(op["TableName"], set()).update(names)
-    assert "visits" not in named  # the aggregator never writes an event again
-    assert named["links"] == set(EXPECTED_LINK_ATTRIBUTES)
-    assert set(named) == {"links", "rollups"}
+    assert {request["TableName"] for request in client.requests} == {"rollups"}
+    buckets = [request["Key"]["bucket"]["S"] for request in client.requests]
+    assert buckets == ["h#2030-01-31T10", "h#2030-01-31T11", "link"]
 
 
 def test_the_aggregator_is_told_its_tables_and_bucket(template: dict[str, Any]) -> None:
     env = function(template, "aggregate")["Properties"]["Environment"]["Variables"]
     assert Env.VISITS_TABLE not in env  # read through its stream only, never written
     assert env[Env.ROLLUPS_TABLE] == {"Ref": table_id(template, ROLLUPS)}
-    assert env[Env.LINKS_TABLE] == {"Ref": table_id(template, LINKS)}
+    assert Env.LINKS_TABLE not in env  # never read or written
     assert env[Env.EVENTS_BUCKET] == {"Ref": logical_id(template, BUCKET, "VisitsEvents")}
 
 

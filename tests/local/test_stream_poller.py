@@ -94,3 +94,43 @@ def test_every_event_has_the_tumbling_windows_shape_with_the_shard() -> None:
         start, end = event["window"]["start"], event["window"]["end"]
         assert start < end
         assert start.endswith(("00:00Z", "15:00Z", "30:00Z", "45:00Z"))
+
+
+class _Stream:
+    """A stream that yields one new record per GetRecords, then nothing."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = list(records)
+
+    def describe_table(self, **_: Any) -> dict[str, Any]:
+        return {"Table": {"LatestStreamArn": "arn:stream"}}
+
+    def describe_stream(self, **_: Any) -> dict[str, Any]:
+        return {"StreamDescription": {"Shards": [{"ShardId": SHARD}]}}
+
+    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
+        return {"ShardIterator": "it"}
+
+    def get_records(self, **_: Any) -> dict[str, Any]:
+        return {"NextShardIterator": "it", "Records": [self.records.pop(0)] if self.records else []}
+
+
+def test_the_local_poller_gathers_a_windows_records_into_one_invocation() -> None:
+    """Records read a poll at a time go to the aggregator together once the local batching window
+    ends (as the deployed mapping's window does), not an invocation per poll."""
+    import threading
+    import time
+
+    from snip_local.stream_poller import StreamPoller
+
+    stream = _Stream(RECORDS[:6])
+    poller = StreamPoller(None, "http://127.0.0.1:9", "visits", idle_wait=0.01, window=0.5)  # type: ignore[arg-type]
+    poller._dynamodb = poller._streams = stream
+    batches: list[int] = []
+    poller.delivery.deliver = lambda batch, shard: batches.append(len(batch))  # type: ignore[method-assign]
+    follow = threading.Thread(target=poller._follow, daemon=True)
+    follow.start()
+    time.sleep(1.0)
+    poller._stop.set()
+    follow.join(2)
+    assert batches == [6]  # six polls, one invocation

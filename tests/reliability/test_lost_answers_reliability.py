@@ -47,7 +47,7 @@ from tests.reliability import figures
 from tests.reliability.conftest import LONG
 from tests.reliability.http import Caller, fault_state, set_faults, try_keygen
 from tests.reliability.table_dumps import IDEMPOTENCY, KEYS, LINKS, all_items, pool_keys
-from tests.reliability.visit_mix import PIPELINE_WRITES, VARIANTS, VisitLedger
+from tests.reliability.visit_mix import PIPELINE_WRITES, ROLLUPS, VARIANTS, VisitLedger
 
 CLIENTS = 4
 PER_CLIENT = 12 if LONG else 4  # requests of each kind per client and scenario
@@ -102,6 +102,15 @@ class Outcome:
 
 def links(stack: Stack) -> list[dict[str, Any]]:
     return all_items(stack.dynamodb(), LINKS)
+
+
+def counts(stack: Stack) -> Counter[str]:
+    """People's visits per link: its counters item (rollups) plus what its own item holds."""
+    found: Counter[str] = Counter()
+    counters = [item for item in all_items(stack.dynamodb(), ROLLUPS) if item["bucket"]["S"] == "link"]
+    for item in [*links(stack), *counters]:
+        found[item["key"]["S"]] += int(item.get("visits", {}).get("N", "0"))
+    return found
 
 
 def count_duplicates(stack: Stack, outcome: Outcome, urls: dict[str, str]) -> None:
@@ -223,9 +232,9 @@ def link_updates(stack: Stack, tag: str, rate: float) -> Outcome:
             assert reply.status_code == 201, reply.text
             made[kind].append(reply.json()["key"])
     redirects: dict[str, Counter[int]] = {key: Counter() for key in made["plain"] + made["max_visits"]}
-    # A max_visits visit is one TransactWriteItems (the link's count and its event); PATCH and
-    # DELETE are UpdateItems.
-    spec = f"UpdateItem@{LINKS}:lost={rate},TransactWriteItems@{LINKS}:lost={rate}"
+    # A max_visits visit is one TransactWriteItems (the count on the link's counters item in the
+    # rollups table, and its event); PATCH and DELETE are UpdateItems of the link.
+    spec = f"UpdateItem@{LINKS}:lost={rate},TransactWriteItems@{ROLLUPS}:lost={rate}"
     set_faults(stack, spec, seed=round(rate * 1000) + 3)
 
     def work(n: int) -> Outcome:
@@ -269,14 +278,13 @@ def link_updates(stack: Stack, tag: str, rate: float) -> Outcome:
     deadline = time.monotonic() + 15
     while True:
         stored = {item["key"]["S"]: item for item in links(stack)}
-        behind = [
-            key for key in made["plain"] if int(stored[key].get("visits", {}).get("N", "0")) < redirected(key)
-        ]
+        counted = counts(stack)
+        behind = [key for key in made["plain"] if counted[key] < redirected(key)]
         if not behind or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     for key in redirects:
-        visits = int(stored[key].get("visits", {}).get("N", "0"))
+        visits = counted[key]
         done = redirected(key)
         if visits > done and key in made["max_visits"]:
             outcome.spent_without_redirect += visits - done
@@ -419,7 +427,7 @@ def refills(stack: Stack, tag: str) -> Outcome:
 SCENARIOS: dict[str, tuple[str, Callable[..., Outcome]]] = {
     "claim": (f"TransactWriteItems@{LINKS}", claims),
     "link put (alias, pool empty)": (f"PutItem@{LINKS}", link_puts),
-    "visit count, PATCH, DELETE": (f"UpdateItem@{LINKS}", link_updates),
+    "visit count, PATCH, DELETE": (f"UpdateItem@{LINKS}+TransactWriteItems@{ROLLUPS}", link_updates),
     "idempotency records": (f"PutItem@{IDEMPOTENCY}+UpdateItem@{IDEMPOTENCY}", idempotency_records),
     "keygen refill": (f"TransactWriteItems@{KEYS}", refills),
     # last: the scenarios before it keep their seeds (the index is part of the seed)

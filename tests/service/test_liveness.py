@@ -1,11 +1,13 @@
-"""The rule "this link redirects now", run both ways on the same cases: the Python predicate
-(HEAD) and the DynamoDB condition (GET, through LimitedVisits.record_visit's transaction on moto) must
-agree; and where the condition refuses, no event is written either."""
+"""The rule "this link redirects now", run both ways on the same cases: HEAD and GET (through
+``follow`` on moto: for a link with max_visits, the counting transaction's condition) must agree;
+and where GET refuses, no event is written either."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
@@ -15,7 +17,7 @@ from snip.data.links_table import LinksTable
 from snip.data.visits_table import VisitsTable
 from snip.domain.errors import LinkGone
 from snip.domain.liveness import is_active
-from snip.operations.follow_link import RedirectTables, Visit, visit_event
+from snip.operations.follow_link import RedirectTables, Visit, follow
 from snip.settings import DEFAULT_TABLES, Env
 from tests.service.visits_table_setup import VISITS, visit_events
 
@@ -50,12 +52,17 @@ def test_predicate_and_condition_agree(dynamodb: Any, case: str) -> None:
     links = DEFAULT_TABLES[Env.LINKS_TABLE]
     dynamodb.put_item(TableName=links, Item=item)
     link = link_of(item)  # as the data package reads it
-    store = RedirectTables.over(LinksTable(dynamodb, links), VisitsTable(dynamodb, VISITS)).limited
-    event = visit_event(link.key, link, Visit("rule-request"), NOW_MOMENT, counted=True)
+    store = RedirectTables.over(LinksTable(dynamodb, links), VisitsTable(dynamodb, VISITS))
+    with patch("snip.domain.clock.utcnow", return_value=NOW_MOMENT):
+        head = _redirects(lambda: follow(store, link.key, None))
+        get = _redirects(lambda: follow(store, link.key, Visit("rule-request")))
+    assert head is get is is_active(link, NOW)
+    assert len(visit_events(dynamodb)) == int(get)
+
+
+def _redirects(answer: Callable[[], object]) -> bool:
     try:
-        store.record_visit(link, NOW, event)
-        condition_holds = True
+        answer()
     except LinkGone:
-        condition_holds = False
-    assert condition_holds is is_active(link, NOW)
-    assert len(visit_events(dynamodb)) == int(condition_holds)
+        return False
+    return True

@@ -14,9 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from snip.data import clients
-from snip.data.limited_visits import FORGET_AFTER, VISIT_MARKER_SECONDS
 from snip.data.link_creation import LinkCreation
-from snip.data.link_items import RECENT_VISITS
 from snip.data.links_table import LinksTable
 from snip.data.visits_table import VisitsTable
 from snip.domain.link import Link
@@ -30,6 +28,7 @@ from tests.service.visits_table_setup import VISITS, visit_events
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 KEYS = DEFAULT_TABLES[Env.KEYS_TABLE]
 IDEMPOTENCY = DEFAULT_TABLES[Env.IDEMPOTENCY_TABLE]
+ROLLUPS = DEFAULT_TABLES[Env.ROLLUPS_TABLE]
 LOST = pytest.mark.parametrize("lost", [0, 1, SDK_ATTEMPTS], ids=["clean", "sdk-retry", "sdk-gave-up"])
 URL = "https://example.com/once"
 
@@ -43,7 +42,9 @@ def links(dynamodb: Any) -> dict[str, dict[str, Any]]:
 
 
 def counter(dynamodb: Any, key: str, name: str) -> int:
-    return int(links(dynamodb)[key].get(name, {"N": "0"})["N"])
+    """A link's count on its counters item (a link with max_visits is counted there)."""
+    found = dynamodb.get_item(TableName=ROLLUPS, Key={"key": {"S": key}, "bucket": {"S": "link"}})
+    return int(found.get("Item", {}).get(name, {"N": "0"})["N"])
 
 
 def created_body(key: str, created_at: str) -> dict[str, Any]:
@@ -147,19 +148,25 @@ def test_idempotency_record_completion(call: Call, dynamodb: Any, lost: int) -> 
 
 # -- visits ----------------------------------------------------------------------------------
 BOT = "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"
-# A link with max_visits is counted in place, with its event, in one TransactWriteItems (which
-# these tests lose answers of); every other link's visits are events alone
-# (tests/service/test_visit_events_path.py).
+# A link with max_visits is counted on its counters item (rollups table), with its event, in one
+# TransactWriteItems (which these tests lose answers of); every other link's visits are events
+# alone (tests/service/test_visit_events_path.py).
 LIMIT = 1000
 VISIT = "TransactWriteItems"
 
 
+def lose_visit(lost: int, **kwargs: Any) -> LostAnswers:
+    return lose(VISIT, lost, table=ROLLUPS, **kwargs)
+
+
+def lose_lookup(attempts: int) -> LostAnswers:
+    """The consistent GetItem of the visit's event that decides a visit whose answers were lost."""
+    return LostAnswers(clients.dynamodb(), "GetItem", table=VISITS, attempts=attempts, applied=False)
+
+
 def counted_link(call: Call) -> str:
-    """A link whose visits are counted in place, already read by this environment (a HEAD), so
-    that a GET goes straight to its transaction and GetItem faults hit only the lookups."""
-    key = create(call, max_visits=LIMIT)
-    assert call("HEAD", f"/{key}", api_key_id=None).status == 302
-    return key
+    """A link whose visits are counted by the redirect (max_visits)."""
+    return create(call, max_visits=LIMIT)
 
 
 def events_of(dynamodb: Any, key: str) -> list[dict[str, Any]]:
@@ -171,7 +178,7 @@ def events_of(dynamodb: Any, key: str) -> list[dict[str, Any]]:
 @pytest.mark.usefixtures("filled_pool")
 def test_a_visit_counts_once(call: Call, dynamodb: Any, lost: int, agent: str, counted: str) -> None:
     key = counted_link(call)
-    faults = lose(VISIT, lost)
+    faults = lose_visit(lost)
     reply = call("GET", f"/{key}", api_key_id=None, headers={"User-Agent": agent})
     assert len(faults.lost) == lost
     assert (reply.status, reply.headers["Location"]) == (302, URL)
@@ -187,7 +194,7 @@ def test_a_visit_counts_once(call: Call, dynamodb: Any, lost: int, agent: str, c
 @pytest.mark.usefixtures("filled_pool")
 def test_the_only_visit_of_a_one_time_link_redirects(call: Call, dynamodb: Any, lost: int) -> None:
     key = create(call, max_visits=1)
-    faults = lose(VISIT, lost)
+    faults = lose_visit(lost)
     reply = call("GET", f"/{key}", api_key_id=None)
     assert len(faults.lost) == lost
     assert (reply.status, reply.headers.get("Location")) == (302, URL), reply.body
@@ -207,7 +214,7 @@ def test_other_visitors_between_the_attempts_do_not_make_it_count_twice(
     def another_visitor() -> None:
         others.append(call("GET", f"/{key}", api_key_id=None).status)
 
-    lose(VISIT, lost, between=another_visitor)
+    lose_visit(lost, between=another_visitor)
     assert call("GET", f"/{key}", api_key_id=None).status == 302
     assert others == [302] * lost
     assert counter(dynamodb, key, "visits") == 1 + lost
@@ -219,7 +226,7 @@ def test_a_visit_whose_sdk_attempts_never_reached_dynamodb_is_sent_once_more(
     call: Call, dynamodb: Any
 ) -> None:
     key = counted_link(call)
-    faults = lose(VISIT, SDK_ATTEMPTS, applied=False)
+    faults = lose_visit(SDK_ATTEMPTS, applied=False)
     reply = call("GET", f"/{key}", api_key_id=None)
     assert len(faults.lost) == SDK_ATTEMPTS
     assert reply.status == 302  # the lookup found it uncounted and the link live: sent again
@@ -230,7 +237,7 @@ def test_a_visit_whose_sdk_attempts_never_reached_dynamodb_is_sent_once_more(
 @pytest.mark.usefixtures("filled_pool")
 def test_a_visit_that_never_reached_dynamodb_is_503_and_not_counted(call: Call, dynamodb: Any) -> None:
     key = counted_link(call)
-    faults = lose(VISIT, 2 * SDK_ATTEMPTS, applied=False)
+    faults = lose_visit(2 * SDK_ATTEMPTS, applied=False)
     reply = call("GET", f"/{key}", api_key_id=None)
     assert len(faults.lost) == 2 * SDK_ATTEMPTS
     assert reply.status == 503
@@ -242,7 +249,7 @@ def test_a_visit_that_never_reached_dynamodb_is_503_and_not_counted(call: Call, 
 def test_a_spent_link_whose_every_answer_is_lost_answers_410(call: Call, dynamodb: Any) -> None:
     key = create(call, max_visits=1)
     assert call("GET", f"/{key}", api_key_id=None).status == 302
-    lose(VISIT, SDK_ATTEMPTS, applied=False)
+    lose_visit(SDK_ATTEMPTS, applied=False)
     assert call("GET", f"/{key}", api_key_id=None).status == 410  # as a clean run answers
     assert counter(dynamodb, key, "visits") == 1
     assert len(events_of(dynamodb, key)) == 1
@@ -291,42 +298,35 @@ def at_second(second: int) -> str:
     return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_old_visit_markers_are_forgotten_and_new_ones_kept(dynamodb: Any) -> None:
-    """The transaction returns no item: the markers to drop are judged on the link as read, and
-    the link this environment remembers loses them too (no second cleanup from memory)."""
+def test_a_limited_links_visits_leave_no_markers(dynamodb: Any) -> None:
+    """The count's item carries no visit markers (the event is the marker): after many visits it
+    is as small as after one, and a repeat of a visit counts nothing and writes no second event."""
     table = LinksTable(clients.dynamodb(), LINKS)
     store = RedirectTables.over(table, VisitsTable(clients.dynamodb(), VISITS))
     LinkCreation(table, KEYS).put_link(
         Link("Marked1", url=URL, owner="o", redirect_status=302, max_visits=99)
     )
-    start = 1_800_000_000
-    visits = FORGET_AFTER + 2
 
     def visit(second: int, request_id: str) -> None:
         link, _ = store.memory.remembered_link("Marked1")
         assert link is not None
         store.limited.record_visit(link, at_second(second), event_for(link, request_id))
-        store.memory.forget("Marked1")  # each visit reads the link afresh, as after 2 s
 
-    for n in range(visits):  # old visits, one per second
-        visit(start + n, f"old-{n}")
-    assert len(links(dynamodb)["Marked1"][RECENT_VISITS]["SS"]) == visits
-    later = start + visits - 1 + VISIT_MARKER_SECONDS  # the last old visit is just inside
-    link, _ = store.memory.remembered_link("Marked1")
-    assert link is not None
-    store.limited.record_visit(link, at_second(later), event_for(link, "new"))
-    markers = links(dynamodb)["Marked1"][RECENT_VISITS]["SS"]
-    assert all(int(m.split(":")[0]) >= later - VISIT_MARKER_SECONDS for m in markers), markers
-    assert len(markers) == 2  # "new", and the last old one still inside the window
-    remembered, from_memory = store.memory.remembered_link("Marked1")
-    assert from_memory
-    assert remembered is not None
-    assert len(remembered.recent_visits) == 1  # the dropped ones are gone from memory too
-    # a repeat of a visit still remembered does not count, nor write a second event
-    before = counter(dynamodb, "Marked1", "visits")
-    store.limited.record_visit(remembered, at_second(later), event_for(remembered, "new"))
-    assert counter(dynamodb, "Marked1", "visits") == before
-    assert len(events_of(dynamodb, "Marked1")) == visits + 1
+    def counters_item() -> dict[str, Any]:
+        key = {"key": {"S": "Marked1"}, "bucket": {"S": "link"}}
+        return dict(dynamodb.get_item(TableName=ROLLUPS, Key=key)["Item"])
+
+    visit(1_800_000_000, "first")
+    after_one = counters_item()
+    for n in range(40):
+        visit(1_800_000_001 + n, f"more-{n}")
+    after_many = counters_item()
+    assert set(after_many) == set(after_one) == {"key", "bucket", "visits", "l#redirect"}
+    assert counter(dynamodb, "Marked1", "visits") == 41
+    visit(1_800_000_100, "more-3")  # a repeat: CloudFront's retry, or ours
+    assert counter(dynamodb, "Marked1", "visits") == 41
+    assert len(events_of(dynamodb, "Marked1")) == 41
+    assert "recent_visits" not in links(dynamodb)["Marked1"]
 
 
 def event_for(link: Link, request_id: str) -> VisitEvent:
@@ -374,8 +374,8 @@ def test_a_counted_visit_nobody_can_confirm_is_503(call: Call, dynamodb: Any) ->
     """What is left: every answer lost and the lookup failing too. The visit was counted once;
     the client is told to retry (a new request, counted as a new visit)."""
     key = counted_link(call)
-    lose(VISIT, 2 * SDK_ATTEMPTS)  # the SDK's attempts and our one more send
-    lookup = LostAnswers(clients.dynamodb(), "GetItem", attempts=2 * SDK_ATTEMPTS, applied=False)
+    lose_visit(2 * SDK_ATTEMPTS)  # the SDK's attempts and our one more send
+    lookup = lose_lookup(2 * SDK_ATTEMPTS)
     assert call("GET", f"/{key}", api_key_id=None).status == 503
     assert len(lookup.lost) == 2 * SDK_ATTEMPTS
     assert counter(dynamodb, key, "visits") == 1
@@ -386,9 +386,9 @@ def test_a_counted_visit_whose_lookup_fails_is_confirmed_by_sending_it_once_more
     call: Call, dynamodb: Any
 ) -> None:
     key = counted_link(call)
-    lose(VISIT, SDK_ATTEMPTS)
-    LostAnswers(clients.dynamodb(), "GetItem", attempts=SDK_ATTEMPTS, applied=False)
-    assert call("GET", f"/{key}", api_key_id=None).status == 302  # the repeat finds its own marker
+    lose_visit(SDK_ATTEMPTS)
+    lose_lookup(SDK_ATTEMPTS)
+    assert call("GET", f"/{key}", api_key_id=None).status == 302  # the repeat finds its own event
     assert counter(dynamodb, key, "visits") == 1
 
 

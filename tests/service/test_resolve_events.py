@@ -64,7 +64,7 @@ def resolve(handlers: dict[str, Any]) -> Resolve:
 def run_aggregator(dynamodb: Any) -> Iterator[Callable[[], None]]:
     """Deliver every visit event in the table to the aggregator, as the stream does."""
     moto_transactions.install()  # as the local stack (tests/service/test_aggregate.py)
-    store = RollupsTable(dynamodb, DEFAULT_TABLES[Env.LINKS_TABLE], DEFAULT_TABLES[Env.ROLLUPS_TABLE])
+    store = RollupsTable(dynamodb, DEFAULT_TABLES[Env.ROLLUPS_TABLE])
 
     def _run() -> None:
         items = dynamodb.scan(TableName=VISITS, ConsistentRead=True)["Items"]

@@ -185,9 +185,10 @@ class TestList:
         decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         assert decoded["o"] == "owner-b"
 
-    def test_a_page_is_one_query_and_one_batch_read(self, call: Call, requests_made: list[str]) -> None:
+    def test_a_page_is_one_query_and_two_batch_reads(self, call: Call, requests_made: list[str]) -> None:
+        """The index's page, the links, and their counters items (apart from the links)."""
         for _ in range(5):
             create(call)
         requests_made.clear()
         assert len(listing(call, "limit=3").json["links"]) == 3
-        assert requests_made == ["Query", "BatchGetItem"]
+        assert requests_made == ["Query", "BatchGetItem", "BatchGetItem"]

@@ -19,10 +19,11 @@ if TYPE_CHECKING:
 # The markers that let a repeated write recognise its own earlier attempt (snip.data.lost_writes).
 CREATE_MARKER = "create_marker"  # on a link: the request that created it
 DELETE_MARKER = "delete_marker"  # on a tombstone: the request that deleted it
-RECENT_VISITS = "recent_visits"  # string set: the markers of the visits counted lately
-# What a visit writes: a person's visit counts ``visits`` and stamps ``last_visit_at``; a
-# preview bot's counts ``bot_visits`` only (IAM limits resolve's UpdateItem to these, the
-# condition's attributes and the markers: snip_deploy.tables.VISIT_ATTRIBUTES).
+# Left on links by earlier versions, which counted a link with max_visits on its own item: the
+# markers of the visits counted lately (read, never written now).
+RECENT_VISITS = "recent_visits"
+# The counts earlier versions kept on the link's item (frozen since: the counters item holds
+# what is counted now, snip.data.counter_items; readers add both, snip.domain.stats.with_counts).
 VISITS, BOT_VISITS, LAST_VISIT_AT = "visits", "bot_visits", "last_visit_at"
 VISIT_COUNTERS = (VISITS, BOT_VISITS, LAST_VISIT_AT)
 

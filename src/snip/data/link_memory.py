@@ -8,8 +8,7 @@ GetItem per 2 s per environment instead of one per redirect.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
-from dataclasses import replace
+from collections.abc import Callable
 
 from snip.data.links_table import LinksTable
 from snip.domain.link import Link
@@ -58,11 +57,3 @@ class LinkMemory:
 
     def forget(self, key: str) -> None:
         self._memory.pop(key, None)
-
-    def forget_visit_markers(self, key: str, old: Collection[str]) -> None:
-        """Drop visit markers a cleanup is removing from the link, so that the visits answered
-        from memory do not send the same cleanup again (``snip.data.limited_visits``)."""
-        remembered = self._memory.get(key)
-        if remembered is not None:
-            kept = remembered[1].recent_visits - set(old)
-            self._memory[key] = (remembered[0], replace(remembered[1], recent_visits=kept))

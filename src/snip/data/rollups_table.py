@@ -1,34 +1,51 @@
 """The aggregator's and the stats' DynamoDB requests: counting visit events exactly once, reading rollups.
 
-The links API and the redirect never load it.
+The links API's stats and owner views read it; the redirect writes only a link's counters item
+(``counter_update``, a link with ``max_visits``).
 
-Exactly once, by a watermark per link, stream shard and hour. Lambda reads each shard of the
-visits table's stream in order, one batch at a time (parallelization factor 1), and delivers again
-from the first record a batch reported failed; a record seen a second time may come out of order,
-but only after it was delivered in order once (AWS Lambda, "tumbling windows" and "batch item
-failures"). So what a shard has counted of a link is a prefix of that link's records in the
-shard. Each ``TransactWriteItems`` that adds a link's events of one shard to its hour and day
-rollups and to the link's counters also sets, on every hour rollup it touches, the attribute
-``w#<shard id>`` to the last of those events' sequence numbers, on the condition that it is below
-the first of them. A record counted once has moved its hour's watermark to at least its own
-number, so any later transaction holding it again cancels; a record not counted yet lies above
-every watermark of its shard. A batch delivered twice, retried after a partial failure or
-bisected cancels; ``CancellationReasons`` (ALL_OLD) give each hour's watermark, the events at or
-below their hour's are dropped and the rest is sent again. An answer lost after the transaction
-was applied is the same case (within botocore's retries its ClientRequestToken answers the first
-result). Batches of different shards arrive in any order: each shard has its own attribute.
+Two kinds of items per link in the rollups table, each written with **one plain conditional
+UpdateItem per link and batch** (no transaction):
 
-This costs one transactional write per link and batch instead of one per event, and no item of
-its own: the watermark rides on the hour rollups the transaction writes anyway (a link visited
-once in a batch: its hour, its day and the link, 6 WRU). The events themselves are never written
-again (their stream record is all the aggregator needs).
+* an **hour** item per hour touched (``h#2030-01-31T12``): the counts and breakdowns. A day's
+  numbers are the sum of its hours, summed when stats are read (earlier versions also wrote a
+  day item ``d#...``, which stats no longer read);
+* the link's **counters** item (bucket ``link``): ``visits``, ``bot_visits`` and the latest
+  visit, what GET /links shows. It never shares an item with the link's URL, owner, tags or any
+  other field an owner writes, so neither makes a counting write dearer, and a link's item is
+  written only by its owner.
+
+Exactly once, by a watermark per item and stream shard. Lambda reads each shard of the visits
+table's stream in order, one batch at a time (parallelization factor 1), and delivers again from
+the first record a batch reported failed; a record seen a second time may come out of order, but
+only after it was delivered in order once. So what a shard has counted into an item is a prefix
+of that item's records in the shard. Each update sets the attribute ``n#<shard tag>`` of the item
+it writes to the last of its events' sequence numbers, on the condition that it is below the
+first of them: a batch delivered twice, retried after a partial failure, bisected, or an update
+whose answer was lost fails the condition; the item as it was (ALL_OLD: a rollups item, never a
+link's) gives the watermark, the events at or below it are dropped and the rest is sent again. A
+record not counted yet lies above every watermark of its shard. The hour items are written first,
+then the counters; each item decides for itself, so a batch that failed between the two counts
+the rest on its redelivery and nothing twice.
+
+Watermarks of closed shards (DynamoDB rolls a stream's shards over every few hours) would pile up
+on a counters item that lives as long as its link: each carries the time it was written
+(``<position>@<epoch seconds>``), and those older than the stream's retention (no record of that
+shard can be delivered again) are removed once ``PRUNE_AFTER`` of them have gathered.
+
+Upgrading from the transactional aggregator (docs/deploy.md): its hour items carry the watermark
+``w#<shard id>`` of what it counted into the hour, its day item and the link item's counters in
+one transaction. An hour update honours both watermarks; events at or below the old one are
+counted on the link item already, so they are dropped from the counters too. Reading adds the
+link item's old counters (frozen since) to the counters item's.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -36,35 +53,32 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from snip.data import clients
-from snip.data.cancellations import CONDITION_FAILED, CONFLICT, TOO_BIG, cancellation
-from snip.data.dependency_guard import MAX_TRANSACTION_ITEMS, dependency_guard
+from snip.data.counter_items import COUNTERS_BUCKET, LATEST_PREFIX, WATERMARK_PREFIX
+from snip.data.dependency_guard import CONDITION_FAILED, MAX_BATCH_GET, dependency_guard, error_code, old_item
 from snip.data.item_codec import from_item, to_item
-from snip.data.link_items import LAST_VISIT_AT
 from snip.domain.errors import DependencyUnavailable
-from snip.domain.rollups import BOT_VISITS, HOUR_PREFIX, VISITS, ClassifiedVisit, deltas, hour_of
+from snip.domain.rollups import BOT_VISITS, VISITS, ClassifiedVisit, deltas, hour_of
+from snip.domain.stats import LinkCounts, ShardProgress
 from snip.settings import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import (
-        AttributeValueTypeDef,
-        QueryInputTypeDef,
-        TransactWriteItemTypeDef,
-        UpdateTypeDef,
-    )
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef, UpdateItemInputTypeDef
 
-# The only top-level attributes the aggregator's link UpdateItems name (IAM's dynamodb:Attributes,
-# infra/snip_stack.py): the link's key and the counters. Never a
-# link's URL or owner.
-COUNTED_LINK_ATTRIBUTES = ("key", VISITS, BOT_VISITS, LAST_VISIT_AT)
-WATERMARK_PREFIX = "w#"  # on an hour rollup: w#<shard id>, the highest sequence number counted
-# The TTL attribute of the rollups table: earlier versions kept watermarks as items of their own
+# The TTL attribute of the rollups table: the first version kept watermarks as items of their own
 # (bucket ``w#<shard id>``, attribute ``counted_to``) that carried it; TTL removes the last of them.
-# A bucket never has it.
+# No item written now has it.
 WATERMARK_EXPIRES = "expires"
+LEGACY_WATERMARK_PREFIX = "w#"  # the transactional aggregator's, on hour items (read, never written)
+# The aggregator's progress, one attribute per shard (``ShardProgress``): stats' ``as_of``.
+PROGRESS_KEY = "#pipeline"  # '#' is never in a link's key
+PROGRESS_BUCKET = "shards"
+PROGRESS_PREFIX = "s#"
 SEQUENCE_WIDTH = 40  # DynamoDB Streams sequence numbers have 21 to 40 digits
 MAX_BUCKET_ATTRIBUTES = 150  # breakdown numbers per rollup update: keeps the expression under 4 KB
-CONFLICT_ATTEMPTS = 5  # TransactionConflict: another shard's transaction on the same items; try again
+RETENTION_SECONDS = 25 * 3600  # a stream keeps a record 24 h: older watermarks can go
+PRUNE_AFTER = 8  # stale watermarks gathered on a counters item before one write removes them
+TOO_BIG = "ValidationException"  # an update that would take its item past DynamoDB's 400 KB
 logger = Logger(child=True)  # the aggregator's and shorten's (stats) Powertools Logger
 
 
@@ -79,6 +93,17 @@ def position(sequence_number: str) -> str:
     return sequence_number.zfill(SEQUENCE_WIDTH)
 
 
+def shard_tag(shard: str) -> str:
+    """A shard's name in its attributes (``n#<tag>``, ``l#<tag>``): 8 characters of a digest of its
+    id, instead of its ~40 (an item carries one per shard that wrote it, and pays for its size)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(shard.encode()).digest()[:6]).decode()
+
+
+def _watermark_position(value: object) -> str:
+    """The position part of a watermark (``<position>`` or ``<position>@<epoch>``)."""
+    return str(value or "").split("@", 1)[0]
+
+
 @dataclass(frozen=True)
 class StreamVisit:
     """A classified visit and where it sits in its shard."""
@@ -88,146 +113,222 @@ class StreamVisit:
 
 
 @dataclass
-class _LinkUpdate:
-    counted: bool = True  # add to the link's visits (False: no such link item)
-    stamp: bool = True  # move last_visit_at forward (False: it is already later)
+class _Pending:
+    """One link's events of one shard on their way: which are still to count where."""
 
-
-def _counts_link(chunk: list[StreamVisit], link: _LinkUpdate) -> bool:
-    """Whether the chunk's transaction updates the link: only for events the redirect did not
-    count itself (an event says so: ``counted``, a link with max_visits), and only while the link
-    item exists."""
-    return link.counted and any(not visit.visit.event.counted for visit in chunk)
+    hours: dict[str, list[StreamVisit]]
+    counters: list[StreamVisit]
+    legacy: set[str] = field(default_factory=set)  # positions the old aggregator counted on the link
 
 
 class RollupsTable:
-    def __init__(self, client: DynamoDBClient, links_table: str, rollups_table: str) -> None:
+    def __init__(
+        self, client: DynamoDBClient, rollups_table: str, epoch: Callable[[], float] = time.time
+    ) -> None:
         self.client = client
-        self.links_table = links_table
         self.rollups_table = rollups_table
+        self.epoch = epoch  # seconds: the watermarks' stamps (tests set the clock)
 
     # -- counting --------------------------------------------------------------------------
     def count(self, key: str, shard: str, visits: Sequence[StreamVisit]) -> int:
-        """Count one link's visits of one shard exactly once; returns how many this call counted."""
-        pending = sorted({visit.position: visit for visit in visits}.values(), key=lambda v: v.position)
+        """Count one link's visits of one shard exactly once; returns how many this call counted
+        into their hours (the rest were counted before: a redelivery)."""
+        ordered = sorted({visit.position: visit for visit in visits}.values(), key=lambda v: v.position)
+        pending = _Pending(hours={}, counters=ordered)
+        for visit in ordered:
+            pending.hours.setdefault(hour_of(visit.visit.event.at), []).append(visit)
         counted = 0
-        while pending:
-            size = chunk_size([visit.visit for visit in pending])
-            counted += self._count_chunk(key, shard, pending[:size])
-            pending = pending[size:]
+        for hour, events in sorted(pending.hours.items()):
+            while events:
+                size = chunk_size([visit.visit for visit in events])
+                counted += self._count_hour(key, shard, hour, events[:size], pending)
+                events = events[size:]
+        self._count_link(key, shard, [v for v in pending.counters if v.position not in pending.legacy])
         return counted
 
-    def _count_chunk(self, key: str, shard: str, chunk: list[StreamVisit]) -> int:
-        link = _LinkUpdate()
-        conflicts = 0
-        full: set[str] = set()  # buckets whose item cannot grow: they count visits, no new breakdowns
+    def _count_hour(
+        self, key: str, shard: str, hour: str, chunk: list[StreamVisit], pending: _Pending
+    ) -> int:
+        """Add ``chunk`` (events of one hour, in order) to the hour's item; what its watermarks
+        show counted already is dropped (and, for the old aggregator's, from the counters too)."""
+        breakdowns = True
         while chunk:
-            buckets, actions = self._actions(key, shard, chunk, link, full)
-            sent_link = _counts_link(chunk, link)
+            delta = deltas([visit.visit for visit in chunk])[hour]
+            counters = delta.counters(breakdowns=breakdowns)
+            names = {f"#a{i}": name for i, name in enumerate(counters)}
+            names |= {"#n": WATERMARK_PREFIX + shard_tag(shard), "#w": LEGACY_WATERMARK_PREFIX + shard}
+            values: dict[str, object] = {f":a{i}": value for i, value in enumerate(counters.values())}
+            values |= {":first": chunk[0].position, ":last": chunk[-1].position}
+            adds = ", ".join(f"#a{i} :a{i}" for i in range(len(counters)))
+            update: UpdateItemInputTypeDef = {
+                "TableName": self.rollups_table,
+                "Key": to_item({"key": key, "bucket": hour}),
+                "UpdateExpression": (f"ADD {adds} " if adds else "") + "SET #n = :last",
+                "ConditionExpression": (
+                    "(attribute_not_exists(#n) OR #n < :first) AND (attribute_not_exists(#w) OR #w < :first)"
+                ),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item(values),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
             try:
                 with dependency_guard():
-                    # No ClientRequestToken of our own (botocore's covers its retries): the
-                    # watermark decides a repeat, which then reports its events as repeated.
-                    self.client.transact_write_items(TransactItems=actions)
+                    self.client.update_item(**update)
                 return len(chunk)
             except ClientError as error:
-                cancelled = cancellation(error)
-            codes = cancelled.codes
-            if CONFLICT in codes and CONDITION_FAILED not in codes:
-                conflicts += 1
-                if conflicts >= CONFLICT_ATTEMPTS:
-                    raise DependencyUnavailable(f"DynamoDB cancelled the count: {codes}")
-                time.sleep(0.05 * 2**conflicts)
-                continue
-            if set(codes) - {"None", CONDITION_FAILED, TOO_BIG} or len(codes) != len(actions):
-                raise DependencyUnavailable(f"DynamoDB cancelled the count: {codes}")
-            too_big = {bucket for bucket, code in zip(buckets, codes, strict=False) if code == TOO_BIG}
-            if too_big & full or TOO_BIG in codes[len(buckets) :]:
-                raise DependencyUnavailable(f"a rollup or link item of {key} is full: {codes}")
-            if too_big:
-                # Thousands of distinct referrers in one hour or day: that item keeps counting
-                # visits exactly and takes no new breakdown values (logged by the aggregator).
-                logger.warning("rollups full", extra={"key": key, "buckets": sorted(too_big)})
-                full |= too_big
-            if sent_link and codes[-1] == CONDITION_FAILED:
-                if cancelled.item(len(codes) - 1) is None:
-                    link.counted = False  # no such link: the rollups still count the visits
-                else:
-                    link.stamp = False  # a later visit was stamped already (another shard's)
-            watermarks = {
-                bucket: str((cancelled.item(action) or {}).get(WATERMARK_PREFIX + shard, ""))
-                for action, bucket in enumerate(buckets[: len(codes)])
-                if bucket.startswith(HOUR_PREFIX) and codes[action] == CONDITION_FAILED
-            }
-            if watermarks:
-                new = [
-                    visit
-                    for visit in chunk
-                    if visit.position > watermarks.get(hour_of(visit.visit.event.at), "")
-                ]
-                if len(new) == len(chunk):  # a failed condition always covers the chunk's first
-                    raise DependencyUnavailable(f"the watermarks of {key} dropped nothing: {codes}")
-                chunk = new
+                code = error_code(error)
+                if code == TOO_BIG and breakdowns:
+                    # Thousands of distinct referrers in one hour: the item keeps counting visits
+                    # exactly and takes no new breakdown values (logged).
+                    logger.warning("rollups full", extra={"key": key, "buckets": [hour]})
+                    breakdowns = False
+                    continue
+                if code == TOO_BIG:
+                    raise DependencyUnavailable(f"the rollup {hour} of {key} is full") from error
+                if code != CONDITION_FAILED:
+                    raise
+                old = from_item(old_item(error) or {})
+            legacy = _watermark_position(old.get(LEGACY_WATERMARK_PREFIX + shard))
+            mine = _watermark_position(old.get(WATERMARK_PREFIX + shard_tag(shard)))
+            pending.legacy |= {visit.position for visit in chunk if visit.position <= legacy}
+            new = [visit for visit in chunk if visit.position > max(legacy, mine)]
+            if len(new) == len(chunk):  # a failed condition always covers the chunk's first
+                raise DependencyUnavailable(f"the watermarks of {key} {hour} dropped nothing")
+            chunk = new
         return 0
 
-    def _actions(
-        self, key: str, shard: str, chunk: list[StreamVisit], link: _LinkUpdate, full: set[str]
-    ) -> tuple[list[str], list[TransactWriteItemTypeDef]]:
-        """The transaction's updates, and the rollup bucket of each (the link's update, last, has none)."""
-        buckets: list[str] = []
-        actions: list[TransactWriteItemTypeDef] = []
-        for bucket_key, delta in sorted(deltas([visit.visit for visit in chunk]).items()):
-            counters = delta.counters(breakdowns=bucket_key not in full)
-            names = {f"#a{i}": name for i, name in enumerate(counters)}
-            values: dict[str, object] = {f":a{i}": value for i, value in enumerate(counters.values())}
-            update: UpdateTypeDef = {
-                "TableName": self.rollups_table,
-                "Key": to_item({"key": key, "bucket": bucket_key}),
-                "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(counters))),
+    def _count_link(self, key: str, shard: str, chunk: list[StreamVisit]) -> None:
+        """Add ``chunk``'s visits (those the redirect did not count itself: ``counted``) to the
+        link's counters item, once."""
+        while chunk:
+            mine = [visit.visit.event for visit in chunk if not visit.visit.event.counted]
+            humans = [event.at for event in mine if not event.bot]
+            if not mine:
+                return  # resolve counted every one of them: nothing to add
+            names = {
+                "#v": VISITS,
+                "#b": BOT_VISITS,
+                "#n": WATERMARK_PREFIX + shard_tag(shard),
             }
-            if bucket_key.startswith(HOUR_PREFIX):  # the watermark rides on every hour it touches
-                update["UpdateExpression"] += " SET #w = :last"
-                update["ConditionExpression"] = "attribute_not_exists(#w) OR #w < :first"
-                update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-                names["#w"] = WATERMARK_PREFIX + shard
-                values |= {":first": chunk[0].position, ":last": chunk[-1].position}
-            update |= {"ExpressionAttributeNames": names, "ExpressionAttributeValues": to_item(values)}
-            buckets.append(bucket_key)
-            actions.append({"Update": update})
-        if _counts_link(chunk, link):
-            actions.append({"Update": self._link_update(key, chunk, link)})
-        return buckets, actions
+            values: dict[str, object] = {
+                ":v": len(humans),
+                ":b": len(mine) - len(humans),
+                ":first": chunk[0].position,
+                ":mark": f"{chunk[-1].position}@{int(self.epoch())}",
+            }
+            update = "ADD #v :v, #b :b SET #n = :mark"
+            if humans:
+                update += ", #l = :at"
+                names["#l"] = LATEST_PREFIX + shard_tag(shard)
+                values[":at"] = _link_time(max(humans))
+            try:
+                with dependency_guard():
+                    answer = self.client.update_item(
+                        TableName=self.rollups_table,
+                        Key=to_item({"key": key, "bucket": COUNTERS_BUCKET}),
+                        UpdateExpression=update,
+                        ConditionExpression="attribute_not_exists(#n) OR #n < :first",
+                        ExpressionAttributeNames=names,
+                        ExpressionAttributeValues=to_item(values),
+                        ReturnValues="ALL_NEW",
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    )
+                self._prune(key, from_item(answer.get("Attributes", {})))
+                return
+            except ClientError as error:
+                if error_code(error) != CONDITION_FAILED:
+                    raise
+                old = from_item(old_item(error) or {})
+            done = _watermark_position(old.get(WATERMARK_PREFIX + shard_tag(shard)))
+            new = [visit for visit in chunk if visit.position > done]
+            if len(new) == len(chunk):
+                raise DependencyUnavailable(f"the counters watermark of {key} dropped nothing")
+            chunk = new
 
-    def _link_update(self, key: str, chunk: list[StreamVisit], link: _LinkUpdate) -> UpdateTypeDef:
-        mine = [visit.visit.event for visit in chunk if not visit.visit.event.counted]
-        humans = [event.at for event in mine if not event.bot]
-        bots = len(mine) - len(humans)
-        update = f"ADD #{VISITS} :visits, #{BOT_VISITS} :bots"
-        # Not conditioned on max_visits: whether the redirect counted a visit is the event's to say
-        # (``counted``), not the link's as it is now (max_visits may have been set since).
-        condition = "attribute_exists(#key)"
-        names = {
-            "#key": "key",
-            f"#{VISITS}": VISITS,
-            f"#{BOT_VISITS}": BOT_VISITS,
-        }
-        values: dict[str, object] = {":visits": len(humans), ":bots": bots}
-        if humans and link.stamp:
-            update += f" SET #{LAST_VISIT_AT} = :at"
-            condition += f" AND (attribute_not_exists(#{LAST_VISIT_AT}) OR #{LAST_VISIT_AT} <= :at)"
-            names[f"#{LAST_VISIT_AT}"] = LAST_VISIT_AT
-            values[":at"] = _link_time(max(humans))
-        return {
-            "TableName": self.links_table,
-            "Key": to_item({"key": key}),
-            "UpdateExpression": update,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_item(values),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
+    def _prune(self, key: str, item: Mapping[str, object]) -> None:
+        """Remove the watermarks (and latest visits) of shards not written for longer than the
+        stream keeps a record, once ``PRUNE_AFTER`` have gathered (one write now and then);
+        each only if it is still what was read."""
+        horizon = self.epoch() - RETENTION_SECONDS
+        stale = []
+        for name, value in item.items():
+            stamp = str(value).rpartition("@")[2] if name.startswith(WATERMARK_PREFIX) else ""
+            if stamp.isdigit() and int(stamp) < horizon:
+                stale.append((name, str(value)))
+        if len(stale) < PRUNE_AFTER:
+            return
+        names: dict[str, str] = {}
+        values: dict[str, object] = {}
+        removed, conditions = [], []
+        for i, (name, value) in enumerate(stale):
+            names[f"#n{i}"], names[f"#l{i}"] = name, LATEST_PREFIX + name[len(WATERMARK_PREFIX) :]
+            values[f":n{i}"] = value
+            removed += [f"#n{i}", f"#l{i}"]
+            conditions.append(f"#n{i} = :n{i}")
+        try:
+            with dependency_guard():
+                self.client.update_item(
+                    TableName=self.rollups_table,
+                    Key=to_item({"key": key, "bucket": COUNTERS_BUCKET}),
+                    UpdateExpression="REMOVE " + ", ".join(removed),
+                    ConditionExpression=" AND ".join(conditions),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=to_item(values),
+                )
+        except (DependencyUnavailable, ClientError):
+            pass  # counted already; a later batch prunes them
+
+    # -- the pipeline's progress (stats' as_of) ---------------------------------------------
+    def record_progress(self, shard: str, progress: ShardProgress) -> None:
+        """Where ``shard`` stands (one plain SET of its attribute on the progress item)."""
+        with dependency_guard():
+            self.client.update_item(
+                TableName=self.rollups_table,
+                Key=to_item({"key": PROGRESS_KEY, "bucket": PROGRESS_BUCKET}),
+                UpdateExpression="SET #s = :s",
+                ExpressionAttributeNames={"#s": PROGRESS_PREFIX + shard},
+                ExpressionAttributeValues=to_item({":s": progress.encode()}),
+            )
+
+    def progress(self) -> list[ShardProgress]:
+        """Every shard's last recorded progress (a consistent read of the progress item)."""
+        with dependency_guard():
+            found = self.client.get_item(
+                TableName=self.rollups_table,
+                Key=to_item({"key": PROGRESS_KEY, "bucket": PROGRESS_BUCKET}),
+                ConsistentRead=True,
+            )
+        item = from_item(found.get("Item", {}))
+        return [
+            ShardProgress.decode(name[len(PROGRESS_PREFIX) :], str(value))
+            for name, value in item.items()
+            if name.startswith(PROGRESS_PREFIX)
+        ]
 
     # -- reading ---------------------------------------------------------------------------
+    def counts(self, keys: Sequence[str]) -> dict[str, LinkCounts]:
+        """The counters items of ``keys`` (consistent BatchGetItem); a link never counted is absent."""
+        found: dict[str, LinkCounts] = {}
+        unique = sorted(set(keys))
+        for start in range(0, len(unique), MAX_BATCH_GET):
+            pending: Mapping[str, object] | None = {
+                self.rollups_table: {
+                    "Keys": [
+                        to_item({"key": key, "bucket": COUNTERS_BUCKET})
+                        for key in unique[start : start + MAX_BATCH_GET]
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                with dependency_guard():
+                    response = self.client.batch_get_item(RequestItems=pending)  # type: ignore[arg-type]
+                for raw in response.get("Responses", {}).get(self.rollups_table, []):
+                    item = from_item(raw)
+                    found[str(item["key"])] = counts_of(item)
+                pending = response.get("UnprocessedKeys") or None
+        return found
+
     def rollup_items(self, key: str, first: str, last: str) -> list[dict[str, object]]:
         """The link's rollup items with sort keys from ``first`` to ``last`` (inclusive)."""
         items: list[dict[str, object]] = []
@@ -249,16 +350,24 @@ class RollupsTable:
                 return items
 
 
+def counts_of(item: Mapping[str, object]) -> LinkCounts:
+    """A counters item's numbers: its visits, bot visits, and the latest of its writers' visits."""
+    latest = [str(value) for name, value in item.items() if name.startswith(LATEST_PREFIX)]
+    return LinkCounts(
+        visits=int(str(item.get(VISITS, 0))),
+        bot_visits=int(str(item.get(BOT_VISITS, 0))),
+        last_visit_at=max(latest) if latest else None,
+    )
+
+
 def chunk_size(visits: Sequence[ClassifiedVisit]) -> int:
-    """How many of ``visits`` (one link's, in shard order) fit one transaction: an update per
-    bucket and one of the link make at most 100 items, and each bucket update names at most
-    ``MAX_BUCKET_ATTRIBUTES`` numbers."""
-    buckets: dict[str, set[str]] = {}
+    """How many of ``visits`` (one link's, one hour's, in shard order) one update may add: it
+    names at most ``MAX_BUCKET_ATTRIBUTES`` numbers."""
+    names: set[str] = set()
     for size, visit in enumerate(visits):
-        for name, delta in deltas([visit]).items():
-            buckets.setdefault(name, set()).update(delta.counters())
-        too_big = any(len(names) > MAX_BUCKET_ATTRIBUTES for names in buckets.values())
-        if len(buckets) + 1 > MAX_TRANSACTION_ITEMS or too_big:
+        for delta in deltas([visit]).values():
+            names.update(delta.counters())
+        if len(names) > MAX_BUCKET_ATTRIBUTES:
             return max(1, size)
     return len(visits)
 
@@ -266,5 +375,4 @@ def chunk_size(visits: Sequence[ClassifiedVisit]) -> int:
 @lru_cache(maxsize=1)
 def rollups_table() -> RollupsTable:
     """The execution environment's one RollupsTable (built on first use, never at import)."""
-    settings = get_settings()
-    return RollupsTable(clients.dynamodb(), settings.links_table, settings.rollups_table)
+    return RollupsTable(clients.dynamodb(), get_settings().rollups_table)

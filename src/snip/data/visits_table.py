@@ -46,7 +46,7 @@ class VisitsTable:
         try:
             lost_writes.send_once(
                 lambda: self.client.put_item(**request),
-                lambda: self._event_written(event.id),
+                lambda: self.event_written(event.id),
                 resend_first=True,
             )
         except ClientError as error:
@@ -54,7 +54,7 @@ class VisitsTable:
                 return  # the event with this request id is there: our own earlier attempt
             raise
 
-    def _event_written(self, event_id: str) -> bool:
+    def event_written(self, event_id: str) -> bool:
         """Whether the event is in the table (a strongly consistent read); False if unreadable."""
         try:
             with dependency_guard():

@@ -14,12 +14,14 @@ from dataclasses import dataclass, replace
 @dataclass(frozen=True, slots=True)
 class Link:
     """A short link. An attribute the item lacks is None here, but for the counters (0), the
-    ``disabled`` flag (False) and ``recent_visits`` (empty), which read as their item's
-    ``if_not_exists`` and the redirect rule read a missing one.
+    ``disabled`` flag (False) and ``recent_visits`` (empty), which read as a missing one reads.
 
-    A tombstone (a deleted link: ``deleted_at`` set) keeps its key, owner and counters; its
-    ``url`` and ``listed_at`` are gone. The markers decide a write whose answer was lost
-    (``snip.data.lost_writes``); the API never shows them.
+    The counters are the link item's own (what earlier versions counted there); what is counted
+    now is on its counters item, added by ``snip.domain.stats.with_counts`` wherever a link is
+    shown. A tombstone (a deleted link: ``deleted_at`` set) keeps its key, owner and counters; its
+    ``url`` and ``listed_at`` are gone. The create and delete markers decide a write whose answer
+    was lost (``snip.data.lost_writes``); ``recent_visits`` are earlier versions' visit markers,
+    read and never written; the API never shows them.
     """
 
     key: str
@@ -38,7 +40,7 @@ class Link:
     listed_at: str | None = None  # "<created_at>#<key>", the owner's listing's sort key, while live
     create_marker: str | None = None  # the request that created it
     delete_marker: str | None = None  # on a tombstone: the request that deleted it
-    recent_visits: frozenset[str] = frozenset()  # the markers of the visits counted lately
+    recent_visits: frozenset[str] = frozenset()  # earlier versions' visit markers (never written now)
 
     def with_key(self, key: str) -> Link:
         """This link under ``key`` (a new link's fields are made before its key is known)."""

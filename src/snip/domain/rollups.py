@@ -1,9 +1,10 @@
 """Rollups: what the aggregator adds per link and bucket, and how stats read it back.
 
-A link's visits are summed into one item per hour (``h#2030-01-31T12``) and one per day
-(``d#2030-01-31``) of the rollups table. Each item holds ``visits`` and ``bot_visits`` and, for
-human visits only, one number per breakdown value, as a top-level attribute named
-``<dimension>:<value>`` (``referrers:news.example.com``, ``devices:mobile``). Top-level numbers
+A link's visits are summed into one item per hour (``h#2030-01-31T12``) of the rollups table; a
+day (``d#2030-01-31``) is the sum of its hours, made when stats are read. Each item holds
+``visits`` and ``bot_visits`` and, for human visits only, one number per breakdown value, as a
+top-level attribute named ``<d>:<value>``, the dimension's letter (``r:news.example.com``,
+``d:mobile``; earlier versions wrote ``referrers:news.example.com``, read alike). Top-level numbers
 let one UpdateItem ``ADD`` to values never seen before (a nested map would have to exist first).
 
 Pure functions only: the data module (``snip.data.rollups_table``) writes and reads the items.
@@ -25,6 +26,11 @@ INTERVALS = {HOUR: ("h#", timedelta(hours=1), "%Y-%m-%dT%H"), DAY: ("d#", timede
 DIMENSIONS = ("referrers", "countries", "devices", "browsers", "os", "sources")
 DEVICE_CLASSES = ("desktop", "mobile", "tablet", "other")
 SEPARATOR = ":"
+# A breakdown's attribute is ``<d>:<value>`` with its dimension's one letter: names count in an
+# item's size, and an hour item of a link visited from many places must stay under 1 KB as long as
+# it can (one write unit). Items written before carry the whole name; both read the same.
+SHORT = {"referrers": "r", "countries": "c", "devices": "d", "browsers": "b", "os": "o", "sources": "s"}
+_DIMENSION_OF = {**{dimension: dimension for dimension in SHORT}, **{short: d for d, short in SHORT.items()}}
 VISITS, BOT_VISITS = "visits", "bot_visits"
 
 
@@ -78,7 +84,7 @@ class BucketDelta:
 
 
 def attribute(dimension: str, value: str) -> str:
-    return f"{dimension}{SEPARATOR}{value}"
+    return f"{SHORT[dimension]}{SEPARATOR}{value}"
 
 
 def bucket(interval: str, moment: datetime) -> str:
@@ -103,17 +109,11 @@ def hour_of(at: str) -> str:
     return HOUR_PREFIX + at[:13]
 
 
-def buckets_of(at: str) -> tuple[str, str]:
-    """The hour and day buckets of an event's time."""
-    return hour_of(at), DAY_PREFIX + at[:10]
-
-
 def deltas(visits: Iterable[ClassifiedVisit]) -> dict[str, BucketDelta]:
-    """Bucket sort key -> what ``visits`` add to it (both the hour and the day bucket)."""
+    """Hour bucket sort key -> what ``visits`` add to its item (a day is the sum of its hours)."""
     found: dict[str, BucketDelta] = {}
     for visit in visits:
-        for name in buckets_of(visit.event.at):
-            found.setdefault(name, BucketDelta()).add(visit)
+        found.setdefault(hour_of(visit.event.at), BucketDelta()).add(visit)
     return found
 
 
@@ -144,9 +144,17 @@ class Totals:
         self.visits += as_count(item.get(VISITS, 0))
         self.bot_visits += as_count(item.get(BOT_VISITS, 0))
         for name, value in item.items():
-            dimension, sep, breakdown_value = name.partition(SEPARATOR)
+            prefix, sep, breakdown_value = name.partition(SEPARATOR)
+            dimension = _DIMENSION_OF.get(prefix, "")
             if sep and dimension in self.breakdowns:
                 self.breakdowns[dimension][breakdown_value] += as_count(value)
+
+    def as_item(self) -> dict[str, int]:
+        """These totals as a rollup item's numbers (``add_item`` reads them back)."""
+        item = {VISITS: self.visits, BOT_VISITS: self.bot_visits}
+        for dimension, counts in self.breakdowns.items():
+            item |= {attribute(dimension, value): count for value, count in counts.items()}
+        return item
 
     def top(self, dimension: str, limit: int = 10) -> list[Ranked]:
         """The ``limit`` values with the most visits, most first (ties by value, for a stable answer)."""

@@ -135,9 +135,14 @@ def warm_pool_at_init() -> None:
 
 @lru_cache(maxsize=1)
 def links() -> Links:
-    from snip.operations.owner_links import Links
+    from snip.operations.owner_links import CountsReader, Links
 
-    return Links(links_table(), link_creation(), key_pool_table(), pool())
+    def counts() -> CountsReader:
+        from snip.data.rollups_table import rollups_table
+
+        return rollups_table()
+
+    return Links(links_table(), link_creation(), key_pool_table(), pool(), counts)
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,6 @@ the range's rules (RFC 3339 instants, ``from`` before ``to``, its longest span, 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -45,5 +44,6 @@ def link_stats(
 ) -> dict[str, object]:
     now = clock.utcnow()
     query = stats.parse_query({"from": from_, "to": to, "interval": interval}, now)
-    as_of = now - timedelta(seconds=get_settings().stats_lag)
-    return stats.link_stats(environment.links_table(), rollups_table(), owner(router), key, query, as_of)
+    table = rollups_table()
+    as_of = stats.as_of(table.progress(), now, idle_after=get_settings().stats_lag)
+    return stats.link_stats(environment.links_table(), table, owner(router), key, query, as_of)

@@ -28,6 +28,7 @@ from snip.domain.visit_events import (
     country_code,
     referrer_host,
 )
+from snip.settings import get_settings
 
 # Link-preview and crawler user agents: redirected, counted as bot_visits (their events say
 # bot), never spending max_visits (a link pasted into Slack must not burn a one-time link). Each entry is the
@@ -65,10 +66,14 @@ class RedirectTables:
     limited: LimitedVisits
 
     @classmethod
-    def over(cls, links: LinksTable, events: VisitsTable) -> RedirectTables:
-        """The redirect's adapters over these tables, with a memory of its own."""
+    def over(
+        cls, links: LinksTable, events: VisitsTable, counters_table: str | None = None
+    ) -> RedirectTables:
+        """The redirect's adapters over these tables (the links' counters items in
+        ``counters_table``, the rollups table by default), with a memory of its own."""
         memory = LinkMemory(links)
-        return cls(memory, events, LimitedVisits(links, memory, events))
+        counters = counters_table or get_settings().rollups_table
+        return cls(memory, events, LimitedVisits(links, memory, events, counters))
 
 
 @dataclass(frozen=True)
@@ -109,8 +114,8 @@ def follow(tables: RedirectTables, key: str, visit: Visit | None) -> Redirect:
     written the answer is a 503, never a redirect that was not recorded. Two paths from there. A
     link without ``max_visits`` gets the event alone (one PutItem; the link's item is not
     written: the aggregator counts it). A link with ``max_visits`` is counted and checked on its
-    own item, in the same transaction as its event (``counted=True``: the aggregator adds it to
-    the rollups only), so that exactly N redirects happen however stale the read was.
+    counters item, in the same transaction as its event (``counted=True``: the aggregator adds it
+    to the rollups only), so that exactly N redirects happen however many arrive at once.
     """
     if not is_possible_key(key):
         raise LinkNotFound("No link with this key.")
@@ -136,21 +141,25 @@ def _follow_limited(
     link: Link,
     remembered: bool,
 ) -> Redirect:
-    """A link with ``max_visits``. GET counts it and writes its event in one transaction whose
-    condition checks the link as it is now (a preview bot's visit is counted apart, never
-    spending max_visits), and answers with the link as read (its URL up to 2 s old, like any
-    redirect's). HEAD judges the link as read now: read again if what we hold came from memory,
-    whose visit count may be 2 s behind."""
+    """A link with ``max_visits``, never judged from memory: read again if what we hold came from
+    there. GET counts the visit on the link's counters item and writes its event in one
+    transaction whose condition is the count (a preview bot's visit is counted apart, never
+    spending max_visits). HEAD judges the link and its count as they are now, writing nothing."""
     now = clock.format_ts(moment)
+    item = tables.memory.read_again(key) if remembered else link
+    if item is None:
+        raise LinkNotFound("No link with this key.")
+    if not is_active(item, now):
+        raise LinkGone("This link is no longer active.")
     if visit is None:
-        item = tables.memory.read_again(key) if remembered else link
-        if item is None:
-            raise LinkNotFound("No link with this key.")
-        if not is_active(item, now):
+        if item.max_visits is not None and item.visits + tables.limited.counted(key) >= item.max_visits:
             raise LinkGone("This link is no longer active.")
         return Redirect.to(item)
-    tables.limited.record_visit(link, now, visit_event(key, link, visit, moment, counted=True))
-    return Redirect.to(link)
+    if item.max_visits is None:  # the limit was cleared since
+        tables.events.put_visit_event(visit_event(key, item, visit, moment))
+        return Redirect.to(item)
+    tables.limited.record_visit(item, now, visit_event(key, item, visit, moment, counted=True))
+    return Redirect.to(item)
 
 
 def visit_event(key: str, link: Link, visit: Visit, moment: datetime, *, counted: bool = False) -> VisitEvent:

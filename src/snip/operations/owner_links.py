@@ -10,8 +10,8 @@ import base64
 import json
 import re
 import secrets
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, Protocol
 
 from snip.data.create_records import CreateRecord
 from snip.data.key_pool_table import KeyPoolTable
@@ -22,6 +22,7 @@ from snip.domain.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
 from snip.domain.link import Link
 from snip.domain.link_request import NOT_NULLABLE_ON_PATCH, LinkRequest
 from snip.domain.short_keys import is_possible_key
+from snip.domain.stats import LinkCounts, with_counts
 from snip.domain.validation import normalize_tag, server_address
 from snip.operations.key_pool import Claim, KeyPool
 
@@ -107,14 +108,31 @@ def read_cursor(cursor: str, owner: str) -> str:
     return str(decoded["p"])
 
 
+class CountsReader(Protocol):
+    def counts(self, keys: Sequence[str]) -> dict[str, LinkCounts]: ...
+
+
 class Links:
     def __init__(
-        self, table: LinksTable, creation: LinkCreation, pool_table: KeyPoolTable, pool: KeyPool
+        self,
+        table: LinksTable,
+        creation: LinkCreation,
+        pool_table: KeyPoolTable,
+        pool: KeyPool,
+        counts: Callable[[], CountsReader] | None = None,
     ) -> None:
         self._table = table
         self._creation = creation
         self._pool_table = pool_table
         self._pool = pool
+        # The links' counters items (snip.data.rollups_table), built on first use: a create never
+        # loads it. None: none kept.
+        self._counts = counts
+
+    def _counted(self, links: Mapping[str, Link]) -> dict[str, Link]:
+        """``links`` with their counters (kept in an item of their own, read in one batch)."""
+        found = self._counts().counts(list(links)) if self._counts is not None and links else {}
+        return {key: with_counts(link, found.get(key)) for key, link in links.items()}
 
     def create(
         self,
@@ -173,7 +191,7 @@ class Links:
                 raise InvalidInput(f"tag: {error}.", code="invalid_tags") from None
         after = read_cursor(cursor, owner) if cursor is not None else None
         entries, position = self._table.owner_page(owner, after, limit, tag)
-        found = self._table.get_links([key for key, _ in entries]) if entries else {}
+        found = self._counted(self._table.get_links([key for key, _ in entries]) if entries else {})
         shown = []
         for key, _ in entries:
             link = found.get(key)
@@ -188,7 +206,7 @@ class Links:
         link = self._table.get_link(key, consistent=True) if is_possible_key(key) else None
         if link is None or not link.live_for(owner):
             raise LinkNotFound("No link with this key.")
-        return view(link, base_url, detail=True)
+        return view(self._counted({key: link})[key], base_url, detail=True)
 
     def update(
         self, owner: str, key: str, given: Mapping[str, object], base_url: str, own_hosts: Collection[str]
@@ -207,7 +225,7 @@ class Links:
         changes = {k: v for k, v in given.items() if v is not None}
         removals = tuple(k for k, v in given.items() if v is None)
         link = self._table.update_link(key, owner, changes, removals)
-        return view(link, base_url, detail=True)
+        return view(self._counted({key: link})[key], base_url, detail=True)
 
     def delete(self, owner: str, key: str) -> None:
         """Leave a tombstone: the key answers 410 and is never issued again."""

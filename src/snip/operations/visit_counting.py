@@ -7,21 +7,30 @@ event). Each record's new image is a ``VisitEvent``; its user agent is classifie
 redirect's path, by the ``classify`` the handler passes.
 
 Every event goes to the raw archive first (at least once, deterministic names), then each link's
-events are counted in its own transactions (``snip.data.rollups_table``: exactly once, by a watermark per
-link and shard on the hour rollups). A link whose counting fails reports its records as failed
-(ReportBatchItemFailures): Lambda delivers again from the first of them, and what was counted
-already cancels on its watermark.
+events are counted with one plain update per hour touched and one of the link's counters
+(``snip.data.rollups_table``: exactly once, by a watermark per item and shard), several links at
+once (links share no item; each link's writes stay in order). A link whose
+counting fails reports its records as failed (ReportBatchItemFailures): Lambda delivers again from
+the first of them, and what was counted already is dropped on its watermarks.
+
+Where the shard stands is written before and after (``ShardProgress``: stats' ``as_of``): while a
+batch is being counted, everything before its first record; after it, everything up to its last
+record, or before its first failed one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypedDict
 
 from snip.data.rollups_table import StreamVisit, position
 from snip.data.visit_archive import Archive
 from snip.domain.rollups import ClassifiedVisit, UserAgentClass
+from snip.domain.stats import BEHIND, OK, RUNNING, ShardProgress
 from snip.domain.visit_events import VisitEvent
 
 INSERT = "INSERT"
@@ -31,6 +40,7 @@ class StreamChange(TypedDict, total=False):
     """The ``dynamodb`` part of a stream record, as far as the aggregator reads it."""
 
     SequenceNumber: str
+    ApproximateCreationDateTime: float  # epoch seconds
     NewImage: Mapping[str, Mapping[str, object]]  # the event's item, in DynamoDB's typed JSON
 
 
@@ -50,6 +60,8 @@ class BatchResponse(TypedDict):
 
 class Counter(Protocol):
     def count(self, key: str, shard: str, visits: list[StreamVisit]) -> int: ...
+
+    def record_progress(self, shard: str, progress: ShardProgress) -> None: ...
 
 
 @dataclass
@@ -94,14 +106,46 @@ def aggregate(
     classify: Callable[[str], UserAgentClass],
     counter: Counter,
     archive: Archive,
+    workers: int = 1,
 ) -> BatchOutcome:
-    """Archive and count one delivery of ``shard``'s records."""
+    """Archive and count one delivery of ``shard``'s records, up to ``workers`` links at once
+    (each link's writes stay in order; links share no item)."""
     if not shard:
         raise ValueError("no shard id: the event source mapping needs its tumbling window (VISIT_STREAM)")
+    records = list(records)
+    created = {
+        str((record.get("dynamodb") or {}).get("SequenceNumber", "")): float(
+            (record.get("dynamodb") or {}).get("ApproximateCreationDateTime") or 0
+        )
+        for record in records
+    }
     visits, skipped = visits_of(records, classify)
     outcome = BatchOutcome(skipped=skipped)
     if not visits:
         return outcome
+    first = min(created.get(seq, 0.0) for seq, _ in visits)
+    # Not counted if it cannot be written: the batch is delivered again.
+    counter.record_progress(shard, ShardProgress(shard, RUNNING, first, time.time()))
+    outcome = _count(visits, shard, counter, archive, outcome, workers)
+    if outcome.failed:
+        progress = ShardProgress(
+            shard, BEHIND, min(created.get(seq, first) for seq in outcome.failed), time.time()
+        )
+    else:
+        progress = ShardProgress(shard, OK, max(created.get(seq, first) for seq, _ in visits), time.time())
+    with contextlib.suppress(Exception):  # counted; as_of stays where the running batch began
+        counter.record_progress(shard, progress)
+    return outcome
+
+
+def _count(
+    visits: list[tuple[str, ClassifiedVisit]],
+    shard: str,
+    counter: Counter,
+    archive: Archive,
+    outcome: BatchOutcome,
+    workers: int,
+) -> BatchOutcome:
     try:
         archive.write([visit for _, visit in visits])
     except Exception:
@@ -111,10 +155,23 @@ def aggregate(
     by_link: dict[str, list[tuple[str, ClassifiedVisit]]] = {}
     for seq, visit in visits:
         by_link.setdefault(visit.event.key, []).append((seq, visit))
-    for key, found in by_link.items():
+
+    def count(found: list[tuple[str, ClassifiedVisit]]) -> int | None:
         try:
-            counted = counter.count(key, shard, [StreamVisit(position(seq), visit) for seq, visit in found])
+            return counter.count(
+                found[0][1].event.key, shard, [StreamVisit(position(seq), v) for seq, v in found]
+            )
         except Exception:
+            return None  # reported below: the link's records are delivered again
+
+    groups = list(by_link.values())
+    if workers > 1 and len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=min(workers, len(groups))) as pool:
+            results = list(pool.map(count, groups))
+    else:
+        results = [count(found) for found in groups]
+    for found, counted in zip(groups, results, strict=True):
+        if counted is None:
             outcome.failed += [seq for seq, _ in found]
             continue
         outcome.counted += counted
