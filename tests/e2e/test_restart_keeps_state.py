@@ -200,10 +200,11 @@ def test_events_not_counted_at_the_stop_are_counted_once_after_the_restart(tmp_p
         key = shorten(first, {"url": "https://example.com/stalled"}).json()["key"]
         visit(first, key)
         counted(first, key, 1)
-        # the aggregator's writes fail from now on: visits are written but not counted
+        # the aggregator's writes (plain updates of the rollups table) fail from now on: visits are
+        # written but not counted
         requests.post(
             f"{first.aws_url}/_snip/faults",
-            json={"faults": "TransactWriteItems@snip-rollups:error=1"},
+            json={"faults": "UpdateItem@snip-rollups:error=1"},
             timeout=10,
         ).raise_for_status()
         for _ in range(3):
