@@ -13,6 +13,8 @@ import math
 from http import HTTPStatus
 from typing import Any
 
+from snip_deploy.function_specs import VISIT_STREAM
+
 CHECKED = "2026-12-07"
 PRICES = {
     "checked": CHECKED,
@@ -96,7 +98,7 @@ KEYGEN_REFILL_CPU_MS = 50.0  # assumed CPU time of one refill run (35 keys, two 
 # long tail, every event on another link; the Zipf day). The events are never written again. Per
 # batch and day, one gzipped JSON Lines object in S3.
 AGGREGATOR = {
-    "batch_size": 1000,
+    "batch_size": VISIT_STREAM.batch_size,
     "cpu_ms_per_event": 0.2,  # assumed: user-agent classification (cached per agent) and bookkeeping
     "link_round_trip_ms": 10.0,  # assumed: a link's two updates (its hour, its counters)
     "counting_workers": 8,  # links counted at once (functions/aggregate: COUNTING_WORKERS)

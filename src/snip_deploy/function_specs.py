@@ -89,18 +89,20 @@ class StreamSource:
 
     # A link's events of one batch are counted with one plain update per hour touched and one of
     # its counters item, however many there are (snip.data.rollups_table): a hot link's items are
-    # written once per batch and shard. 1,000 records stay near 1 MB of the 6 MB an invocation may
-    # carry (an event's item is under 1 KB: the user agent is cut at 512 characters).
-    batch_size: int = 1000
+    # written once per batch and shard. 1,200 records stay near 1.2 MB of the 6 MB an invocation
+    # may carry (an event's item is under 1 KB: the user agent is cut at 512 characters), and a
+    # window's worth at the realistic day's rate (below).
+    batch_size: int = 1200
     # A shard invokes when its batch is full or this window ends. The longer the window, the more
     # visits of one link share a batch, and a link costs two writes per batch (its hour and its
-    # counters): at 10 million visits a day over 4 shards, 35 s fills a batch (~990 events),
-    # 0.69 distinct links per visit, ~1.48 write units per visit (5 s: 145 events, 0.83 distinct,
-    # over 1.8; make bench, part 8), and leaves 25 s of the stats promise (CONTRACT: within 60 s
-    # deployed) to the aggregator and a retry. A hot link's items take at most shards / window
-    # writes per second. The local poller waits at most a second instead
+    # counters): at 10 million visits a day over 4 shards, 40 s fills a batch (~1,150 events),
+    # 0.68 distinct links per visit, ~1.44 write units per visit (35 s and 1,000: 0.69 and ~1.47;
+    # 5 s: 145 events, 0.83 distinct, over 1.8; make bench, part 8), and leaves 20 s of the stats
+    # promise (CONTRACT: within 60 s deployed) to the stream's own delay (under a second), the
+    # aggregator (a second or two for a full batch) and a retry. A hot link's items take at most
+    # shards / window writes per second. The local poller waits at most a second instead
     # (snip_local.stream_poller.LOCAL_BATCHING_WINDOW; 5 s locally).
-    max_batching_window_seconds: int = 35
+    max_batching_window_seconds: int = 40
     # Exactly once rests on each shard being read in order, one batch at a time: the watermark per
     # link and shard (snip.data.rollups_table). More than 1 would order records per item key only.
     parallelization_factor: int = 1

@@ -30,7 +30,7 @@ def test_the_mapping_feeds_the_aggregator_from_the_visits_stream(template: dict[
     assert props["EventSourceArn"] == get_att(table_id(template, VISITS), "StreamArn")
     assert props["FunctionName"] == {"Ref": function_id(template, "aggregate")}
     assert props["StartingPosition"] == "TRIM_HORIZON"
-    assert props["BatchSize"] == VISIT_STREAM.batch_size == 1000
+    assert props["BatchSize"] == VISIT_STREAM.batch_size == 1200
     # Exactly once rests on these two (snip.data.rollups_table): one batch per shard at a time, in
     # order; and the shard's id in every event, which only a tumbling window gives.
     assert props["ParallelizationFactor"] == 1

@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from snip.data.item_codec import from_item
-from snip.data.rollups_table import RollupsTable, counts_of, shard_tag
+from snip.data.rollups_table import RollupsTable, counts_of, position, shard_tag
 from snip.data.visit_archive import FolderArchive, NoArchive
 from snip.domain.link import Link
 from snip.domain.stats import with_counts
@@ -211,7 +211,7 @@ def test_a_hot_links_batch_is_one_write_per_item(dynamodb: Any, store: RollupsTa
     assert link(dynamodb, "Big0001")["visits"] == 1000
     assert sum(rollup(dynamodb, "Big0001", f"h#2030-01-31T{h}")["visits"] for h in hours) == 1000
     for hour, last in zip(hours, (999, 997, 998), strict=True):  # each hour's last event
-        assert watermark(dynamodb, "Big0001", hour=f"h#2030-01-31T{hour}") == str(10**20 + last).zfill(40)
+        assert watermark(dynamodb, "Big0001", hour=f"h#2030-01-31T{hour}") == position(str(10**20 + last))
 
 
 def test_more_than_an_update_holds(dynamodb: Any, store: RollupsTable) -> None:
@@ -261,8 +261,8 @@ def test_a_redelivery_across_hours_counts_only_what_is_new(dynamodb: Any, store:
     assert link(dynamodb, "Hours01")["visits"] == 21
     hours = [rollup(dynamodb, "Hours01", f"h#2030-01-31T{h}")["visits"] for h in (12, 13)]
     assert hours == [11, 10]
-    assert watermark(dynamodb, "Hours01", hour="h#2030-01-31T12") == str(10**20 + 20).zfill(40)
-    assert watermark(dynamodb, "Hours01", hour="h#2030-01-31T13") == str(10**20 + 19).zfill(40)
+    assert watermark(dynamodb, "Hours01", hour="h#2030-01-31T12") == position(str(10**20 + 20))
+    assert watermark(dynamodb, "Hours01", hour="h#2030-01-31T13") == position(str(10**20 + 19))
 
 
 class FullItems:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
-from snip.data.rollups_table import MAX_BUCKET_ATTRIBUTES, chunk_size
+from snip.data.rollups_table import (
+    MAX_BUCKET_ATTRIBUTES,
+    chunk_size,
+    from_legacy,
+    legacy_position,
+    position,
+    sequence_number,
+)
 from snip.domain.rollups import (
     DAY,
     HOUR,
@@ -91,3 +99,21 @@ def test_an_update_keeps_its_expression_small() -> None:
         counters.add(one)
     assert len(counters.counters()) <= MAX_BUCKET_ATTRIBUTES
     assert size < 97
+
+
+def test_positions_sort_as_their_sequence_numbers_do_and_stay_short() -> None:
+    rng = random.Random(5)
+    numbers = [0, 1, 63, 64, 10**20, 10**20 + 1, 10**21 - 1, 10**21, 10**40 - 1]
+    numbers += [rng.randrange(10**20, 10**40) for _ in range(2000)]
+    numbers += [10**20 + rng.randrange(10**6) for _ in range(500)]
+    ordered = sorted(numbers)
+    # compared as DynamoDB compares strings: byte by byte
+    assert sorted(ordered, key=lambda n: position(str(n)).encode()) == ordered
+    for number in numbers:
+        found = position(str(number))
+        assert sequence_number(found) == number
+        assert legacy_position(found) == str(number).zfill(40)
+        assert from_legacy(str(number).zfill(40)) == found
+    assert len(position(str(10**20 + 12345))) == 13  # 21 digits (DynamoDB Streams' today)
+    assert max(len(position(str(n))) for n in numbers) == 24  # 40 digits, the most there are
+    assert from_legacy("") == ""

@@ -19,11 +19,12 @@ table's stream in order, one batch at a time (parallelization factor 1), and del
 the first record a batch reported failed; a record seen a second time may come out of order, but
 only after it was delivered in order once. So what a shard has counted into an item is a prefix
 of that item's records in the shard. Each update sets the attribute ``n#<shard tag>`` of the item
-it writes to the last of its events' sequence numbers, on the condition that it is below the
-first of them: a batch delivered twice, retried after a partial failure, bisected, or an update
-whose answer was lost fails the condition; the item as it was (ALL_OLD: a rollups item, never a
-link's) gives the watermark, the events at or below it are dropped and the rest is sent again. A
-record not counted yet lies above every watermark of its shard. The hour items are written first,
+it writes to the last of its events' sequence numbers (a short string that sorts as the number:
+``position``), on the condition that it is below the first of them: a batch delivered twice,
+retried after a partial failure, bisected, or an update whose answer was lost fails the
+condition; the item as it was (ALL_OLD: a rollups item, never a link's) gives the watermark, the
+events at or below it are dropped and the rest is sent again. A record not counted yet lies above
+every watermark of its shard. The hour items are written first,
 then the counters; each item decides for itself, so a batch that failed between the two counts
 the rest on its redelivery and nothing twice.
 
@@ -74,7 +75,9 @@ LEGACY_WATERMARK_PREFIX = "w#"  # the transactional aggregator's, on hour items 
 PROGRESS_KEY = "#pipeline"  # '#' is never in a link's key
 PROGRESS_BUCKET = "shards"
 PROGRESS_PREFIX = "s#"
-SEQUENCE_WIDTH = 40  # DynamoDB Streams sequence numbers have 21 to 40 digits
+LEGACY_SEQUENCE_WIDTH = 40  # the transactional aggregator's positions: sequence numbers zero-filled
+# A position's digits, in ascending byte order (DynamoDB compares strings byte by byte).
+POSITION_DIGITS = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 MAX_BUCKET_ATTRIBUTES = 150  # breakdown numbers per rollup update: keeps the expression under 4 KB
 RETENTION_SECONDS = 25 * 3600  # a stream keeps a record 24 h: older watermarks can go
 PRUNE_AFTER = 8  # stale watermarks gathered on a counters item before one write removes them
@@ -88,9 +91,35 @@ def _link_time(at: str) -> str:
 
 
 def position(sequence_number: str) -> str:
-    """A stream sequence number as a string that sorts as the number does (DynamoDB compares
-    strings byte by byte, and sequence numbers vary in length)."""
-    return sequence_number.zfill(SEQUENCE_WIDTH)
+    """A stream sequence number as a short string that sorts as the number does (DynamoDB compares
+    strings byte by byte, and sequence numbers vary in length, 21 to 40 digits): the number in base
+    64 (``POSITION_DIGITS``) after one digit that gives how many follow. 13 characters for today's
+    21-digit numbers, at most 24, where zero-filling took 40: every hour item carries one per shard
+    that wrote it, and pays for its size (docs/architecture.md, "small items")."""
+    number, digits = int(sequence_number), ""
+    while True:
+        number, digit = divmod(number, 64)
+        digits = POSITION_DIGITS[digit] + digits
+        if not number:
+            return POSITION_DIGITS[len(digits)] + digits
+
+
+def sequence_number(position_: str) -> int:
+    """The sequence number a ``position`` stands for."""
+    number = 0
+    for digit in position_[1:]:
+        number = number * 64 + POSITION_DIGITS.index(digit)
+    return number
+
+
+def legacy_position(position_: str) -> str:
+    """A ``position`` as the transactional aggregator wrote its watermarks (zero-filled digits)."""
+    return str(sequence_number(position_)).zfill(LEGACY_SEQUENCE_WIDTH)
+
+
+def from_legacy(watermark: str) -> str:
+    """A watermark of the transactional aggregator (``w#<shard id>``) as a ``position``; "" for none."""
+    return position(watermark) if watermark else ""
 
 
 def shard_tag(shard: str) -> str:
@@ -158,14 +187,18 @@ class RollupsTable:
             names = {f"#a{i}": name for i, name in enumerate(counters)}
             names |= {"#n": WATERMARK_PREFIX + shard_tag(shard), "#w": LEGACY_WATERMARK_PREFIX + shard}
             values: dict[str, object] = {f":a{i}": value for i, value in enumerate(counters.values())}
-            values |= {":first": chunk[0].position, ":last": chunk[-1].position}
+            values |= {
+                ":first": chunk[0].position,
+                ":last": chunk[-1].position,
+                ":wfirst": legacy_position(chunk[0].position),
+            }
             adds = ", ".join(f"#a{i} :a{i}" for i in range(len(counters)))
             update: UpdateItemInputTypeDef = {
                 "TableName": self.rollups_table,
                 "Key": to_item({"key": key, "bucket": hour}),
                 "UpdateExpression": (f"ADD {adds} " if adds else "") + "SET #n = :last",
                 "ConditionExpression": (
-                    "(attribute_not_exists(#n) OR #n < :first) AND (attribute_not_exists(#w) OR #w < :first)"
+                    "(attribute_not_exists(#n) OR #n < :first) AND (attribute_not_exists(#w) OR #w < :wfirst)"
                 ),
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": to_item(values),
@@ -188,7 +221,7 @@ class RollupsTable:
                 if code != CONDITION_FAILED:
                     raise
                 old = from_item(old_item(error) or {})
-            legacy = _watermark_position(old.get(LEGACY_WATERMARK_PREFIX + shard))
+            legacy = from_legacy(_watermark_position(old.get(LEGACY_WATERMARK_PREFIX + shard)))
             mine = _watermark_position(old.get(WATERMARK_PREFIX + shard_tag(shard)))
             pending.legacy |= {visit.position for visit in chunk if visit.position <= legacy}
             new = [visit for visit in chunk if visit.position > max(legacy, mine)]
