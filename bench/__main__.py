@@ -88,7 +88,7 @@ def main() -> int:
             "machine": platform.machine(),
         },
     }
-    results["cold_start"] = step("1. cold starts (15 rounds)", PARTS["cold"][1])
+    results["cold_start"] = step("1. cold starts (31 rounds)", PARTS["cold"][1])
     results["warm"] = step("2. warm handler cost", PARTS["warm"][1])
     results["dynamodb_requests"] = step("3. DynamoDB requests per operation", requests_count.run)
     results["concurrency"] = step(
@@ -105,7 +105,7 @@ def _concurrency(remaining: float) -> dict[str, Any]:
 
 
 PARTS = {  # what ``--only`` can run again
-    "cold": ("cold_start", lambda: coldstart.run(15, 200)),
+    "cold": ("cold_start", lambda: coldstart.run(31, 200)),
     "warm": ("warm", lambda: warm.run(per_block=1000, max_seconds=75)),
     "requests": ("dynamodb_requests", lambda: requests_count.run()),
     "concurrency": ("concurrency", lambda: _concurrency(BUDGET_SECONDS)),

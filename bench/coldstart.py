@@ -103,7 +103,7 @@ def _run_once(variant: Variant, event_path: Path, out_path: Path, endpoint: str)
     return result
 
 
-def run(rounds: int = 15, max_seconds: float = 240) -> dict[str, Any]:
+def run(rounds: int = 31, max_seconds: float = 240) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {v.name: [] for v in VARIANTS}
     deadline = time.monotonic() + max_seconds
     with moto_server() as endpoint, tempfile.TemporaryDirectory(prefix="snip-bench-") as tmp:
