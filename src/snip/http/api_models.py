@@ -269,12 +269,15 @@ _FIELDS = set(LinkCreate.model_fields) | set(LinkPatch.model_fields)
 _CODES = {
     "links": "invalid_batch",
     "tag": "invalid_tags",
+    "q": "invalid_query",
     "format": "invalid_qr",
     "size": "invalid_qr",
     "from": "invalid_range",
     "to": "invalid_range",
 }
-QUERY_PARAMETERS = frozenset({"limit", "cursor", "tag", "format", "size", "from", "to", "interval"})
+QUERY_PARAMETERS = frozenset(
+    {"limit", "cursor", "tag", "q", "order", "format", "size", "from", "to", "interval"}
+)
 
 
 def as_invalid_input(errors: Sequence[ErrorDetails]) -> InvalidInput:
