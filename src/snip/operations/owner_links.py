@@ -18,6 +18,7 @@ from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import LinkCreation
 from snip.data.links_table import LinksTable
 from snip.domain import clock
+from snip.domain.bulk_request import BulkRequest
 from snip.domain.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
 from snip.domain.link import Link
 from snip.domain.link_request import NOT_NULLABLE_ON_PATCH, LinkRequest
@@ -256,6 +257,19 @@ class Links:
         removals = tuple(k for k, v in given.items() if v is None)
         link = self._table.update_link(key, owner, changes, removals)
         return view(self._counted({key: link})[key], base_url, detail=True)
+
+    def bulk(self, owner: str, request: BulkRequest, base_url: str) -> list[dict[str, object]]:
+        """POST /links/bulk: each key's outcome in request order (``snip.operations.bulk_changes``):
+        ``{"key", "link"}`` changed, ``{"key"}`` deleted, or ``{"key", "error"}`` (a SnipError)."""
+        from snip.operations.bulk_changes import change_each
+
+        results: list[dict[str, object]] = []
+        for key, outcome in change_each(self._table, owner, request, self.delete, self._counted):
+            if isinstance(outcome, Link):
+                results.append({"key": key, "link": view(outcome, base_url, detail=True)})
+            else:
+                results.append({"key": key} if outcome is None else {"key": key, "error": outcome})
+        return results
 
     def delete(self, owner: str, key: str) -> None:
         """Leave a tombstone: the key answers 410 and is never issued again."""
