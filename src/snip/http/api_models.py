@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from snip.domain.bulk_request import MAX_BULK_KEYS, BulkAction, BulkRequest, parse_bulk_request
 from snip.domain.errors import InvalidInput
 from snip.domain.link_request import (
     ALIAS_PATTERN,
@@ -195,6 +196,59 @@ class BatchCreate(_Strict):
     )
 
 
+BulkKeys = Annotated[
+    list[str],
+    Field(
+        min_length=1,
+        max_length=MAX_BULK_KEYS,
+        json_schema_extra={"uniqueItems": True},
+        description="Distinct keys of your links",
+        examples=[["AbC1234", "launch"]],
+    ),
+]
+
+
+class _BulkPlain(_Strict):
+    keys: BulkKeys
+    action: Literal["delete", "disable", "enable"]
+
+
+class _BulkTagged(_Strict):
+    keys: BulkKeys
+    action: Literal["add_tags", "remove_tags"]
+    tags: Annotated[Tags, Field(min_length=1)]
+
+
+def _one_of_the_shapes(schema: JsonDict) -> None:
+    """The body is one of two shapes, told apart by ``action``: tags with the tag actions only."""
+    for name in ("properties", "required", "additionalProperties"):
+        schema.pop(name, None)
+    shapes = [shape.model_json_schema() for shape in (_BulkPlain, _BulkTagged)]
+    for shape in shapes:
+        shape.pop("title", None)
+    schema["oneOf"] = shapes  # type: ignore[assignment]
+
+
+class BulkChange(_Strict):
+    """One action on each key; a problem of the body is 400 invalid_bulk."""
+
+    model_config = ConfigDict(json_schema_extra=_one_of_the_shapes)
+
+    keys: BulkKeys
+    action: BulkAction
+    tags: Tags = []
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _domain_rules(cls, body: object, _: ModelWrapValidatorHandler[BulkChange]) -> BulkChange:
+        """The domain's rules (``snip.domain.bulk_request``), as ``LinkCreate``'s."""
+        request = parse_bulk_request(body)
+        return cls.model_construct(keys=list(request.keys), action=request.action, tags=list(request.tags))
+
+    def as_request(self) -> BulkRequest:
+        return BulkRequest(tuple(self.keys), self.action, tuple(self.tags))
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(examples=["invalid_url"])
     message: str
@@ -219,6 +273,30 @@ class BatchFailed(BaseModel):
 
 class BatchResults(BaseModel):
     results: list[BatchCreated | BatchFailed] = Field(description="One per item, in request order")
+
+
+class BulkChanged(BaseModel):
+    key: str
+    status: Literal[200]
+    link: Link = Field(description="The link as changed")
+
+
+class BulkDeleted(BaseModel):
+    key: str
+    status: Literal[204]
+
+
+class BulkFailed(BaseModel):
+    key: str
+    status: Literal[400, 404, 503] = Field(
+        description="404: no link of yours has this key; 400: the change is not allowed on this "
+        "link (more than 10 tags); 503 (service_unavailable): DynamoDB failed for this key: send it again"
+    )
+    error: ErrorDetail
+
+
+class BulkResults(BaseModel):
+    results: list[BulkChanged | BulkDeleted | BulkFailed] = Field(description="One per key, in request order")
 
 
 class Counts(BaseModel):
@@ -269,12 +347,15 @@ _FIELDS = set(LinkCreate.model_fields) | set(LinkPatch.model_fields)
 _CODES = {
     "links": "invalid_batch",
     "tag": "invalid_tags",
+    "q": "invalid_query",
     "format": "invalid_qr",
     "size": "invalid_qr",
     "from": "invalid_range",
     "to": "invalid_range",
 }
-QUERY_PARAMETERS = frozenset({"limit", "cursor", "tag", "format", "size", "from", "to", "interval"})
+QUERY_PARAMETERS = frozenset(
+    {"limit", "cursor", "tag", "q", "order", "format", "size", "from", "to", "interval"}
+)
 
 
 def as_invalid_input(errors: Sequence[ErrorDetails]) -> InvalidInput:
