@@ -32,7 +32,7 @@ class TestCreate:
         link = reply.json
         assert set(link) == {
             "key", "short_url", "url", "created_at", "expires_at", "max_visits",
-            "redirect_status", "tags", "visits",
+            "redirect_status", "tags", "rules", "split", "forward_query", "visits",
         }  # fmt: skip
         assert re.fullmatch(r"[0-9A-Za-z]{7}", link["key"])
         assert link["short_url"] == f"{BASE_URL}/{link['key']}"
@@ -41,6 +41,7 @@ class TestCreate:
         assert link["expires_at"] is None
         assert link["max_visits"] is None
         assert link["redirect_status"] == 302
+        assert (link["rules"], link["split"], link["forward_query"]) == ([], [], False)
         assert link["visits"] == 0
         assert reply.headers["Location"] == f"/links/{link['key']}"
         assert reply.headers["Content-Type"] == "application/json"

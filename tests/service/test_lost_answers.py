@@ -58,6 +58,9 @@ def created_body(key: str, created_at: str) -> dict[str, Any]:
         "max_visits": None,
         "redirect_status": 302,
         "tags": [],
+        "rules": [],
+        "split": [],
+        "forward_query": False,
         "visits": 0,
     }
 

@@ -5,16 +5,18 @@ owner index, IAM's attribute lists) and the tests share.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from snip.data.item_codec import from_item, text, texts, to_item
+from snip.domain import redirect_rules
 from snip.domain.link import Link
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
     from snip.data.item_codec import Item
+    from snip.domain.redirect_rules import RedirectRule, SplitTarget
 
 # The markers that let a repeated write recognise its own earlier attempt (snip.data.lost_writes).
 CREATE_MARKER = "create_marker"  # on a link: the request that created it
@@ -32,6 +34,9 @@ VISIT_COUNTERS = (VISITS, BOT_VISITS, LAST_VISIT_AT)
 # written with the link and removed by its delete (tombstones leave the index).
 OWNER, TAGS, LISTED_AT = "owner", "tags", "listed_at"
 BY_OWNER_INDEX = "by_owner"
+# Redirect rules and a split: each one compact JSON string (``redirect_rules.encode``), absent when
+# there are none; forward_query a BOOL, absent when false. A bare link's item is as it always was.
+RULES, SPLIT, FORWARD_QUERY = "rules", "split", "forward_query"
 
 
 def listed_at(created_at: str, key: str) -> str:
@@ -65,6 +70,9 @@ def link_of(item: Mapping[str, AttributeValueTypeDef]) -> Link:
         create_marker=text(values, CREATE_MARKER),
         delete_marker=text(values, DELETE_MARKER),
         recent_visits=frozenset(texts(values, RECENT_VISITS) or ()),
+        rules=redirect_rules.decode_rules(text(values, RULES)),
+        split=redirect_rules.decode_split(text(values, SPLIT)),
+        forward_query=values.get(FORWARD_QUERY) is True,
     )
 
 
@@ -89,8 +97,20 @@ def values_of(link: Link) -> dict[str, object]:
         CREATE_MARKER: link.create_marker,
         DELETE_MARKER: link.delete_marker,
         RECENT_VISITS: set(link.recent_visits) or None,  # DynamoDB has no empty set
+        **rule_values(link.rules, link.split, link.forward_query),
     }
     return {name: value for name, value in values.items() if value is not None}
+
+
+def rule_values(
+    rules: Sequence[RedirectRule], split: Sequence[SplitTarget], forward_query: bool
+) -> dict[str, object]:
+    """The attributes that keep a link's rules, split and forward_query (None: absent)."""
+    return {
+        RULES: redirect_rules.encode(rules),
+        SPLIT: redirect_rules.encode(split),
+        FORWARD_QUERY: True if forward_query else None,
+    }
 
 
 def item_of(link: Link) -> Item:

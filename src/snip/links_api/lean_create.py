@@ -37,7 +37,8 @@ metrics = EmfCounters(namespace=metric_names.NAMESPACE, service=SERVICE)
 # api_models.LinkCreated's fields in its order (tests/service/test_lean_create.py checks it), so
 # that an answer, and its replay stored with sorted keys, read as the documented model.
 CREATED_FIELDS = (
-    "key", "short_url", "url", "created_at", "expires_at", "max_visits", "redirect_status", "tags", "visits",
+    "key", "short_url", "url", "created_at", "expires_at", "max_visits", "redirect_status", "tags",
+    "rules", "split", "forward_query", "visits",
 )  # fmt: skip
 
 
