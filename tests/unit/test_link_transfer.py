@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from snip_local import api_client, cli, link_transfer
+from snip_local import cli, link_transfer
 from snip_local.link_import import ImportRow, derived_key
+from tests.unit.test_snip_cli_arguments import API, answer_with, snip
 
-API = "http://127.0.0.1:19301"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "link_exports"
 DATE = "Mon, 07 Dec 2026 12:00:00 GMT"  # the stand-in's clock: links it creates are this second
 
@@ -111,18 +111,9 @@ def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> req
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeLinksApi:
     fake = FakeLinksApi()
-    monkeypatch.setattr(api_client.requests, "request", fake)
+    answer_with(monkeypatch, tmp_path, fake)
     monkeypatch.setattr(link_transfer.time, "sleep", lambda _: None)
-    for name in ("SNIP_API_URL", "SNIP_API_KEY", "SNIP_STACK", "PORT", "SNIP_API_KEYS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
     return fake
-
-
-def snip(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main([*argv, "--api-url", API])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def import_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:

@@ -67,13 +67,18 @@ class FakeApi:
         return response
 
 
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeApi:
-    fake = FakeApi()
+def answer_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: Any) -> None:
+    """Requests go to ``fake``; no setting of the shell reaches the command; files land in tmp_path."""
     monkeypatch.setattr(api_client.requests, "request", fake)
     for name in ("SNIP_API_URL", "SNIP_API_KEY", "SNIP_STACK", "PORT", "SNIP_API_KEYS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeApi:
+    fake = FakeApi()
+    answer_with(monkeypatch, tmp_path, fake)
     return fake
 
 
