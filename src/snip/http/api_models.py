@@ -27,6 +27,7 @@ from snip.domain.link_request import (
     ALIAS_PATTERN,
     NOT_NULLABLE_ON_PATCH,
     TAG_PATTERN,
+    TITLE_PATTERN,
     URL_PATTERN,
     LinkRequest,
     check_redirect_status,
@@ -36,14 +37,17 @@ from snip.domain.link_request import (
 from snip.domain.short_keys import ALIAS_MIN_LENGTH, MAX_KEY_LENGTH
 from snip.domain.validation import (
     DEFAULT_REDIRECT_STATUS,
+    MAX_NOTES_LENGTH,
     MAX_TAG_LENGTH,
     MAX_TAGS,
+    MAX_TITLE_LENGTH,
     MAX_URL_LENGTH,
     MAX_VISITS,
     RedirectStatusCode,
     check_alias,
     check_expires_at,
     check_tags,
+    check_title,
     check_url,
 )
 
@@ -70,6 +74,12 @@ Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=TAG_
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS, description="Distinct, compared and stored in "
                                   "lower case", examples=[["launch", "q3"]]),
                  AfterValidator(check_tags)]  # fmt: skip
+# The pattern is documented only: check_title enforces it.
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_LENGTH, description="For your eyes only, "
+                             "never shown to visitors; one line", examples=["Spring launch page"],
+                             json_schema_extra={"pattern": TITLE_PATTERN}),
+                  AfterValidator(check_title)]  # fmt: skip
+Notes = Annotated[str, Field(max_length=MAX_NOTES_LENGTH, description="For your eyes only; line breaks kept")]
 MAX_BATCH_ITEMS = 100
 
 
@@ -94,6 +104,8 @@ class LinkCreate(_Strict):
     max_visits: MaxVisits | None = None
     redirect_status: RedirectStatus = DEFAULT_REDIRECT_STATUS
     tags: Tags = []
+    title: Title | None = None
+    notes: Notes | None = None
 
     @model_validator(mode="wrap")
     @classmethod
@@ -123,8 +135,8 @@ def _not_nullable(schema: JsonDict) -> None:
 
 
 class LinkPatch(_Strict):
-    """Fields to change; ``expires_at`` and ``max_visits`` may be null to clear them, ``tags``
-    replaces the link's tags (``[]`` removes them all)."""
+    """Fields to change; ``expires_at``, ``max_visits``, ``title`` and ``notes`` may be null to
+    clear them, ``tags`` replaces the link's tags (``[]`` removes them all)."""
 
     url: Url | None = Field(None, json_schema_extra=_not_nullable)
     expires_at: ExpiresAt | None = None
@@ -132,6 +144,8 @@ class LinkPatch(_Strict):
     redirect_status: RedirectStatus | None = Field(None, json_schema_extra=_not_nullable)
     disabled: bool | None = Field(None, json_schema_extra=_not_nullable)
     tags: Tags | None = Field(None, json_schema_extra=_not_nullable)
+    title: Title | None = None
+    notes: Notes | None = None
 
     # Fields that may not be cleared: null is as invalid for them as a wrong type.
     NOT_NULLABLE: ClassVar[tuple[str, ...]] = NOT_NULLABLE_ON_PATCH
@@ -146,6 +160,8 @@ class LinkCreated(BaseModel):
     max_visits: int | None
     redirect_status: RedirectStatus
     tags: list[str]
+    title: str | None
+    notes: str | None
     visits: int
 
 
@@ -243,8 +259,9 @@ class Health(BaseModel):
 
 def in_field_order(model: type[BaseModel], fields: Mapping[str, object]) -> dict[str, object]:
     """``fields`` in the order ``model`` declares them. An idempotent replay is stored with
-    sorted keys; put back in this order, it reads exactly like the first answer."""
-    return {name: fields[name] for name in model.model_fields}
+    sorted keys; put back in this order, it reads exactly like the first answer. A replay stored
+    before a field existed lacks it: that link had none (null)."""
+    return {name: fields.get(name) for name in model.model_fields}
 
 
 _FIELDS = set(LinkCreate.model_fields) | set(LinkPatch.model_fields)

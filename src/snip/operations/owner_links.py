@@ -38,6 +38,8 @@ def view(link: Link, base_url: str, *, detail: bool) -> dict[str, object]:
         "redirect_status": link.redirect_status,
         "short_url": f"{base_url}/{link.key}",
         "tags": list(link.tags or []),
+        "title": link.title,
+        "notes": link.notes,
         "visits": link.visits,
     }
     if detail:
@@ -66,6 +68,8 @@ def new_link_fields(owner: str, request: LinkRequest, own_hosts: Collection[str]
         max_visits=request.max_visits,
         redirect_status=request.redirect_status,
         tags=tuple(request.tags),
+        title=request.title,
+        notes=request.notes,
         visits=0,
         bot_visits=0,
         disabled=False,
