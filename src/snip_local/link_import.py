@@ -36,10 +36,9 @@ from urllib.parse import urlsplit
 
 from snip.domain import clock
 from snip.domain.short_keys import BASE62, alias_problem, is_reserved
-from snip.domain.validation import MAX_TAG_LENGTH, MAX_TAGS, TAG_CHARACTERS
+from snip.domain.validation import MAX_TAG_LENGTH, MAX_TAGS, MAX_TITLE_LENGTH, TAG_CHARACTERS
 
 FORMATS = ("csv", "jsonl", "bitly", "shlink", "yourls")
-MAX_TITLE_LENGTH = 200  # the API's limit on a title (CONTRACT: POST /links)
 DERIVED_KEY_LENGTH = 10  # longer than generated keys (7), so the two rarely meet
 
 # Header names, lower-cased, in order of preference.
@@ -50,7 +49,7 @@ SNIP_COLUMNS = ("key", "short_url", "url", "redirect_status")  # what tells Snip
 
 _TAG_SEPARATORS = re.compile(r"[\s,|]+")
 _NOT_TAG_CHARACTER = re.compile(f"[^{TAG_CHARACTERS}]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # what a title may not hold (C0, DEL, C1)
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 
 

@@ -4,8 +4,8 @@ named by its line and fails the command, and an export goes into another owner w
 
 Each test imports as owners of its own (``snip keys create``): their links are theirs to count.
 Keys are global, so each fixture file (tests/fixtures/link_exports/) is imported by one test only.
-The tests that need titles and notes (CONTRACT: POST /links) or GET /links/export skip, saying so,
-on a stack whose API does not have them yet.
+The tests that need titles and notes (CONTRACT: POST /links), rules and split, or GET /links/export
+skip, saying so, on a stack whose API does not have them yet.
 """
 
 from __future__ import annotations
@@ -54,14 +54,18 @@ def openapi(stack: Stack) -> str:
     return requests.get(f"{stack.base_url}/openapi.json", timeout=10).text
 
 
-def needs_titles(stack: Stack) -> None:
-    if '"notes"' not in openapi(stack):
-        pytest.skip("the stack's API has no title and notes yet (issue 22, the links API's part)")
+FEATURES = {  # what the stack's OpenAPI document says when its API has them
+    "titles": ('"notes"', "title and notes (issue 22)"),
+    "export": ('"/links/export"', "GET /links/export (issue 22)"),
+    "rules": ('"rules"', "rules, split and forward_query (issue 21)"),
+}
 
 
-def needs_export(stack: Stack) -> None:
-    if '"/links/export"' not in openapi(stack):
-        pytest.skip("the stack's API has no GET /links/export yet (issue 22, the links API's part)")
+def needs(stack: Stack, *features: str) -> None:
+    document = openapi(stack)
+    missing = [FEATURES[name][1] for name in features if FEATURES[name][0] not in document]
+    if missing:
+        pytest.skip("the stack's API has no " + " nor ".join(missing) + " yet")
 
 
 def test_keys_kept_expired_disabled_and_a_re_run_creates_nothing(stack: Stack, tmp_path: Path) -> None:
@@ -122,7 +126,7 @@ def test_a_failing_row_is_named_by_its_line_and_fails_the_command(stack: Stack, 
 
 
 def test_bitly_shlink_and_yourls_exports_come_in_once(stack: Stack) -> None:
-    needs_titles(stack)
+    needs(stack, "titles")
     mine = owner(stack, "migrant")
     expected = {
         "bitly.csv": {2: "spring-launch-24", 3: "qa-office-hours", 4: None, 5: "3Xk9QzL"},
@@ -152,7 +156,7 @@ def test_bitly_shlink_and_yourls_exports_come_in_once(stack: Stack) -> None:
 
 
 def test_snips_own_export_brings_notes_rules_split_and_disabled(stack: Stack) -> None:
-    needs_titles(stack)
+    needs(stack, "titles", "rules")
     mine = owner(stack, "restorer")
     code, report = snip_import(stack, mine, FIXTURES / "snip.csv")
     assert code == 0, report
@@ -171,10 +175,50 @@ def test_snips_own_export_brings_notes_rules_split_and_disabled(stack: Stack) ->
     assert links_of(stack, mine) == links
 
 
+def test_snips_own_csv_brings_notes_and_disabled(stack: Stack, tmp_path: Path) -> None:
+    """Snip's own columns without rules and split (tests/fixtures/link_exports/snip.csv has them)."""
+    needs(stack, "titles")
+    tag = unique("own")
+    file = tmp_path / "own.csv"
+    header = (
+        "key,short_url,url,title,notes,tags,created_at,expires_at,max_visits,redirect_status,disabled,visits"
+    )
+    file.write_text(
+        f"{header}\r\n"
+        f'{tag}-on,x,https://example.com/{tag}/on,On,"two\r\nlines",a b,'
+        "2025-01-01T00:00:00Z,,,307,false,5\r\n"
+        f"{tag}-off,x,https://example.com/{tag}/off,,,,2025-01-01T00:00:00Z,,,302,true,0\r\n"
+        f"{tag}-old,x,https://example.com/{tag}/old,,,,2024-01-01T00:00:00Z,2024-06-01T00:00:00Z,,302,false,0\r\n"
+        f"{tag}-used,x,https://example.com/{tag}/used,,,,2025-01-01T00:00:00Z,,2,302,false,2\r\n"
+    )
+    mine = owner(stack, "own")
+    code, report = snip_import(stack, mine, file, "--from", "csv")
+    assert code == 0, report
+    links = links_of(stack, mine)
+    on = links[f"{tag}-on"]
+    assert (on["title"], on["notes"], on["tags"], on["redirect_status"]) == (
+        "On",
+        "two\r\nlines",
+        ["a", "b"],
+        307,
+    )
+    assert on["visits"] == 0  # visits are not imported
+    assert [links[f"{tag}-{k}"]["disabled"] for k in ("on", "off", "old", "used")] == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert links[f"{tag}-used"]["max_visits"] == 2
+    assert [redirect_status(stack, f"{tag}-{k}") for k in ("on", "off", "old")] == [307, 410, 410]
+    assert (
+        "came in disabled: it expired at 2024-06-01T00:00:00Z" in rows_by_line(report)[5]["message"]
+    )  # notes of 2 lines
+
+
 @pytest.mark.parametrize("export_format", ["csv", "jsonl"])
 def test_an_export_goes_into_another_owner_whole(stack: Stack, tmp_path: Path, export_format: str) -> None:
-    needs_export(stack)
-    needs_titles(stack)
+    needs(stack, "export", "titles")
     source, target = owner(stack, "leaving"), owner(stack, "arriving")
     tag = unique("rt")
     for n in range(3):
@@ -193,12 +237,22 @@ def test_an_export_goes_into_another_owner_whole(stack: Stack, tmp_path: Path, e
     assert [row["status"] for row in report["rows"]] == ["new key"] * 3  # the keys are the source's
     before = links_of(stack, source)
     after = links_of(stack, target)
-    fields = ("url", "title", "notes", "tags", "disabled", "redirect_status", "rules", "split")
+    fields = (
+        "url",
+        "title",
+        "notes",
+        "tags",
+        "disabled",
+        "redirect_status",
+        "rules",
+        "split",
+        "forward_query",
+    )
     assert sorted(tuple(link[f] for f in fields[:4]) for link in after.values()) == sorted(
         tuple(link[f] for f in fields[:4]) for link in before.values()
     )
-    assert sorted(json.dumps([link[f] for f in fields]) for link in after.values()) == sorted(
-        json.dumps([link[f] for f in fields]) for link in before.values()
+    assert sorted(json.dumps([link.get(f) for f in fields]) for link in after.values()) == sorted(
+        json.dumps([link.get(f) for f in fields]) for link in before.values()
     )
     again = snip(stack, "import", str(file), key=target)  # a re-run creates nothing
     assert again.returncode == 0, again.stderr
