@@ -337,9 +337,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         return OK
     target = Path(args.output)
     partial = target.with_name(target.name + ".part")  # the file appears whole, or not at all
-    with partial.open("wb") as out:
-        links = link_transfer.write_export(pages, out, export_format)
-    partial.replace(target)
+    try:
+        with partial.open("wb") as out:
+            links = link_transfer.write_export(pages, out, export_format)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     if args.json:
         _print_json({"file": args.output, "format": export_format, "links": links})
     else:

@@ -35,6 +35,7 @@ BATCH_ITEMS = 100
 BATCH_BYTES = MAX_BATCH_BODY_BYTES - 1024  # room for the envelope
 ATTEMPTS = 5  # a chunk the API could not take (503, 429, in progress) is sent this often at most
 ITEM_RETRIES = 3  # an item answered 503 is sent again in the next round this often at most
+SECOND_POLLS = 5  # requests, over 1.2 s at most, to see the API's clock reach its next second
 
 CREATED, IMPORTED_BEFORE, NEW_KEY, FAILED = "created", "imported before", "new key", "failed"
 NEXT_KEY, RETRY = "next key", "retry"  # what becomes of a row that was not settled in a round
@@ -119,8 +120,7 @@ class Importer:
 
     def run(self, rows: list[ImportRow]) -> list[RowResult]:
         """Each row's result, in the rows' order."""
-        probe = self._client.request("GET", "/links", params={"limit": 1})  # the key works, and when
-        self._started = _server_time(probe.headers.get("Date"))
+        self._started = self._next_server_second()
         results: dict[int, RowResult] = {}
         links: dict[int, dict[str, Any]] = {}  # the link each imported row is now
         choice = dict.fromkeys(range(len(rows)), 0)  # which of row.keys_to_try() to ask for next
@@ -155,6 +155,23 @@ class Importer:
             if rows[i].disabled and not link.get("disabled"):
                 self._disable(results[i])
         return [results[i] for i in range(len(rows))]
+
+    def _next_server_second(self) -> str:
+        """The API's time (its ``Date``) once a new second has begun there, RFC 3339.
+
+        A link made by an earlier import was made before this import's first request, so in an
+        earlier second than this one; a link this import makes is made in this second or later
+        (``created_at`` has whole seconds). So a create that answers a link made before it is a
+        replay of an earlier run's chunk: the row was imported before. The first request also
+        tells a key that cannot read the owner's links before any row is sent.
+        """
+        first = self._client.request("GET", "/links", params={"limit": 1}).headers.get("Date")
+        for _ in range(SECOND_POLLS):
+            self._sleep(1 / SECOND_POLLS * 1.2)
+            now = self._client.request("GET", "/links", params={"limit": 1}).headers.get("Date")
+            if now != first:
+                return _server_time(now)
+        return _server_time(first)  # a Date that does not move: as good as it gets
 
     @staticmethod
     def _body(row: ImportRow, alias: str | None) -> dict[str, Any]:
@@ -191,6 +208,8 @@ class Importer:
             try:
                 held = self._client.call("GET", f"/links/{alias}")
             except ApiError as missing:
+                if missing.exit_code == UNAVAILABLE:
+                    return RETRY
                 if missing.status != 404:
                     raise
                 return NEXT_KEY  # another owner's key
@@ -228,7 +247,7 @@ class Importer:
 
 
 def _server_time(date_header: str | None) -> str:
-    """The API's clock (its Date header), else ours: links created before it were imported before."""
+    """The API's clock (its Date header), else ours."""
     try:
         return clock.format_ts(parsedate_to_datetime(date_header)) if date_header else clock.now_ts()
     except (TypeError, ValueError):

@@ -14,6 +14,7 @@ import io
 import json
 import secrets
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,12 +22,13 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from snip.domain import clock
 from snip_local import cli, link_transfer
 from snip_local.link_import import ImportRow, derived_key
 from tests.unit.test_snip_cli_arguments import API, answer_with, snip
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "link_exports"
-DATE = "Mon, 07 Dec 2026 12:00:00 GMT"  # the stand-in's clock: links it creates are this second
+DAY_1, DAY_2 = "Mon, 07 Dec 2026 12:00:00 GMT", "Tue, 08 Dec 2026 09:00:00 GMT"
 
 
 @dataclass
@@ -38,10 +40,19 @@ class FakeLinksApi:
     fail_next: list[int] = field(default_factory=list)  # statuses of the next batch answers
     item_503: set[str] = field(default_factory=set)  # urls whose item answers 503 once
     export_pages: list[bytes] = field(default_factory=list)
+    clock: list[str] = field(default_factory=lambda: [DAY_1])  # the Date of each request in turn, the last
+    # for every one after
 
     def __call__(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         headers, body, params = kwargs["headers"], kwargs.get("json"), kwargs["params"]
         self.sent.append((method, urlsplit(url).path, body, dict(headers)))
+        response = self.serve(method, url, headers, body, params)
+        response.headers["Date"] = self.clock[0]
+        if len(self.clock) > 1:
+            self.clock.pop(0)
+        return response
+
+    def serve(self, method: str, url: str, headers: Any, body: Any, params: Any) -> requests.Response:
         owner = self.owner_of_key[headers["x-api-key"]]
         path = urlsplit(url).path
         if method == "POST" and path == "/links/batch":
@@ -84,7 +95,8 @@ class FakeLinksApi:
                 "error": {"code": "alias_taken", "message": f"The alias '{key}' is taken."},
             }
         fields = {name: value for name, value in item.items() if name != "alias"}
-        made = {"key": key, "owner": owner, "created_at": "2026-12-07T12:00:00Z", "disabled": False}
+        created_at = clock.format_ts(parsedate_to_datetime(self.clock[0]))
+        made = {"key": key, "owner": owner, "created_at": created_at, "disabled": False}
         self.links[key] = {**made, **fields}
         return {"status": 201, "link": view(self.links[key])}
 
@@ -103,7 +115,6 @@ def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> req
     response = requests.Response()
     response.status_code = status
     response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    response.headers["Date"] = DATE
     response.headers.update(headers or {})
     return response
 
@@ -153,16 +164,30 @@ def test_a_re_run_within_a_day_is_a_replay_and_says_so(
     import_json(capsys, str(FIXTURES / "shlink.csv"))
     first = api.batches()[0][1]["Idempotency-Key"]
     api.links.clear()  # what the replay answers cannot come from the table
-    global DATE
-    DATE, before = "Tue, 08 Dec 2026 09:00:00 GMT", DATE
-    try:
-        code, report = import_json(capsys, str(FIXTURES / "shlink.csv"))
-    finally:
-        DATE = before
+    api.clock = [DAY_2]
+    code, report = import_json(capsys, str(FIXTURES / "shlink.csv"))
     assert code == 0
     assert api.batches()[-1][1]["Idempotency-Key"] == first  # the same chunk, the same key
     assert not api.links
     assert report["imported_before"] == 3
+
+
+def test_an_import_begins_in_a_second_of_its_own(
+    api: FakeLinksApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A first run's links made in the second the next run starts in still read as made before:
+    the import waits for the API's clock to reach its next second before it creates anything."""
+    assert import_json(capsys, str(FIXTURES / "yourls.csv"))[1]["created"] == 1  # two get new keys
+    api.links.clear()  # the replays answer what the first run made, at 12:00:00
+    api.clock = [DAY_1, DAY_1, DAY_1, "Mon, 07 Dec 2026 12:00:01 GMT"]
+    probes = len([path for _, path, _, _ in api.sent if path == "/links"])
+    report = import_json(capsys, str(FIXTURES / "yourls.csv"))[1]
+    assert report["imported_before"] == 3
+    assert len([path for _, path, _, _ in api.sent if path == "/links"]) - probes == 4
+    api.clock = [DAY_1, "Mon, 07 Dec 2026 12:00:01 GMT"]
+    api.replays.clear()
+    api.links.clear()
+    assert import_json(capsys, str(FIXTURES / "yourls.csv"))[1]["created"] == 1  # made at 12:00:01
 
 
 def test_a_key_held_by_another_owner_or_for_another_url_gets_a_new_key(
