@@ -139,7 +139,8 @@ def show(link: dict[str, Any], as_json: bool) -> None:
         print(link["short_url"])
     for name in FIELDS:
         if name in link:
-            print(f"  {name:<16} {_cell(link[name])}")
+            lines = _cell(link[name]).splitlines() or [""]  # notes may hold line breaks: kept aligned
+            print("\n".join([f"  {name:<16} {lines[0]}", *(" " * 19 + line for line in lines[1:])]))
 
 
 def state_of(link: dict[str, Any], now: str) -> str:

@@ -151,14 +151,14 @@ def test_update_sends_what_changes_and_none_clears(
 
 
 def test_shorten_sends_title_and_notes(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
-    api.answer(201, {**LINK, "title": "Launch", "notes": "For the flyer"})
+    api.answer(201, {**LINK, "title": "Launch", "notes": "For the flyer\nand the poster"})
     code, out, _ = snip(
         capsys, "shorten", "https://example.com/a", "--title", "Launch", "--notes", "For the flyer"
     )
     assert code == 0
     assert api.sent[0].body == {"url": "https://example.com/a", "title": "Launch", "notes": "For the flyer"}
     assert "  title            Launch" in out
-    assert "  notes            For the flyer" in out
+    assert "  notes            For the flyer\n                   and the poster\n" in out
 
 
 @pytest.mark.parametrize(
