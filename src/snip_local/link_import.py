@@ -266,8 +266,8 @@ def _row(line: int, record: Mapping[str, Any], now: datetime) -> ImportRow:
     for name in ("max_visits", "redirect_status"):
         if _first(record, (name,)) is not None:
             body[name] = _whole(record[name], name)
-    if _first(record, ("forward_query",)) is not None:
-        body["forward_query"] = _flag(record["forward_query"], "forward_query")
+    if _first(record, ("forward_query",)) is not None and _flag(record["forward_query"], "forward_query"):
+        body["forward_query"] = True  # false is what a create does anyway
     for name in ("rules", "split"):
         if _first(record, (name,)) is not None:
             value = _json(record[name], name)

@@ -127,6 +127,7 @@ def test_snips_own_csv_carries_every_field() -> None:
         {"url": "https://example.com/landing-b", "weight": 30},
     ]
     assert "rules" not in split.body  # [] adds nothing
+    assert "forward_query" not in split.body  # false: what a create does anyway
     expired = rows["old-offer"]
     assert expired.disabled
     assert "expires_at" not in expired.body
