@@ -40,6 +40,11 @@ EVENT_COLUMNS = (
     ("browser", "string", "browser family"),
     ("os", "string", "operating system family"),
     ("source", "string", "link | qr"),
+    (
+        "destination",
+        "string",
+        "why the visitor went where: a rule's index 0-9, split:<i>, or default (the url)",
+    ),
 )
 GLUE_DATABASE = "snip_events"
 GLUE_TABLE = "visits"

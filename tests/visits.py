@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from snip.domain.visit_events import DIRECT, SOURCE_LINK, UNKNOWN, VisitEvent
+from snip.domain.visit_events import DEFAULT_DESTINATION, DIRECT, SOURCE_LINK, UNKNOWN, VisitEvent
 
 CHROME_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -27,6 +27,9 @@ CHROME_ANDROID_TABLET = (
     "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0.0.0 Safari/537.36"
 )
+TARGET_TAG = "AbCdEfGh"  # the tag of a rule's target (redirect_rules.target_tag), for a visit sent by one
+# Where visit number n of a link with rules and a split was sent (a rule, a variant, or the url).
+DESTINATIONS = ("0", "split:1", "default", "3")
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/snip-visits/stream/2030-01-01T00:00:00.000"
 SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 CURL = "curl/8.5.0"
@@ -44,6 +47,7 @@ def visit(
     user_agent: str = CHROME_WINDOWS,
     source: str = SOURCE_LINK,
     prefix: str = "req",
+    destination: str = DEFAULT_DESTINATION,
 ) -> VisitEvent:
     return VisitEvent(
         id=f"{prefix}-{key}-{n:06d}",
@@ -56,6 +60,8 @@ def visit(
         user_agent=user_agent,
         source=source,
         expires=1_900_000_000,
+        destination=destination,
+        target="" if destination == DEFAULT_DESTINATION else TARGET_TAG,
     )
 
 

@@ -6,7 +6,8 @@ proxy response either format takes.
 
 The hot path, kept lean: no Event Handler, no pydantic, no X-Ray SDK (Lambda's active tracing
 still records each invocation), no Powertools Logger or Metrics (snip.execution.hot_path_telemetry writes the
-same lines), no user-agent parser (the aggregator classifies). A warm redirect is one DynamoDB
+same lines), no user-agent parser (the aggregator classifies; a link with device or OS rules loads
+the small shared table, snip.domain.user_agents, on first need). A warm redirect is one DynamoDB
 request (the link comes from memory): the visit event's PutItem, or, for a link with max_visits,
 one TransactWriteItems of the link's conditional count and the event (snip.operations.follow_link).
 """
@@ -53,8 +54,10 @@ def _redirect(event: dict[str, Any], context: Any) -> ProxyResponse:
     headers, key = request.headers, request.key
     logger.bind(context, correlation_id=request.request_id)
     try:
-        redirect = follow(redirect_tables(), key, request.visit)
-        response = redirect_response(redirect.url, redirect.status)
+        redirect = follow(redirect_tables(), key, request.visit, request.visitor)
+        response = redirect_response(
+            redirect.url, redirect.status, personal=redirect.personal, visitor_cookie=redirect.visitor_cookie
+        )
     except SnipError as error:
         response = error_response(error, header(headers, "Accept"))
     except Exception:

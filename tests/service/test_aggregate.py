@@ -27,8 +27,10 @@ from snip.settings import DEFAULT_TABLES, Env
 from snip_local import moto_transactions
 from tests.visits import (
     CHROME_WINDOWS,
+    DESTINATIONS,
     SAFARI_IPHONE,
     SLACKBOT,
+    TARGET_TAG,
     put_events,
     stream_record,
     visit,
@@ -94,6 +96,24 @@ def day(client: Any, key: str, date: str = "2030-01-31") -> dict[str, int]:
             if isinstance(value, int) and (name in ("visits", "bot_visits") or ":" in name):
                 total[name] = total.get(name, 0) + value
     return total
+
+
+def sent(n: int) -> str:
+    """Where visit ``n`` of a link with rules and a split went (tests.visits.DESTINATIONS)."""
+    return DESTINATIONS[n % len(DESTINATIONS)]
+
+
+def destinations(client: Any, key: str, visits: int, date: str = "2030-01-31") -> dict[str, int]:
+    """The day's human visits by destination, as stats read them: each rule's or variant's count,
+    the url the rest; and what ``visits`` numbered 0.. sent by ``sent`` should give."""
+    numbers = day(client, key, date)
+    found = {name[2:].split("@")[0]: value for name, value in numbers.items() if name.startswith("t:")}
+    found["default"] = numbers.get("visits", 0) - sum(found.values())
+    expected = dict.fromkeys(DESTINATIONS, 0)
+    for n in range(visits):
+        expected[sent(n)] += 1
+    assert found == expected, (found, expected)
+    return found
 
 
 def rollup(client: Any, key: str, bucket: str) -> dict[str, Any]:
@@ -183,11 +203,31 @@ def requests_sent(client: Any) -> list[tuple[str, dict[str, Any]]]:
 
 def test_a_batch_delivered_twice_counts_once(dynamodb: Any, store: RollupsTable) -> None:
     add_link(dynamodb, "Twice01")
-    records = records_for(dynamodb, [visit("Twice01", n) for n in range(30)])
+    records = records_for(dynamodb, [visit("Twice01", n, destination=sent(n)) for n in range(30)])
     first, second = run(records, store), run(records, store)
     assert (first.counted, second.counted, second.repeated) == (30, 0, 30)
     assert link(dynamodb, "Twice01")["visits"] == 30
     assert day(dynamodb, "Twice01")["visits"] == 30
+    destinations(dynamodb, "Twice01", 30)
+
+
+def test_destinations_fold_into_the_hours_write(dynamodb: Any, store: RollupsTable) -> None:
+    """Where a visit was sent adds no write: a number on the hour item the visit updates anyway,
+    ``t:<reason>@<target tag>``, and none at all for a visit sent to the link's url."""
+    add_link(dynamodb, "Dest001")
+    calls = requests_sent(dynamodb)
+    run(records_for(dynamodb, [visit("Dest001", n, destination=sent(n)) for n in range(4)]), store)
+    updates = [params["Key"]["bucket"]["S"] for op, params in calls if op == "UpdateItem"]
+    assert updates == ["shards", "h#2030-01-31T12", "link", "shards"]
+    hour = rollup(dynamodb, "Dest001", "h#2030-01-31T12")
+    assert {name: value for name, value in hour.items() if name.startswith("t:")} == {
+        f"t:0@{TARGET_TAG}": 1,
+        f"t:split:1@{TARGET_TAG}": 1,
+        f"t:3@{TARGET_TAG}": 1,
+    }
+    bot = visit("Dest001", 9, user_agent=SLACKBOT, bot=True, destination="0")
+    run(records_for(dynamodb, [bot], first_seq=9), store)
+    assert rollup(dynamodb, "Dest001", "h#2030-01-31T12")[f"t:0@{TARGET_TAG}"] == 1  # humans only
 
 
 def test_duplicates_inside_one_batch_count_once(dynamodb: Any, store: RollupsTable) -> None:
@@ -268,14 +308,17 @@ def test_a_redelivery_across_hours_counts_only_what_is_new(dynamodb: Any, store:
 class FullItems:
     """moto, except that an update adding a breakdown to the items in ``full`` is refused as
     DynamoDB refuses an item past 400 KB (moto does not): ``ValidationException``. With
-    ``counters_too``, adding anything at all is refused."""
+    ``counters_too``, adding anything at all is refused; ``room`` names the prefixes of numbers the
+    item still has room for."""
 
-    def __init__(self, client: Any, full: set[str], counters_too: bool = False) -> None:
-        self.client, self.full, self.counters_too = client, full, counters_too
+    def __init__(
+        self, client: Any, full: set[str], counters_too: bool = False, room: tuple[str, ...] = ()
+    ) -> None:
+        self.client, self.full, self.counters_too, self.room = client, full, counters_too, room
 
     def update_item(self, **update: Any) -> Any:
         names = update.get("ExpressionAttributeNames", {}).values()
-        grows = self.counters_too or any(":" in name for name in names)
+        grows = self.counters_too or any(":" in name and not name.startswith(self.room) for name in names)
         if update["Key"].get("bucket", {}).get("S") in self.full and grows:
             error = {
                 "Error": {"Code": "ValidationException", "Message": "Item size has exceeded the maximum"}
@@ -289,7 +332,7 @@ def test_a_full_rollup_keeps_counting_without_new_breakdowns(dynamodb: Any) -> N
     counts visits exactly and takes no new breakdown values."""
     add_link(dynamodb, "Full001")
     store = RollupsTable(FullItems(dynamodb, {"h#2030-01-31T12"}), ROLLUPS)
-    events = [visit("Full001", n, referrer=f"r{n}.example") for n in range(6)]
+    events = [visit("Full001", n, referrer=f"r{n}.example", destination=sent(n)) for n in range(6)]
     records = records_for(dynamodb, events)
     assert run(records[:3], store).counted == 3
     assert run(records, store).counted == 3  # the rest, once
@@ -297,6 +340,20 @@ def test_a_full_rollup_keeps_counting_without_new_breakdowns(dynamodb: Any) -> N
     assert hour["visits"] == 6
     assert not [name for name in hour if name.startswith("r:")]
     assert link(dynamodb, "Full001")["visits"] == 6
+    assert not [name for name in hour if name.startswith("t:")]  # no room even for those
+
+
+def test_a_full_rollup_keeps_counting_destinations_while_it_has_room(dynamodb: Any) -> None:
+    """An item too full for new referrers still takes its destinations (a few numbers, no top 10)."""
+    add_link(dynamodb, "Full003")
+    store = RollupsTable(FullItems(dynamodb, {"h#2030-01-31T12"}, room=("t:",)), ROLLUPS)
+    events = [visit("Full003", n, referrer=f"r{n}.example", destination=sent(n)) for n in range(6)]
+    records = records_for(dynamodb, events)
+    assert run(records[:3], store).counted == 3
+    assert run(records, store).counted == 3
+    hour = rollup(dynamodb, "Full003", "h#2030-01-31T12")
+    assert not [name for name in hour if name.startswith("r:")]
+    destinations(dynamodb, "Full003", 6)
 
 
 def test_an_item_that_cannot_count_at_all_fails_the_link(dynamodb: Any) -> None:
@@ -347,7 +404,7 @@ def test_a_partial_failure_is_retried_from_the_first_failed_record(
 ) -> None:
     for key in ("Part001", "Part002", "Part003"):
         add_link(dynamodb, key)
-    events = [visit(("Part001", "Part002", "Part003")[n % 3], n) for n in range(60)]
+    events = [visit(("Part001", "Part002", "Part003")[n % 3], n, destination=sent(n // 3)) for n in range(60)]
     records = records_for(dynamodb, events)
     flaky = FailingOnce(store, "Part002", count_first=7)
     first = run(records, flaky)
@@ -360,6 +417,8 @@ def test_a_partial_failure_is_retried_from_the_first_failed_record(
     assert second.failed == []
     assert second.counted == 20 - 7
     assert [link(dynamodb, key)["visits"] for key in ("Part001", "Part002", "Part003")] == [20, 20, 20]
+    for key in ("Part001", "Part002", "Part003"):
+        destinations(dynamodb, key, 20)
 
 
 class CountersFailOnce:
@@ -380,7 +439,9 @@ def test_a_failure_between_the_hours_and_the_counters_counts_each_once(dynamodb:
     (their watermarks) and counts the rest on the counters item only."""
     add_link(dynamodb, "Split01")
     store = RollupsTable(CountersFailOnce(dynamodb), ROLLUPS)
-    events = [visit("Split01", n, at=f"2030-01-31T1{n % 2}:00:00.000Z") for n in range(8)]
+    events = [
+        visit("Split01", n, at=f"2030-01-31T1{n % 2}:00:00.000Z", destination=sent(n)) for n in range(8)
+    ]
     records = records_for(dynamodb, events)
     assert len(run(records, store).failed) == 8
     assert day(dynamodb, "Split01")["visits"] == 8
@@ -391,6 +452,7 @@ def test_a_failure_between_the_hours_and_the_counters_counts_each_once(dynamodb:
     assert day(dynamodb, "Split01")["visits"] == 8
     assert run(records, store).counted == 0
     assert link(dynamodb, "Split01")["visits"] == 8
+    destinations(dynamodb, "Split01", 8)
 
 
 def test_reordered_batches_count_exactly_and_keep_the_latest_visit(
@@ -463,13 +525,14 @@ class LostOnce:
 def test_an_answer_lost_after_the_write_counts_nothing_twice(dynamodb: Any, bucket: str) -> None:
     add_link(dynamodb, "Lost001")
     store = RollupsTable(LostOnce(dynamodb, bucket), ROLLUPS)
-    records = records_for(dynamodb, [visit("Lost001", n) for n in range(10)])
+    records = records_for(dynamodb, [visit("Lost001", n, destination=sent(n)) for n in range(10)])
     first = run(records, store)
     assert first.failed  # the batch is reported failed: the answer was lost
     run(records, store)
     assert run(records, store).counted == 0
     assert link(dynamodb, "Lost001")["visits"] == 10
     assert day(dynamodb, "Lost001")["visits"] == 10
+    destinations(dynamodb, "Lost001", 10)
 
 
 def test_old_watermarks_of_a_counters_item_are_pruned(dynamodb: Any) -> None:
@@ -546,7 +609,14 @@ def test_raw_events_are_written_per_day_and_a_redelivery_replaces_them(
 ) -> None:
     add_link(dynamodb, "Raw0001")
     events = [
-        visit("Raw0001", 0, at="2030-01-31T23:59:59.000Z", user_agent=SAFARI_IPHONE, country="DE"),
+        visit(
+            "Raw0001",
+            0,
+            at="2030-01-31T23:59:59.000Z",
+            user_agent=SAFARI_IPHONE,
+            country="DE",
+            destination="0",
+        ),
         visit("Raw0001", 1, at="2030-02-01T00:00:01.000Z", user_agent=CHROME_WINDOWS),
     ]
     records = records_for(dynamodb, events)
@@ -560,6 +630,9 @@ def test_raw_events_are_written_per_day_and_a_redelivery_replaces_them(
     assert '"device":"mobile"' in line
     assert '"os":"iOS"' in line
     assert '"country":"DE"' in line
+    assert '"destination":"0"' in line  # which rule sent it, never the URL
+    assert TARGET_TAG not in line
+    assert '"destination":"default"' in files[1].read_text()
     assert "user_agent" not in line
     assert "Mozilla" not in line
 

@@ -180,10 +180,10 @@ class RollupsTable:
     ) -> int:
         """Add ``chunk`` (events of one hour, in order) to the hour's item; what its watermarks
         show counted already is dropped (and, for the old aggregator's, from the counters too)."""
-        breakdowns = True
+        breakdowns = destinations = True
         while chunk:
             delta = deltas([visit.visit for visit in chunk])[hour]
-            counters = delta.counters(breakdowns=breakdowns)
+            counters = delta.counters(breakdowns=breakdowns, destinations=destinations)
             names = {f"#a{i}": name for i, name in enumerate(counters)}
             names |= {"#n": WATERMARK_PREFIX + shard_tag(shard), "#w": LEGACY_WATERMARK_PREFIX + shard}
             values: dict[str, object] = {f":a{i}": value for i, value in enumerate(counters.values())}
@@ -212,9 +212,13 @@ class RollupsTable:
                 code = error_code(error)
                 if code == TOO_BIG and breakdowns:
                     # Thousands of distinct referrers in one hour: the item keeps counting visits
-                    # exactly and takes no new breakdown values (logged).
+                    # and destinations (a few numbers) exactly and takes no new breakdown values
+                    # (logged); past even that, visits alone.
                     logger.warning("rollups full", extra={"key": key, "buckets": [hour]})
                     breakdowns = False
+                    continue
+                if code == TOO_BIG and destinations:
+                    destinations = False
                     continue
                 if code == TOO_BIG:
                     raise DependencyUnavailable(f"the rollup {hour} of {key} is full") from error

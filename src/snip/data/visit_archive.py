@@ -41,6 +41,7 @@ def raw_event(visit: ClassifiedVisit) -> dict[str, str | bool]:
         "browser": agent.browser,
         "os": agent.os,
         "source": event.source,
+        "destination": event.destination,
     }
 
 

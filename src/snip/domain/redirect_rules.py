@@ -13,11 +13,14 @@ user-agent table (``snip.domain.user_agents``) is imported only for a link with 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+from snip.domain.visit_events import DEFAULT_DESTINATION as DEFAULT
 
 MAX_RULES = 10
 MIN_SPLIT, MAX_SPLIT = 2, 5
@@ -41,8 +44,7 @@ VISITOR_COOKIE_ATTRIBUTES = f"Max-Age={VISITOR_COOKIE_SECONDS}; Path=/; HttpOnly
 _VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}", re.ASCII)
 
 # Why a visitor was sent where it went, as its visit event records it: a rule's index ("0".."9"),
-# a split's variant ("split:<i>"), or the link's url.
-DEFAULT = "default"
+# a split's variant ("split:<i>"), or the link's url (DEFAULT).
 SPLIT_PREFIX = "split:"
 
 
@@ -91,6 +93,7 @@ class Visitor:
     language: str | None = None  # the primary subtag of the most preferred Accept-Language entry
     query: frozenset[tuple[str, str]] = frozenset()  # the short URL's (name, value) pairs, decoded
     visitor_id: str | None = None  # a valid snip_vid cookie
+    forwarded_query: str = ""  # the short URL's query as sent, less qr: what forward_query appends
 
 
 # -- validation -------------------------------------------------------------------------------
@@ -280,6 +283,13 @@ def reason(rule: int | None, variant: int | None) -> str:
     return DEFAULT
 
 
+def target_tag(url: str) -> str:
+    """A short digest of a destination URL, 8 characters: a visit event records it beside the
+    reason so that stats count a rule's visits to the URL it has now, never another URL that once
+    had its place (a reordered or edited rule starts from zero; the url's visits stay exact)."""
+    return base64.urlsafe_b64encode(hashlib.blake2b(url.encode(), digest_size=6).digest()).decode()
+
+
 def split_fingerprint(split: Sequence[SplitTarget]) -> str:
     """What identifies a split: its targets and weights in order (any change draws anew)."""
     return "\n".join(f"{target.weight} {target.url}" for target in split)
@@ -297,6 +307,17 @@ def split_variant(split: Sequence[SplitTarget], key: str, visitor_id: str) -> in
         if point < 0:
             return index
     return len(split) - 1  # weights sum to 100: not reached
+
+
+def with_query(url: str, query: str) -> str:
+    """``url`` with ``query`` appended to its own query (before a fragment): forward_query."""
+    if not query:
+        return url
+    base, hash_, fragment = url.partition("#")
+    joiner = "&" if "?" in base else "?"
+    if base.endswith(("?", "&")):
+        joiner = ""
+    return f"{base}{joiner}{query}{hash_}{fragment}"
 
 
 def visitor_id(cookie: str | None) -> str | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
-from snip.domain.visit_events import VisitEvent, usable_host
+from snip.domain.visit_events import DEFAULT_DESTINATION, VisitEvent, usable_host
 
 HOUR, DAY = "hour", "day"
 INTERVALS = {HOUR: ("h#", timedelta(hours=1), "%Y-%m-%dT%H"), DAY: ("d#", timedelta(days=1), "%Y-%m-%d")}
@@ -29,7 +29,16 @@ SEPARATOR = ":"
 # A breakdown's attribute is ``<d>:<value>`` with its dimension's one letter: names count in an
 # item's size, and an hour item of a link visited from many places must stay under 1 KB as long as
 # it can (one write unit). Items written before carry the whole name; both read the same.
-SHORT = {"referrers": "r", "countries": "c", "devices": "d", "browsers": "b", "os": "o", "sources": "s"}
+# Where human visits were sent (redirect rules, a split): ``t:<reason>@<target tag>``
+# (``t:0@AbCdEfGh``, ``t:split:1@...``: the rule or variant and the tag of the URL it sent to) for
+# every reason but the link's url, whose visits are the rest (an item of a link without rules gains
+# nothing). Not a top-10 breakdown: every one is kept, and an item too full for new breakdown
+# values still takes these few numbers while it can (snip.data.rollups_table).
+DESTINATIONS = "destinations"
+SHORT = {
+    "referrers": "r", "countries": "c", "devices": "d", "browsers": "b", "os": "o", "sources": "s",
+    DESTINATIONS: "t",
+}  # fmt: skip
 _DIMENSION_OF = {**{dimension: dimension for dimension in SHORT}, **{short: d for d, short in SHORT.items()}}
 VISITS, BOT_VISITS = "visits", "bot_visits"
 
@@ -67,6 +76,7 @@ class BucketDelta:
     visits: int = 0
     bot_visits: int = 0
     breakdowns: Counter[str] = field(default_factory=Counter)  # "<dimension>:<value>" -> visits
+    destinations: Counter[str] = field(default_factory=Counter)  # "t:<reason>@<tag>" -> visits
 
     def add(self, visit: ClassifiedVisit) -> None:
         if visit.event.bot:
@@ -75,12 +85,27 @@ class BucketDelta:
         self.visits += 1
         for dimension, value in visit.breakdown().items():
             self.breakdowns[attribute(dimension, value)] += 1
+        if visit.event.destination != DEFAULT_DESTINATION:
+            self.destinations[
+                attribute(DESTINATIONS, destination_value(visit.event.destination, visit.event.target))
+            ] += 1
 
-    def counters(self, breakdowns: bool = True) -> dict[str, int]:
-        """Every number this delta adds, by attribute name (zeros left out); only the visits and
-        bot visits without ``breakdowns`` (an item DynamoDB will not let grow: 400 KB)."""
-        found = {VISITS: self.visits, BOT_VISITS: self.bot_visits, **(self.breakdowns if breakdowns else {})}
+    def counters(self, breakdowns: bool = True, destinations: bool = True) -> dict[str, int]:
+        """Every number this delta adds, by attribute name (zeros left out); without
+        ``breakdowns``, only the visits, bot visits and (unless ``destinations`` is false too)
+        destinations: what an item DynamoDB will not let grow (400 KB) may still take."""
+        found = {
+            VISITS: self.visits,
+            BOT_VISITS: self.bot_visits,
+            **(self.destinations if destinations else {}),
+            **(self.breakdowns if breakdowns else {}),
+        }
         return {name: value for name, value in found.items() if value}
+
+
+def destination_value(reason: str, target: str) -> str:
+    """What a rollup counts a destination by: the reason and the target's tag."""
+    return f"{reason}@{target}"
 
 
 def attribute(dimension: str, value: str) -> str:
@@ -137,7 +162,9 @@ class Totals:
 
     visits: int = 0
     bot_visits: int = 0
-    breakdowns: dict[str, Counter[str]] = field(default_factory=lambda: {d: Counter() for d in DIMENSIONS})
+    breakdowns: dict[str, Counter[str]] = field(
+        default_factory=lambda: {d: Counter() for d in (*DIMENSIONS, DESTINATIONS)}
+    )
 
     def add_item(self, item: Mapping[str, object]) -> None:
         """Add a rollup item (its numbers read as ``int``, as ``snip.data.item_codec`` reads them)."""

@@ -20,8 +20,10 @@ from typing import Protocol
 from snip.domain import clock
 from snip.domain.errors import InvalidInput, LinkNotFound
 from snip.domain.link import Link
+from snip.domain.redirect_rules import SPLIT_PREFIX, target_tag
 from snip.domain.rollups import (
     DAY,
+    DESTINATIONS,
     DIMENSIONS,
     HOUR,
     HOUR_PREFIX,
@@ -30,8 +32,10 @@ from snip.domain.rollups import (
     as_count,
     bucket,
     bucket_start,
+    destination_value,
 )
 from snip.domain.short_keys import is_possible_key
+from snip.domain.visit_events import DEFAULT_DESTINATION
 
 DEFAULT_RANGE = timedelta(days=30)
 YEARS = range(2000, 3000)  # the UTC years a range may touch (CONTRACT §2)
@@ -237,4 +241,23 @@ def link_stats(
         "total": {"visits": totals.visits, "bot_visits": totals.bot_visits},
         "series": series,
         **{dimension: totals.top(dimension, TOP) for dimension in DIMENSIONS},
+        DESTINATIONS: destinations(link, totals),
     }
+
+
+def destinations(link: Link, totals: Totals) -> list[dict[str, object]]:
+    """Human visits by where they were sent, for the link's rules and split as they are now: each
+    rule and variant the visits it sent to the URL it has now (moved or edited to another URL, it
+    starts again from zero: never another URL's visits), and the link's url the rest (every visit
+    no rule or variant sent)."""
+    sent = totals.breakdowns[DESTINATIONS]
+    places = [(str(index), rule.url) for index, rule in enumerate(link.rules)]
+    places += [(f"{SPLIT_PREFIX}{index}", target.url) for index, target in enumerate(link.split)]
+    shown: list[dict[str, object]] = [
+        {"value": url, "rule": reason, "visits": sent[destination_value(reason, target_tag(url))]}
+        for reason, url in places
+    ]
+    shown.append(
+        {"value": link.url, "rule": DEFAULT_DESTINATION, "visits": totals.visits - sum(sent.values())}
+    )
+    return shown

@@ -22,6 +22,7 @@ DIRECT = "(direct)"  # a visit without a Referer
 UNKNOWN = "(unknown)"  # no CloudFront-Viewer-Country header (the REST API alone never sends one)
 SOURCE_LINK = "link"
 SOURCE_QR = "qr"  # the short URL was opened with ?qr=1 (the QR code's target)
+DEFAULT_DESTINATION = "default"  # sent to the link's url (no rule, no split: snip.domain.redirect_rules)
 # The visits table is a queue, not the archive (that is S3's): an event's item only has to stop a
 # retried put from making a second event (seconds) and to be on the stream (which keeps records
 # 24 h whatever becomes of the item). A day, then TTL deletes it (free, within a few days).
@@ -43,6 +44,10 @@ class VisitEvent:
     # The redirect counted this visit on the link itself (a link with max_visits counts in the
     # redirect's own write): the aggregator adds it to the rollups only, never to the link again.
     counted: bool = False
+    # Why the visitor was sent where it went (snip.domain.redirect_rules.reason): a rule's index
+    # "0".."9", a split's variant "split:<i>", or "default" (the link's url), which an item leaves out.
+    destination: str = DEFAULT_DESTINATION
+    target: str = ""  # with a destination: the tag of its URL (redirect_rules.target_tag), never the URL
 
     def to_item(self) -> dict[str, dict[str, str | bool]]:
         """The event as a DynamoDB item (low-level attribute values)."""
@@ -58,6 +63,11 @@ class VisitEvent:
             "source": {"S": self.source},
             "expires": {"N": str(self.expires)},
             **({"counted": {"BOOL": True}} if self.counted else {}),
+            **(
+                {"destination": {"S": self.destination}, "target": {"S": self.target}}
+                if self.destination != DEFAULT_DESTINATION
+                else {}
+            ),
         }
 
     @classmethod
@@ -80,6 +90,8 @@ class VisitEvent:
             source=text("source"),
             expires=int(_typed(item["expires"]["N"], str)),
             counted=bool(item.get("counted", {}).get("BOOL", False)),
+            destination=_typed(item.get("destination", {}).get("S", DEFAULT_DESTINATION), str),
+            target=_typed(item.get("target", {}).get("S", ""), str),
         )
 
 

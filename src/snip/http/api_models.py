@@ -401,6 +401,17 @@ class Breakdown(BaseModel):
     visits: int = Field(description="Human visits")
 
 
+class Destination(BaseModel):
+    value: str = Field(description="The target URL", examples=["https://example.com/de"])
+    rule: str = Field(
+        description='What sent visitors there: a rule\'s index ("0".."9"), a split\'s variant '
+        '("split:0".."split:4"), or "default" (the link\'s url)',
+        pattern=r"^(\d|split:\d|default)$",
+        examples=["0"],
+    )
+    visits: int = Field(description="Human visits sent there")
+
+
 # GET /links/{key}/stats's answer, which snip.domain.stats computes free of pydantic. (No
 # docstring: it would become the schema's description.)
 class LinkStats(BaseModel):
@@ -417,6 +428,10 @@ class LinkStats(BaseModel):
     browsers: list[Breakdown]
     os: list[Breakdown]
     sources: list[Breakdown] = Field(description="link | qr")
+    destinations: list[Destination] = Field(
+        description="Where human visits were sent: every rule and split variant the link has now, "
+        "in order, then its url (every visit no rule or variant sent)"
+    )
 
 
 class Health(BaseModel):

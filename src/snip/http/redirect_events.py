@@ -18,8 +18,9 @@ Kept free of heavy imports: resolve loads this on its cold start.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode
 
+from snip.domain.redirect_rules import QR_PARAMETER, VISITOR_COOKIE, Visitor, preferred_language, visitor_id
 from snip.http.responses import event_object, event_text, header
 from snip.operations.follow_link import Visit
 
@@ -35,13 +36,36 @@ class RedirectRequest:
     """A ``GET`` or ``HEAD /{key}``, whichever event carried it. A plain class, not a dataclass:
     a dataclass costs resolve's cold start a code generation at import."""
 
-    __slots__ = ("headers", "key", "request_id", "visit")
+    __slots__ = ("cookies", "headers", "key", "query", "request_id", "visit")
 
-    def __init__(self, key: str, headers: Mapping[str, object], request_id: str, visit: Visit | None) -> None:
+    def __init__(
+        self,
+        key: str,
+        headers: Mapping[str, object],
+        request_id: str,
+        visit: Visit | None,
+        query: str = "",
+        cookies: tuple[str, ...] = (),
+    ) -> None:
         self.key = key  # "" when the path is not exactly one segment: no link has it (404)
         self.headers = headers  # as the event has them; read with snip.http.responses.header
         self.request_id = request_id  # the visit's id
         self.visit = visit  # None for a HEAD: it answers like GET and counts nothing
+        self.query = query  # the query string as the visitor sent it (percent-encoded)
+        self.cookies = cookies  # "name=value" each
+
+    def visitor(self) -> Visitor:
+        """What redirect rules and a split read of the visitor (made only for a link with some)."""
+        headers = self.headers
+        country = (header(headers, VIEWER_COUNTRY) or "").strip().upper()
+        return Visitor(
+            country=country or None,
+            user_agent=header(headers, "User-Agent"),
+            language=preferred_language(header(headers, "Accept-Language")),
+            query=frozenset(parse_qsl(self.query, keep_blank_values=True)),
+            visitor_id=visitor_id(_cookie(self.cookies, VISITOR_COOKIE)),
+            forwarded_query=_without_qr(self.query),
+        )
 
 
 def is_function_url_event(event: Mapping[str, object]) -> bool:
@@ -56,7 +80,9 @@ def redirect_request(event: Mapping[str, object], lambda_request_id: str) -> Red
     if is_function_url_event(event):
         method = str(event_object(context, "http").get("method") or "GET")
         key = _key_of_path(event_text(event, "rawPath"))
-        qr = dict(parse_qsl(event_text(event, "rawQueryString"), keep_blank_values=True)).get("qr", "")
+        query = event_text(event, "rawQueryString")
+        qr = dict(parse_qsl(query, keep_blank_values=True)).get("qr", "")
+        cookies = _texts(event.get("cookies"))
         # X-Amz-Cf-Id only here: the Function URL is reachable through CloudFront alone, which sets
         # the header on every request. A REST event's X-Amz-Cf-Id may be the client's own (API
         # Gateway passes a client's headers on): a client sending one id twice would get two
@@ -66,6 +92,8 @@ def redirect_request(event: Mapping[str, object], lambda_request_id: str) -> Red
         method = event_text(event, "httpMethod") or "GET"
         key = str(event_object(event, "pathParameters").get("key") or "")
         qr = event_text(event_object(event, "queryStringParameters"), "qr")
+        query = _rest_query(event_object(event, "multiValueQueryStringParameters"))
+        cookies = tuple(part.strip() for part in (header(headers, "Cookie") or "").split(";") if part.strip())
         visit_id = None
     request_id = str(visit_id or context.get("requestId") or lambda_request_id)
     visit = None
@@ -77,7 +105,31 @@ def redirect_request(event: Mapping[str, object], lambda_request_id: str) -> Red
             country=header(headers, VIEWER_COUNTRY),
             qr=qr == "1",
         )
-    return RedirectRequest(key=key, headers=headers, request_id=request_id, visit=visit)
+    return RedirectRequest(key, headers, request_id, visit, query, cookies)
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
+
+
+def _rest_query(parameters: Mapping[str, object]) -> str:
+    """A REST event's query (API Gateway gives it decoded, by name) encoded again."""
+    return urlencode([(name, value) for name, values in parameters.items() for value in _texts(values)])
+
+
+def _cookie(cookies: tuple[str, ...], name: str) -> str | None:
+    for cookie in cookies:
+        found, _, value = cookie.partition("=")
+        if found.strip() == name:
+            return value.strip().strip('"')
+    return None
+
+
+def _without_qr(query: str) -> str:
+    """The query as sent, less its ``qr`` parameters (a QR scan's mark is never passed on)."""
+    return "&".join(
+        part for part in query.split("&") if part and unquote_plus(part.partition("=")[0]) != QR_PARAMETER
+    )
 
 
 def _key_of_path(raw_path: str) -> str:

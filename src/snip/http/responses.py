@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TypedDict
 
 from snip.domain.errors import DependencyUnavailable, SnipError
+from snip.domain.redirect_rules import VISITOR_COOKIE, VISITOR_COOKIE_ATTRIBUTES
 from snip.domain.validation import REDIRECT_STATUSES
 from snip.http.error_bodies import HTML, JSON, error_body, error_page, prefers_html
 from snip.http.error_status import status_of
@@ -29,6 +30,8 @@ REDIRECT_CACHE = {
     for status in REDIRECT_STATUSES
 }
 NO_STORE = "no-store"
+# An answer that depends on its visitor (redirect rules, a split): no cache may keep it.
+PERSONAL = "private, no-store"
 # A QR code of a link only changes if its short URL does (never): the owner's browser keeps it.
 QR_CACHE = "private, max-age=86400"
 
@@ -93,11 +96,17 @@ def error_response(error: SnipError, accept: str | None = None) -> ProxyResponse
     return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
 
 
-def redirect_response(url: str, status: int) -> ProxyResponse:
-    """A Lambda proxy response for a redirect: a status, a Location and a Cache-Control, and no body."""
-    return {
-        "statusCode": status,
-        "headers": {"Location": url, "Cache-Control": REDIRECT_CACHE[status], "Content-Type": EMPTY_BODY},
-        "body": "",
-        "isBase64Encoded": False,
+def redirect_response(
+    url: str, status: int, *, personal: bool = False, visitor_cookie: str | None = None
+) -> ProxyResponse:
+    """A Lambda proxy response for a redirect: a status, a Location and a Cache-Control, and no body;
+    ``personal`` (chosen by rules or a split) never cached; ``visitor_cookie``: a split's new
+    snip_vid to set (one Set-Cookie header, which both payload formats pass on)."""
+    headers = {
+        "Location": url,
+        "Cache-Control": PERSONAL if personal else REDIRECT_CACHE[status],
+        "Content-Type": EMPTY_BODY,
     }
+    if visitor_cookie is not None:
+        headers["Set-Cookie"] = f"{VISITOR_COOKIE}={visitor_cookie}; {VISITOR_COOKIE_ATTRIBUTES}"
+    return {"statusCode": status, "headers": headers, "body": "", "isBase64Encoded": False}

@@ -7,7 +7,9 @@ into an HTTP response (``snip.http.responses``).
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,10 +17,11 @@ from snip.data.limited_visits import LimitedVisits
 from snip.data.link_memory import LinkMemory
 from snip.data.links_table import LinksTable
 from snip.data.visits_table import VisitsTable
-from snip.domain import clock
+from snip.domain import clock, redirect_rules
 from snip.domain.errors import LinkGone, LinkNotFound
 from snip.domain.link import Link
 from snip.domain.liveness import is_active
+from snip.domain.redirect_rules import DEFAULT, Visitor
 from snip.domain.short_keys import is_possible_key
 from snip.domain.visit_events import (
     EVENT_TTL_SECONDS,
@@ -78,18 +81,53 @@ class RedirectTables:
 
 @dataclass(frozen=True)
 class Redirect:
-    """Where a live link sends its visitor, and with which status."""
+    """Where a live link sends its visitor, with which status, and why."""
 
     url: str
     status: int
+    destination: str = DEFAULT  # what the visit event records: "0".."9", "split:<i>" or "default"
+    visitor_cookie: str | None = None  # a snip_vid to set: a GET that drew a split's variant afresh
+    personal: bool = False  # rules or a split: the answer depends on the visitor, cached nowhere
+    target: str = ""  # the destination's redirect_rules.target_tag, but for the link's url
 
     @classmethod
-    def to(cls, link: Link) -> Redirect:
-        """Where ``link`` sends its visitor (a link that redirects has its URL and status: a
-        delete removes the URL with the same write that makes the link inactive)."""
+    def to(
+        cls, link: Link, key: str = "", visitor: Callable[[], Visitor] | None = None, *, get: bool = False
+    ) -> Redirect:
+        """Where ``link`` sends the visitor ``visitor()`` tells of (a link that redirects has its
+        URL and status: a delete removes the URL with the same write that makes the link inactive).
+
+        A bare link reads nothing of the visitor. Otherwise the first matching rule, else the
+        split's variant (sticky by the visitor's snip_vid; drawn with a new id for a visitor without
+        one, which a GET's answer sets), else the link's url; a preview bot always gets the url;
+        forward_query appends the short URL's query (less ``qr``) to whichever it is.
+        """
         assert link.url is not None
         assert link.redirect_status is not None
-        return cls(link.url, link.redirect_status)
+        if not (link.rules or link.split or link.forward_query):
+            return cls(link.url, link.redirect_status)
+        seen = visitor() if visitor is not None else Visitor()
+        url, why, cookie = link.url, DEFAULT, None
+        personal = bool(link.rules or link.split)
+        if personal and not is_preview_bot(seen.user_agent):
+            rule, variant, drawn = redirect_rules.destination(
+                link.rules, link.split, key, seen, new_visitor_id
+            )
+            why = redirect_rules.reason(rule, variant)
+            if rule is not None:
+                url = link.rules[rule].url
+            elif variant is not None:
+                url = link.split[variant].url
+            cookie = drawn if get else None  # HEAD chooses the same way and sets no cookie
+        target = "" if why == DEFAULT else redirect_rules.target_tag(url)
+        if link.forward_query:
+            url = redirect_rules.with_query(url, seen.forwarded_query)
+        return cls(url, link.redirect_status, why, cookie, personal, target)
+
+
+def new_visitor_id() -> str:
+    """A new visitor's snip_vid: 128 random bits (drawn per request, never at import)."""
+    return secrets.token_urlsafe(16)
 
 
 @dataclass(frozen=True)
@@ -106,8 +144,11 @@ class Visit:
 USER_AGENT_CHARS = 512  # enough to classify any browser; keeps an event under 1 KB (one WRU)
 
 
-def follow(tables: RedirectTables, key: str, visit: Visit | None) -> Redirect:
-    """Follow ``key``; with a ``visit`` (GET) the visit is recorded before the answer.
+def follow(
+    tables: RedirectTables, key: str, visit: Visit | None, visitor: Callable[[], Visitor] | None = None
+) -> Redirect:
+    """Follow ``key``; with a ``visit`` (GET) the visit is recorded before the answer. ``visitor``
+    tells what rules and a split read of the visitor (asked only for a link with some).
 
     The link is read (from the environment's memory for up to 2 s) and judged by the redirect
     rule; every GET's visit is a visit event, durable before the redirect: if it cannot be
@@ -123,14 +164,15 @@ def follow(tables: RedirectTables, key: str, visit: Visit | None) -> Redirect:
     now = clock.format_ts(moment)
     link, remembered = tables.memory.remembered_link(key)
     if link is not None and link.max_visits is not None:
-        return _follow_limited(tables, key, moment, visit, link, remembered)
+        return _follow_limited(tables, key, moment, visit, visitor, link, remembered)
     if link is None:
         raise LinkNotFound("No link with this key.")
     if not is_active(link, now):
         raise LinkGone("This link is no longer active.")
+    redirect = Redirect.to(link, key, visitor, get=visit is not None)
     if visit is not None:
-        tables.events.put_visit_event(visit_event(key, link, visit, moment))
-    return Redirect.to(link)
+        tables.events.put_visit_event(visit_event(key, link, visit, moment, redirect=redirect))
+    return redirect
 
 
 def _follow_limited(
@@ -138,6 +180,7 @@ def _follow_limited(
     key: str,
     moment: datetime,
     visit: Visit | None,
+    visitor: Callable[[], Visitor] | None,
     link: Link,
     remembered: bool,
 ) -> Redirect:
@@ -154,17 +197,28 @@ def _follow_limited(
     if visit is None:
         if item.max_visits is not None and item.visits + tables.limited.counted(key) >= item.max_visits:
             raise LinkGone("This link is no longer active.")
-        return Redirect.to(item)
+        return Redirect.to(item, key, visitor)
+    redirect = Redirect.to(item, key, visitor, get=True)
+    event = visit_event(key, item, visit, moment, counted=item.max_visits is not None, redirect=redirect)
     if item.max_visits is None:  # the limit was cleared since
-        tables.events.put_visit_event(visit_event(key, item, visit, moment))
-        return Redirect.to(item)
-    tables.limited.record_visit(item, now, visit_event(key, item, visit, moment, counted=True))
-    return Redirect.to(item)
+        tables.events.put_visit_event(event)
+    else:
+        tables.limited.record_visit(item, now, event)
+    return redirect
 
 
-def visit_event(key: str, link: Link, visit: Visit, moment: datetime, *, counted: bool = False) -> VisitEvent:
+def visit_event(
+    key: str,
+    link: Link,
+    visit: Visit,
+    moment: datetime,
+    *,
+    counted: bool = False,
+    redirect: Redirect | None = None,
+) -> VisitEvent:
     """The event of one redirect of ``link`` at ``moment``; ``counted`` if the redirect counted it
-    on the link itself (a link with max_visits)."""
+    on the link itself (a link with max_visits); ``redirect``: where it went and why (by default,
+    the link's url)."""
     at = moment.astimezone(UTC)
     return VisitEvent(
         id=visit.request_id or str(uuid.uuid4()),
@@ -178,4 +232,6 @@ def visit_event(key: str, link: Link, visit: Visit, moment: datetime, *, counted
         source=SOURCE_QR if visit.qr else SOURCE_LINK,
         expires=int(at.timestamp()) + EVENT_TTL_SECONDS,
         counted=counted,
+        destination=redirect.destination if redirect is not None else DEFAULT,
+        target=redirect.target if redirect is not None else "",
     )
