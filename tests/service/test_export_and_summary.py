@@ -178,3 +178,15 @@ class TestSummary:
         for path in ("/links/summary", "/links/export"):
             reply = call("GET", path)
             assert reply.status == 200, (path, reply.body)
+
+
+def test_a_slow_read_ends_the_answer_early_and_names_the_next(
+    call: Call, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = [create(call) for _ in range(5)]
+    monkeypatch.setattr(owner_export, "BATCH", 1)
+    monkeypatch.setattr(owner_export, "READERS", 2)
+    monkeypatch.setattr(owner_export, "READ_SECONDS", -1.0)  # every wave takes too long
+    answers = export(call)
+    assert [len(records(answer)) for answer in answers] == [2, 2, 1]
+    assert sorted(row["key"] for answer in answers for row in records(answer)) == sorted(keys)
