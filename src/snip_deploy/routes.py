@@ -42,6 +42,8 @@ ROUTES = (
     # Likewise the owner's routes over all of their links (bulk, export, summary are reserved
     # words: no new link gets such a key; an older one keeps redirecting, its API routes shadowed).
     Route("POST", "/links/bulk", SHORTEN, True),
+    Route("GET", "/links/export", SHORTEN, True),
+    Route("GET", "/links/summary", SHORTEN, True),
     Route("GET", "/links/{key}", SHORTEN, True),
     Route("GET", "/links/{key}/stats", SHORTEN, True),
     Route("PATCH", "/links/{key}", SHORTEN, True),

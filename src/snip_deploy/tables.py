@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from snip.data import link_items
 from snip.data.link_items import BY_OWNER_INDEX, BY_OWNER_SEARCH_INDEX, FOUND_IN, LISTED_AT, OWNER, TAGS
 from snip.settings import Env
 
@@ -91,7 +92,9 @@ BY_OWNER = IndexDef(
 )
 
 # GET /links?q=: the same entries, carrying besides the tags the folded texts a search looks in
-# (snip.data.link_items.FOUND_IN), so that a search's filter reads the index alone. A second index,
+# (snip.data.link_items.FOUND_IN), so that a search's filter reads the index alone; and the counts
+# earlier versions kept on the link's item, frozen since (never written: they cost no write), which
+# GET /links/summary adds to the counters items without reading every link. A second index,
 # not by_owner grown: DynamoDB cannot change an index's projection in place, and a stack that runs
 # by_owner keeps it while this one is built beside it (docs/deploy.md, upgrading). Each write of a
 # live link writes one entry in each.
@@ -99,7 +102,7 @@ BY_OWNER_SEARCH = IndexDef(
     name=BY_OWNER_SEARCH_INDEX,
     partition_key=(OWNER, "S"),
     sort_key=(LISTED_AT, "S"),
-    projected=(TAGS, *FOUND_IN.values()),
+    projected=(TAGS, *FOUND_IN.values(), link_items.VISITS, link_items.BOT_VISITS),
 )
 
 # links: one item per key ever issued. A deleted link stays as a tombstone (deleted_at set),

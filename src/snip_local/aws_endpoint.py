@@ -31,7 +31,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from snip_deploy.tables import create_tables
-from snip_local import lambda_api, moto_transactions
+from snip_local import lambda_api, moto_queries, moto_transactions
 from snip_local.faults import ADMIN_PATH, GATEWAY_USER_AGENT, Faults, error_answer, request_target
 from snip_local.local_config import REGION
 from snip_local.local_functions import LocalFunctions, table_names
@@ -57,6 +57,7 @@ class AwsEndpoint:
         # The stack's settings are read at start: SNIP_FAULTS and SNIP_FAULTS_SEED (docs/local.md).
         self.faults = faults if faults is not None else Faults.from_env(os.environ)
         moto_transactions.install()  # safe here: every request below runs under self.lock
+        moto_queries.install()  # an owner's index read at DynamoDB's pace, not moto's
         self._moto = DomainDispatcherApplication(create_backend_app)
         self.lock = threading.Lock()  # every DynamoDB request, and a save of the tables (saved_tables)
         self.writes = 0  # DynamoDB requests served that may have changed something (saved_tables)

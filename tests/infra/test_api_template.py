@@ -209,7 +209,10 @@ def test_waf_limits_redirects_per_ip_and_runs_the_common_rules(rest_full_templat
     assert (
         regex["RegexString"]
         == KEYED_PATHS_REGEX
-        == (r"^(/prod)?(/links|/links/[^/]+|/links/[^/]+/qr|/links/[^/]+/stats|/links/batch)$")
+        == (
+            r"^(/prod)?(/links|/links/[^/]+|/links/[^/]+/qr|/links/[^/]+/stats|/links/batch"
+            r"|/links/bulk|/links/export|/links/summary)$"
+        )
     )
     assert [t["Type"] for t in sorted(regex["TextTransformations"], key=lambda t: t["Priority"])] == [
         "URL_DECODE",

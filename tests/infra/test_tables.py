@@ -116,12 +116,21 @@ def test_links_listing_indexes(template: dict[str, Any]) -> None:
             {"AttributeName": "listed_at", "KeyType": "RANGE"},
         ]
         assert "ProvisionedThroughput" not in index
-    # Visits (counters, markers), notes and the url itself are not projected: a redirect never
-    # writes to either index, and a search reads only what it filters on.
+    # Counters written now, markers, notes and the url itself are not projected: a redirect never
+    # writes to either index, and a search reads only what it filters on (and the summary the
+    # counts earlier versions froze on the link's item).
     assert listing["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["tags"]}
     assert search["Projection"] == {
         "ProjectionType": "INCLUDE",
-        "NonKeyAttributes": ["tags", "find_key", "find_url", "find_title", "find_tags"],
+        "NonKeyAttributes": [
+            "tags",
+            "find_key",
+            "find_url",
+            "find_title",
+            "find_tags",
+            "visits",
+            "bot_visits",
+        ],
     }
     definitions = {
         a["AttributeName"]: a["AttributeType"]

@@ -387,6 +387,20 @@ class BulkResults(BaseModel):
     results: list[BulkChanged | BulkDeleted | BulkFailed] = Field(description="One per key, in request order")
 
 
+class TopLink(BaseModel):
+    key: str
+    url: str
+    title: str | None
+    visits: int = Field(description="Human visits")
+
+
+class Summary(BaseModel):
+    links: int = Field(description="Your links not deleted (disabled and expired ones included)")
+    visits: int = Field(description="Human visits of those links")
+    bot_visits: int = Field(description="Link-preview bots' visits of those links")
+    top: list[TopLink] = Field(description="At most 10, most visits first; links never visited are left out")
+
+
 class Counts(BaseModel):
     visits: int
     bot_visits: int

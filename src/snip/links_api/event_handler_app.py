@@ -24,6 +24,7 @@ from snip.links_api import (
     docs_routes,
     error_handlers,
     links_routes,
+    owner_routes,
     qr_routes,
     stats_routes,
 )
@@ -39,7 +40,7 @@ app.use(middlewares=[scope_middleware.check_scope, *body_middleware.middlewares(
 error_handlers.register(app)
 # In this order the document lists the routes (docs/openapi.json). The resolver tries a path
 # without parameters before one with: /links/bulk is never /links/<key> (tested).
-for group in (links_routes, batch_routes, bulk_routes, stats_routes, qr_routes, docs_routes):
+for group in (links_routes, batch_routes, bulk_routes, owner_routes, stats_routes, qr_routes, docs_routes):
     app.include_router(group.router)
 
 

@@ -332,6 +332,20 @@ class Links:
                 results.append({"key": key} if outcome is None else {"key": key, "error": outcome})
         return results
 
+    def export(self, owner: str, base_url: str, fmt: str, cursor: str | None) -> tuple[str, str | None]:
+        """GET /links/export: one answer's body and the next answer's cursor
+        (``snip.operations.owner_export``)."""
+        from snip.operations.owner_export import export_page
+
+        return export_page(self._table, self._counted, owner, base_url, fmt, cursor)
+
+    def summary(self, owner: str) -> dict[str, object]:
+        """GET /links/summary (``snip.operations.owner_summary``)."""
+        from snip.operations.owner_summary import summarize
+
+        counts = self._counts().counts if self._counts is not None else None
+        return summarize(self._table, counts, owner)
+
     def delete(self, owner: str, key: str) -> None:
         """Leave a tombstone: the key answers 410 and is never issued again."""
         if not is_possible_key(key):
