@@ -1,16 +1,18 @@
 /* The Snip console: views (key, links, one link, its stats) over the API client in api.js.
  *
- * Hash routes keep it one static page: #/ (create + list), #/links/KEY (details, edit, disable,
- * delete), #/links/KEY/stats. Nothing is rendered from strings of API data: text goes in through
+ * Hash routes keep it one static page: #/ (the owner's summary, create, the list with its bulk
+ * actions, export and import), #/links/KEY (details, edit, rules and split, disable, delete),
+ * #/links/KEY/stats. The import (import.js) and the rules and split editor (routing.js) are
+ * modules of their own. Nothing is rendered from strings of API data: text goes in through
  * textContent, so a link's URL or tag can never become markup.
  */
 "use strict";
 (function () {
-  const { api, key, chart } = window.Snip;
+  const { api, key, chart, importer } = window.Snip;
   const $ = (id) => document.getElementById(id);
   const VIEWS = ["view-key", "view-home", "view-link", "view-stats"];
   // Form field name -> the suffix of its input's id (create-url, edit-max, ...).
-  const FIELD_IDS = { url: "url", alias: "alias", tags: "tags", expires_at: "expires", max_visits: "max", redirect_status: "status" };
+  const FIELD_IDS = { url: "url", alias: "alias", tags: "tags", expires_at: "expires", max_visits: "max", redirect_status: "status", title: "title", notes: "notes" };
 
   // Tags as typed in a comma-separated field, as the API keeps them (lower case, in order, once each).
   function tagsOf(id) {
@@ -24,7 +26,7 @@
     ["os", "Operating systems", "Operating system"], ["sources", "Sources", "Source"],
   ];
 
-  const list = { tag: "", cursors: [null], page: 0, loadedFor: null };
+  const list = { tag: "", q: "", order: "newest", cursors: [null], page: 0, loadedFor: null };
   let current = null; // the link shown in view-link
   const objectUrls = new Map(); // QR slot -> object URLs to revoke when it is redrawn
 
@@ -34,6 +36,8 @@
     region.textContent = "";
     window.setTimeout(() => { region.textContent = text; }, 50);
   }
+  window.Snip.announce = announce;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
   function formatTime(iso) {
     return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "—";
@@ -112,7 +116,7 @@
     if (parts[0] === "links" && parts[1] && parts[2] === "stats") { showStats(parts[1]); return; }
     if (parts[0] === "links" && parts[1]) { showLink(parts[1]); return; }
     show("view-home");
-    if (list.loadedFor !== key.get()) loadList();
+    if (list.loadedFor !== key.get()) { loadList(); loadSummary(); }
   }
 
   // ---- the key --------------------------------------------------------------------------------
@@ -244,6 +248,8 @@
     if (tags.length) fields.tags = tags;
     if ($("create-expires").value) fields.expires_at = toRfc3339($("create-expires").value);
     if ($("create-max").value !== "") fields.max_visits = Number($("create-max").value);
+    const title = $("create-title").value.trim();
+    if (title) fields.title = title;
     fields.redirect_status = Number($("create-status").value);
     const button = form.querySelector('button[type="submit"]');
     busy(button, true);
@@ -260,6 +266,7 @@
       list.cursors = [null];
       list.page = 0;
       loadList();
+      loadSummary();
     } catch (error) {
       showError("create", error);
     } finally {
@@ -267,26 +274,65 @@
     }
   });
 
+  // ---- the summary ------------------------------------------------------------------------------
+  function linkCell(linkKey) {
+    const a = document.createElement("a");
+    a.href = "#/links/" + encodeURIComponent(linkKey);
+    a.className = "key";
+    a.textContent = linkKey;
+    return a;
+  }
+
+  function cell(tr, content, className) {
+    const td = tr.insertCell();
+    if (className) td.className = className;
+    if (content instanceof Node) td.append(content);
+    else td.textContent = content;
+    return td;
+  }
+
+  async function loadSummary() {
+    $("summary-error").textContent = "";
+    try {
+      const summary = await api.summary();
+      $("summary-links").textContent = String(summary.links);
+      $("summary-visits").textContent = String(summary.visits);
+      $("summary-bots").textContent = String(summary.bot_visits);
+      $("top-links").replaceChildren(...summary.top.map((top) => {
+        const tr = document.createElement("tr");
+        cell(tr, linkCell(top.key));
+        cell(tr, top.title || top.url, "target");
+        cell(tr, String(top.visits), "number");
+        return tr;
+      }));
+      $("top-empty").hidden = summary.top.length > 0;
+      $("summary-body").hidden = false;
+    } catch (error) {
+      $("summary-body").hidden = true;
+      // An API without the route reads "summary" as a key (404) or has no such route at all.
+      $("summary-error").textContent = error.missingRoute || error.status === 404
+        ? "The overview is not available from this API yet." : error.message;
+    }
+  }
+
   // ---- the list -------------------------------------------------------------------------------
   function row(link) {
-    const li = document.createElement("li");
-    li.className = "link-row";
-    const head = document.createElement("div");
-    head.className = "row-head";
-    const a = document.createElement("a");
-    a.href = "#/links/" + encodeURIComponent(link.key);
-    a.className = "key";
-    a.textContent = link.key;
+    const tr = document.createElement("tr");
+    tr.dataset.key = link.key;
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.className = "select";
+    box.value = link.key;
+    box.setAttribute("aria-label", "Select " + link.key);
+    cell(tr, box, "select");
+    const head = cell(tr, linkCell(link.key), "short-cell");
     const state = document.createElement("span");
     badge(state, stateOf(link));
-    const visits = document.createElement("span");
-    visits.className = "visits";
-    visits.textContent = `${link.visits} visit${link.visits === 1 ? "" : "s"}`;
-    head.append(a, state, visits);
-    const target = document.createElement("div");
-    target.className = "target";
-    target.textContent = link.url || "";
-    li.append(head, target);
+    head.append(" ", state);
+    const target = cell(tr, link.title || link.url || "", "target");
+    if (link.title) target.title = link.url;
+    const tagsCell = cell(tr, "", "tags-cell");
+    tagsCell.dataset.label = "Tags";
     if (link.tags && link.tags.length) {
       const tags = document.createElement("ul");
       tags.className = "tags";
@@ -298,27 +344,30 @@
         button.className = "tag";
         button.textContent = tag;
         button.setAttribute("aria-label", "Filter by tag " + tag);
-        button.addEventListener("click", () => { $("filter-tag").value = tag; applyFilter(tag); });
+        button.addEventListener("click", () => { $("filter-tag").value = tag; applyFilter(); });
         item.append(button);
         tags.append(item);
       }
-      li.append(tags);
+      tagsCell.append(tags);
     }
-    const actions = document.createElement("div");
-    actions.className = "row-actions";
-    const copy = document.createElement("button");
-    copy.type = "button";
-    copy.className = "secondary copy";
-    copy.dataset.copyText = link.short_url;
-    copy.textContent = "Copy";
-    copy.setAttribute("aria-label", "Copy " + link.short_url);
-    const stats = document.createElement("a");
-    stats.href = `#/links/${encodeURIComponent(link.key)}/stats`;
-    stats.textContent = "Stats";
-    stats.setAttribute("aria-label", "Stats of " + link.key);
-    actions.append(copy, stats);
-    li.append(actions);
-    return li;
+    const created = cell(tr, link.created_at ? new Date(link.created_at).toLocaleDateString(undefined, { dateStyle: "medium" }) : "—", "created");
+    if (link.created_at) created.title = formatTime(link.created_at);
+    created.dataset.label = "Created";
+    const visits = cell(tr, String(link.visits), "visits number");
+    visits.dataset.label = "Visits";
+    return tr;
+  }
+
+  const boxes = () => [...$("links").querySelectorAll("input.select")];
+  const selectedKeys = () => boxes().filter((box) => box.checked).map((box) => box.value);
+
+  function showSelection() {
+    const all = boxes(), n = selectedKeys().length;
+    $("selected-count").textContent = n ? `${plural(n, "link")} selected.` : "None selected.";
+    $("select-all").checked = all.length > 0 && n === all.length;
+    $("select-all").indeterminate = n > 0 && n < all.length;
+    $("select-all").disabled = all.length === 0;
+    for (const button of $("bulk").querySelectorAll("button[data-bulk]")) button.disabled = n === 0;
   }
 
   async function loadList() {
@@ -326,16 +375,20 @@
     $("list-error").textContent = "";
     $("list-status").textContent = "Loading…";
     try {
-      const page = await api.list({ limit: PAGE_SIZE, cursor: list.cursors[list.page], tag: list.tag });
+      const page = await api.list({
+        limit: PAGE_SIZE, cursor: list.cursors[list.page], tag: list.tag, q: list.q,
+        order: list.order === "newest" ? undefined : list.order, // the default: an older API knows no order
+      });
       $("links").replaceChildren(...page.links.map(row));
       list.cursors[list.page + 1] = page.next_cursor;
       $("page-next").hidden = !page.next_cursor;
       $("page-prev").hidden = list.page === 0;
-      const filtered = list.tag ? ` tagged “${list.tag}”` : "";
+      const filters = [list.q && `matching “${list.q}”`, list.tag && `tagged “${list.tag}”`].filter(Boolean).join(" ");
       $("list-status").textContent = page.links.length
-        ? `Page ${list.page + 1}: ${page.links.length} link${page.links.length === 1 ? "" : "s"}${filtered}, newest first.`
-        : list.tag ? `No links tagged “${list.tag}”.` : "No links yet: shorten one above.";
+        ? `Page ${list.page + 1}: ${plural(page.links.length, "link")}${filters ? " " + filters : ""}, ${list.order} first.`
+        : filters ? `No links ${filters}.` : "No links yet: shorten one above.";
     } catch (error) {
+      $("links").replaceChildren();
       $("list-status").textContent = "";
       $("page-next").hidden = $("page-prev").hidden = true;
       if (error.missingRoute) {
@@ -345,21 +398,138 @@
         if (error.code === "key_refused") showKeyView(error.message);
       }
     }
+    showSelection();
   }
 
-  function applyFilter(tag) {
-    list.tag = tag.trim().toLowerCase();
+  function applyFilter() {
+    list.q = $("filter-q").value.trim();
+    list.tag = $("filter-tag").value.trim().toLowerCase();
+    list.order = $("filter-order").value;
     list.cursors = [null];
     list.page = 0;
-    $("filter-clear").hidden = !list.tag;
+    $("filter-clear").hidden = !list.tag && !list.q;
     loadList();
   }
 
-  $("filter-form").addEventListener("submit", (event) => { event.preventDefault(); applyFilter($("filter-tag").value); });
-  $("filter-clear").addEventListener("click", () => { $("filter-tag").value = ""; applyFilter(""); $("filter-tag").focus(); });
-  $("list-refresh").addEventListener("click", () => loadList());
+  $("filter-form").addEventListener("submit", (event) => { event.preventDefault(); applyFilter(); });
+  $("filter-order").addEventListener("change", applyFilter);
+  $("filter-clear").addEventListener("click", () => {
+    $("filter-tag").value = $("filter-q").value = "";
+    applyFilter();
+    $("filter-q").focus();
+  });
+  $("list-refresh").addEventListener("click", () => { loadList(); loadSummary(); });
   $("page-next").addEventListener("click", () => { list.page += 1; loadList(); });
   $("page-prev").addEventListener("click", () => { list.page = Math.max(0, list.page - 1); loadList(); });
+  $("links").addEventListener("change", showSelection);
+  $("select-all").addEventListener("change", (event) => {
+    for (const box of boxes()) box.checked = event.target.checked;
+    showSelection();
+  });
+
+  // ---- bulk actions -----------------------------------------------------------------------------
+  const DONE = { disable: "Disabled", enable: "Enabled", delete: "Deleted", add_tags: "Tagged", remove_tags: "Untagged" };
+
+  $("bulk").addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-bulk]");
+    if (!button) return;
+    const action = button.dataset.bulk;
+    const keys = selectedKeys();
+    $("bulk-error").textContent = $("bulk-ok").textContent = "";
+    $("bulk-failures").replaceChildren();
+    let tags;
+    if (action.endsWith("_tags")) {
+      tags = $("bulk-tag").value.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean);
+      if (!tags.length) { $("bulk-error").textContent = "Type a tag first."; $("bulk-tag").focus(); return; }
+    }
+    if (action === "delete" && !(await confirmAction(
+      `Delete ${plural(keys.length, "link")}?`, `Delete ${plural(keys.length, "link")}`,
+      `${plural(keys.length, "short link")} will stop working for good (410 Gone, within 2 seconds) and their keys are never reused. This cannot be undone.`,
+    ))) { button.focus(); return; }
+    busy(button, true);
+    try {
+      const { results } = await api.bulk(action, keys, tags);
+      const failed = results.filter((result) => result.status >= 400);
+      const done = results.length - failed.length;
+      $("bulk-ok").textContent = `${DONE[action]} ${plural(done, "link")}${failed.length ? `; ${failed.length} failed:` : "."}`;
+      $("bulk-failures").replaceChildren(...failed.map((result) => {
+        const li = document.createElement("li");
+        li.textContent = `${result.key}: ${result.error ? result.error.message : "status " + result.status}`;
+        return li;
+      }));
+      announce($("bulk-ok").textContent);
+      await loadList();
+      loadSummary();
+    } catch (error) {
+      $("bulk-error").textContent = error.message;
+      if (error.code === "key_refused") showKeyView(error.message);
+    } finally {
+      busy(button, false);
+      showSelection();
+    }
+  });
+
+  // ---- export and import ------------------------------------------------------------------------
+  function download(name, blob) {
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  $("export-csv").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    $("transfer-error").textContent = "";
+    $("transfer-status").textContent = "Exporting…";
+    busy(button, true);
+    try {
+      const csv = await api.exportAll("csv");
+      const name = `snip-links-${new Date().toISOString().slice(0, 10)}.csv`;
+      download(name, new Blob([csv], { type: "text/csv" }));
+      $("transfer-status").textContent = `Exported your links as ${name}.`;
+    } catch (error) {
+      $("transfer-status").textContent = "";
+      $("transfer-error").textContent = error.message;
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  $("import-start").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    const file = $("import-file").files[0];
+    $("transfer-error").textContent = $("transfer-status").textContent = "";
+    if (!file) { $("transfer-error").textContent = "Choose a file to import first."; $("import-file").focus(); return; }
+    busy(button, true);
+    try {
+      const report = await importer.importText(await file.text(), api, (text) => { $("transfer-status").textContent = text; });
+      const count = (outcome) => report.filter((r) => r.outcome === outcome).length;
+      $("import-summary").textContent =
+        `${file.name}: ${count("created")} created, ${count("already there")} already there, ${count("failed")} failed.`;
+      $("import-rows").replaceChildren(...report.map((r) => {
+        const tr = document.createElement("tr");
+        tr.className = "outcome-" + r.outcome.replace(" ", "-");
+        for (const text of [String(r.line), r.key, r.outcome, r.message]) cell(tr, text);
+        return tr;
+      }));
+      $("import-report").hidden = false;
+      $("transfer-status").textContent = "Import finished.";
+      announce($("import-summary").textContent);
+      list.cursors = [null];
+      list.page = 0;
+      loadList();
+      loadSummary();
+    } catch (error) {
+      $("transfer-status").textContent = "";
+      $("transfer-error").textContent = error.message;
+    } finally {
+      busy(button, false);
+    }
+  });
 
   // ---- one link -------------------------------------------------------------------------------
   function fillLink(link) {
@@ -379,6 +549,10 @@
     $("edit-max").value = link.max_visits === null || link.max_visits === undefined ? "" : String(link.max_visits);
     $("edit-status").value = String(link.redirect_status);
     $("edit-tags").value = (link.tags || []).join(", ");
+    $("link-title-text").textContent = link.title || "—";
+    $("edit-title").value = link.title || "";
+    $("edit-notes").value = link.notes || "";
+    window.Snip.routing.fill(link);
     $("link-toggle").textContent = link.disabled ? "Enable" : "Disable";
     $("link-body").hidden = false;
   }
@@ -388,6 +562,7 @@
     $("link-title").textContent = "Link " + linkKey;
     $("link-error").textContent = "";
     $("action-error").textContent = $("action-ok").textContent = $("edit-ok").textContent = "";
+    $("routing-error").textContent = $("routing-ok").textContent = "";
     clearErrors("edit");
     if (!current || current.key !== linkKey) $("link-body").hidden = true;
     try {
@@ -418,6 +593,10 @@
     if (status !== current.redirect_status) changes.redirect_status = status;
     const tags = tagsOf("edit-tags");
     if (tags.join(",") !== (current.tags || []).join(",")) changes.tags = tags; // [] removes them all
+    const title = $("edit-title").value.trim();
+    if (title !== (current.title || "")) changes.title = title || null; // empty removes it
+    const notes = $("edit-notes").value;
+    if (notes !== (current.notes || "")) changes.notes = notes || null;
     if (!Object.keys(changes).length) { $("edit-ok").textContent = "Nothing to change."; return; }
     const button = event.target.querySelector('button[type="submit"]');
     busy(button, true);
@@ -427,6 +606,32 @@
       list.loadedFor = null;
     } catch (error) {
       showError("edit", error);
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  $("routing-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("routing-error").textContent = $("routing-ok").textContent = "";
+    let changes;
+    try {
+      changes = window.Snip.routing.changes(current);
+    } catch (error) {
+      $("routing-error").textContent = error.message;
+      if (error.focus) error.focus.focus();
+      return;
+    }
+    if (!Object.keys(changes).length) { $("routing-ok").textContent = "Nothing to change."; return; }
+    const button = event.target.querySelector('button[type="submit"]');
+    busy(button, true);
+    try {
+      fillLink(await api.update(current.key, changes));
+      $("routing-ok").textContent = "Saved: redirects follow the change within 2 seconds.";
+      list.loadedFor = null;
+    } catch (error) {
+      $("routing-error").textContent = error.message;
+      if (error.code === "key_refused") showKeyView(error.message);
     } finally {
       busy(button, false);
     }
@@ -451,9 +656,15 @@
   });
 
   function confirmDelete(link) {
+    return confirmAction("Delete this link?", "Delete",
+      `${link.short_url} will stop working for good (410 Gone, within 2 seconds) and its key is never reused. This cannot be undone.`);
+  }
+
+  function confirmAction(title, okLabel, text) {
     const dialog = $("confirm");
-    $("confirm-text").textContent =
-      `${link.short_url} will stop working for good (410 Gone, within 2 seconds) and its key is never reused. This cannot be undone.`;
+    $("confirm-title").textContent = title;
+    $("confirm-ok").textContent = okLabel;
+    $("confirm-text").textContent = text;
     return new Promise((resolve) => {
       const done = (answer) => () => { dialog.close(); resolve(answer); };
       const ok = done(true), cancel = done(false);
@@ -544,6 +755,33 @@
     return section;
   }
 
+  // "2" -> "Rule 3", "split:1" -> "Split target 2", "default" -> "No rule matched (the link's URL)".
+  function sentBy(rule) {
+    if (rule === "default") return "No rule matched (the link's URL)";
+    if (String(rule).startsWith("split:")) return "Split target " + (Number(rule.slice(6)) + 1);
+    return "Rule " + (Number(rule) + 1);
+  }
+
+  function showDestinations(entries) {
+    $("stats-destinations").hidden = !entries; // an API without destinations
+    if (!entries) return;
+    $("destinations").replaceChildren(...entries.map((entry) => {
+      const tr = document.createElement("tr");
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = entry.value;
+      tr.append(th);
+      cell(tr, sentBy(entry.rule));
+      cell(tr, String(entry.visits), "number");
+      return tr;
+    }));
+    if (!entries.length) {
+      const tr = document.createElement("tr");
+      cell(tr, "No visits in this range.").colSpan = 3;
+      $("destinations").append(tr);
+    }
+  }
+
   async function loadStats() {
     $("stats-error").textContent = "";
     const days = Number($("stats-range").value);
@@ -558,6 +796,7 @@
       $("stats-body").hidden = false; // before drawing: the chart takes its width from its box
       chart.render($("stats-chart"), stats.series, stats.interval);
       $("stats-caption").textContent = `Visits per ${stats.interval}, ${formatTime(stats.from)} to ${formatTime(stats.to)}`;
+      showDestinations(stats.destinations);
       $("stats-breakdowns").replaceChildren(...BREAKDOWNS.map(([name, title, column]) => breakdown(name, title, column, stats[name])));
       $("stats-body").hidden = false;
     } catch (error) {
