@@ -513,6 +513,12 @@ def contract_stats(key: str) -> dict[str, Any]:
         "browsers": [{"value": "Chrome", "visits": 120}, {"value": "Firefox", "visits": 29}],
         "os": [{"value": "Android", "visits": 99}, {"value": "Linux", "visits": 50}],
         "sources": [{"value": "link", "visits": 130}, {"value": "qr", "visits": 19}],
+        "destinations": [
+            {"value": "https://example.com/de", "rule": "0", "visits": 70},
+            {"value": "https://example.com/a", "rule": "split:0", "visits": 40},
+            {"value": "https://example.com/b", "rule": "split:1", "visits": 30},
+            {"value": "https://example.com/Demo123", "rule": "default", "visits": 9},
+        ],
     }
 
 
@@ -536,6 +542,13 @@ def test_the_stats_page_draws_the_series_and_the_breakdowns(
             first = stats[name][0]
             expect(table.locator("tbody tr").first).to_contain_text(first["value"])
             expect(table.locator("tbody tr").first).to_contain_text(str(first["visits"]))
+        destinations = page.locator("#destinations > tr")
+        expect(destinations).to_have_count(4)
+        expect(destinations.nth(0)).to_have_text("https://example.com/deRule 170")
+        expect(destinations.nth(1)).to_contain_text("Split target 1")
+        expect(destinations.nth(2)).to_contain_text("Split target 2")
+        expect(destinations.nth(3)).to_contain_text("No rule matched (the link's URL)")
+        expect(destinations.nth(3).locator("td").last).to_have_text("9")
         long_host = stats["referrers"][1]["value"]
         breaks = line_breaks(page, 'table[data-breakdown="referrers"] tbody th', long_host)
         if viewport == PHONE:
@@ -621,3 +634,374 @@ def test_dark_mode_follows_the_system(browser: Browser, console_stack: Stack) ->
         create_in_page(page, "https://example.com/dark")
         assert console.audit() == []
         console.screenshot("links-dark")
+
+
+# ---- issues 21 and 22: the new screens drawn from answers shaped as the contract says -------------
+
+
+def contract_summary() -> dict[str, Any]:
+    top = [
+        {
+            "key": f"Top{n:04d}",
+            "url": f"https://example.com/landing/{n}",
+            "title": f"Campaign {n}" if n % 2 else None,
+            "visits": 1000 - n * 90,
+        }
+        for n in range(10)
+    ]
+    return {"links": 1234, "visits": 56789, "bot_visits": 321, "top": top}
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_first_screen_shows_the_owners_summary_and_top_links(
+    browser: Browser, console_stack: Stack, viewport: dict[str, int]
+) -> None:
+    summary = contract_summary()
+    with open_console(browser, console_stack, viewport) as console:
+        console.page.route(re.compile(r".*/links/summary$"), fulfill_json(summary))
+        page = signed_in(console)
+        expect(page.locator("#summary-links")).to_have_text("1234")
+        expect(page.locator("#summary-visits")).to_have_text("56789")
+        expect(page.locator("#summary-bots")).to_have_text("321")
+        rows = page.locator("#top-links > tr")
+        expect(rows).to_have_count(10)
+        # The title where there is one, else the destination; each key opens its link's page.
+        expect(rows.nth(0)).to_contain_text("https://example.com/landing/0")
+        expect(rows.nth(1)).to_contain_text("Campaign 1")
+        expect(rows.nth(1).locator("td").last).to_have_text("910")
+        # Above everything else on the first screen.
+        assert box(page.locator("#summary-links"))["y"] < box(page.get_by_label("Long URL").first)["y"]
+        check_screen(console, "home")
+        rows.nth(1).get_by_role("link", name="Top0001").click()
+        expect(page).to_have_url(re.compile(r"#/links/Top0001$"))
+
+
+def test_search_order_and_tag_go_to_the_api_and_survive_paging(desktop: Console) -> None:
+    asked: list[dict[str, list[str]]] = []
+
+    def answer(route: Any) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        asked.append(query)
+        more = "cursor" not in query and query.get("limit") != ["1"]
+        fulfill_json(
+            {
+                "links": [contract_link("Found01", title="Spring launch", tags=["launch"])],
+                "next_cursor": "page-2" if more else None,
+            }
+        )(route)
+
+    desktop.page.route(re.compile(r".*/links\?.*"), answer)
+    page = signed_in(desktop)
+    assert "order" not in asked[-1]  # the default is not sent: an API without `order` still lists
+    page.get_by_label("Search").fill("  Launch ")
+    page.get_by_label("Filter by tag", exact=True).fill("Spring")
+    page.get_by_label("Order").select_option("oldest")  # applies at once
+    expect(page.locator("#list-status")).to_contain_text("oldest first")
+    assert asked[-1] == {"limit": ["20"], "q": ["Launch"], "tag": ["spring"], "order": ["oldest"]}
+    row = page.locator("#links > tr").first
+    expect(row.locator("td.target")).to_have_text("Spring launch")  # the title, else the destination
+    expect(page.locator("#list-status")).to_have_text(
+        "Page 1: 1 link matching “Launch” tagged “spring”, oldest first."
+    )
+    page.get_by_role("button", name="Next page").click()
+    expect(page.get_by_role("button", name="Previous page")).to_be_visible()
+    assert asked[-1] == {
+        "limit": ["20"], "cursor": ["page-2"], "q": ["Launch"], "tag": ["spring"], "order": ["oldest"]
+    }
+    page.get_by_role("button", name="Show all").click()
+    expect(page.get_by_label("Search")).to_be_focused()
+    assert asked[-1] == {"limit": ["20"], "order": ["oldest"]}
+
+
+def three_links_listed(console: Console) -> Page:
+    links = [contract_link(k, tags=["spring"] if k == "Alpha01" else []) for k in ("Alpha01", "Bravo02", "Charl03")]
+    console.page.route(
+        re.compile(r".*/links\?.*"), fulfill_json({"links": links, "next_cursor": None})
+    )
+    page = signed_in(console)
+    expect(page.locator("#links > tr")).to_have_count(3)
+    return page
+
+
+def test_bulk_actions_act_on_the_selected_links_and_show_each_failure(desktop: Console) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def bulk(route: Any) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        sent.append(body)
+        results: list[dict[str, Any]] = [
+            {"key": key, "status": 204 if body["action"] == "delete" else 200} for key in body["keys"]
+        ]
+        if body["action"] == "disable":
+            results[-1] = {
+                "key": body["keys"][-1],
+                "status": 404,
+                "error": {"code": "not_found", "message": "There is no link with this key."},
+            }
+        fulfill_json({"results": results})(route)
+
+    desktop.page.route(re.compile(r".*/links/bulk$"), bulk)
+    page = three_links_listed(desktop)
+    bulk_actions = page.get_by_role("group", name="With the selected links")
+    expect(bulk_actions.get_by_role("button", name="Disable")).to_be_disabled()  # nothing selected yet
+    page.get_by_label("Select Alpha01").check()
+    page.get_by_label("Select Charl03").focus()
+    page.keyboard.press("Space")  # by keyboard as well
+    expect(page.locator("#selected-count")).to_have_text("2 links selected.")
+    expect(page.get_by_label("Select all on this page")).to_have_js_property("indeterminate", True)
+    bulk_actions.get_by_role("button", name="Disable").click()
+    expect(page.locator("#bulk-ok")).to_have_text("Disabled 1 link; 1 failed:")
+    expect(page.locator("#bulk-failures li")).to_have_text(["Charl03: There is no link with this key."])
+    assert sent[-1] == {"action": "disable", "keys": ["Alpha01", "Charl03"]}
+    expect(page.locator("#selected-count")).to_have_text("None selected.")  # the list was read again
+
+    page.get_by_label("Select all on this page").check()
+    expect(page.locator("#selected-count")).to_have_text("3 links selected.")
+    bulk_actions.get_by_role("button", name="Add tag").click()
+    expect(page.locator("#bulk-error")).to_have_text("Type a tag first.")
+    expect(page.get_by_label("Tag", exact=True)).to_be_focused()
+    page.get_by_label("Tag", exact=True).fill("Promo")
+    bulk_actions.get_by_role("button", name="Add tag").click()
+    expect(page.locator("#bulk-ok")).to_have_text("Tagged 3 links.")
+    assert sent[-1] == {"action": "add_tags", "keys": ["Alpha01", "Bravo02", "Charl03"], "tags": ["promo"]}
+    page.get_by_label("Select Alpha01").check()
+    bulk_actions.get_by_role("button", name="Remove tag").click()
+    expect(page.locator("#bulk-ok")).to_have_text("Untagged 1 link.")
+    assert sent[-1] == {"action": "remove_tags", "keys": ["Alpha01"], "tags": ["promo"]}
+    page.get_by_label("Select Bravo02").check()
+    bulk_actions.get_by_role("button", name="Enable").click()
+    expect(page.locator("#bulk-ok")).to_have_text("Enabled 1 link.")
+    assert sent[-1] == {"action": "enable", "keys": ["Bravo02"]}
+
+    page.get_by_label("Select all on this page").check()
+    bulk_actions.get_by_role("button", name="Delete…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text("Delete 3 links?")  # names how many
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert sent[-1]["action"] == "enable"  # cancelled: nothing sent
+    bulk_actions.get_by_role("button", name="Delete…").click()
+    dialog.get_by_role("button", name="Delete 3 links").click()
+    expect(page.locator("#bulk-ok")).to_have_text("Deleted 3 links.")
+    assert sent[-1] == {"action": "delete", "keys": ["Alpha01", "Bravo02", "Charl03"]}
+    assert desktop.audit() == []
+
+
+def test_a_refused_bulk_action_shows_the_api_message(desktop: Console) -> None:
+    desktop.expect_refusal(400, "/links/bulk")
+    desktop.page.route(
+        re.compile(r".*/links/bulk$"),
+        lambda route: route.fulfill(
+            status=400,
+            content_type="application/json",
+            body=json.dumps({"error": {"code": "invalid_bulk", "message": "Tags must be 1-32 characters."}}),
+        ),
+    )
+    page = three_links_listed(desktop)
+    page.get_by_label("Select Bravo02").check()
+    page.get_by_label("Tag", exact=True).fill("x" * 40)
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.locator("#bulk-error")).to_have_text("Tags must be 1-32 characters.")
+
+
+EXPORT_HEADER = (
+    "key,short_url,url,title,notes,tags,created_at,expires_at,max_visits,redirect_status,"
+    "forward_query,disabled,visits,bot_visits,rules,split"
+)
+
+
+def test_export_downloads_every_page_as_one_csv_with_one_header(desktop: Console) -> None:
+    pages = {
+        "": (
+            EXPORT_HEADER + '\r\nNew0001,https://sho.rt/New0001,https://example.com/1,"Line one\r\nline two",,,'
+            "2026-11-02T00:00:00Z,,,302,false,false,3,0,,\r\n",
+            '<https://other.example/prod/links/export?format=csv&cursor=c2>; rel="next"',
+        ),
+        "c2": (EXPORT_HEADER + "\r\nOld0001,https://sho.rt/Old0001,https://example.com/2,,,,"
+               "2026-11-01T00:00:00Z,,,302,false,true,0,0,,\r\n", None),
+    }
+    asked: list[dict[str, list[str]]] = []
+
+    def export(route: Any) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        asked.append(query)
+        body, link = pages[query.get("cursor", [""])[0]]
+        headers = {"Link": link} if link else {}
+        route.fulfill(status=200, body=body, content_type="text/csv; charset=utf-8", headers=headers)
+
+    desktop.page.route(re.compile(r".*/links/export\?.*"), export)
+    page = signed_in(desktop)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    assert re.fullmatch(r"snip-links-\d{4}-\d{2}-\d{2}\.csv", download.value.suggested_filename)
+    text = Path(download.value.path()).read_bytes().decode()  # CRLF kept, as RFC 4180 writes it
+    assert text == pages[""][0] + pages["c2"][0].split("\r\n", 1)[1]
+    assert text.count(EXPORT_HEADER) == 1
+    # The next page asked of this origin, with the cursor the Link header named.
+    assert asked == [{"format": ["csv"]}, {"format": ["csv"], "cursor": ["c2"]}]
+    expect(page.locator("#transfer-status")).to_contain_text("Exported your links as snip-links-")
+
+
+def routed_link(console: Console, link: dict[str, Any]) -> list[dict[str, Any]]:
+    """GET and PATCH /links/<key> answered in the browser as the contract says; the PATCH bodies."""
+    patches: list[dict[str, Any]] = []
+
+    def answer(route: Any) -> None:
+        if route.request.method == "PATCH":
+            body = json.loads(route.request.post_data or "{}")
+            patches.append(body)
+            link.update({name: value if value is not None else None for name, value in body.items()})
+        fulfill_json(link)(route)
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>'
+    console.page.route(re.compile(rf".*/links/{link['key']}$"), answer)
+    console.page.route(
+        re.compile(rf".*/links/{link['key']}/qr\?.*"),
+        lambda route: route.fulfill(status=200, body=svg, content_type="image/svg+xml"),
+    )
+    return patches
+
+
+def rule_values(page: Page, n: int) -> dict[str, Any]:
+    return {
+        "countries": page.locator(f"#rule-{n}-country").input_value(),
+        "url": page.locator(f"#rule-{n}-url").input_value(),
+    }
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_link_page_edits_title_notes_rules_split_and_forward_query(
+    browser: Browser, console_stack: Stack, viewport: dict[str, int]
+) -> None:
+    link = contract_link(
+        "Route01",
+        title="Spring launch",
+        notes="",
+        rules=[
+            {"when": {"country": ["DE", "AT"]}, "url": "https://example.com/de"},
+            {"when": {"device": ["mobile"], "query": {"a": "1", "b": "2"}}, "url": "https://example.com/m"},
+        ],
+        split=None,
+        forward_query=False,
+    )
+    with open_console(browser, console_stack, viewport) as console:
+        patches = routed_link(console, link)
+        page = signed_in(console)
+        page.goto(f"{console_stack.base_url}/#/links/Route01")
+        expect(page.locator("#link-title-text")).to_have_text("Spring launch")
+        expect(page.locator("#edit-title")).to_have_value("Spring launch")
+
+        # Title and notes, in the edit form (only what changed is sent).
+        page.locator("#edit-title").fill("Spring launch 2027")
+        page.locator("#edit-notes").fill("Printed on the flyer.\nDo not delete.")
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.locator("#edit-ok")).to_contain_text("Saved")
+        assert patches[-1] == {"title": "Spring launch 2027", "notes": "Printed on the flyer.\nDo not delete."}
+
+        # The rules as the API gave them, in order.
+        rules = page.locator("#rules > li")
+        expect(rules).to_have_count(2)
+        assert rule_values(page, 1) == {"countries": "DE, AT", "url": "https://example.com/de"}
+        expect(page.get_by_role("group", name="Rule 2").get_by_label("mobile")).to_be_checked()
+        expect(page.locator("#rule-2-qname")).to_have_value("a")
+
+        # Add a third rule with every kind of condition, by label.
+        page.get_by_role("button", name="Add a rule").click()
+        expect(page.locator("#rule-3-country")).to_be_focused()
+        rule = page.get_by_role("group", name="Rule 3")
+        rule.get_by_label("Countries").fill("fr be")
+        rule.get_by_role("group", name="Devices").get_by_label("tablet").check()
+        rule.get_by_role("group", name="Operating systems").get_by_label("iOS").check()
+        rule.get_by_label("Languages").fill("FR")
+        rule.get_by_label("Query parameter").fill("utm_source")
+        rule.get_by_label("Query value").fill("flyer")
+        rule.get_by_label("Send to").fill("https://example.com/fr")
+        # Move it up twice with the keyboard: the focus follows the rule.
+        page.get_by_role("button", name="Move up rule 3").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("button", name="Move up rule 2")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("#rule-1-url")).to_be_focused()  # at the top "Move up" is off
+        # Redrawn in the API's spelling: codes in upper case, separated by commas.
+        assert rule_values(page, 1) == {"countries": "FR, BE", "url": "https://example.com/fr"}
+        page.get_by_role("button", name="Move down rule 1").click()
+        assert rule_values(page, 2)["url"] == "https://example.com/fr"
+        page.get_by_role("button", name="Remove rule 1").click()  # the German rule
+        expect(rules).to_have_count(2)
+        assert rule_values(page, 1)["url"] == "https://example.com/fr"
+
+        # The split: two targets to start, the running sum, no save unless it is 100.
+        page.get_by_role("button", name="Add a target").click()
+        expect(page.locator("#split > li")).to_have_count(2)
+        expect(page.locator("#split-sum")).to_have_text("The weights add up to 100.")
+        page.get_by_label("Target 1 URL").fill("https://example.com/a")
+        page.get_by_label("Target 2 URL").fill("https://example.com/b")
+        page.locator("#split-1-weight").fill("60")
+        page.locator("#split-2-weight").fill("30")
+        expect(page.locator("#split-sum")).to_have_text("The weights add up to 90 (they must add up to 100).")
+        page.get_by_label("Pass the short link's query string on to the destination").check()
+        page.get_by_role("button", name="Save rules and split").click()
+        expect(page.locator("#routing-error")).to_have_text(
+            "The split's weights add up to 90: they must add up to 100 before saving."
+        )
+        expect(page.locator("#split-1-weight")).to_be_focused()
+        assert len(patches) == 1  # refused before asking the API
+        page.get_by_role("button", name="Add a target").click()  # the 10 left go to the third
+        expect(page.locator("#split-3-weight")).to_have_value("10")
+        page.get_by_label("Target 3 URL").fill("https://example.com/c")
+        page.get_by_role("button", name="Remove target 2").click()
+        page.locator("#split-2-weight").fill("40")
+        expect(page.locator("#split-sum")).to_have_text("The weights add up to 100.")
+        page.get_by_role("button", name="Save rules and split").click()
+        expect(page.locator("#routing-ok")).to_contain_text("Saved")
+        assert patches[-1] == {
+            "rules": [
+                {
+                    "when": {
+                        "country": ["FR", "BE"],
+                        "device": ["tablet"],
+                        "os": ["ios"],
+                        "language": ["fr"],
+                        "query": {"utm_source": "flyer"},
+                    },
+                    "url": "https://example.com/fr",
+                },
+                # The pair the form does not show (b=2) is kept as it was.
+                {"when": {"device": ["mobile"], "query": {"b": "2", "a": "1"}}, "url": "https://example.com/m"},
+            ],
+            "split": [
+                {"url": "https://example.com/a", "weight": 60},
+                {"url": "https://example.com/c", "weight": 40},
+            ],
+            "forward_query": True,
+        }
+        page.get_by_role("button", name="Save rules and split").click()
+        expect(page.locator("#routing-ok")).to_have_text("Nothing to change.")
+        # Last: a full-page screenshot can leave the next click landing beside its button.
+        check_screen(console, "rules")
+
+
+def test_a_refused_rule_shows_the_api_message(desktop: Console, console_stack: Stack) -> None:
+    link = contract_link("Route02", rules=[], split=[], forward_query=False, title=None, notes=None)
+    routed_link(desktop, link)
+    message = "Rule 1: countries are ISO 3166-1 alpha-2 codes such as DE."
+    desktop.expect_refusal(400, "/links/Route02")
+    desktop.page.route(
+        re.compile(r".*/links/Route02$"),
+        lambda route: route.fulfill(
+            status=400,
+            content_type="application/json",
+            body=json.dumps({"error": {"code": "invalid_rules", "message": message}}),
+        )
+        if route.request.method == "PATCH"
+        else route.fallback(),
+    )
+    page = signed_in(desktop)
+    page.goto(f"{console_stack.base_url}/#/links/Route02")
+    page.get_by_role("button", name="Add a rule").click()
+    page.get_by_label("Countries").fill("Germany")
+    page.get_by_label("Send to").fill("https://example.com/de")
+    page.get_by_role("button", name="Save rules and split").click()
+    expect(page.locator("#routing-error")).to_have_text(message)
+

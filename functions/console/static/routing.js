@@ -204,7 +204,10 @@
         throw error;
       }
       const changed = {};
-      const same = (a, b) => JSON.stringify(a || []) === JSON.stringify(b || []);
+      // Compared in one spelling (keys sorted at every level): the API may order a rule's keys otherwise.
+      const canonical = (value) => JSON.stringify(value || [], (_, v) =>
+        v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v);
+      const same = (a, b) => canonical(a) === canonical(b);
       if (!same(rules, link.rules)) changed.rules = rules;
       if (!same(split, link.split)) changed.split = split;
       if ($("forward-query").checked !== Boolean(link.forward_query)) changed.forward_query = $("forward-query").checked;
