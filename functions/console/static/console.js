@@ -295,14 +295,14 @@
     $("summary-error").textContent = "";
     try {
       const summary = await api.summary();
-      $("summary-links").textContent = String(summary.links);
-      $("summary-visits").textContent = String(summary.visits);
-      $("summary-bots").textContent = String(summary.bot_visits);
+      $("summary-links").textContent = summary.links.toLocaleString();
+      $("summary-visits").textContent = summary.visits.toLocaleString();
+      $("summary-bots").textContent = summary.bot_visits.toLocaleString();
       $("top-links").replaceChildren(...summary.top.map((top) => {
         const tr = document.createElement("tr");
         cell(tr, linkCell(top.key));
         cell(tr, top.title || top.url, "target");
-        cell(tr, String(top.visits), "number");
+        cell(tr, top.visits.toLocaleString(), "number");
         return tr;
       }));
       $("top-empty").hidden = summary.top.length > 0;

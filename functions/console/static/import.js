@@ -96,7 +96,7 @@
     }
     if (row.max_visits) body.max_visits = Number(row.max_visits);
     if (row.redirect_status) body.redirect_status = Number(row.redirect_status);
-    if (row.forward_query !== undefined) body.forward_query = truthy(row.forward_query);
+    if (truthy(row.forward_query)) body.forward_query = true; // only what differs from a new link
     try {
       const rules = jsonOf(row.rules), split = jsonOf(row.split);
       if (rules && rules.length) body.rules = rules;

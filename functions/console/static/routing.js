@@ -67,6 +67,8 @@
         checkboxes(`${p}-os`, "Operating systems", SYSTEMS, when.os),
         textField(`${p}-qname`, "Query parameter", name, "e.g. utm_source"),
         textField(`${p}-qvalue`, "Query value", value)),
+      pairs.length > 1 && el("p", { className: "hint", text: "This rule also requires " +
+        pairs.slice(1).map(([k, v]) => `${k}=${v}`).join(", ") + " in the query (kept as it is)." }),
       el("div", { className: "field wide" },
         el("label", { htmlFor: `${p}-url`, text: "Send to" }),
         el("input", { id: `${p}-url`, type: "url", inputmode: "url", value: rule.url || "", placeholder: "https://example.com/page" })),
