@@ -39,6 +39,9 @@ ROUTES = (
     # A literal segment beats {key} in API Gateway (and the local router): POST /links/batch is
     # never POST /links/{key}, and "batch" is no key anyone can hold under /links/.
     Route("POST", "/links/batch", SHORTEN, True),
+    # Likewise the owner's routes over all of their links (bulk, export, summary are reserved
+    # words: no new link gets such a key; an older one keeps redirecting, its API routes shadowed).
+    Route("POST", "/links/bulk", SHORTEN, True),
     Route("GET", "/links/{key}", SHORTEN, True),
     Route("GET", "/links/{key}/stats", SHORTEN, True),
     Route("PATCH", "/links/{key}", SHORTEN, True),

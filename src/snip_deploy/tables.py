@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from snip.data.link_items import BY_OWNER_INDEX, LISTED_AT, OWNER, TAGS
+from snip.data.link_items import BY_OWNER_INDEX, BY_OWNER_SEARCH_INDEX, FOUND_IN, LISTED_AT, OWNER, TAGS
 from snip.settings import Env
 
 
@@ -90,10 +90,25 @@ BY_OWNER = IndexDef(
     projected=(TAGS,),
 )
 
+# GET /links?q=: the same entries, carrying besides the tags the folded texts a search looks in
+# (snip.data.link_items.FOUND_IN), so that a search's filter reads the index alone. A second index,
+# not by_owner grown: DynamoDB cannot change an index's projection in place, and a stack that runs
+# by_owner keeps it while this one is built beside it (docs/deploy.md, upgrading). Each write of a
+# live link writes one entry in each.
+BY_OWNER_SEARCH = IndexDef(
+    name=BY_OWNER_SEARCH_INDEX,
+    partition_key=(OWNER, "S"),
+    sort_key=(LISTED_AT, "S"),
+    projected=(TAGS, *FOUND_IN.values()),
+)
+
 # links: one item per key ever issued. A deleted link stays as a tombstone (deleted_at set),
 # so that neither a generated key nor an alias is ever reissued. No TTL on this table.
 LINKS = TableDef(
-    env_name=Env.LINKS_TABLE, logical_id="Links", partition_key=("key", "S"), indexes=(BY_OWNER,)
+    env_name=Env.LINKS_TABLE,
+    logical_id="Links",
+    partition_key=("key", "S"),
+    indexes=(BY_OWNER, BY_OWNER_SEARCH),
 )
 
 # keys: the pool of unused keys, spread over `pool_shards` partitions (shard = crc32(key) % shards)

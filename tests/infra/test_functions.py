@@ -191,15 +191,16 @@ def test_exactly_the_dynamodb_actions_the_function_needs(template: dict[str, Any
     assert granted == expected
 
 
-def test_shorten_may_query_the_listing_index_and_nothing_else(template: dict[str, Any]) -> None:
-    """GET /links queries by_owner: IAM authorizes an index Query on <table ARN>/index/<name>."""
+def test_shorten_may_query_the_listing_indexes_and_nothing_else(template: dict[str, Any]) -> None:
+    """GET /links queries by_owner, a search by_owner_search: IAM authorizes an index Query on
+    <table ARN>/index/<name>."""
     links = get_att(table_id(template, LINKS))
     (query,) = [s for s in statements(template, "shorten") if "dynamodb:Query" in as_list(s["Action"])
                 and as_list(s["Resource"])[0] == links]  # fmt: skip
-    (index,) = LINKS.indexes
+    assert [index.name for index in LINKS.indexes] == ["by_owner", "by_owner_search"]
     assert as_list(query["Resource"]) == [
         links,
-        {"Fn::Join": ["", [links, f"/index/{index.name}"]]},
+        *({"Fn::Join": ["", [links, f"/index/{index.name}"]]} for index in LINKS.indexes),
     ]
 
 

@@ -104,17 +104,25 @@ def test_indexes_come_from_snip_tables(template: dict[str, Any], table_def: Tabl
     assert props.get("GlobalSecondaryIndexes", []) == expected
 
 
-def test_links_listing_index(template: dict[str, Any]) -> None:
-    """GET /links: the owner's links by creation time, sparse, carrying only the tags."""
-    (index,) = table(template, LINKS)["Properties"]["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "by_owner"
-    assert index["KeySchema"] == [
-        {"AttributeName": "owner", "KeyType": "HASH"},
-        {"AttributeName": "listed_at", "KeyType": "RANGE"},
-    ]
-    # Visits (counters, markers) are not projected: a redirect never writes to the index.
-    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["tags"]}
-    assert "ProvisionedThroughput" not in index
+def test_links_listing_indexes(template: dict[str, Any]) -> None:
+    """GET /links: the owner's links by creation time, sparse, carrying only the tags; a search
+    reads a second index that carries the folded texts too (by_owner kept as it was: DynamoDB
+    cannot change an index's projection in place)."""
+    listing, search = table(template, LINKS)["Properties"]["GlobalSecondaryIndexes"]
+    assert (listing["IndexName"], search["IndexName"]) == ("by_owner", "by_owner_search")
+    for index in (listing, search):
+        assert index["KeySchema"] == [
+            {"AttributeName": "owner", "KeyType": "HASH"},
+            {"AttributeName": "listed_at", "KeyType": "RANGE"},
+        ]
+        assert "ProvisionedThroughput" not in index
+    # Visits (counters, markers), notes and the url itself are not projected: a redirect never
+    # writes to either index, and a search reads only what it filters on.
+    assert listing["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["tags"]}
+    assert search["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["tags", "find_key", "find_url", "find_title", "find_tags"],
+    }
     definitions = {
         a["AttributeName"]: a["AttributeType"]
         for a in table(template, LINKS)["Properties"]["AttributeDefinitions"]

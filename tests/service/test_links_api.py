@@ -32,7 +32,7 @@ class TestCreate:
         link = reply.json
         assert set(link) == {
             "key", "short_url", "url", "created_at", "expires_at", "max_visits",
-            "redirect_status", "tags", "visits",
+            "redirect_status", "tags", "title", "notes", "visits",
         }  # fmt: skip
         assert re.fullmatch(r"[0-9A-Za-z]{7}", link["key"])
         assert link["short_url"] == f"{BASE_URL}/{link['key']}"

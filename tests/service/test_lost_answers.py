@@ -58,6 +58,8 @@ def created_body(key: str, created_at: str) -> dict[str, Any]:
         "max_visits": None,
         "redirect_status": 302,
         "tags": [],
+        "title": None,
+        "notes": None,
         "visits": 0,
     }
 

@@ -51,7 +51,9 @@ def test_request_and_response_schemas_come_from_the_models(call: Call) -> None:
     body_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     schemas = doc["components"]["schemas"]
     body = schemas[body_ref.split("/")[-1]]
-    assert set(body["properties"]) == {"url", "alias", "expires_at", "max_visits", "redirect_status", "tags"}
+    assert set(body["properties"]) == {
+        "url", "alias", "expires_at", "max_visits", "redirect_status", "tags", "title", "notes",
+    }  # fmt: skip
     assert body["required"] == ["url"]
     assert body.get("additionalProperties") is False
     created = create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]

@@ -83,6 +83,7 @@ def test_another_owner_gets_404(call: Call, registry: ApiKeyRegistry) -> None:
         ("POST", "/links", {"url": "https://example.com/"}),
         ("PATCH", "/links/{key}", {"disabled": True}),
         ("DELETE", "/links/{key}", None),
+        ("POST", "/links/bulk", {"keys": ["{key}"], "action": "disable"}),
     ],
 )
 def test_a_read_only_key_may_not_write(

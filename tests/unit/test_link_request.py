@@ -29,6 +29,8 @@ VALUES: list[Any] = [
     "https://" + "a" * 2050, "2999-01-01T00:00:00Z", "2999-01-01T00:00:00.25+02:00",
     "2000-01-01T00:00:00Z", "nope", [], ["a"], ["A", "a"], ["a"] * 11, [str(i) for i in range(11)],
     [1], [""], ["x" * 33], ["a b"], ["ok", 5], {}, "abc\u200b", "https://example.com/\n",
+    "t" * 200, "t" * 201, "n" * 1000, "n" * 1001, "a\tb", "a\x7fb", "a\x85b", "caf\u00e9 \U0001f600",
+    "half \ud800 pair", "line\r\nbreak",
 ]  # fmt: skip
 NAMES = [*FIELDS, "extra"]
 

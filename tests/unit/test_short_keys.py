@@ -24,6 +24,30 @@ def test_new_key_comes_from_a_uuid4(monkeypatch: pytest.MonkeyPatch) -> None:
     assert short_keys.new_key(7) == expected
 
 
+def uuid_spelling(key: str) -> uuid.UUID:
+    """A UUID4 whose low base-62 digits spell ``key`` (what ``new_key`` reads first)."""
+    wanted = sum(short_keys.BASE62.index(char) * 62**place for place, char in enumerate(key))
+    version_bits = uuid.UUID(int=0, version=4).int
+    return uuid.UUID(int=version_bits + (wanted - version_bits) % 62 ** len(key), version=4)
+
+
+def test_new_key_never_returns_a_reserved_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The UUID source is forced to spell reserved words: each is dropped and another drawn."""
+    drawn = iter([uuid_spelling(k) for k in ("summary", "Summary", "swagger", "Kept123")])
+    monkeypatch.setattr(short_keys.uuid, "uuid4", lambda: next(drawn))
+    assert short_keys.new_key(7) == "Kept123"
+    assert next(drawn, None) is None  # all four were drawn, three dropped
+
+
+@pytest.mark.parametrize("word", ["bulk", "EXPORT", "sUmMaRy", "links", "Batch"])
+def test_each_new_route_word_is_dropped_whatever_its_case(monkeypatch: pytest.MonkeyPatch, word: str) -> None:
+    filler = "x" * len(word)
+    drawn = iter([uuid_spelling(word), uuid_spelling(filler)])
+    monkeypatch.setattr(short_keys.uuid, "uuid4", lambda: next(drawn))
+    assert short_keys.is_reserved(word)
+    assert short_keys.new_key(len(word)) == filler
+
+
 def test_keys_are_random_not_sequential() -> None:
     drawn = [short_keys.new_key(7) for _ in range(2000)]
     assert len(set(drawn)) == 2000
@@ -55,7 +79,22 @@ def test_valid_aliases(alias: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "alias", ["ab", "a" * 65, "with space", "dot.ted", "slash/ed", "é-accent", "", "LINKS", "Health", "api"]
+    "alias",
+    [
+        "ab",
+        "a" * 65,
+        "with space",
+        "dot.ted",
+        "slash/ed",
+        "é-accent",
+        "",
+        "LINKS",
+        "Health",
+        "api",
+        "bulk",
+        "Export",
+        "SUMMARY",
+    ],
 )
 def test_invalid_aliases(alias: str) -> None:
     assert short_keys.alias_problem(alias)

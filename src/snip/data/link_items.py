@@ -5,11 +5,12 @@ owner index, IAM's attribute lists) and the tests share.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from snip.data.item_codec import from_item, text, texts, to_item
 from snip.domain.link import Link
+from snip.domain.link_search import search_texts
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
@@ -32,6 +33,13 @@ VISIT_COUNTERS = (VISITS, BOT_VISITS, LAST_VISIT_AT)
 # written with the link and removed by its delete (tombstones leave the index).
 OWNER, TAGS, LISTED_AT = "owner", "tags", "listed_at"
 BY_OWNER_INDEX = "by_owner"
+# A search (GET /links?q=) reads the index BY_OWNER_SEARCH_INDEX: the same keys, and besides the
+# tags the folded texts a search looks in (snip.domain.link_search.search_texts), written with the
+# link and with every change of the field each is made from. by_owner's projection cannot grow in
+# place (DynamoDB changes no index's projection), so the search has an index of its own.
+BY_OWNER_SEARCH_INDEX = "by_owner_search"
+FOUND_IN = {"key": "find_key", "url": "find_url", "title": "find_title", "tags": "find_tags"}
+FIND_KEY = FOUND_IN["key"]  # written with the link only: its absence marks a link made before
 
 
 def listed_at(created_at: str, key: str) -> str:
@@ -41,6 +49,31 @@ def listed_at(created_at: str, key: str) -> str:
 def _number(values: Mapping[str, object], name: str) -> int | None:
     value = values.get(name)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def search_values(
+    key: str | None = None,
+    url: str | None = None,
+    title: str | None = None,
+    tags: Iterable[str] | None = None,
+) -> dict[str, str]:
+    """The search attributes for the fields given (None: not given), as an item holds them."""
+    return {FOUND_IN[name]: text for name, text in search_texts(key, url, title, tags).items()}
+
+
+def with_search_changes(
+    changes: Mapping[str, object], removals: tuple[str, ...]
+) -> tuple[dict[str, object], tuple[str, ...]]:
+    """A change of a link (attributes to set, attributes to remove) with the change of the search
+    attributes made from them, so that one UpdateItem keeps both in step."""
+    url, title, tags = (changes.get(name) for name in ("url", "title", "tags"))
+    found = search_values(
+        url=url if isinstance(url, str) else None,
+        title=title if isinstance(title, str) else None,
+        tags=tags if isinstance(tags, list | tuple) else None,
+    )
+    removed = (FOUND_IN["title"],) if "title" in removals else ()
+    return {**changes, **found}, (*removals, *removed)
 
 
 def link_of(item: Mapping[str, AttributeValueTypeDef]) -> Link:
@@ -56,6 +89,8 @@ def link_of(item: Mapping[str, AttributeValueTypeDef]) -> Link:
         max_visits=_number(values, "max_visits"),
         redirect_status=_number(values, "redirect_status"),
         tags=None if tags is None else tuple(tags),
+        title=text(values, "title"),
+        notes=text(values, "notes"),
         visits=_number(values, VISITS) or 0,
         bot_visits=_number(values, BOT_VISITS) or 0,
         last_visit_at=text(values, LAST_VISIT_AT),
@@ -80,6 +115,8 @@ def values_of(link: Link) -> dict[str, object]:
         "max_visits": link.max_visits,
         "redirect_status": link.redirect_status,
         TAGS: None if link.tags is None else list(link.tags),
+        "title": link.title,
+        "notes": link.notes,
         VISITS: link.visits,
         BOT_VISITS: link.bot_visits,
         LAST_VISIT_AT: link.last_visit_at,
@@ -90,6 +127,8 @@ def values_of(link: Link) -> dict[str, object]:
         DELETE_MARKER: link.delete_marker,
         RECENT_VISITS: set(link.recent_visits) or None,  # DynamoDB has no empty set
     }
+    if link.listed_at is not None:  # a live link: a tombstone is found by no search
+        values |= search_values(link.key, link.url, link.title, link.tags or ())
     return {name: value for name, value in values.items() if value is not None}
 
 

@@ -15,17 +15,39 @@ from botocore.exceptions import ClientError
 from snip.data import lost_writes
 from snip.data.dependency_guard import CONDITION_FAILED, MAX_BATCH_GET, dependency_guard, error_code, old_item
 from snip.data.item_codec import attribute_names, to_item
-from snip.data.link_items import BY_OWNER_INDEX, DELETE_MARKER, LISTED_AT, OWNER, TAGS, link_of, values_of
+from snip.data.link_items import (
+    BY_OWNER_INDEX,
+    BY_OWNER_SEARCH_INDEX,
+    DELETE_MARKER,
+    FIND_KEY,
+    FOUND_IN,
+    LISTED_AT,
+    OWNER,
+    TAGS,
+    link_of,
+    values_of,
+    with_search_changes,
+)
 from snip.domain.errors import DependencyUnavailable, LinkNotFound
 from snip.domain.link import Link
+from snip.domain.link_search import Search
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import KeysAndAttributesTypeDef, QueryInputTypeDef
 
+    from snip.data.item_codec import Item
+
+# What a delete removes: the destination, the listing's sort key and the owner's words, with the
+# search texts made from them.
+_GONE_WITH_THE_LINK = ("url", LISTED_AT, "title", "notes", *FOUND_IN.values())
 _OWNED = "attribute_exists(#key) AND #owner = :owner AND attribute_not_exists(#deleted_at)"
 MAX_LIST_ROUNDS = 5  # Queries per page when a tag filter skips entries
 TAG_SCAN = 200  # index entries read per Query under a tag filter
+# A search reads on until its page is full: SEARCH_SCAN entries first (a common term fills a page
+# from few), four times as many each round after (DynamoDB stops each at 1 MB, about 3,500 entries
+# of usual links), at most MAX_SEARCH_ROUNDS Queries; then the page comes back short, with a cursor.
+SEARCH_SCAN, MAX_SEARCH_ROUNDS = 200, 10
 
 
 def _changed(stored: Link, owner: str, changes: Mapping[str, object], removals: tuple[str, ...]) -> bool:
@@ -36,6 +58,28 @@ def _changed(stored: Link, owner: str, changes: Mapping[str, object], removals: 
         and all(values.get(name) == value for name, value in changes.items())
         and not any(name in values for name in removals)
     )
+
+
+def _filter(owner: str, tag: str | None, search: Search | None) -> tuple[dict[str, str], Item, str | None]:
+    """The names, values and filter of an owner's Query: by tag, by search, by both, or none."""
+    names = attribute_names("key", OWNER, LISTED_AT)
+    values: dict[str, object] = {":owner": owner}
+    conditions = []
+    if tag:
+        names |= attribute_names(TAGS)
+        values[":tag"] = tag
+        conditions.append(f"contains(#{TAGS}, :tag)")
+    if search:
+        names |= attribute_names(*FOUND_IN.values())
+        values[":term"] = search.term
+        # A link made before the search texts existed has none: a candidate, the read decides.
+        found = [f"attribute_not_exists(#{FIND_KEY})"]
+        found += [f"contains(#{name}, :term)" for name in FOUND_IN.values()]
+        if search.key is not None:
+            values[":pasted"] = search.key
+            found.append("#key = :pasted")
+        conditions.append("(" + " OR ".join(found) + ")")
+    return names, to_item(values), " AND ".join(conditions) or None
 
 
 class LinksTable:
@@ -79,32 +123,45 @@ class LinksTable:
         return entry is not None and bool(entry.get("Keys"))
 
     def owner_page(
-        self, owner: str, after: str | None, limit: int, tag: str | None
+        self,
+        owner: str,
+        after: str | None,
+        limit: int,
+        tag: str | None,
+        *,
+        oldest: bool = False,
+        search: Search | None = None,
     ) -> tuple[list[tuple[str, str]], str | None]:
-        """Up to ``limit`` entries (key, listed_at) of the owner's index, newest first, after
-        the position ``after`` (a listed_at); and the position to go on from, None at the end.
+        """Up to ``limit`` entries (key, listed_at) of the owner's index, newest first (``oldest``:
+        oldest first), after the position ``after`` (a listed_at); and the position to go on
+        from, None at the end.
 
         With a tag, the Query filters on the projected tags: a page read may match fewer than
         asked, so it reads on, at most ``MAX_LIST_ROUNDS`` Queries of ``TAG_SCAN`` entries; if
-        that was not enough, the page comes back short and the position says where to go on.
+        that was not enough, the page comes back short and the position says where to go on. A
+        search reads the search index, filtered on its folded texts (``_search_filter``), in
+        growing Queries (``SEARCH_SCAN``, ``MAX_SEARCH_ROUNDS``). A filter spares no read: every
+        entry a Query looks at is paid for, matched or not.
         """
         entries: list[tuple[str, str]] = []
         start = after
-        for _ in range(MAX_LIST_ROUNDS):
+        rounds, scan = (MAX_SEARCH_ROUNDS, SEARCH_SCAN) if search else (MAX_LIST_ROUNDS, TAG_SCAN)
+        names, values, condition = _filter(owner, tag, search)
+        for round_ in range(rounds):
             args: QueryInputTypeDef = {
                 "TableName": self.links_table,
-                "IndexName": BY_OWNER_INDEX,
+                "IndexName": BY_OWNER_SEARCH_INDEX if search else BY_OWNER_INDEX,
                 "KeyConditionExpression": f"#{OWNER} = :owner",
-                "ExpressionAttributeNames": attribute_names(OWNER),
-                "ExpressionAttributeValues": to_item({":owner": owner}),
-                "ScanIndexForward": False,
+                "ScanIndexForward": oldest,
                 # One more than the page: if it is there, the page is not the last.
-                "Limit": TAG_SCAN if tag else limit + 1 - len(entries),
+                "Limit": scan * 4**round_ if search else TAG_SCAN if tag else limit + 1 - len(entries),
+                # The keys alone come back (the page's links are read whole from the table).
+                "ProjectionExpression": f"#key, #{LISTED_AT}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
             }
-            if tag:
-                args["FilterExpression"] = f"contains(#{TAGS}, :tag)"
-                args["ExpressionAttributeNames"] = attribute_names(OWNER, TAGS)
-                args["ExpressionAttributeValues"] = to_item({":owner": owner, ":tag": tag})
+            if condition:
+                args["FilterExpression"] = condition
             if start:
                 args["ExclusiveStartKey"] = to_item(
                     {OWNER: owner, LISTED_AT: start, "key": start.rpartition("#")[2]}
@@ -133,6 +190,7 @@ class LinksTable:
         lost answer needs no marker: the SDK's retry answers what the first attempt did. If every
         attempt's answer was lost, the link is read: showing the change, it is the answer.
         """
+        changes, removals = with_search_changes(changes, removals)
         names = attribute_names("key", "owner", "deleted_at", *changes, *removals)
         values = to_item({":owner": owner, **{f":{k}": v for k, v in changes.items()}})
         expression = ""
@@ -178,10 +236,11 @@ class LinksTable:
                     TableName=self.links_table,
                     Key=to_item({"key": key}),
                     UpdateExpression="SET #deleted_at = :deleted_at, #delete_marker = :marker "
-                    f"REMOVE #url, #{LISTED_AT}",  # out of the owner's listing too
+                    # Out of the owner's listing and searches too; the owner's words go with the url.
+                    f"REMOVE {', '.join(f'#{name}' for name in _GONE_WITH_THE_LINK)}",
                     ConditionExpression=_OWNED,
                     ExpressionAttributeNames=attribute_names(
-                        "key", "owner", "deleted_at", DELETE_MARKER, "url", LISTED_AT
+                        "key", "owner", "deleted_at", DELETE_MARKER, *_GONE_WITH_THE_LINK
                     ),
                     ExpressionAttributeValues=to_item(
                         {":owner": owner, ":deleted_at": deleted_at, ":marker": marker}

@@ -32,6 +32,8 @@ class Link:
     max_visits: int | None = None  # redirects ever, preview bots' aside
     redirect_status: int | None = None
     tags: tuple[str, ...] | None = None
+    title: str | None = None  # the owner's name for it, never shown to visitors
+    notes: str | None = None  # the owner's notes
     visits: int = 0  # people's visits
     bot_visits: int = 0  # link-preview bots' visits
     last_visit_at: str | None = None  # a person's latest visit

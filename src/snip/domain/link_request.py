@@ -22,14 +22,17 @@ from snip.domain.errors import InvalidInput
 from snip.domain.short_keys import ALIAS_MIN_LENGTH, KEY_CHARACTERS, MAX_KEY_LENGTH
 from snip.domain.validation import (
     DEFAULT_REDIRECT_STATUS,
+    MAX_NOTES_LENGTH,
     MAX_TAG_LENGTH,
     MAX_TAGS,
+    MAX_TITLE_LENGTH,
     MAX_URL_LENGTH,
     MAX_VISITS,
     REDIRECT_STATUSES,
     check_alias,
     check_expires_at,
     check_tags,
+    check_title,
     check_url,
 )
 
@@ -39,9 +42,13 @@ TAG_PATTERN = "^[A-Za-z0-9_-]+$"
 # What the document says of a URL (check_url enforces more: a host, no user-info, ...): http or
 # https, then no whitespace nor backslash (every whitespace character is one check_url refuses).
 URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\\]+$"
+# What the document says of a title (check_title enforces it).
+TITLE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
 STATUS_LIST = ", ".join(map(str, REDIRECT_STATUSES[:-1])) + f" or {REDIRECT_STATUSES[-1]}"
-# A PATCH may clear expires_at and max_visits with null; these fields it may not clear.
+# A PATCH may clear expires_at, max_visits, title and notes with null; these fields it may not clear.
 NOT_NULLABLE_ON_PATCH = ("url", "redirect_status", "disabled", "tags")
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -57,6 +64,8 @@ class LinkRequest:
     max_visits: int | None = None
     redirect_status: int = DEFAULT_REDIRECT_STATUS
     tags: list[str] = field(default_factory=list)
+    title: str | None = None
+    notes: str | None = None
 
 
 def field_error(name: str, reason: str, code: str | None = None) -> InvalidInput:
@@ -88,6 +97,11 @@ def _string(
     """A JSON string (nothing converted to one) of the given length and pattern."""
     if not isinstance(value, str):
         raise _Invalid("Input should be a valid string")
+    # JSON's "\ud800" decodes to a lone surrogate, which no UTF-8 holds: a string with a length
+    # or a pattern to check must be text (as pydantic's constrained strings), any other is read on.
+    constrained = min_length > 0 or max_length is not None or pattern is not None
+    if constrained and _LONE_SURROGATE.search(value):
+        raise _Invalid("Input should be a valid string, unable to parse raw data as a unicode string")
     if len(value) < min_length:
         raise _Invalid(f"String should have at least {_plural(min_length, 'character')}")
     if max_length is not None and len(value) > max_length:
@@ -155,6 +169,14 @@ def _tags(value: object) -> list[str]:
     return _checked(check_tags, tags)
 
 
+def _title(value: object) -> str | None:
+    return None if value is None else _checked(check_title, _string(value, 1, MAX_TITLE_LENGTH))
+
+
+def _notes(value: object) -> str | None:
+    return None if value is None else _string(value, 0, MAX_NOTES_LENGTH)
+
+
 # The fields in the order their problems are reported (``parse_link_request`` checks them so).
 FIELDS = tuple(given.name for given in fields(LinkRequest))
 
@@ -185,6 +207,8 @@ def parse_link_request(body: object) -> LinkRequest:
         max_visits=_field(body, "max_visits", _max_visits, default=None),
         redirect_status=_field(body, "redirect_status", _redirect_status, default=default_status),
         tags=_field(body, "tags", _tags, default=[]),
+        title=_field(body, "title", _title, default=None),
+        notes=_field(body, "notes", _notes, default=None),
     )
     for name in body:
         if name not in FIELDS:

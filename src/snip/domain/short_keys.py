@@ -17,13 +17,16 @@ MAX_KEY_LENGTH = 64
 KEY_PATTERN = re.compile(f"[{KEY_CHARACTERS}]{{1,{MAX_KEY_LENGTH}}}")
 ALIAS_PATTERN = re.compile(f"[{KEY_CHARACTERS}]{{{ALIAS_MIN_LENGTH},{MAX_KEY_LENGTH}}}")
 
-# Paths the API uses or may use; compared case-insensitively.
+# Paths the API uses or may use; compared case-insensitively. A word added here (as "bulk", "export"
+# and "summary" were for the routes /links/bulk, /links/export and /links/summary) shadows the API
+# routes of a link that already has it as its key; its redirect keeps working.
 RESERVED_WORDS = frozenset(
     {
         "links", "health", "docs", "api", "admin", "static", "openapi", "openapi.json", "login",
         "logout", "signup", "register", "account", "settings", "dashboard", "assets", "favicon.ico",
         "robots.txt", "sitemap.xml", "well-known", "_next", "swagger", "redoc", "metrics", "status",
-        "www", "app", "help", "support", "about", "terms", "privacy", "snip", "batch", "_",
+        "www", "app", "help", "support", "about", "terms", "privacy", "snip", "batch", "bulk", "export",
+        "summary", "_",
     }
 )  # fmt: skip
 
@@ -31,16 +34,25 @@ KeyGenerator = Callable[[int], str]
 
 
 def new_key(length: int) -> str:
-    """A random key: a UUID4's 122 random bits in base62, cut to ``length`` characters.
+    """A random key: a UUID4's 122 random bits in base62, cut to ``length`` characters; never a
+    reserved word (one is dropped and another drawn: 7 characters give "summary" once in 3.5e12).
 
     uuid4 reads os.urandom on every call, so clones of a snapshot (SnapStart) never share keys.
     """
-    value = uuid.uuid4().int
-    chars = []
-    for _ in range(length):
-        value, digit = divmod(value, 62)
-        chars.append(BASE62[digit])
-    return "".join(chars)
+    while True:
+        value = uuid.uuid4().int
+        chars = []
+        for _ in range(length):
+            value, digit = divmod(value, 62)
+            chars.append(BASE62[digit])
+        key = "".join(chars)
+        if not is_reserved(key):
+            return key
+
+
+def is_reserved(key: str) -> bool:
+    """Whether ``key`` is a reserved word, in any case (an API route may shadow it)."""
+    return key.lower() in RESERVED_WORDS
 
 
 def shard_of(key: str, shards: int) -> int:
@@ -58,6 +70,6 @@ def alias_problem(alias: str) -> str | None:
         return (
             f"An alias is {ALIAS_MIN_LENGTH} to {MAX_KEY_LENGTH} characters of letters, digits, '_' and '-'."
         )
-    if alias.lower() in RESERVED_WORDS:
+    if is_reserved(alias):
         return f"'{alias}' is a reserved word."
     return None

@@ -38,6 +38,12 @@ MAX_TAG_LENGTH = 32
 TAG_CHARACTERS = "a-z0-9_-"
 _TAG = re.compile(f"[{TAG_CHARACTERS}]{{1,{MAX_TAG_LENGTH}}}", re.ASCII)
 
+# A title and notes: the owner's own words about a link, never shown to visitors.
+MAX_TITLE_LENGTH = 200
+MAX_NOTES_LENGTH = 1000
+# A title is one line: no control characters (C0, DEL, C1).
+_CONTROL_CATEGORIES = {"Cc"}
+
 # The statuses a link may redirect with: the API's type, the cache headers and the OpenAPI
 # document all derive from this one Literal.
 RedirectStatusCode = Literal[301, 302, 307, 308]
@@ -192,3 +198,10 @@ def check_tags(tags: list[str]) -> list[str]:
     if len(set(lowered)) != len(lowered):
         raise ValueError("tags must be distinct (compared in lower case)")
     return lowered
+
+
+def check_title(title: str) -> str:
+    """The title as stored (as given); ValueError if it holds a control character."""
+    if any(unicodedata.category(ch) in _CONTROL_CATEGORIES for ch in title):
+        raise ValueError("title must not contain control characters")
+    return title

@@ -22,11 +22,13 @@ from pydantic import (
     model_validator,
 )
 
+from snip.domain.bulk_request import MAX_BULK_KEYS, BulkAction, BulkRequest, parse_bulk_request
 from snip.domain.errors import InvalidInput
 from snip.domain.link_request import (
     ALIAS_PATTERN,
     NOT_NULLABLE_ON_PATCH,
     TAG_PATTERN,
+    TITLE_PATTERN,
     URL_PATTERN,
     LinkRequest,
     check_redirect_status,
@@ -36,14 +38,17 @@ from snip.domain.link_request import (
 from snip.domain.short_keys import ALIAS_MIN_LENGTH, MAX_KEY_LENGTH
 from snip.domain.validation import (
     DEFAULT_REDIRECT_STATUS,
+    MAX_NOTES_LENGTH,
     MAX_TAG_LENGTH,
     MAX_TAGS,
+    MAX_TITLE_LENGTH,
     MAX_URL_LENGTH,
     MAX_VISITS,
     RedirectStatusCode,
     check_alias,
     check_expires_at,
     check_tags,
+    check_title,
     check_url,
 )
 
@@ -70,6 +75,12 @@ Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=TAG_
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS, description="Distinct, compared and stored in "
                                   "lower case", examples=[["launch", "q3"]]),
                  AfterValidator(check_tags)]  # fmt: skip
+# The pattern is documented only: check_title enforces it.
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_LENGTH, description="For your eyes only, "
+                             "never shown to visitors; one line", examples=["Spring launch page"],
+                             json_schema_extra={"pattern": TITLE_PATTERN}),
+                  AfterValidator(check_title)]  # fmt: skip
+Notes = Annotated[str, Field(max_length=MAX_NOTES_LENGTH, description="For your eyes only; line breaks kept")]
 MAX_BATCH_ITEMS = 100
 
 
@@ -94,6 +105,8 @@ class LinkCreate(_Strict):
     max_visits: MaxVisits | None = None
     redirect_status: RedirectStatus = DEFAULT_REDIRECT_STATUS
     tags: Tags = []
+    title: Title | None = None
+    notes: Notes | None = None
 
     @model_validator(mode="wrap")
     @classmethod
@@ -123,8 +136,8 @@ def _not_nullable(schema: JsonDict) -> None:
 
 
 class LinkPatch(_Strict):
-    """Fields to change; ``expires_at`` and ``max_visits`` may be null to clear them, ``tags``
-    replaces the link's tags (``[]`` removes them all)."""
+    """Fields to change; ``expires_at``, ``max_visits``, ``title`` and ``notes`` may be null to
+    clear them, ``tags`` replaces the link's tags (``[]`` removes them all)."""
 
     url: Url | None = Field(None, json_schema_extra=_not_nullable)
     expires_at: ExpiresAt | None = None
@@ -132,6 +145,8 @@ class LinkPatch(_Strict):
     redirect_status: RedirectStatus | None = Field(None, json_schema_extra=_not_nullable)
     disabled: bool | None = Field(None, json_schema_extra=_not_nullable)
     tags: Tags | None = Field(None, json_schema_extra=_not_nullable)
+    title: Title | None = None
+    notes: Notes | None = None
 
     # Fields that may not be cleared: null is as invalid for them as a wrong type.
     NOT_NULLABLE: ClassVar[tuple[str, ...]] = NOT_NULLABLE_ON_PATCH
@@ -146,6 +161,8 @@ class LinkCreated(BaseModel):
     max_visits: int | None
     redirect_status: RedirectStatus
     tags: list[str]
+    title: str | None
+    notes: str | None
     visits: int
 
 
@@ -179,6 +196,59 @@ class BatchCreate(_Strict):
     )
 
 
+BulkKeys = Annotated[
+    list[str],
+    Field(
+        min_length=1,
+        max_length=MAX_BULK_KEYS,
+        json_schema_extra={"uniqueItems": True},
+        description="Distinct keys of your links",
+        examples=[["AbC1234", "launch"]],
+    ),
+]
+
+
+class _BulkPlain(_Strict):
+    keys: BulkKeys
+    action: Literal["delete", "disable", "enable"]
+
+
+class _BulkTagged(_Strict):
+    keys: BulkKeys
+    action: Literal["add_tags", "remove_tags"]
+    tags: Annotated[Tags, Field(min_length=1)]
+
+
+def _one_of_the_shapes(schema: JsonDict) -> None:
+    """The body is one of two shapes, told apart by ``action``: tags with the tag actions only."""
+    for name in ("properties", "required", "additionalProperties"):
+        schema.pop(name, None)
+    shapes = [shape.model_json_schema() for shape in (_BulkPlain, _BulkTagged)]
+    for shape in shapes:
+        shape.pop("title", None)
+    schema["oneOf"] = shapes  # type: ignore[assignment]
+
+
+class BulkChange(_Strict):
+    """One action on each key; a problem of the body is 400 invalid_bulk."""
+
+    model_config = ConfigDict(json_schema_extra=_one_of_the_shapes)
+
+    keys: BulkKeys
+    action: BulkAction
+    tags: Tags = []
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _domain_rules(cls, body: object, _: ModelWrapValidatorHandler[BulkChange]) -> BulkChange:
+        """The domain's rules (``snip.domain.bulk_request``), as ``LinkCreate``'s."""
+        request = parse_bulk_request(body)
+        return cls.model_construct(keys=list(request.keys), action=request.action, tags=list(request.tags))
+
+    def as_request(self) -> BulkRequest:
+        return BulkRequest(tuple(self.keys), self.action, tuple(self.tags))
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(examples=["invalid_url"])
     message: str
@@ -203,6 +273,30 @@ class BatchFailed(BaseModel):
 
 class BatchResults(BaseModel):
     results: list[BatchCreated | BatchFailed] = Field(description="One per item, in request order")
+
+
+class BulkChanged(BaseModel):
+    key: str
+    status: Literal[200]
+    link: Link = Field(description="The link as changed")
+
+
+class BulkDeleted(BaseModel):
+    key: str
+    status: Literal[204]
+
+
+class BulkFailed(BaseModel):
+    key: str
+    status: Literal[400, 404, 503] = Field(
+        description="404: no link of yours has this key; 400: the change is not allowed on this "
+        "link (more than 10 tags); 503 (service_unavailable): DynamoDB failed for this key: send it again"
+    )
+    error: ErrorDetail
+
+
+class BulkResults(BaseModel):
+    results: list[BulkChanged | BulkDeleted | BulkFailed] = Field(description="One per key, in request order")
 
 
 class Counts(BaseModel):
@@ -243,8 +337,9 @@ class Health(BaseModel):
 
 def in_field_order(model: type[BaseModel], fields: Mapping[str, object]) -> dict[str, object]:
     """``fields`` in the order ``model`` declares them. An idempotent replay is stored with
-    sorted keys; put back in this order, it reads exactly like the first answer."""
-    return {name: fields[name] for name in model.model_fields}
+    sorted keys; put back in this order, it reads exactly like the first answer. A replay stored
+    before a field existed lacks it: that link had none (null)."""
+    return {name: fields.get(name) for name in model.model_fields}
 
 
 _FIELDS = set(LinkCreate.model_fields) | set(LinkPatch.model_fields)
@@ -252,12 +347,15 @@ _FIELDS = set(LinkCreate.model_fields) | set(LinkPatch.model_fields)
 _CODES = {
     "links": "invalid_batch",
     "tag": "invalid_tags",
+    "q": "invalid_query",
     "format": "invalid_qr",
     "size": "invalid_qr",
     "from": "invalid_range",
     "to": "invalid_range",
 }
-QUERY_PARAMETERS = frozenset({"limit", "cursor", "tag", "format", "size", "from", "to", "interval"})
+QUERY_PARAMETERS = frozenset(
+    {"limit", "cursor", "tag", "q", "order", "format", "size", "from", "to", "interval"}
+)
 
 
 def as_invalid_input(errors: Sequence[ErrorDetails]) -> InvalidInput:

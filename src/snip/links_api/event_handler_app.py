@@ -20,6 +20,7 @@ from snip.execution.powertools_wiring import instrument
 from snip.http import body_middleware, scope_middleware
 from snip.links_api import (
     batch_routes,
+    bulk_routes,
     docs_routes,
     error_handlers,
     links_routes,
@@ -36,8 +37,9 @@ app = APIGatewayRestResolver()  # validation comes with body_middleware.middlewa
 # The API key's owner and scope first (403 before any body is read), then the body checks.
 app.use(middlewares=[scope_middleware.check_scope, *body_middleware.middlewares()])
 error_handlers.register(app)
-# In this order the document lists the routes as it always has (docs/openapi.json).
-for group in (links_routes, batch_routes, stats_routes, qr_routes, docs_routes):
+# In this order the document lists the routes (docs/openapi.json). The resolver tries a path
+# without parameters before one with: /links/bulk is never /links/<key> (tested).
+for group in (links_routes, batch_routes, bulk_routes, stats_routes, qr_routes, docs_routes):
     app.include_router(group.router)
 
 

@@ -37,7 +37,8 @@ metrics = EmfCounters(namespace=metric_names.NAMESPACE, service=SERVICE)
 # api_models.LinkCreated's fields in its order (tests/service/test_lean_create.py checks it), so
 # that an answer, and its replay stored with sorted keys, read as the documented model.
 CREATED_FIELDS = (
-    "key", "short_url", "url", "created_at", "expires_at", "max_visits", "redirect_status", "tags", "visits",
+    "key", "short_url", "url", "created_at", "expires_at", "max_visits", "redirect_status", "tags", "title",
+    "notes", "visits",
 )  # fmt: skip
 
 
@@ -80,7 +81,8 @@ def _create(event: Mapping[str, object], context: LambdaContext) -> MultiValuePr
         return created
 
     link = answer_once(Creator.of(principal.owner, event), event, body, create)
-    created = json.dumps({name: link[name] for name in CREATED_FIELDS})
+    # A replay stored before a field existed lacks it: that link had none (null).
+    created = json.dumps({name: link.get(name) for name in CREATED_FIELDS})
     return proxy_response(201, created, {"Content-Type": JSON, "Location": f"/links/{link['key']}"})
 
 

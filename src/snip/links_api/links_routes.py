@@ -22,6 +22,7 @@ from snip.domain.errors import (
     RequestInProgress,
 )
 from snip.domain.link_request import TAG_PATTERN
+from snip.domain.link_search import MAX_QUERY_LENGTH, ListOrder
 from snip.domain.validation import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TAG_LENGTH
 from snip.execution import environment
 from snip.http import openapi
@@ -67,7 +68,7 @@ def create_link(link: Annotated[LinkCreate, Body()]) -> Response[str]:
 
 @router.get(
     "/links",
-    summary="List your links, newest first",
+    summary="List and search your links, newest or oldest first",
     responses={
         **openapi.ok(200, LinkPage, "A page of your links"),
         **openapi.errors(InvalidInput, DependencyUnavailable),
@@ -85,10 +86,21 @@ def list_links(
             description="Only links with this tag (compared in lower case)",
         ),
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_LENGTH,
+            description="Only links whose key, url without its scheme, title or a tag contains this, "
+            "compared after Unicode case folding; a pasted short URL finds its link. A search "
+            "page may come back with fewer links than `limit` and a `next_cursor`: it reads at "
+            "most a bounded part of your links per page",
+        ),
+    ] = None,
+    order: Annotated[ListOrder, Query(description="newest (default) or oldest first")] = "newest",
 ) -> dict[str, object]:
-    return environment.links().page(
-        owner(router), base_url(router.current_event.raw_event), limit, cursor, tag
-    )
+    event = router.current_event.raw_event
+    return environment.links().page(owner(router), base_url(event), limit, cursor, tag, q, order)
 
 
 @router.get(

@@ -147,7 +147,7 @@ def _earlier_links(creation: LinkCreation, owner: str, record: CreateRecord, ite
 def _fresh_key(pool: KeyPool, used: set[str]) -> str:
     for _ in range(MAX_DRAWS_PER_KEY):  # a generator that only repeats itself must not spin
         key = pool.generate_key()
-        if key not in used:
+        if key is not None and key not in used:
             used.add(key)
             return key
     raise DependencyUnavailable("No free key could be found; try again.")

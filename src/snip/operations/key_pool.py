@@ -15,7 +15,7 @@ from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import LinkCreation
 from snip.domain.errors import DependencyUnavailable, KeyClaimConflict, KeyTaken
 from snip.domain.link import Link
-from snip.domain.short_keys import BASE62, KeyGenerator, new_key, shard_of
+from snip.domain.short_keys import BASE62, KeyGenerator, is_reserved, new_key, shard_of
 from snip.settings import Settings
 
 MAX_CLAIM_ATTEMPTS = 4  # candidates tried before falling back to a key generated on the spot
@@ -91,13 +91,23 @@ class KeyPool:
         keys: list[str] = []
         for offset in range(shards):
             shard = (first + offset) % shards
-            keys = self._pool_table.candidate_keys(shard, start, wanted * SLICE_FACTOR, enough=wanted)
+            keys = self._unreserved(
+                shard, self._pool_table.candidate_keys(shard, start, wanted * SLICE_FACTOR, enough=wanted)
+            )
             if keys:
                 kept = random.SystemRandom().sample(keys, min(wanted, len(keys)))
                 self._candidates = [(shard, key) for key in kept]
                 break
         if len(keys) < wanted:
             self.ask_for_refill()
+
+    def _unreserved(self, shard: int, keys: list[str]) -> list[str]:
+        """Pool keys without the reserved words. One written before its word was reserved (as
+        "summary" became, for /links/summary) is never given to a link: it leaves the pool."""
+        for key in keys:
+            if is_reserved(key):
+                self._pool_table.discard_pool_key(shard, key)
+        return [key for key in keys if not is_reserved(key)]
 
     def ask_for_refill(self) -> None:
         """Ask keygen to refill, at most once per ``refill_request_interval`` per instance."""
@@ -125,16 +135,18 @@ class KeyPool:
             seen = {key for _, key in taken}
             taken += [
                 (shard, key)
-                for key in self._pool_table.candidate_keys(shard, start, missing)
+                for key in self._unreserved(shard, self._pool_table.candidate_keys(shard, start, missing))
                 if key not in seen
             ]
             if len(taken) < count:
                 self.ask_for_refill()
         return taken
 
-    def generate_key(self) -> str:
-        """A key generated on the spot (written with the conditional put that guards every link)."""
-        return self._generate(self._settings.key_length)
+    def generate_key(self) -> str | None:
+        """A key generated on the spot (written with the conditional put that guards every link),
+        or None when the generator drew a reserved word: the caller draws again."""
+        key = self._generate(self._settings.key_length)
+        return None if is_reserved(key) else key
 
     def claim(self, make_link: Callable[[str], Link], record: CreateRecord | None = None) -> Claim:
         """Create the link returned by ``make_link(key)`` under a fresh key, and return it (an
@@ -157,7 +169,9 @@ class KeyPool:
         # the same conditional put that guards every link, and ask keygen to refill.
         self.ask_for_refill()
         for _ in range(MAX_INLINE_ATTEMPTS):
-            key = self._generate(self._settings.key_length)
+            key = self.generate_key()
+            if key is None:
+                continue
             try:
                 self._creation.put_link(make_link(key), record)
                 return Claim(key, conflicts, fallback=True)
@@ -338,7 +352,8 @@ def _top_up(
                 raise DependencyUnavailable("The key pool could not be refilled; try again.")
             key = generate(settings.key_length)
             shard = shard_of(key, settings.pool_shards)
-            if key not in rejected and key not in batch and wanted.get(shard, 0) > 0:
+            fresh = key not in rejected and key not in batch and not is_reserved(key)
+            if fresh and wanted.get(shard, 0) > 0:
                 batch[key] = shard
                 wanted[shard] -= 1
         clashes = pool_table.add_pool_keys(batch)

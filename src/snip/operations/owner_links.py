@@ -18,9 +18,11 @@ from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import LinkCreation
 from snip.data.links_table import LinksTable
 from snip.domain import clock
+from snip.domain.bulk_request import BulkRequest
 from snip.domain.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
 from snip.domain.link import Link
 from snip.domain.link_request import NOT_NULLABLE_ON_PATCH, LinkRequest
+from snip.domain.link_search import ORDERS, Search
 from snip.domain.short_keys import is_possible_key
 from snip.domain.stats import LinkCounts, with_counts
 from snip.domain.validation import normalize_tag, server_address
@@ -38,6 +40,8 @@ def view(link: Link, base_url: str, *, detail: bool) -> dict[str, object]:
         "redirect_status": link.redirect_status,
         "short_url": f"{base_url}/{link.key}",
         "tags": list(link.tags or []),
+        "title": link.title,
+        "notes": link.notes,
         "visits": link.visits,
     }
     if detail:
@@ -66,6 +70,8 @@ def new_link_fields(owner: str, request: LinkRequest, own_hosts: Collection[str]
         max_visits=request.max_visits,
         redirect_status=request.redirect_status,
         tags=tuple(request.tags),
+        title=request.title,
+        notes=request.notes,
         visits=0,
         bot_visits=0,
         disabled=False,
@@ -77,15 +83,23 @@ def new_link_fields(owner: str, request: LinkRequest, own_hosts: Collection[str]
 _LISTED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#[A-Za-z0-9_-]{1,64}", re.ASCII)
 
 
-def make_cursor(owner: str, position: str) -> str:
+# A cursor of an oldest-first listing says so ("a": ascending); one of a newest-first listing
+# carries only the owner and the position, as every cursor did before there was an order.
+_ASCENDING = {"a": 1}
+
+
+def make_cursor(owner: str, position: str, *, oldest: bool = False) -> str:
     """The opaque cursor of a position in the owner's listing: base64url of JSON that names the
-    owner it was made for, so that a cursor handed to another owner is refused, never read."""
-    raw = json.dumps({"o": owner, "p": position}, separators=(",", ":")).encode()
+    owner it was made for, so that a cursor handed to another owner is refused, never read, and
+    the order it goes in, so that it never goes on in the other."""
+    fields = {"o": owner, "p": position, **(_ASCENDING if oldest else {})}
+    raw = json.dumps(fields, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def read_cursor(cursor: str, owner: str) -> str:
-    """The position a cursor names, if it is one this owner was given; else 400 invalid_cursor.
+def read_cursor(cursor: str, owner: str, *, oldest: bool = False) -> str:
+    """The position a cursor names, if it is one this owner was given for this order; else 400
+    invalid_cursor.
 
     Whatever it says, the Query stays in the caller's own partition: a forged position can at
     worst start the caller's own listing at another place.
@@ -95,7 +109,8 @@ def read_cursor(cursor: str, owner: str) -> str:
         decoded = json.loads(raw.decode("utf-8"))
         valid = (
             isinstance(decoded, dict)
-            and set(decoded) == {"o", "p"}
+            and set(decoded) - set(_ASCENDING) == {"o", "p"}
+            and {k: decoded[k] for k in _ASCENDING if k in decoded} == (_ASCENDING if oldest else {})
             and decoded["o"] == owner
             and isinstance(decoded["p"], str)
             and _LISTED_AT.fullmatch(decoded["p"]) is not None
@@ -175,22 +190,35 @@ class Links:
         )
 
     def page(
-        self, owner: str, base_url: str, limit: int, cursor: str | None, tag: str | None
+        self,
+        owner: str,
+        base_url: str,
+        limit: int,
+        cursor: str | None,
+        tag: str | None,
+        q: str | None = None,
+        order: str = "newest",
     ) -> dict[str, object]:
-        """GET /links: a page of the owner's live links, newest first, and the next cursor.
+        """GET /links: a page of the owner's live links, newest first (or oldest first), those
+        with ``tag`` and those ``q`` finds (``snip.domain.link_search``), and the next cursor.
 
         The owner's index gives the page's keys (deleted links are not in it); the links
         themselves are read in one consistent BatchGetItem, so a page shows each link as it is
-        now, and one deleted, changed away from ``tag`` or gone to another owner since the index
-        was written (it follows the table within about a second) is left out.
+        now, and one deleted, changed away from ``tag`` or from what ``q`` finds, or gone to
+        another owner since the index was written (it follows the table within about a second)
+        is left out.
         """
         if tag is not None:
             try:
                 tag = normalize_tag(tag)
             except ValueError as error:
                 raise InvalidInput(f"tag: {error}.", code="invalid_tags") from None
-        after = read_cursor(cursor, owner) if cursor is not None else None
-        entries, position = self._table.owner_page(owner, after, limit, tag)
+        if order not in ORDERS:
+            raise InvalidInput("order: newest or oldest.", code="invalid_order")
+        oldest = order == "oldest"
+        search = Search.parse(q) if q is not None else None
+        after = read_cursor(cursor, owner, oldest=oldest) if cursor is not None else None
+        entries, position = self._table.owner_page(owner, after, limit, tag, oldest=oldest, search=search)
         found = self._counted(self._table.get_links([key for key, _ in entries]) if entries else {})
         shown = []
         for key, _ in entries:
@@ -199,8 +227,11 @@ class Links:
                 continue
             if tag is not None and tag not in (link.tags or ()):
                 continue
+            if search is not None and not search.matches(link):
+                continue
             shown.append(view(link, base_url, detail=True))
-        return {"links": shown, "next_cursor": make_cursor(owner, position) if position else None}
+        next_cursor = make_cursor(owner, position, oldest=oldest) if position else None
+        return {"links": shown, "next_cursor": next_cursor}
 
     def get(self, owner: str, key: str, base_url: str) -> dict[str, Any]:  # shorten reads short_url
         link = self._table.get_link(key, consistent=True) if is_possible_key(key) else None
@@ -226,6 +257,19 @@ class Links:
         removals = tuple(k for k, v in given.items() if v is None)
         link = self._table.update_link(key, owner, changes, removals)
         return view(self._counted({key: link})[key], base_url, detail=True)
+
+    def bulk(self, owner: str, request: BulkRequest, base_url: str) -> list[dict[str, object]]:
+        """POST /links/bulk: each key's outcome in request order (``snip.operations.bulk_changes``):
+        ``{"key", "link"}`` changed, ``{"key"}`` deleted, or ``{"key", "error"}`` (a SnipError)."""
+        from snip.operations.bulk_changes import change_each
+
+        results: list[dict[str, object]] = []
+        for key, outcome in change_each(self._table, owner, request, self.delete, self._counted):
+            if isinstance(outcome, Link):
+                results.append({"key": key, "link": view(outcome, base_url, detail=True)})
+            else:
+                results.append({"key": key} if outcome is None else {"key": key, "error": outcome})
+        return results
 
     def delete(self, owner: str, key: str) -> None:
         """Leave a tombstone: the key answers 410 and is never issued again."""
