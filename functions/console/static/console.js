@@ -597,19 +597,24 @@
     if (title !== (current.title || "")) changes.title = title || null; // empty removes it
     const notes = $("edit-notes").value;
     if (notes !== (current.notes || "")) changes.notes = notes || null;
-    if (!Object.keys(changes).length) { $("edit-ok").textContent = "Nothing to change."; return; }
-    const button = event.target.querySelector('button[type="submit"]');
+    await saveLink("edit", event.target, changes);
+  });
+
+  // PATCHes what a form of the link's page changed; says so, or shows the API's message.
+  async function saveLink(prefix, form, changes) {
+    if (!Object.keys(changes).length) { $(`${prefix}-ok`).textContent = "Nothing to change."; return; }
+    const button = form.querySelector('button[type="submit"]');
     busy(button, true);
     try {
       fillLink(await api.update(current.key, changes));
-      $("edit-ok").textContent = "Saved: redirects follow the change within 2 seconds.";
+      $(`${prefix}-ok`).textContent = "Saved: redirects follow the change within 2 seconds.";
       list.loadedFor = null;
     } catch (error) {
-      showError("edit", error);
+      showError(prefix, error);
     } finally {
       busy(button, false);
     }
-  });
+  }
 
   $("routing-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -622,19 +627,7 @@
       if (error.focus) error.focus.focus();
       return;
     }
-    if (!Object.keys(changes).length) { $("routing-ok").textContent = "Nothing to change."; return; }
-    const button = event.target.querySelector('button[type="submit"]');
-    busy(button, true);
-    try {
-      fillLink(await api.update(current.key, changes));
-      $("routing-ok").textContent = "Saved: redirects follow the change within 2 seconds.";
-      list.loadedFor = null;
-    } catch (error) {
-      $("routing-error").textContent = error.message;
-      if (error.code === "key_refused") showKeyView(error.message);
-    } finally {
-      busy(button, false);
-    }
+    await saveLink("routing", event.target, changes);
   });
 
   $("link-toggle").addEventListener("click", async (event) => {
