@@ -30,11 +30,14 @@ TIMEOUT_SECONDS = 30
 
 
 class ApiError(Exception):
-    """What went wrong, in a sentence, and the exit code that says what kind of failure it was."""
+    """What went wrong, in a sentence, and the exit code that says what kind of failure it was
+    (with the API's status and error code when the API answered)."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, exit_code: int, status: int | None = None, code: str | None = None):
         super().__init__(message)
         self.exit_code = exit_code
+        self.status = status
+        self.code = code
 
 
 def stack_api_url(stack: str, region: str | None) -> str:
@@ -102,13 +105,17 @@ def refusal(response: requests.Response) -> ApiError:
         payload = {}
     error = payload.get("error") if isinstance(payload, dict) else None
     status = response.status_code
+    code = None
     if isinstance(error, dict):  # Snip's own errors
-        message = f"{error.get('message')} ({status} {error.get('code')})"
+        code = error.get("code")
+        message = f"{error.get('message')} ({status} {code})"
     else:  # API Gateway's own answers ({"message": ...}) or anything else
         said = payload.get("message") if isinstance(payload, dict) else None
         message = f"{said or response.reason or 'no answer'} ({status})"
-    code = NOT_FOUND if status in (404, 410) else UNAVAILABLE if status >= 500 or status == 429 else REFUSED
-    return ApiError(message, code)
+    exit_code = (
+        NOT_FOUND if status in (404, 410) else UNAVAILABLE if status >= 500 or status == 429 else REFUSED
+    )
+    return ApiError(message, exit_code, status, code)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,15 @@
 """The ``snip`` command: ``snip serve`` runs the local stack; the others talk to a Snip API.
 
 One command per route of the links API (``snip_local.api_client`` finds the API and says what a
-refusal means): ``shorten``, ``get``, ``list``, ``update``, ``delete``, ``stats``, ``qr``; and ``keys``
+refusal means): ``shorten``, ``get``, ``list``, ``update``, ``delete``, ``stats``, ``qr``; ``export``
+and ``import`` (``snip_local.link_transfer``, files read by ``snip_local.link_import``); and ``keys``
 (``snip_local.api_keys_cli``). ``--json`` prints the API's JSON instead of lines.
+
+A link whose key is also a route under /links/ (``batch``, ``bulk``, ``export``, ``summary``: keys
+made before those words were reserved) still redirects, but GET, PATCH and DELETE /links/{key}
+reach the route instead: ``snip list`` points such links out (``--shadowed`` lists them all) so
+that their owner can recreate them under another key, and ``get``, ``update`` and ``delete`` say
+so instead of showing another route's answer.
 
 Exit codes: 0 done; 1 the API refused the request (4xx); 2 bad usage; 3 no such link (404/410);
 4 the API could not be reached or failed (connection error, 5xx, throttled).
@@ -21,7 +28,8 @@ from urllib.parse import urlsplit
 
 from snip.domain import clock
 from snip.domain.validation import MAX_PAGE_SIZE, REDIRECT_STATUSES
-from snip_local import api_keys_cli
+from snip_deploy.routes import ROUTES
+from snip_local import api_keys_cli, link_import, link_transfer
 from snip_local.api_client import (
     NOT_FOUND,
     OK,
@@ -40,6 +48,8 @@ __all__ = ["NOT_FOUND", "OK", "REFUSED", "UNAVAILABLE", "USAGE", "api_url_of", "
 FIELDS = (
     "key",
     "url",
+    "title",
+    "notes",
     "tags",
     "created_at",
     "expires_at",
@@ -52,6 +62,8 @@ FIELDS = (
 )
 BREAKDOWNS = ("referrers", "countries", "devices", "browsers", "os", "sources")
 QR_FORMATS = ("svg", "png")
+EXPORT_FORMATS = ("csv", "jsonl")
+ORDERS = ("newest", "oldest")
 CLEAR = "none"  # `--max-visits none`, `--expires-at none`: remove the limit
 _UNSET: Any = object()  # an update option not given (None means "clear it")
 
@@ -59,6 +71,34 @@ _UNSET: Any = object()  # an update option not given (None means "clear it")
 def _key_of(text: str) -> str:
     """A key, or the short URL that contains it."""
     return urlsplit(text).path.rstrip("/").rpartition("/")[2] if "://" in text else text
+
+
+def shadowed_keys() -> frozenset[str]:
+    """Keys that are also a route under /links/ (``snip_deploy.routes``): /links/{key} never
+    reaches such a link, whose key was given before its word became reserved."""
+    return frozenset(
+        route.path.split("/")[2]
+        for route in ROUTES
+        if route.path.count("/") == 2 and route.path.startswith("/links/") and "{" not in route.path
+    )
+
+
+def _link_path(text: str) -> str:
+    """/links/{key} for a key or short URL; bad usage if that path is another route."""
+    key = _key_of(text)
+    if key in shadowed_keys():
+        raise ApiError(
+            f"/links/{key} is the API's own route, not your link {key!r}: it still redirects, but the "
+            f"API cannot show, change or delete it. Recreate it under another key (`snip list "
+            f"--shadowed` lists such links).",
+            USAGE,
+        )
+    return f"/links/{key}"
+
+
+def _text_or_clear(text: str) -> str | None:
+    """``--title ''`` and ``--notes ''`` clear them (null)."""
+    return text or None
 
 
 def _tags(text: str) -> list[str]:
@@ -99,7 +139,8 @@ def show(link: dict[str, Any], as_json: bool) -> None:
         print(link["short_url"])
     for name in FIELDS:
         if name in link:
-            print(f"  {name:<16} {_cell(link[name])}")
+            lines = _cell(link[name]).splitlines() or [""]  # notes may hold line breaks: kept aligned
+            print("\n".join([f"  {name:<16} {lines[0]}", *(" " * 19 + line for line in lines[1:])]))
 
 
 def state_of(link: dict[str, Any], now: str) -> str:
@@ -132,7 +173,7 @@ def link_rows(links: Sequence[dict[str, Any]]) -> list[str]:
 # -- the commands --------------------------------------------------------------------------------
 def cmd_shorten(args: argparse.Namespace) -> int:
     body: dict[str, Any] = {"url": args.url}
-    for name in ("alias", "expires_at", "max_visits", "redirect_status", "tags"):
+    for name in ("alias", "expires_at", "max_visits", "redirect_status", "tags", "title", "notes"):
         if getattr(args, name) is not None:
             body[name] = getattr(args, name)
     show(ApiClient.from_args(args).call("POST", "/links", body), args.json)
@@ -140,14 +181,26 @@ def cmd_shorten(args: argparse.Namespace) -> int:
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    show(ApiClient.from_args(args).call("GET", f"/links/{_key_of(args.key)}"), args.json)
+    show(ApiClient.from_args(args).call("GET", _link_path(args.key)), args.json)
     return OK
+
+
+def _shadowed_links(client: ApiClient, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every link of the owner whose key is a route under /links/ (found by searching for it)."""
+    found = []
+    for key in sorted(shadowed_keys()):
+        for page in client.pages("/links", {**params, "q": key, "cursor": None}):
+            found += [link for link in page["links"] if link["key"] == key]
+    return found
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     client = ApiClient.from_args(args)
-    params = {"limit": args.limit, "tag": args.tag, "cursor": args.cursor}
-    if args.all:
+    params = {"limit": args.limit, "tag": args.tag, "q": args.q, "order": args.order, "cursor": args.cursor}
+    page: dict[str, Any]
+    if args.shadowed:
+        page = {"links": _shadowed_links(client, params), "next_cursor": None}
+    elif args.all:
         links = [link for page in client.pages("/links", params) for link in page["links"]]
         page = {"links": links, "next_cursor": None}
     else:
@@ -158,7 +211,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     if page["links"]:
         print("\n".join(link_rows(page["links"])))
     else:
-        print("no links" + (f" tagged {args.tag}" if args.tag else ""))
+        said = ["no", *["shadowed"] * args.shadowed, "links"]
+        said += [f"tagged {args.tag}"] * bool(args.tag) + [f"matching {args.q!r}"] * bool(args.q)
+        print(" ".join(said))
+    shadowed = [link["key"] for link in page["links"] if link["key"] in shadowed_keys()]
+    if shadowed:
+        print(
+            f"note: {', '.join(shadowed)}: the key is also an API route (/links/{shadowed[0]}...), so the "
+            "API cannot show, change or delete the link, though it still redirects; recreate it under "
+            "another key (snip shorten URL --alias NEW) and share the new short URL",
+            file=sys.stderr,
+        )
     if page.get("next_cursor"):
         print(f"more: snip list --all, or --cursor {page['next_cursor']}", file=sys.stderr)
     return OK
@@ -174,22 +237,22 @@ def cmd_update(args: argparse.Namespace) -> int:
         body["disabled"] = args.disabled
     if args.redirect_status is not None:
         body["redirect_status"] = args.redirect_status
-    for name in ("max_visits", "expires_at"):
+    for name in ("max_visits", "expires_at", "title", "notes"):
         if getattr(args, name) is not _UNSET:
-            body[name] = getattr(args, name)  # None (from `none`) clears it
+            body[name] = getattr(args, name)  # None (from `none`, or '' for title and notes) clears it
     if not body:
         raise ApiError(
-            "nothing to change: give --url, --tags, --disable, --enable, --max-visits, --expires-at "
-            "or --redirect-status",
+            "nothing to change: give --url, --title, --notes, --tags, --disable, --enable, --max-visits, "
+            "--expires-at or --redirect-status",
             USAGE,
         )
-    show(ApiClient.from_args(args).call("PATCH", f"/links/{_key_of(args.key)}", body), args.json)
+    show(ApiClient.from_args(args).call("PATCH", _link_path(args.key), body), args.json)
     return OK
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
     key = _key_of(args.key)
-    ApiClient.from_args(args).call("DELETE", f"/links/{key}")
+    ApiClient.from_args(args).call("DELETE", _link_path(key))
     if args.json:
         _print_json({"key": key, "deleted": True})
     else:
@@ -258,6 +321,75 @@ def cmd_qr(args: argparse.Namespace) -> int:
     return OK
 
 
+def _export_format(args: argparse.Namespace) -> str:
+    """--format, else the output file's suffix (.jsonl), else csv."""
+    if args.format:
+        return str(args.format)
+    suffix = Path(args.output).suffix.lower() if args.output else ""
+    return "jsonl" if suffix in (".jsonl", ".ndjson") else "csv"
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    export_format = _export_format(args)
+    pages = link_transfer.export_pages(ApiClient.from_args(args), export_format)
+    if not args.output:
+        link_transfer.write_export(pages, sys.stdout.buffer, export_format)
+        sys.stdout.flush()
+        return OK
+    target = Path(args.output)
+    partial = target.with_name(target.name + ".part")  # the file appears whole, or not at all
+    try:
+        with partial.open("wb") as out:
+            links = link_transfer.write_export(pages, out, export_format)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    if args.json:
+        _print_json({"file": args.output, "format": export_format, "links": links})
+    else:
+        print(f"wrote {args.output} ({export_format}, {links} links)")
+    return OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    try:
+        text = Path(args.file).read_bytes().decode("utf-8")
+        parsed = link_import.parse(text, args.from_)
+    except (OSError, UnicodeDecodeError, link_import.ImportFileError) as exc:
+        raise ApiError(f"cannot import {args.file}: {exc}", USAGE) from exc
+    results = link_transfer.Importer(ApiClient.from_args(args)).run(parsed.rows)
+    results += [
+        link_transfer.RowResult(problem.line, link_transfer.FAILED, message=problem.message)
+        for problem in parsed.problems
+    ]
+    results.sort(key=lambda result: result.line)
+    counts = {
+        status: sum(result.status == status for result in results)
+        for status in (link_transfer.CREATED, link_transfer.NEW_KEY, link_transfer.IMPORTED_BEFORE,
+                       link_transfer.FAILED)
+    }  # fmt: skip
+    if args.json:
+        _print_json(
+            {
+                "file": args.file,
+                "format": parsed.format,
+                **{status.replace(" ", "_"): count for status, count in counts.items()},
+                "rows": [result.as_json() for result in results],
+            }
+        )
+    else:
+        for result in results:
+            if result.status != link_transfer.CREATED or result.message:
+                where = f" {result.short_url or result.key}" if result.key else ""
+                said = f": {result.message}" if result.message else ""
+                print(f"line {result.line}: {result.status}{where}{said}")
+        print(
+            f"{args.file} ({parsed.format}): {len(results)} rows, "
+            + ", ".join(f"{count} {status}" for status, count in counts.items())
+        )
+    return REFUSED if counts[link_transfer.FAILED] else OK  # any row not imported fails the command
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from snip_local.serve import serve  # imports moto: only the server needs it
 
@@ -302,6 +434,16 @@ def _add_link_fields(command: argparse.ArgumentParser, clearable: bool) -> None:
         help="redirects it may answer" + clear,
     )
     command.add_argument("--redirect-status", type=int, choices=REDIRECT_STATUSES)
+    for name, text in (
+        ("--title", "for your eyes only, 1-200 characters"),
+        ("--notes", "up to 1,000 characters"),
+    ):
+        command.add_argument(
+            name,
+            type=_text_or_clear if clearable else str,
+            default=_UNSET if clearable else None,
+            help=text + (" ('' removes it)" if clearable else ""),
+        )
 
 
 def _add(
@@ -340,6 +482,13 @@ def parser() -> argparse.ArgumentParser:
 
     listing = _add(commands, "list", cmd_list, "list your links, newest first (GET /links)", client)
     listing.add_argument("--tag", help="only links with this tag")
+    listing.add_argument("--q", help="only links whose key, url, title or a tag contains this text")
+    listing.add_argument("--order", choices=ORDERS, help="by creation (default: newest)")
+    listing.add_argument(
+        "--shadowed",
+        action="store_true",
+        help="only links whose key is also an API route (bulk, export, summary...): recreate them",
+    )
     listing.add_argument("--all", action="store_true", help="every page, not just the first")
     listing.add_argument(
         "--limit", type=int, help=f"links per page, 1-{MAX_PAGE_SIZE} (the API's default: 25)"
@@ -371,6 +520,25 @@ def parser() -> argparse.ArgumentParser:
     qr.add_argument("-o", "--output", help="write it to FILE.png or FILE.svg (default: standard output)")
     qr.add_argument("--format", choices=QR_FORMATS, help="default: from -o's suffix, else svg")
     qr.add_argument("--size", type=int, help="pixels, 64-2048: the PNG is exactly size x size (default 512)")
+
+    export = _add(commands, "export", cmd_export, "every link of yours, as CSV or JSON Lines", client)
+    export.add_argument("-o", "--output", help="write it to FILE (default: standard output)")
+    export.add_argument("--format", choices=EXPORT_FORMATS, help="default: jsonl for a .jsonl file, else csv")
+
+    imported = _add(
+        commands,
+        "import",
+        cmd_import,
+        "create links from an export of Snip, Bitly, Shlink or YOURLS (POST /links/batch)",
+        client,
+    )
+    imported.add_argument("file", help="the exported file")
+    imported.add_argument(
+        "--from",
+        dest="from_",
+        choices=link_import.FORMATS,
+        help="what exported it (default: guessed from the file; csv and jsonl are Snip's own)",
+    )
 
     keys = commands.add_parser("keys", help="create, list and revoke API keys (local stack, or --stack NAME)")
     api_keys_cli.add_arguments(keys)

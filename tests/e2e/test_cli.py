@@ -13,9 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
+from snip.settings import DEFAULT_TABLES, Env
+from snip_local import cli
 from tests.e2e.stacks import REPO, Stack, snip_command
+from tests.e2e.test_restart_keeps_state import keys_create
 
 CLIENT_SETTINGS = (
     "SNIP_API_URL",
@@ -26,6 +30,9 @@ CLIENT_SETTINGS = (
     "SNIP_DYNAMODB_PORT",
     "SNIP_DYNAMODB_URL",
 )
+
+
+LINKS_TABLE = DEFAULT_TABLES[Env.LINKS_TABLE]  # the local stack creates the tables under the default names
 
 
 def shell_env(**more: str) -> dict[str, str]:
@@ -249,3 +256,68 @@ def test_snip_keys_without_a_running_stack_says_so(tmp_path: Path) -> None:
     assert lost.returncode == 1
     assert "no running local stack" in lost.stderr
     assert "8000" not in lost.stderr
+
+
+def test_title_and_notes_are_set_shown_and_cleared(stack: Stack) -> None:
+    made = snip(
+        stack, "shorten", "https://example.com/titled", "--title", "Launch", "--notes", "line 1\nline 2"
+    )
+    assert made.returncode == 0, made.stderr
+    assert "  title            Launch" in made.stdout
+    key = made.stdout.splitlines()[0].rsplit("/", 1)[1]
+    changed = snip_json(stack, "update", key, "--title", "Relaunch", "--notes", "")
+    assert (changed["title"], changed["notes"]) == ("Relaunch", None)
+    cleared = snip_json(stack, "update", key, "--title", "")
+    assert cleared["title"] is None
+    refused = snip(stack, "update", key, "--title", "a\tb")
+    assert refused.returncode == 1
+    assert "(400 invalid_title)" in refused.stderr
+
+
+def test_list_searches_and_orders(stack: Stack) -> None:
+    if '"name": "q"' not in requests.get(f"{stack.base_url}/openapi.json", timeout=10).text:
+        pytest.skip("the stack's API has no GET /links?q= and order yet (issue 22)")
+    tag = unique("sq").lower()
+    keys = [
+        snip_json(stack, "shorten", f"https://example.com/{tag}/{n}", "--title", f"Find Me {n}")["key"]
+        for n in range(2)
+    ]
+    deadline = time.monotonic() + 10  # listed within 2 s
+    while True:
+        found = snip_json(stack, "list", "--q", tag.upper(), "--order", "oldest", "--all")["links"]
+        if len(found) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [link["key"] for link in found] == keys  # oldest first
+    by_title = snip_json(stack, "list", "--q", "find me 1", "--all")["links"]
+    assert keys[1] in [link["key"] for link in by_title]
+
+
+def test_links_whose_key_is_an_api_route_are_pointed_out(stack: Stack) -> None:
+    """A link made before its key became a route word (written straight into the table here, as no
+    create accepts such a key now) keeps redirecting; snip points it out and will not manage it."""
+    secret = keys_create(stack, unique("shadowed"))
+    source = unique("shadow-src")  # lower case: every copy of the key in the item is replaced
+    assert (
+        snip(stack, "shorten", "https://example.com/shadowed", "--alias", source, key=secret).returncode == 0
+    )
+    table = stack.dynamodb()
+    item = table.get_item(TableName=LINKS_TABLE, Key={"key": {"S": source}}, ConsistentRead=True)["Item"]
+    words = sorted(cli.shadowed_keys())
+    for word in words:
+        copy = {
+            name: {"S": value["S"].replace(source, word)} if "S" in value else value
+            for name, value in item.items()
+        }
+        table.put_item(TableName=LINKS_TABLE, Item=copy)
+        reply = requests.get(f"{stack.base_url}/{word}", allow_redirects=False, timeout=10)
+        assert (reply.status_code, reply.headers["Location"]) == (302, "https://example.com/shadowed")
+    listed = snip(stack, "list", "--all", key=secret)
+    assert listed.returncode == 0, listed.stderr
+    assert {line.split()[0] for line in listed.stdout.splitlines()[1:]} == {source, *words}
+    assert listed.stderr.startswith(f"note: {', '.join(words)}: the key is also an API route")
+    shadowed = json.loads(snip(stack, "list", "--shadowed", "--json", key=secret).stdout)
+    assert [link["key"] for link in shadowed["links"]] == words
+    refused = snip(stack, "get", words[0], key=secret)
+    assert refused.returncode == 2
+    assert f"/links/{words[0]} is the API's own route" in refused.stderr

@@ -33,6 +33,7 @@ class TestCreate:
         assert set(link) == {
             "key", "short_url", "url", "created_at", "expires_at", "max_visits",
             "redirect_status", "tags", "title", "notes", "visits",
+            "rules", "split", "forward_query",
         }  # fmt: skip
         assert re.fullmatch(r"[0-9A-Za-z]{7}", link["key"])
         assert link["short_url"] == f"{BASE_URL}/{link['key']}"
@@ -41,6 +42,7 @@ class TestCreate:
         assert link["expires_at"] is None
         assert link["max_visits"] is None
         assert link["redirect_status"] == 302
+        assert (link["rules"], link["split"], link["forward_query"]) == ([], [], False)
         assert link["visits"] == 0
         assert reply.headers["Location"] == f"/links/{link['key']}"
         assert reply.headers["Content-Type"] == "application/json"

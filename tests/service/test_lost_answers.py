@@ -60,6 +60,9 @@ def created_body(key: str, created_at: str) -> dict[str, Any]:
         "tags": [],
         "title": None,
         "notes": None,
+        "rules": [],
+        "split": [],
+        "forward_query": False,
         "visits": 0,
     }
 

@@ -53,6 +53,7 @@ def test_request_and_response_schemas_come_from_the_models(call: Call) -> None:
     body = schemas[body_ref.split("/")[-1]]
     assert set(body["properties"]) == {
         "url", "alias", "expires_at", "max_visits", "redirect_status", "tags", "title", "notes",
+        "rules", "split", "forward_query",
     }  # fmt: skip
     assert body["required"] == ["url"]
     assert body.get("additionalProperties") is False

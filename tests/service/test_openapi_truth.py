@@ -37,6 +37,7 @@ def test_patch_declares_null_only_where_null_clears(call: Call) -> None:
     patch = doc["components"]["schemas"]["LinkPatch"]["properties"]
     assert {name for name, schema in patch.items() if nullable(schema)} == {
         "expires_at", "max_visits", "title", "notes",
+        "rules", "split", "forward_query",
     }  # fmt: skip
 
 

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from snip.data.api_keys_table import ApiKeyRecord
+from snip.domain.short_keys import RESERVED_WORDS
 from snip_local import api_client, api_keys_cli, cli
 
 API = "http://127.0.0.1:19555"
@@ -66,13 +67,18 @@ class FakeApi:
         return response
 
 
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeApi:
-    fake = FakeApi()
+def answer_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: Any) -> None:
+    """Requests go to ``fake``; no setting of the shell reaches the command; files land in tmp_path."""
     monkeypatch.setattr(api_client.requests, "request", fake)
     for name in ("SNIP_API_URL", "SNIP_API_KEY", "SNIP_STACK", "PORT", "SNIP_API_KEYS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeApi:
+    fake = FakeApi()
+    answer_with(monkeypatch, tmp_path, fake)
     return fake
 
 
@@ -142,6 +148,79 @@ def test_update_sends_what_changes_and_none_clears(
     assert code == 0
     (sent,) = api.sent
     assert (sent.method, sent.url, sent.body) == ("PATCH", f"{API}/links/AbC1234", body)
+
+
+def test_shorten_sends_title_and_notes(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    api.answer(201, {**LINK, "title": "Launch", "notes": "For the flyer\nand the poster"})
+    code, out, _ = snip(
+        capsys, "shorten", "https://example.com/a", "--title", "Launch", "--notes", "For the flyer"
+    )
+    assert code == 0
+    assert api.sent[0].body == {"url": "https://example.com/a", "title": "Launch", "notes": "For the flyer"}
+    assert "  title            Launch" in out
+    assert "  notes            For the flyer\n                   and the poster\n" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "body"),
+    [
+        (["--title", "New title"], {"title": "New title"}),
+        (["--title", "", "--notes", ""], {"title": None, "notes": None}),
+        (["--notes", "none"], {"notes": "none"}),  # only '' clears a text
+    ],
+)
+def test_update_sets_and_clears_title_and_notes(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], argv: list[str], body: dict[str, Any]
+) -> None:
+    assert snip(capsys, "update", "AbC1234", *argv)[0] == 0
+    assert api.sent[0].body == body
+
+
+def test_list_searches_and_orders(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    api.answer(200, {"links": [], "next_cursor": None})
+    code, out, _ = snip(capsys, "list", "--q", "Example.COM/a", "--order", "oldest", "--tag", "news")
+    assert code == 0
+    assert api.sent[0].params == {"q": "Example.COM/a", "order": "oldest", "tag": "news"}
+    assert out == "no links tagged news matching 'Example.COM/a'\n"
+
+
+def test_every_route_word_under_links_is_reserved() -> None:
+    """A key equal to a route under /links/ cannot be managed through the API: none may be given."""
+    assert "batch" in cli.shadowed_keys()
+    assert cli.shadowed_keys() <= RESERVED_WORDS
+
+
+def test_list_points_out_links_whose_key_is_a_route(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    word = sorted(cli.shadowed_keys())[0]
+    api.answer(200, {"links": [LINK, {**LINK, "key": word}], "next_cursor": None})
+    code, out, err = snip(capsys, "list")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["AbC1234", word]
+    assert err.startswith(f"note: {word}: the key is also an API route (/links/{word}...)")
+    assert "recreate it under another key" in err
+
+
+def test_list_shadowed_searches_each_route_word(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
+    words = sorted(cli.shadowed_keys())
+    for word in words:  # a search also finds keys that only contain the word
+        api.answer(
+            200, {"links": [{**LINK, "key": f"my-{word}"}, {**LINK, "key": word}], "next_cursor": None}
+        )
+    code, out, _ = snip(capsys, "list", "--shadowed", "--json")
+    assert code == 0
+    assert [sent.params for sent in api.sent] == [{"q": word} for word in words]
+    assert [link["key"] for link in json.loads(out)["links"]] == words
+
+
+@pytest.mark.parametrize("command", [["get"], ["update", "--disable"], ["delete"]])
+def test_a_key_that_is_a_route_is_not_sent_to_that_route(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    word = sorted(cli.shadowed_keys())[0]
+    code, _, err = snip(capsys, command[0], f"{API}/{word}", *command[1:])
+    assert code == cli.USAGE
+    assert f"/links/{word} is the API's own route" in err
+    assert not api.sent
 
 
 def test_update_with_nothing_to_change_is_bad_usage(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:

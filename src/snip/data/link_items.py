@@ -5,10 +5,11 @@ owner index, IAM's attribute lists) and the tests share.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from snip.data.item_codec import from_item, text, texts, to_item
+from snip.domain import redirect_rules
 from snip.domain.link import Link
 from snip.domain.link_search import search_texts
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
     from snip.data.item_codec import Item
+    from snip.domain.redirect_rules import RedirectRule, SplitTarget
 
 # The markers that let a repeated write recognise its own earlier attempt (snip.data.lost_writes).
 CREATE_MARKER = "create_marker"  # on a link: the request that created it
@@ -40,6 +42,9 @@ BY_OWNER_INDEX = "by_owner"
 BY_OWNER_SEARCH_INDEX = "by_owner_search"
 FOUND_IN = {"key": "find_key", "url": "find_url", "title": "find_title", "tags": "find_tags"}
 FIND_KEY = FOUND_IN["key"]  # written with the link only: its absence marks a link made before
+# Redirect rules and a split: each one compact JSON string (``redirect_rules.encode``), absent when
+# there are none; forward_query a BOOL, absent when false. A bare link's item is as it always was.
+RULES, SPLIT, FORWARD_QUERY = "rules", "split", "forward_query"
 
 
 def listed_at(created_at: str, key: str) -> str:
@@ -100,6 +105,9 @@ def link_of(item: Mapping[str, AttributeValueTypeDef]) -> Link:
         create_marker=text(values, CREATE_MARKER),
         delete_marker=text(values, DELETE_MARKER),
         recent_visits=frozenset(texts(values, RECENT_VISITS) or ()),
+        rules=redirect_rules.decode_rules(text(values, RULES)),
+        split=redirect_rules.decode_split(text(values, SPLIT)),
+        forward_query=values.get(FORWARD_QUERY) is True,
     )
 
 
@@ -126,10 +134,22 @@ def values_of(link: Link) -> dict[str, object]:
         CREATE_MARKER: link.create_marker,
         DELETE_MARKER: link.delete_marker,
         RECENT_VISITS: set(link.recent_visits) or None,  # DynamoDB has no empty set
+        **rule_values(link.rules, link.split, link.forward_query),
     }
     if link.listed_at is not None:  # a live link: a tombstone is found by no search
         values |= search_values(link.key, link.url, link.title, link.tags or ())
     return {name: value for name, value in values.items() if value is not None}
+
+
+def rule_values(
+    rules: Sequence[RedirectRule], split: Sequence[SplitTarget], forward_query: bool
+) -> dict[str, object]:
+    """The attributes that keep a link's rules, split and forward_query (None: absent)."""
+    return {
+        RULES: redirect_rules.encode(rules),
+        SPLIT: redirect_rules.encode(split),
+        FORWARD_QUERY: True if forward_query else None,
+    }
 
 
 def item_of(link: Link) -> Item:

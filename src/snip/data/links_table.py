@@ -7,7 +7,8 @@ decided even when its answer is lost (``snip.data.lost_writes``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from botocore.exceptions import ClientError
@@ -28,7 +29,7 @@ from snip.data.link_items import (
     values_of,
     with_search_changes,
 )
-from snip.domain.errors import DependencyUnavailable, LinkNotFound
+from snip.domain.errors import DependencyUnavailable, InvalidInput, LinkNotFound
 from snip.domain.link import Link
 from snip.domain.link_search import Search
 
@@ -48,6 +49,31 @@ TAG_SCAN = 200  # index entries read per Query under a tag filter
 # from few), four times as many each round after (DynamoDB stops each at 1 MB, about 3,500 entries
 # of usual links), at most MAX_SEARCH_ROUNDS Queries; then the page comes back short, with a cursor.
 SEARCH_SCAN, MAX_SEARCH_ROUNDS = 200, 10
+
+
+@dataclass(frozen=True)
+class StatusCondition:
+    """What a change needs of the stored link so that a link with rules or a split keeps a status
+    of 302 or 307 (``snip.operations.owner_links.rule_status_condition``): a condition expression
+    added to the update's, its failure on a live link answered 400 invalid_rules."""
+
+    expression: str
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def without(cls, attributes: Collection[str]) -> StatusCondition:
+        """The stored link has none of ``attributes`` (its rules, its split)."""
+        return cls(
+            " AND ".join(f"attribute_not_exists(#{name})" for name in attributes),
+            attribute_names(*attributes),
+        )
+
+    @classmethod
+    def redirecting_with(cls, statuses: Collection[int]) -> StatusCondition:
+        """The stored link redirects with one of ``statuses``."""
+        values: dict[str, object] = {f":status{i}": status for i, status in enumerate(statuses)}
+        return cls(f"#redirect_status IN ({', '.join(values)})", attribute_names("redirect_status"), values)
 
 
 def _changed(stored: Link, owner: str, changes: Mapping[str, object], removals: tuple[str, ...]) -> bool:
@@ -182,9 +208,15 @@ class LinksTable:
         return lost_writes.readable(lambda: self.get_link(key, consistent=True))
 
     def update_link(
-        self, key: str, owner: str, changes: Mapping[str, object], removals: tuple[str, ...] = ()
+        self,
+        key: str,
+        owner: str,
+        changes: Mapping[str, object],
+        removals: tuple[str, ...] = (),
+        condition: StatusCondition | None = None,
     ) -> Link:
-        """Set ``changes`` and remove ``removals`` on the owner's live link; LinkNotFound otherwise.
+        """Set ``changes`` and remove ``removals`` on the owner's live link; LinkNotFound otherwise,
+        and InvalidInput (invalid_rules) if the live link fails ``condition``.
 
         Sent twice it does the same thing twice (no counter, no condition on what it sets), so a
         lost answer needs no marker: the SDK's retry answers what the first attempt did. If every
@@ -192,7 +224,13 @@ class LinksTable:
         """
         changes, removals = with_search_changes(changes, removals)
         names = attribute_names("key", "owner", "deleted_at", *changes, *removals)
-        values = to_item({":owner": owner, **{f":{k}": v for k, v in changes.items()}})
+        plain_values: dict[str, object] = {":owner": owner, **{f":{k}": v for k, v in changes.items()}}
+        expected = _OWNED
+        if condition is not None:
+            names |= condition.names
+            plain_values |= condition.values
+            expected = f"{_OWNED} AND ({condition.expression})"
+        values = to_item(plain_values)
         expression = ""
         if changes:
             expression += "SET " + ", ".join(f"#{k} = :{k}" for k in changes)
@@ -204,10 +242,11 @@ class LinksTable:
                     TableName=self.links_table,
                     Key=to_item({"key": key}),
                     UpdateExpression=expression.strip(),
-                    ConditionExpression=_OWNED,
+                    ConditionExpression=expected,
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except DependencyUnavailable as error:
             stored = self.lookup(key) if error.ambiguous else None
@@ -215,9 +254,14 @@ class LinksTable:
                 raise
             return stored
         except ClientError as error:
-            if error_code(error) == CONDITION_FAILED:
-                raise LinkNotFound("No link with this key.") from error
-            raise
+            if error_code(error) != CONDITION_FAILED:
+                raise
+            old = old_item(error)
+            if condition is not None and old and link_of(old).live_for(owner):
+                raise InvalidInput(
+                    "rules: a link with rules or a split redirects with 302 or 307.", code="invalid_rules"
+                ) from error
+            raise LinkNotFound("No link with this key.") from error
         return link_of(response["Attributes"])
 
     def delete_link(self, key: str, owner: str, deleted_at: str, marker: str) -> None:

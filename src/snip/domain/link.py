@@ -9,12 +9,17 @@ plain standard library: resolve's cold path imports it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # made by snip.domain.redirect_rules, imported where a link has some
+    from snip.domain.redirect_rules import RedirectRule, SplitTarget
 
 
 @dataclass(frozen=True, slots=True)
 class Link:
     """A short link. An attribute the item lacks is None here, but for the counters (0), the
-    ``disabled`` flag (False) and ``recent_visits`` (empty), which read as a missing one reads.
+    ``disabled`` flag (False), ``recent_visits``, ``rules`` and ``split`` (empty) and ``forward_query``
+    (False), which read as a missing one reads.
 
     The counters are the link item's own (what earlier versions counted there); what is counted
     now is on its counters item, added by ``snip.domain.stats.with_counts`` wherever a link is
@@ -43,6 +48,10 @@ class Link:
     create_marker: str | None = None  # the request that created it
     delete_marker: str | None = None  # on a tombstone: the request that deleted it
     recent_visits: frozenset[str] = frozenset()  # earlier versions' visit markers (never written now)
+    # Where a visitor goes instead of ``url`` (CONTRACT §2, "Redirect rules"): none when empty.
+    rules: tuple[RedirectRule, ...] = ()
+    split: tuple[SplitTarget, ...] = ()
+    forward_query: bool = False  # the short URL's query (less ``qr``) passed on to the destination
 
     def with_key(self, key: str) -> Link:
         """This link under ``key`` (a new link's fields are made before its key is known)."""

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import TypeVar
 
+from snip.domain import redirect_rules
 from snip.domain.errors import InvalidInput
+from snip.domain.redirect_rules import RedirectRule, SplitTarget
 from snip.domain.short_keys import ALIAS_MIN_LENGTH, KEY_CHARACTERS, MAX_KEY_LENGTH
 from snip.domain.validation import (
     DEFAULT_REDIRECT_STATUS,
@@ -66,6 +68,9 @@ class LinkRequest:
     tags: list[str] = field(default_factory=list)
     title: str | None = None
     notes: str | None = None
+    rules: tuple[RedirectRule, ...] = ()
+    split: tuple[SplitTarget, ...] = ()
+    forward_query: bool = False
 
 
 def field_error(name: str, reason: str, code: str | None = None) -> InvalidInput:
@@ -76,11 +81,12 @@ def field_error(name: str, reason: str, code: str | None = None) -> InvalidInput
 
 
 def _names(reason: str, name: str) -> bool:
-    """Whether ``reason`` begins with the field's name (after "a" or "an")."""
+    """Whether ``reason`` begins with the field's name (after "a" or "an"), or names an item of it
+    (``rules[2].when.country: ...``, ``split: ...``)."""
     words = reason.lower().split()
     if words[:1] in (["a"], ["an"]):
         words = words[1:]
-    return words[:1] == [name]
+    return words[:1] == [name] or bool(words and re.match(rf"{re.escape(name)}[\[.:]", words[0]))
 
 
 class _Invalid(Exception):
@@ -177,6 +183,28 @@ def _notes(value: object) -> str | None:
     return None if value is None else _string(value, 0, MAX_NOTES_LENGTH)
 
 
+def _rules(value: object) -> tuple[RedirectRule, ...]:
+    return _checked(lambda given: redirect_rules.check_rules(given, check_url), value)
+
+
+def _split(value: object) -> tuple[SplitTarget, ...]:
+    return _checked(lambda given: redirect_rules.check_split(given, check_url), value)
+
+
+def _forward_query(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("Input should be a valid boolean")
+    return value
+
+
+def check_rule_status(status: int | None, rules: tuple[object, ...], split: tuple[object, ...]) -> None:
+    """400 invalid_rules unless a link with rules or a split redirects with 302 or 307."""
+    try:
+        redirect_rules.check_status(status, rules, split)
+    except ValueError as error:
+        raise field_error("rules", str(error)) from None
+
+
 # The fields in the order their problems are reported (``parse_link_request`` checks them so).
 FIELDS = tuple(given.name for given in fields(LinkRequest))
 
@@ -209,8 +237,12 @@ def parse_link_request(body: object) -> LinkRequest:
         tags=_field(body, "tags", _tags, default=[]),
         title=_field(body, "title", _title, default=None),
         notes=_field(body, "notes", _notes, default=None),
+        rules=_field(body, "rules", _rules, default=()),
+        split=_field(body, "split", _split, default=()),
+        forward_query=_field(body, "forward_query", _forward_query, default=False),
     )
     for name in body:
         if name not in FIELDS:
             raise InvalidInput(f"Unknown field '{name}'.", code="unknown_field")
+    check_rule_status(request.redirect_status, request.rules, request.split)
     return request

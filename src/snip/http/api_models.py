@@ -10,7 +10,7 @@ rules (tests/unit/test_link_request.py holds them to the schema documented here)
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -19,9 +19,11 @@ from pydantic import (
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
+    WrapValidator,
     model_validator,
 )
 
+from snip.domain import redirect_rules
 from snip.domain.bulk_request import MAX_BULK_KEYS, BulkAction, BulkRequest, parse_bulk_request
 from snip.domain.errors import InvalidInput
 from snip.domain.link_request import (
@@ -98,30 +100,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class LinkCreate(_Strict):
-    url: Url
-    alias: Alias | None = None
-    expires_at: ExpiresAt | None = None
-    max_visits: MaxVisits | None = None
-    redirect_status: RedirectStatus = DEFAULT_REDIRECT_STATUS
-    tags: Tags = []
-    title: Title | None = None
-    notes: Notes | None = None
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _domain_rules(cls, body: object, _: ModelWrapValidatorHandler[LinkCreate]) -> LinkCreate:
-        """The domain's rules, not the fields' (which document them): InvalidInput, not a
-        pydantic error, reaches the error handlers."""
-        request = parse_link_request(body)
-        return cls.model_construct(**vars(request))
-
-    def as_request(self) -> LinkRequest:
-        return LinkRequest(**{name: getattr(self, name) for name in type(self).model_fields})
-
-
 def _not_nullable(schema: JsonDict) -> None:
-    """Document a PATCH field as refusing null: its None default only means "not given"."""
+    """Document a field as refusing null: its None default only means "not given"."""
     any_of = schema.pop("anyOf", [])
     kinds = (
         [k for k in any_of if not (isinstance(k, dict) and k.get("type") == "null")]
@@ -133,6 +113,108 @@ def _not_nullable(schema: JsonDict) -> None:
     else:
         schema["anyOf"] = kinds
     schema.pop("default", None)
+
+
+def _condition(description: str) -> Any:
+    """A rule's condition: a list of 1 to 50 items, absent (never null) when not asked."""
+    return Field(
+        None,
+        min_length=1,
+        max_length=redirect_rules.MAX_CONDITION_ITEMS,
+        description=description,
+        json_schema_extra=_not_nullable,
+    )
+
+
+CountryCode = Annotated[str, Field(pattern="^[A-Z]{2}$", examples=["DE"])]
+LanguageTag = Annotated[str, Field(pattern="^[a-z]{2,3}$", examples=["fr"])]
+Device = Literal["mobile", "tablet", "desktop"]
+OperatingSystem = Literal["ios", "android", "windows", "macos", "linux", "chromeos"]
+
+
+class RuleConditions(_Strict):
+    """Every condition given must match (at least one); each list matches if any item does."""
+
+    country: list[CountryCode] | None = _condition("ISO 3166-1 alpha-2 (CloudFront-Viewer-Country)")
+    device: list[Device] | None = _condition("From the User-Agent")
+    os: list[OperatingSystem] | None = _condition("From the User-Agent")
+    language: list[LanguageTag] | None = _condition(
+        "Primary subtag of the visitor's most preferred Accept-Language entry"
+    )
+    query: dict[str, str] | None = Field(
+        None,
+        min_length=1,
+        max_length=redirect_rules.MAX_QUERY_PAIRS,
+        description="Parameters the short URL's query must have with exactly these values (after "
+        "percent-decoding, case-sensitive); `qr` is reserved",
+        json_schema_extra=_not_nullable,
+    )
+
+
+class RedirectRule(_Strict):
+    when: RuleConditions
+    url: Url
+
+
+class SplitTarget(_Strict):
+    url: Url
+    weight: int = Field(ge=redirect_rules.MIN_WEIGHT, le=redirect_rules.MAX_WEIGHT)
+
+
+def _rules(value: object, _: object) -> tuple[redirect_rules.RedirectRule, ...]:
+    """The domain's rules (``redirect_rules.check_rules``), their messages naming the bad item."""
+    return redirect_rules.check_rules(value, check_url)
+
+
+def _split(value: object, _: object) -> tuple[redirect_rules.SplitTarget, ...]:
+    return redirect_rules.check_split(value, check_url)
+
+
+Rules = Annotated[
+    list[RedirectRule],
+    Field(max_length=redirect_rules.MAX_RULES, description="Tried in order: the first whose every "
+          "condition matches sends the visitor to its url"),
+    WrapValidator(_rules),
+]  # fmt: skip
+_SPLIT_TARGETS = f"{redirect_rules.MIN_SPLIT} to {redirect_rules.MAX_SPLIT} targets"
+Split = Annotated[
+    list[SplitTarget],
+    Field(max_length=redirect_rules.MAX_SPLIT,
+          description=f"{_SPLIT_TARGETS} whose weights sum to 100, for the visits no rule matched "
+          "(sticky per visitor: cookie snip_vid)"),
+    WrapValidator(_split),
+]  # fmt: skip
+_NONE: Any = ()  # no rules, no split: the domain's empty tuple (documented as [])
+# The rules and split a link shows (as stored: the domain's checks ran when they were given).
+ShownRules = Annotated[list[RedirectRule], Field(description="Tried in order; [] when none")]
+ShownSplit = Annotated[list[SplitTarget], Field(description="[] when none")]
+
+
+class LinkCreate(_Strict):
+    url: Url
+    alias: Alias | None = None
+    expires_at: ExpiresAt | None = None
+    max_visits: MaxVisits | None = None
+    redirect_status: RedirectStatus = DEFAULT_REDIRECT_STATUS
+    tags: Tags = []
+    title: Title | None = None
+    notes: Notes | None = None
+    rules: Rules = Field(_NONE, description="Redirect rules (a link with rules redirects with 302 or 307)")
+    split: Split = Field(_NONE, description="An A/B split (a link with a split redirects with 302 or 307)")
+    forward_query: bool = Field(
+        False, description="Pass the short URL's query (without qr) on to the destination"
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _domain_rules(cls, body: object, _: ModelWrapValidatorHandler[LinkCreate]) -> LinkCreate:
+        """The domain's rules, not the fields' (which document them): InvalidInput, not a
+        pydantic error, reaches the error handlers."""
+        request = parse_link_request(body)
+        return cls.model_construct(**vars(request))
+
+    def as_request(self) -> LinkRequest:
+        return LinkRequest(**{name: getattr(self, name) for name in type(self).model_fields})
 
 
 class LinkPatch(_Strict):
@@ -147,6 +229,9 @@ class LinkPatch(_Strict):
     tags: Tags | None = Field(None, json_schema_extra=_not_nullable)
     title: Title | None = None
     notes: Notes | None = None
+    rules: Rules | None = Field(None, description="Replaces the rules whole; [] or null removes them")
+    split: Split | None = Field(None, description="Replaces the split whole; [] or null removes it")
+    forward_query: bool | None = Field(None, description="null is false")
 
     # Fields that may not be cleared: null is as invalid for them as a wrong type.
     NOT_NULLABLE: ClassVar[tuple[str, ...]] = NOT_NULLABLE_ON_PATCH
@@ -163,6 +248,9 @@ class LinkCreated(BaseModel):
     tags: list[str]
     title: str | None
     notes: str | None
+    rules: ShownRules
+    split: ShownSplit
+    forward_query: bool
     visits: int
 
 

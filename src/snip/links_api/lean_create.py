@@ -38,7 +38,7 @@ metrics = EmfCounters(namespace=metric_names.NAMESPACE, service=SERVICE)
 # that an answer, and its replay stored with sorted keys, read as the documented model.
 CREATED_FIELDS = (
     "key", "short_url", "url", "created_at", "expires_at", "max_visits", "redirect_status", "tags", "title",
-    "notes", "visits",
+    "notes", "rules", "split", "forward_query", "visits",
 )  # fmt: skip
 
 

@@ -169,12 +169,12 @@ class KeyPool:
         # the same conditional put that guards every link, and ask keygen to refill.
         self.ask_for_refill()
         for _ in range(MAX_INLINE_ATTEMPTS):
-            key = self.generate_key()
-            if key is None:
+            fresh = self.generate_key()
+            if fresh is None:
                 continue
             try:
-                self._creation.put_link(make_link(key), record)
-                return Claim(key, conflicts, fallback=True)
+                self._creation.put_link(make_link(fresh), record)
+                return Claim(fresh, conflicts, fallback=True)
             except KeyTaken:
                 conflicts += 1
         raise DependencyUnavailable("No free key could be found; try again.")

@@ -16,13 +16,15 @@ from typing import Any, Protocol
 from snip.data.create_records import CreateRecord
 from snip.data.key_pool_table import KeyPoolTable
 from snip.data.link_creation import LinkCreation
-from snip.data.links_table import LinksTable
-from snip.domain import clock
+from snip.data.link_items import FORWARD_QUERY, RULES, SPLIT, rule_values
+from snip.data.links_table import LinksTable, StatusCondition
+from snip.domain import clock, redirect_rules
 from snip.domain.bulk_request import BulkRequest
 from snip.domain.errors import AliasTaken, InvalidInput, KeyTaken, LinkNotFound
 from snip.domain.link import Link
-from snip.domain.link_request import NOT_NULLABLE_ON_PATCH, LinkRequest
+from snip.domain.link_request import NOT_NULLABLE_ON_PATCH, LinkRequest, check_rule_status
 from snip.domain.link_search import ORDERS, Search
+from snip.domain.redirect_rules import RedirectRule, SplitTarget
 from snip.domain.short_keys import is_possible_key
 from snip.domain.stats import LinkCounts, with_counts
 from snip.domain.validation import normalize_tag, server_address
@@ -42,6 +44,9 @@ def view(link: Link, base_url: str, *, detail: bool) -> dict[str, object]:
         "tags": list(link.tags or []),
         "title": link.title,
         "notes": link.notes,
+        "rules": redirect_rules.rules_json(link.rules),
+        "split": redirect_rules.split_json(link.split),
+        "forward_query": link.forward_query,
         "visits": link.visits,
     }
     if detail:
@@ -57,10 +62,27 @@ def _reject_self_reference(url: str, own_hosts: Collection[str]) -> None:
         raise InvalidInput("url must not point at this shortener.", code="invalid_url")
 
 
+def _reject_self_targets(
+    rules: Sequence[RedirectRule] | None, split: Sequence[SplitTarget] | None, own_hosts: Collection[str]
+) -> None:
+    """Every target of the rules and the split is held to ``url``'s self-reference rule."""
+    groups: tuple[tuple[str, Sequence[RedirectRule | SplitTarget]], ...] = (
+        ("rules", rules or ()),
+        ("split", split or ()),
+    )
+    for field, targets in groups:
+        for index, target in enumerate(targets):
+            if server_address(target.url) in own_hosts:
+                raise InvalidInput(
+                    f"{field}[{index}].url must not point at this shortener.", code=f"invalid_{field}"
+                )
+
+
 def new_link_fields(owner: str, request: LinkRequest, own_hosts: Collection[str]) -> Link:
     """Everything of a new link but its key (empty: each key tried is given by ``with_key``),
     for a create and a batch item alike."""
     _reject_self_reference(request.url, own_hosts)
+    _reject_self_targets(request.rules, request.split, own_hosts)
     return Link(
         key="",
         owner=owner,
@@ -75,9 +97,40 @@ def new_link_fields(owner: str, request: LinkRequest, own_hosts: Collection[str]
         visits=0,
         bot_visits=0,
         disabled=False,
+        rules=request.rules,
+        split=request.split,
+        forward_query=request.forward_query,
         # This create's own mark: a repeat of its write recognises the link as its own.
         create_marker=secrets.token_urlsafe(12),
     )
+
+
+RULE_FIELDS = ("rules", "split")
+
+
+def _rule_attributes(given: Mapping[str, object]) -> dict[str, object]:
+    """The item attributes a PATCH's rules, split and forward_query become (None: removed, as
+    ``[]``, null and false are)."""
+    encoded = rule_values(
+        given.get("rules") or (),  # type: ignore[arg-type]
+        given.get("split") or (),  # type: ignore[arg-type]
+        given.get("forward_query") is True,
+    )
+    return {name: encoded[name] for name in (RULES, SPLIT, FORWARD_QUERY) if name in given}
+
+
+def rule_status_condition(status: int | None, given: Mapping[str, object]) -> StatusCondition | None:
+    """What a PATCH needs of the stored link so that a link with rules or a split keeps redirecting
+    with 302 or 307 (``redirect_status`` given as ``status`` or not, ``given`` the rules and split
+    it names): none, a condition on the item (None: no condition), or 400 invalid_rules at once."""
+    setting = [name for name, value in given.items() if value]
+    if status is not None:
+        if status in redirect_rules.RULE_STATUSES:
+            return None
+        check_rule_status(status, tuple(setting), ())
+        kept = [name for name in RULE_FIELDS if name not in given]
+        return StatusCondition.without(kept) if kept else None
+    return StatusCondition.redirecting_with(redirect_rules.RULE_STATUSES) if setting else None
 
 
 _LISTED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ#[A-Za-z0-9_-]{1,64}", re.ASCII)
@@ -251,11 +304,19 @@ class Links:
         url = given.get("url")
         if isinstance(url, str) and url:
             _reject_self_reference(url, own_hosts)
+        rules, split = given.get("rules"), given.get("split")
+        _reject_self_targets(rules, split, own_hosts)  # type: ignore[arg-type]
         if not given:
             return self.get(owner, key, base_url)
+        status = given.get("redirect_status")
+        condition = rule_status_condition(
+            status if isinstance(status, int) else None,
+            {name: given[name] for name in RULE_FIELDS if name in given},
+        )
+        given = {**given, **_rule_attributes(given)}
         changes = {k: v for k, v in given.items() if v is not None}
         removals = tuple(k for k, v in given.items() if v is None)
-        link = self._table.update_link(key, owner, changes, removals)
+        link = self._table.update_link(key, owner, changes, removals, condition)
         return view(self._counted({key: link})[key], base_url, detail=True)
 
     def bulk(self, owner: str, request: BulkRequest, base_url: str) -> list[dict[str, object]]:
