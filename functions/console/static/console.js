@@ -38,6 +38,8 @@
   }
   window.Snip.announce = announce;
   const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const goneForGood = (what, keys) =>
+    `${what} will stop working for good (410 Gone, within 2 seconds) and ${keys} never reused. This cannot be undone.`;
 
   function formatTime(iso) {
     return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "—";
@@ -444,7 +446,7 @@
     }
     if (action === "delete" && !(await confirmAction(
       `Delete ${plural(keys.length, "link")}?`, `Delete ${plural(keys.length, "link")}`,
-      `${plural(keys.length, "short link")} will stop working for good (410 Gone, within 2 seconds) and their keys are never reused. This cannot be undone.`,
+      goneForGood(plural(keys.length, "short link"), "their keys are"),
     ))) { button.focus(); return; }
     busy(button, true);
     try {
@@ -650,7 +652,7 @@
 
   function confirmDelete(link) {
     return confirmAction("Delete this link?", "Delete",
-      `${link.short_url} will stop working for good (410 Gone, within 2 seconds) and its key is never reused. This cannot be undone.`);
+      goneForGood(link.short_url, "its key is"));
   }
 
   function confirmAction(title, okLabel, text) {
