@@ -1357,3 +1357,52 @@ def test_a_visit_sent_by_a_rule_is_shown_under_its_destination(
     assert german.headers["Location"] == "https://example.com/de"
     page.goto(f"{console_stack.base_url}/#/links/{key}/stats")
     expect(page.locator("#destinations > tr").first).to_have_text("https://example.com/deRule 11")
+
+
+def test_import_reads_the_headers_of_bitly_shlink_and_yourls(desktop: Console) -> None:
+    """The file's reading alone (import.js in the page): each export's header names, per the contract."""
+    page = signed_in(desktop)
+    files = {
+        "bitly": "Bitlink,Long URL,Title,Tags\nbit.ly/Spring24,https://example.com/s,Spring | 2024,a|B c\n",
+        "shlink": 'shortCode,longUrl,title,tags\nsummer,https://example.com/u,Summer,"x,y"\n',
+        "yourls": "keyword,url,title\nab,https://example.com/y,Short key\n",
+    }
+    read = {
+        name: page.evaluate(
+            "(text) => Snip.importer.rowsOf(text).map(({ line, row }) => [line, Snip.importer.linkOf(row)])",
+            text,
+        )
+        for name, text in files.items()
+    }
+    assert read["bitly"] == [
+        [
+            2,
+            {
+                "body": {
+                    "url": "https://example.com/s",
+                    "alias": "Spring24",
+                    "title": "Spring | 2024",
+                    "tags": ["a", "b", "c"],
+                },
+                "disabled": False,
+            },
+        ]
+    ]
+    assert read["shlink"] == [
+        [
+            2,
+            {
+                "body": {
+                    "url": "https://example.com/u",
+                    "alias": "summer",
+                    "title": "Summer",
+                    "tags": ["x", "y"],
+                },
+                "disabled": False,
+            },
+        ]
+    ]
+    # A key too short for an alias: the link gets a new key.
+    assert read["yourls"] == [
+        [2, {"body": {"url": "https://example.com/y", "title": "Short key"}, "disabled": False}]
+    ]
