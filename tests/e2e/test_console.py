@@ -1406,3 +1406,18 @@ def test_import_reads_the_headers_of_bitly_shlink_and_yourls(desktop: Console) -
     assert read["yourls"] == [
         [2, {"body": {"url": "https://example.com/y", "title": "Short key"}, "disabled": False}]
     ]
+
+
+def test_export_from_an_api_without_the_route_says_so(desktop: Console) -> None:
+    desktop.expect_refusal(404, "/links/export")
+    desktop.page.route(
+        re.compile(r".*/links/export\?.*"),
+        lambda route: route.fulfill(
+            status=404,
+            content_type="application/json",
+            body=json.dumps({"error": {"code": "not_found", "message": "There is no link with this key."}}),
+        ),
+    )
+    page = signed_in(desktop)
+    page.get_by_role("button", name="Export CSV").click()
+    expect(page.locator("#transfer-error")).to_have_text("Export is not available from this API yet.")

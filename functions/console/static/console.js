@@ -495,7 +495,9 @@
       $("transfer-status").textContent = `Exported your links as ${name}.`;
     } catch (error) {
       $("transfer-status").textContent = "";
-      $("transfer-error").textContent = error.message;
+      // An API without the route reads "export" as a key (404) or has no such route at all.
+      $("transfer-error").textContent = error.missingRoute || error.status === 404
+        ? "Export is not available from this API yet." : error.message;
     } finally {
       busy(button, false);
     }
