@@ -116,7 +116,7 @@ def test_the_page_and_its_assets_carry_strict_headers(console_stack: Stack) -> N
     assert "<script>" not in page.text  # nothing inline: the CSP would refuse it
     assert " style=" not in page.text
     assets = re.findall(r'"/_/([^"]+)"', page.text)
-    assert len(assets) == 7  # favicon, stylesheet and five scripts
+    assert len(assets) == 9  # favicon, stylesheet and seven scripts
     for name in assets:
         asset = requests.get(f"{console_stack.base_url}/_/{name}", timeout=30)
         assert asset.status_code == 200, name
@@ -453,6 +453,23 @@ def contract_link(key: str, **fields: Any) -> dict[str, Any]:
 
 def fulfill_json(body: Any) -> Any:
     return lambda route: route.fulfill(status=200, body=json.dumps(body), content_type="application/json")
+
+
+def refused_in_browser(
+    console: Console, path: str, status: int, code: str, message: str, method: str = ""
+) -> None:
+    """The API answers ``status`` with Snip's error to the page's requests for ``path`` (any query),
+    or only to those of ``method``; the tab expects that refusal."""
+    console.expect_refusal(status, path)
+    body = json.dumps({"error": {"code": code, "message": message}})
+
+    def answer(route: Any) -> None:
+        if method and route.request.method != method:
+            route.fallback()
+        else:
+            route.fulfill(status=status, content_type="application/json", body=body)
+
+    console.page.route(re.compile(rf".*{re.escape(path)}(\?.*)?$"), answer)
 
 
 def test_the_list_shows_each_state_visits_and_tags_and_pages(desktop: Console) -> None:
@@ -810,15 +827,7 @@ def test_bulk_actions_act_on_the_selected_links_and_show_each_failure(both: Cons
 
 
 def test_a_refused_bulk_action_shows_the_api_message(both: Console) -> None:
-    both.expect_refusal(400, "/links/bulk")
-    both.page.route(
-        re.compile(r".*/links/bulk$"),
-        lambda route: route.fulfill(
-            status=400,
-            content_type="application/json",
-            body=json.dumps({"error": {"code": "invalid_bulk", "message": "Tags must be 1-32 characters."}}),
-        ),
-    )
+    refused_in_browser(both, "/links/bulk", 400, "invalid_bulk", "Tags must be 1-32 characters.")
     page = three_links_listed(both)
     page.get_by_label("Select Bravo02").check()
     page.get_by_label("Tag", exact=True).fill("x" * 40)
@@ -1017,19 +1026,7 @@ def test_a_refused_rule_shows_the_api_message(both: Console, console_stack: Stac
     link = contract_link("Route02", rules=[], split=[], forward_query=False, title=None, notes=None)
     routed_link(both, link)
     message = "Rule 1: countries are ISO 3166-1 alpha-2 codes such as DE."
-    both.expect_refusal(400, "/links/Route02")
-    both.page.route(
-        re.compile(r".*/links/Route02$"),
-        lambda route: (
-            route.fulfill(
-                status=400,
-                content_type="application/json",
-                body=json.dumps({"error": {"code": "invalid_rules", "message": message}}),
-            )
-            if route.request.method == "PATCH"
-            else route.fallback()
-        ),
-    )
+    refused_in_browser(both, "/links/Route02", 400, "invalid_rules", message, method="PATCH")
     page = signed_in(both)
     page.goto(f"{console_stack.base_url}/#/links/Route02")
     page.get_by_role("button", name="Add a rule").click()
@@ -1289,7 +1286,11 @@ def test_title_and_notes_are_saved_through_the_api(desktop: Console, console_sta
     expect(page.locator("#links > tr td.target")).to_have_text(["https://example.com/titled"])
 
 
-def save_a_rule_and_a_split(page: Page, stack: Stack, key: str) -> None:
+def save_a_rule_and_a_split(console: Console, stack: Stack) -> tuple[Page, str]:
+    """A new link given, on its page, a rule for DE and a 50/50 split; the page and the key."""
+    pending_unless(serves_routing(stack), "rules, split and forward_query (h21)")
+    key = api(stack, "POST", "/links", json={"url": "https://example.com/default"}).json()["key"]
+    page = signed_in(console)
     page.goto(f"{stack.base_url}/#/links/{key}")
     page.get_by_role("button", name="Add a rule").click()
     page.get_by_label("Countries").fill("de")
@@ -1299,15 +1300,13 @@ def save_a_rule_and_a_split(page: Page, stack: Stack, key: str) -> None:
     page.get_by_label("Target 2 URL").fill("https://example.com/b")
     page.get_by_role("button", name="Save rules and split").click()
     expect(page.locator("#routing-ok")).to_contain_text("Saved")
+    return page, key
 
 
 def test_rules_split_and_forward_query_are_saved_through_the_api(
     desktop: Console, console_stack: Stack
 ) -> None:
-    pending_unless(serves_routing(console_stack), "rules, split and forward_query (h21)")
-    key = api(console_stack, "POST", "/links", json={"url": "https://example.com/default"}).json()["key"]
-    page = signed_in(desktop)
-    save_a_rule_and_a_split(page, console_stack, key)
+    page, key = save_a_rule_and_a_split(desktop, console_stack)
     saved = api(console_stack, "GET", f"/links/{key}").json()
     assert saved["rules"] == [{"when": {"country": ["DE"]}, "url": "https://example.com/de"}]
     assert saved["split"] == [
@@ -1341,10 +1340,7 @@ def test_rules_split_and_forward_query_are_saved_through_the_api(
 def test_a_visit_sent_by_a_rule_is_shown_under_its_destination(
     desktop: Console, console_stack: Stack
 ) -> None:
-    pending_unless(serves_routing(console_stack), "rules, split and forward_query (h21)")
-    key = api(console_stack, "POST", "/links", json={"url": "https://example.com/default"}).json()["key"]
-    page = signed_in(desktop)
-    save_a_rule_and_a_split(page, console_stack, key)
+    page, key = save_a_rule_and_a_split(desktop, console_stack)
     german = requests.get(
         f"{console_stack.base_url}/{key}",
         headers={"User-Agent": HUMAN, "CloudFront-Viewer-Country": "DE"},
@@ -1409,15 +1405,7 @@ def test_import_reads_the_headers_of_bitly_shlink_and_yourls(desktop: Console) -
 
 
 def test_export_from_an_api_without_the_route_says_so(desktop: Console) -> None:
-    desktop.expect_refusal(404, "/links/export")
-    desktop.page.route(
-        re.compile(r".*/links/export\?.*"),
-        lambda route: route.fulfill(
-            status=404,
-            content_type="application/json",
-            body=json.dumps({"error": {"code": "not_found", "message": "There is no link with this key."}}),
-        ),
-    )
+    refused_in_browser(desktop, "/links/export", 404, "not_found", "There is no link with this key.")
     page = signed_in(desktop)
     page.get_by_role("button", name="Export CSV").click()
     expect(page.locator("#transfer-error")).to_have_text("Export is not available from this API yet.")

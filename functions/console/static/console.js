@@ -2,14 +2,15 @@
  *
  * Hash routes keep it one static page: #/ (the owner's summary, create, the list with its bulk
  * actions, export and import), #/links/KEY (details, edit, rules and split, disable, delete),
- * #/links/KEY/stats. The import (import.js) and the rules and split editor (routing.js) are
- * modules of their own. Nothing is rendered from strings of API data: text goes in through
+ * #/links/KEY/stats. The first screen's overview, list, bulk actions, export and import are
+ * links.js (the import's reading and batches: import.js), the rules and split editor is
+ * routing.js, the shared helpers ui.js. Nothing is rendered from strings of API data: text goes in through
  * textContent, so a link's URL or tag can never become markup.
  */
 "use strict";
 (function () {
-  const { api, key, chart, importer } = window.Snip;
-  const $ = (id) => document.getElementById(id);
+  const { api, key, chart, ui, home } = window.Snip;
+  const { $, announce, formatTime, stateOf, badge, busy, cell, goneForGood, confirmAction } = ui;
   const VIEWS = ["view-key", "view-home", "view-link", "view-stats"];
   // Form field name -> the suffix of its input's id (create-url, edit-max, ...).
   const FIELD_IDS = { url: "url", alias: "alias", tags: "tags", expires_at: "expires", max_visits: "max", redirect_status: "status", title: "title", notes: "notes" };
@@ -19,32 +20,16 @@
     const typed = $(id).value.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean);
     return typed.filter((tag, i) => typed.indexOf(tag) === i);
   }
-  const PAGE_SIZE = 20;
   const BREAKDOWNS = [
     ["referrers", "Referrers", "Referrer"], ["countries", "Countries", "Country"],
     ["devices", "Devices", "Device"], ["browsers", "Browsers", "Browser"],
     ["os", "Operating systems", "Operating system"], ["sources", "Sources", "Source"],
   ];
 
-  const list = { tag: "", q: "", order: "newest", cursors: [null], page: 0, loadedFor: null };
   let current = null; // the link shown in view-link
   const objectUrls = new Map(); // QR slot -> object URLs to revoke when it is redrawn
 
   // ---- small helpers ------------------------------------------------------------------------
-  function announce(text) {
-    const region = $("announce");
-    region.textContent = "";
-    window.setTimeout(() => { region.textContent = text; }, 50);
-  }
-  window.Snip.announce = announce;
-  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  const goneForGood = (what, keys) =>
-    `${what} will stop working for good (410 Gone, within 2 seconds) and ${keys} never reused. This cannot be undone.`;
-
-  function formatTime(iso) {
-    return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "—";
-  }
-
   // <input type="datetime-local"> speaks local wall time; the API speaks RFC 3339.
   function toRfc3339(localValue) {
     return new Date(localValue).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -54,18 +39,6 @@
     const d = new Date(iso);
     const pad = (n) => String(n).padStart(2, "0");
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  }
-
-  function stateOf(link) {
-    if (link.disabled) return "disabled";
-    if (link.expires_at && Date.parse(link.expires_at) <= Date.now()) return "expired";
-    if (link.max_visits !== null && link.max_visits !== undefined && link.visits >= link.max_visits) return "used up";
-    return "active";
-  }
-
-  function badge(node, state) {
-    node.textContent = state;
-    node.className = "badge state-" + state.replace(" ", "-");
   }
 
   function clearErrors(prefix) {
@@ -93,10 +66,7 @@
     if (error.code === "key_refused") showKeyView(error.message);
   }
 
-  function busy(button, on) {
-    button.disabled = on;
-    button.setAttribute("aria-busy", String(on));
-  }
+  ui.keyRefused = (message) => showKeyView(message);
 
   // ---- views and routing ---------------------------------------------------------------------
   function show(view) {
@@ -118,7 +88,7 @@
     if (parts[0] === "links" && parts[1] && parts[2] === "stats") { showStats(parts[1]); return; }
     if (parts[0] === "links" && parts[1]) { showLink(parts[1]); return; }
     show("view-home");
-    if (list.loadedFor !== key.get()) { loadList(); loadSummary(); }
+    home.show();
   }
 
   // ---- the key --------------------------------------------------------------------------------
@@ -140,7 +110,7 @@
     try {
       await api.checkKey();
       input.value = "";
-      list.loadedFor = null;
+      home.stale();
       announce("Key accepted.");
       route();
       if (!$("view-home").hidden) $("create-url").focus(); // where a person goes next
@@ -154,8 +124,7 @@
 
   $("forget").addEventListener("click", () => {
     key.forget();
-    list.loadedFor = null;
-    $("links").replaceChildren();
+    home.forget();
     $("created").hidden = true;
     announce("Key forgotten.");
     location.hash = "#/";
@@ -265,271 +234,9 @@
       $("created").hidden = false;
       announce("Short link created: " + link.short_url);
       showQr("created", link);
-      list.cursors = [null];
-      list.page = 0;
-      loadList();
-      loadSummary();
+      home.reload();
     } catch (error) {
       showError("create", error);
-    } finally {
-      busy(button, false);
-    }
-  });
-
-  // ---- the summary ------------------------------------------------------------------------------
-  function linkCell(linkKey) {
-    const a = document.createElement("a");
-    a.href = "#/links/" + encodeURIComponent(linkKey);
-    a.className = "key";
-    a.textContent = linkKey;
-    return a;
-  }
-
-  function cell(tr, content, className) {
-    const td = tr.insertCell();
-    if (className) td.className = className;
-    if (content instanceof Node) td.append(content);
-    else td.textContent = content;
-    return td;
-  }
-
-  async function loadSummary() {
-    $("summary-error").textContent = "";
-    try {
-      const summary = await api.summary();
-      $("summary-links").textContent = summary.links.toLocaleString();
-      $("summary-visits").textContent = summary.visits.toLocaleString();
-      $("summary-bots").textContent = summary.bot_visits.toLocaleString();
-      $("top-links").replaceChildren(...summary.top.map((top) => {
-        const tr = document.createElement("tr");
-        cell(tr, linkCell(top.key));
-        cell(tr, top.title || top.url, "target");
-        cell(tr, top.visits.toLocaleString(), "number");
-        return tr;
-      }));
-      $("top-empty").hidden = summary.top.length > 0;
-      $("summary-body").hidden = false;
-    } catch (error) {
-      $("summary-body").hidden = true;
-      // An API without the route reads "summary" as a key (404) or has no such route at all.
-      $("summary-error").textContent = error.missingRoute || error.status === 404
-        ? "The overview is not available from this API yet." : error.message;
-    }
-  }
-
-  // ---- the list -------------------------------------------------------------------------------
-  function row(link) {
-    const tr = document.createElement("tr");
-    tr.dataset.key = link.key;
-    const box = document.createElement("input");
-    box.type = "checkbox";
-    box.className = "select";
-    box.value = link.key;
-    box.setAttribute("aria-label", "Select " + link.key);
-    cell(tr, box, "select");
-    const head = cell(tr, linkCell(link.key), "short-cell");
-    const state = document.createElement("span");
-    badge(state, stateOf(link));
-    head.append(" ", state);
-    const target = cell(tr, link.title || link.url || "", "target");
-    if (link.title) target.title = link.url;
-    const tagsCell = cell(tr, "", "tags-cell");
-    tagsCell.dataset.label = "Tags";
-    if (link.tags && link.tags.length) {
-      const tags = document.createElement("ul");
-      tags.className = "tags";
-      tags.setAttribute("aria-label", "Tags");
-      for (const tag of link.tags) {
-        const item = document.createElement("li");
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = "tag";
-        button.textContent = tag;
-        button.setAttribute("aria-label", "Filter by tag " + tag);
-        button.addEventListener("click", () => { $("filter-tag").value = tag; applyFilter(); });
-        item.append(button);
-        tags.append(item);
-      }
-      tagsCell.append(tags);
-    }
-    const created = cell(tr, link.created_at ? new Date(link.created_at).toLocaleDateString(undefined, { dateStyle: "medium" }) : "—", "created");
-    if (link.created_at) created.title = formatTime(link.created_at);
-    created.dataset.label = "Created";
-    const visits = cell(tr, String(link.visits), "visits number");
-    visits.dataset.label = "Visits";
-    return tr;
-  }
-
-  const boxes = () => [...$("links").querySelectorAll("input.select")];
-  const selectedKeys = () => boxes().filter((box) => box.checked).map((box) => box.value);
-
-  function showSelection() {
-    const all = boxes(), n = selectedKeys().length;
-    $("selected-count").textContent = n ? `${plural(n, "link")} selected.` : "None selected.";
-    $("select-all").checked = all.length > 0 && n === all.length;
-    $("select-all").indeterminate = n > 0 && n < all.length;
-    $("select-all").disabled = all.length === 0;
-    for (const button of $("bulk").querySelectorAll("button[data-bulk]")) button.disabled = n === 0;
-  }
-
-  async function loadList() {
-    list.loadedFor = key.get();
-    $("list-error").textContent = "";
-    $("list-status").textContent = "Loading…";
-    try {
-      const page = await api.list({
-        limit: PAGE_SIZE, cursor: list.cursors[list.page], tag: list.tag, q: list.q,
-        order: list.order === "newest" ? undefined : list.order, // the default: an older API knows no order
-      });
-      $("links").replaceChildren(...page.links.map(row));
-      list.cursors[list.page + 1] = page.next_cursor;
-      $("page-next").hidden = !page.next_cursor;
-      $("page-prev").hidden = list.page === 0;
-      const filters = [list.q && `matching “${list.q}”`, list.tag && `tagged “${list.tag}”`].filter(Boolean).join(" ");
-      $("list-status").textContent = page.links.length
-        ? `Page ${list.page + 1}: ${plural(page.links.length, "link")}${filters ? " " + filters : ""}, ${list.order} first.`
-        : filters ? `No links ${filters}.` : "No links yet: shorten one above.";
-    } catch (error) {
-      $("links").replaceChildren();
-      $("list-status").textContent = "";
-      $("page-next").hidden = $("page-prev").hidden = true;
-      if (error.missingRoute) {
-        $("list-status").textContent = "This API cannot list links yet: links you create appear above.";
-      } else {
-        $("list-error").textContent = error.message;
-        if (error.code === "key_refused") showKeyView(error.message);
-      }
-    }
-    showSelection();
-  }
-
-  function applyFilter() {
-    list.q = $("filter-q").value.trim();
-    list.tag = $("filter-tag").value.trim().toLowerCase();
-    list.order = $("filter-order").value;
-    list.cursors = [null];
-    list.page = 0;
-    $("filter-clear").hidden = !list.tag && !list.q;
-    loadList();
-  }
-
-  $("filter-form").addEventListener("submit", (event) => { event.preventDefault(); applyFilter(); });
-  $("filter-order").addEventListener("change", applyFilter);
-  $("filter-clear").addEventListener("click", () => {
-    $("filter-tag").value = $("filter-q").value = "";
-    applyFilter();
-    $("filter-q").focus();
-  });
-  $("list-refresh").addEventListener("click", () => { loadList(); loadSummary(); });
-  $("page-next").addEventListener("click", () => { list.page += 1; loadList(); });
-  $("page-prev").addEventListener("click", () => { list.page = Math.max(0, list.page - 1); loadList(); });
-  $("links").addEventListener("change", showSelection);
-  $("select-all").addEventListener("change", (event) => {
-    for (const box of boxes()) box.checked = event.target.checked;
-    showSelection();
-  });
-
-  // ---- bulk actions -----------------------------------------------------------------------------
-  const DONE = { disable: "Disabled", enable: "Enabled", delete: "Deleted", add_tags: "Tagged", remove_tags: "Untagged" };
-
-  $("bulk").addEventListener("click", async (event) => {
-    const button = event.target.closest("button[data-bulk]");
-    if (!button) return;
-    const action = button.dataset.bulk;
-    const keys = selectedKeys();
-    $("bulk-error").textContent = $("bulk-ok").textContent = "";
-    $("bulk-failures").replaceChildren();
-    let tags;
-    if (action.endsWith("_tags")) {
-      tags = $("bulk-tag").value.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean);
-      if (!tags.length) { $("bulk-error").textContent = "Type a tag first."; $("bulk-tag").focus(); return; }
-    }
-    if (action === "delete" && !(await confirmAction(
-      `Delete ${plural(keys.length, "link")}?`, `Delete ${plural(keys.length, "link")}`,
-      goneForGood(plural(keys.length, "short link"), "their keys are"),
-    ))) { button.focus(); return; }
-    busy(button, true);
-    try {
-      const { results } = await api.bulk(action, keys, tags);
-      const failed = results.filter((result) => result.status >= 400);
-      const done = results.length - failed.length;
-      $("bulk-ok").textContent = `${DONE[action]} ${plural(done, "link")}${failed.length ? `; ${failed.length} failed:` : "."}`;
-      $("bulk-failures").replaceChildren(...failed.map((result) => {
-        const li = document.createElement("li");
-        li.textContent = `${result.key}: ${result.error ? result.error.message : "status " + result.status}`;
-        return li;
-      }));
-      announce($("bulk-ok").textContent);
-      await loadList();
-      loadSummary();
-    } catch (error) {
-      $("bulk-error").textContent = error.message;
-      if (error.code === "key_refused") showKeyView(error.message);
-    } finally {
-      busy(button, false);
-      showSelection();
-    }
-  });
-
-  // ---- export and import ------------------------------------------------------------------------
-  function download(name, blob) {
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    window.setTimeout(() => URL.revokeObjectURL(url), 10000);
-  }
-
-  $("export-csv").addEventListener("click", async (event) => {
-    const button = event.currentTarget;
-    $("transfer-error").textContent = "";
-    $("transfer-status").textContent = "Exporting…";
-    busy(button, true);
-    try {
-      const csv = await api.exportAll("csv");
-      const name = `snip-links-${new Date().toISOString().slice(0, 10)}.csv`;
-      download(name, new Blob([csv], { type: "text/csv" }));
-      $("transfer-status").textContent = `Exported your links as ${name}.`;
-    } catch (error) {
-      $("transfer-status").textContent = "";
-      // An API without the route reads "export" as a key (404) or has no such route at all.
-      $("transfer-error").textContent = error.missingRoute || error.status === 404
-        ? "Export is not available from this API yet." : error.message;
-    } finally {
-      busy(button, false);
-    }
-  });
-
-  $("import-start").addEventListener("click", async (event) => {
-    const button = event.currentTarget;
-    const file = $("import-file").files[0];
-    $("transfer-error").textContent = $("transfer-status").textContent = "";
-    if (!file) { $("transfer-error").textContent = "Choose a file to import first."; $("import-file").focus(); return; }
-    busy(button, true);
-    try {
-      const report = await importer.importText(await file.text(), api, (text) => { $("transfer-status").textContent = text; });
-      const count = (outcome) => report.filter((r) => r.outcome === outcome).length;
-      $("import-summary").textContent =
-        `${file.name}: ${count("created")} created, ${count("already there")} already there, ${count("failed")} failed.`;
-      $("import-rows").replaceChildren(...report.map((r) => {
-        const tr = document.createElement("tr");
-        tr.className = "outcome-" + r.outcome.replace(" ", "-");
-        for (const text of [String(r.line), r.key, r.outcome, r.message]) cell(tr, text);
-        return tr;
-      }));
-      $("import-report").hidden = false;
-      $("transfer-status").textContent = "Import finished.";
-      announce($("import-summary").textContent);
-      list.cursors = [null];
-      list.page = 0;
-      loadList();
-      loadSummary();
-    } catch (error) {
-      $("transfer-status").textContent = "";
-      $("transfer-error").textContent = error.message;
     } finally {
       busy(button, false);
     }
@@ -612,7 +319,7 @@
     try {
       fillLink(await api.update(current.key, changes));
       $(`${prefix}-ok`).textContent = "Saved: redirects follow the change within 2 seconds.";
-      list.loadedFor = null;
+      home.stale();
     } catch (error) {
       showError(prefix, error);
     } finally {
@@ -644,7 +351,7 @@
       $("action-ok").textContent = link.disabled
         ? "Disabled: within 2 seconds the short link answers 410 Gone, until you enable it."
         : "Enabled: the short link redirects again within 2 seconds.";
-      list.loadedFor = null;
+      home.stale();
     } catch (error) {
       $("action-error").textContent = error.message;
     } finally {
@@ -657,22 +364,6 @@
       goneForGood(link.short_url, "its key is"));
   }
 
-  function confirmAction(title, okLabel, text) {
-    const dialog = $("confirm");
-    $("confirm-title").textContent = title;
-    $("confirm-ok").textContent = okLabel;
-    $("confirm-text").textContent = text;
-    return new Promise((resolve) => {
-      const done = (answer) => () => { dialog.close(); resolve(answer); };
-      const ok = done(true), cancel = done(false);
-      $("confirm-ok").onclick = ok;
-      $("confirm-cancel").onclick = cancel;
-      dialog.oncancel = (e) => { e.preventDefault(); cancel(); };
-      dialog.showModal();
-      $("confirm-cancel").focus();
-    });
-  }
-
   $("link-delete").addEventListener("click", async (event) => {
     const button = event.currentTarget;
     $("action-error").textContent = $("action-ok").textContent = "";
@@ -683,7 +374,7 @@
       announce(`Link ${current.key} deleted.`);
       $("list-status").textContent = `Link ${current.key} deleted.`;
       current = null;
-      list.loadedFor = null;
+      home.stale();
       location.hash = "#/";
     } catch (error) {
       $("action-error").textContent = error.message;

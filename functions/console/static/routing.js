@@ -123,11 +123,11 @@
       [rules[i], rules[to]] = [rules[to], rules[i]];
       const again = `#rules > li:nth-child(${to + 1}) button[data-move="${button.dataset.move}"]:not([disabled])`;
       drawRules(rules, { selector: again, fallback: `rule-${to + 1}-url` });
-      window.Snip.announce(`Rule ${i + 1} is now rule ${to + 1}.`);
+      window.Snip.ui.announce(`Rule ${i + 1} is now rule ${to + 1}.`);
     } else if ("remove" in button.dataset) {
       rules.splice(i, 1);
       drawRules(rules, { selector: `#rules > li:nth-child(${Math.min(i + 1, rules.length)}) input` });
-      window.Snip.announce(`Rule ${i + 1} removed.`);
+      window.Snip.ui.announce(`Rule ${i + 1} removed.`);
     }
   });
 
@@ -178,7 +178,7 @@
     const i = [...$("split").children].indexOf(button.closest("li"));
     split.splice(i, 1);
     drawSplit(split, split.length ? `split-${Math.min(i + 1, split.length)}-url` : "split-add");
-    window.Snip.announce(`Target ${i + 1} removed.`);
+    window.Snip.ui.announce(`Target ${i + 1} removed.`);
   });
   $("split-add").addEventListener("click", () => {
     const split = readSplit();
