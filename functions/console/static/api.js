@@ -18,6 +18,9 @@
     invalid_max_visits: "max_visits",
     invalid_redirect_status: "redirect_status",
     invalid_tags: "tags",
+    invalid_title: "title",
+    invalid_notes: "notes",
+    invalid_forward_query: "forward_query",
   };
 
   class ApiError extends Error {
@@ -92,6 +95,17 @@
   };
   const link = (k) => "/links/" + encodeURIComponent(k);
 
+  // The cursor of a `Link: <...?cursor=...>; rel="next"` header, or null on the last page. Only
+  // the cursor is taken: the next request goes to this origin whatever host the header names.
+  function nextCursor(response) {
+    const header = response.headers.get("link") || "";
+    for (const part of header.split(",")) {
+      const found = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(part);
+      if (found) return new URL(found[1], location.href).searchParams.get("cursor");
+    }
+    return null;
+  }
+
   window.Snip = Object.assign(window.Snip || {}, {
     ApiError,
     key,
@@ -107,6 +121,23 @@
       update: (k, fields) => json("PATCH", link(k), { json: fields }),
       remove: (k) => json("DELETE", link(k)),
       stats: (k, query) => json("GET", link(k) + "/stats", { query }),
+      summary: () => json("GET", "/links/summary"),
+      batch: (links) => json("POST", "/links/batch", { json: { links } }),
+      bulk: (action, keys, tags) => json("POST", "/links/bulk", { json: tags ? { action, keys, tags } : { action, keys } }),
+      // Every page of GET /links/export, as one file: the header row once, then each page's rows.
+      async exportAll(format) {
+        let text = "";
+        let cursor = null;
+        do {
+          const response = await send("GET", "/links/export", { query: { format, cursor } });
+          let page = await response.text();
+          if (text && format === "csv") page = page.slice(page.indexOf("\n") + 1);
+          if (text && !text.endsWith("\n") && page) text += "\n";
+          text += page;
+          cursor = nextCursor(response);
+        } while (cursor);
+        return text;
+      },
       async qr(k, format) {
         const response = await send("GET", link(k) + "/qr", { query: { format } });
         return response.blob();

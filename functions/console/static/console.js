@@ -1,44 +1,35 @@
 /* The Snip console: views (key, links, one link, its stats) over the API client in api.js.
  *
- * Hash routes keep it one static page: #/ (create + list), #/links/KEY (details, edit, disable,
- * delete), #/links/KEY/stats. Nothing is rendered from strings of API data: text goes in through
+ * Hash routes keep it one static page: #/ (the owner's summary, create, the list with its bulk
+ * actions, export and import), #/links/KEY (details, edit, rules and split, disable, delete),
+ * #/links/KEY/stats. The first screen's overview, list, bulk actions, export and import are
+ * links.js (the import's reading and batches: import.js), the rules and split editor is
+ * routing.js, the shared helpers ui.js. Nothing is rendered from strings of API data: text goes in through
  * textContent, so a link's URL or tag can never become markup.
  */
 "use strict";
 (function () {
-  const { api, key, chart } = window.Snip;
-  const $ = (id) => document.getElementById(id);
+  const { api, key, chart, ui, home } = window.Snip;
+  const { $, announce, formatTime, stateOf, badge, busy, cell, goneForGood, confirmAction } = ui;
   const VIEWS = ["view-key", "view-home", "view-link", "view-stats"];
   // Form field name -> the suffix of its input's id (create-url, edit-max, ...).
-  const FIELD_IDS = { url: "url", alias: "alias", tags: "tags", expires_at: "expires", max_visits: "max", redirect_status: "status" };
+  const FIELD_IDS = { url: "url", alias: "alias", tags: "tags", expires_at: "expires", max_visits: "max", redirect_status: "status", title: "title", notes: "notes" };
 
   // Tags as typed in a comma-separated field, as the API keeps them (lower case, in order, once each).
   function tagsOf(id) {
     const typed = $(id).value.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean);
     return typed.filter((tag, i) => typed.indexOf(tag) === i);
   }
-  const PAGE_SIZE = 20;
   const BREAKDOWNS = [
     ["referrers", "Referrers", "Referrer"], ["countries", "Countries", "Country"],
     ["devices", "Devices", "Device"], ["browsers", "Browsers", "Browser"],
     ["os", "Operating systems", "Operating system"], ["sources", "Sources", "Source"],
   ];
 
-  const list = { tag: "", cursors: [null], page: 0, loadedFor: null };
   let current = null; // the link shown in view-link
   const objectUrls = new Map(); // QR slot -> object URLs to revoke when it is redrawn
 
   // ---- small helpers ------------------------------------------------------------------------
-  function announce(text) {
-    const region = $("announce");
-    region.textContent = "";
-    window.setTimeout(() => { region.textContent = text; }, 50);
-  }
-
-  function formatTime(iso) {
-    return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "—";
-  }
-
   // <input type="datetime-local"> speaks local wall time; the API speaks RFC 3339.
   function toRfc3339(localValue) {
     return new Date(localValue).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -48,18 +39,6 @@
     const d = new Date(iso);
     const pad = (n) => String(n).padStart(2, "0");
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  }
-
-  function stateOf(link) {
-    if (link.disabled) return "disabled";
-    if (link.expires_at && Date.parse(link.expires_at) <= Date.now()) return "expired";
-    if (link.max_visits !== null && link.max_visits !== undefined && link.visits >= link.max_visits) return "used up";
-    return "active";
-  }
-
-  function badge(node, state) {
-    node.textContent = state;
-    node.className = "badge state-" + state.replace(" ", "-");
   }
 
   function clearErrors(prefix) {
@@ -87,10 +66,7 @@
     if (error.code === "key_refused") showKeyView(error.message);
   }
 
-  function busy(button, on) {
-    button.disabled = on;
-    button.setAttribute("aria-busy", String(on));
-  }
+  ui.keyRefused = (message) => showKeyView(message);
 
   // ---- views and routing ---------------------------------------------------------------------
   function show(view) {
@@ -112,7 +88,7 @@
     if (parts[0] === "links" && parts[1] && parts[2] === "stats") { showStats(parts[1]); return; }
     if (parts[0] === "links" && parts[1]) { showLink(parts[1]); return; }
     show("view-home");
-    if (list.loadedFor !== key.get()) loadList();
+    home.show();
   }
 
   // ---- the key --------------------------------------------------------------------------------
@@ -134,7 +110,7 @@
     try {
       await api.checkKey();
       input.value = "";
-      list.loadedFor = null;
+      home.stale();
       announce("Key accepted.");
       route();
       if (!$("view-home").hidden) $("create-url").focus(); // where a person goes next
@@ -148,8 +124,7 @@
 
   $("forget").addEventListener("click", () => {
     key.forget();
-    list.loadedFor = null;
-    $("links").replaceChildren();
+    home.forget();
     $("created").hidden = true;
     announce("Key forgotten.");
     location.hash = "#/";
@@ -244,6 +219,8 @@
     if (tags.length) fields.tags = tags;
     if ($("create-expires").value) fields.expires_at = toRfc3339($("create-expires").value);
     if ($("create-max").value !== "") fields.max_visits = Number($("create-max").value);
+    const title = $("create-title").value.trim();
+    if (title) fields.title = title;
     fields.redirect_status = Number($("create-status").value);
     const button = form.querySelector('button[type="submit"]');
     busy(button, true);
@@ -257,109 +234,13 @@
       $("created").hidden = false;
       announce("Short link created: " + link.short_url);
       showQr("created", link);
-      list.cursors = [null];
-      list.page = 0;
-      loadList();
+      home.reload();
     } catch (error) {
       showError("create", error);
     } finally {
       busy(button, false);
     }
   });
-
-  // ---- the list -------------------------------------------------------------------------------
-  function row(link) {
-    const li = document.createElement("li");
-    li.className = "link-row";
-    const head = document.createElement("div");
-    head.className = "row-head";
-    const a = document.createElement("a");
-    a.href = "#/links/" + encodeURIComponent(link.key);
-    a.className = "key";
-    a.textContent = link.key;
-    const state = document.createElement("span");
-    badge(state, stateOf(link));
-    const visits = document.createElement("span");
-    visits.className = "visits";
-    visits.textContent = `${link.visits} visit${link.visits === 1 ? "" : "s"}`;
-    head.append(a, state, visits);
-    const target = document.createElement("div");
-    target.className = "target";
-    target.textContent = link.url || "";
-    li.append(head, target);
-    if (link.tags && link.tags.length) {
-      const tags = document.createElement("ul");
-      tags.className = "tags";
-      tags.setAttribute("aria-label", "Tags");
-      for (const tag of link.tags) {
-        const item = document.createElement("li");
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = "tag";
-        button.textContent = tag;
-        button.setAttribute("aria-label", "Filter by tag " + tag);
-        button.addEventListener("click", () => { $("filter-tag").value = tag; applyFilter(tag); });
-        item.append(button);
-        tags.append(item);
-      }
-      li.append(tags);
-    }
-    const actions = document.createElement("div");
-    actions.className = "row-actions";
-    const copy = document.createElement("button");
-    copy.type = "button";
-    copy.className = "secondary copy";
-    copy.dataset.copyText = link.short_url;
-    copy.textContent = "Copy";
-    copy.setAttribute("aria-label", "Copy " + link.short_url);
-    const stats = document.createElement("a");
-    stats.href = `#/links/${encodeURIComponent(link.key)}/stats`;
-    stats.textContent = "Stats";
-    stats.setAttribute("aria-label", "Stats of " + link.key);
-    actions.append(copy, stats);
-    li.append(actions);
-    return li;
-  }
-
-  async function loadList() {
-    list.loadedFor = key.get();
-    $("list-error").textContent = "";
-    $("list-status").textContent = "Loading…";
-    try {
-      const page = await api.list({ limit: PAGE_SIZE, cursor: list.cursors[list.page], tag: list.tag });
-      $("links").replaceChildren(...page.links.map(row));
-      list.cursors[list.page + 1] = page.next_cursor;
-      $("page-next").hidden = !page.next_cursor;
-      $("page-prev").hidden = list.page === 0;
-      const filtered = list.tag ? ` tagged “${list.tag}”` : "";
-      $("list-status").textContent = page.links.length
-        ? `Page ${list.page + 1}: ${page.links.length} link${page.links.length === 1 ? "" : "s"}${filtered}, newest first.`
-        : list.tag ? `No links tagged “${list.tag}”.` : "No links yet: shorten one above.";
-    } catch (error) {
-      $("list-status").textContent = "";
-      $("page-next").hidden = $("page-prev").hidden = true;
-      if (error.missingRoute) {
-        $("list-status").textContent = "This API cannot list links yet: links you create appear above.";
-      } else {
-        $("list-error").textContent = error.message;
-        if (error.code === "key_refused") showKeyView(error.message);
-      }
-    }
-  }
-
-  function applyFilter(tag) {
-    list.tag = tag.trim().toLowerCase();
-    list.cursors = [null];
-    list.page = 0;
-    $("filter-clear").hidden = !list.tag;
-    loadList();
-  }
-
-  $("filter-form").addEventListener("submit", (event) => { event.preventDefault(); applyFilter($("filter-tag").value); });
-  $("filter-clear").addEventListener("click", () => { $("filter-tag").value = ""; applyFilter(""); $("filter-tag").focus(); });
-  $("list-refresh").addEventListener("click", () => loadList());
-  $("page-next").addEventListener("click", () => { list.page += 1; loadList(); });
-  $("page-prev").addEventListener("click", () => { list.page = Math.max(0, list.page - 1); loadList(); });
 
   // ---- one link -------------------------------------------------------------------------------
   function fillLink(link) {
@@ -379,6 +260,10 @@
     $("edit-max").value = link.max_visits === null || link.max_visits === undefined ? "" : String(link.max_visits);
     $("edit-status").value = String(link.redirect_status);
     $("edit-tags").value = (link.tags || []).join(", ");
+    $("link-title-text").textContent = link.title || "—";
+    $("edit-title").value = link.title || "";
+    $("edit-notes").value = link.notes || "";
+    window.Snip.routing.fill(link);
     $("link-toggle").textContent = link.disabled ? "Enable" : "Disable";
     $("link-body").hidden = false;
   }
@@ -388,6 +273,7 @@
     $("link-title").textContent = "Link " + linkKey;
     $("link-error").textContent = "";
     $("action-error").textContent = $("action-ok").textContent = $("edit-ok").textContent = "";
+    $("routing-error").textContent = $("routing-ok").textContent = "";
     clearErrors("edit");
     if (!current || current.key !== linkKey) $("link-body").hidden = true;
     try {
@@ -418,18 +304,41 @@
     if (status !== current.redirect_status) changes.redirect_status = status;
     const tags = tagsOf("edit-tags");
     if (tags.join(",") !== (current.tags || []).join(",")) changes.tags = tags; // [] removes them all
-    if (!Object.keys(changes).length) { $("edit-ok").textContent = "Nothing to change."; return; }
-    const button = event.target.querySelector('button[type="submit"]');
+    const title = $("edit-title").value.trim();
+    if (title !== (current.title || "")) changes.title = title || null; // empty removes it
+    const notes = $("edit-notes").value;
+    if (notes !== (current.notes || "")) changes.notes = notes || null;
+    await saveLink("edit", event.target, changes);
+  });
+
+  // PATCHes what a form of the link's page changed; says so, or shows the API's message.
+  async function saveLink(prefix, form, changes) {
+    if (!Object.keys(changes).length) { $(`${prefix}-ok`).textContent = "Nothing to change."; return; }
+    const button = form.querySelector('button[type="submit"]');
     busy(button, true);
     try {
       fillLink(await api.update(current.key, changes));
-      $("edit-ok").textContent = "Saved: redirects follow the change within 2 seconds.";
-      list.loadedFor = null;
+      $(`${prefix}-ok`).textContent = "Saved: redirects follow the change within 2 seconds.";
+      home.stale();
     } catch (error) {
-      showError("edit", error);
+      showError(prefix, error);
     } finally {
       busy(button, false);
     }
+  }
+
+  $("routing-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("routing-error").textContent = $("routing-ok").textContent = "";
+    let changes;
+    try {
+      changes = window.Snip.routing.changes(current);
+    } catch (error) {
+      $("routing-error").textContent = error.message;
+      if (error.focus) error.focus.focus();
+      return;
+    }
+    await saveLink("routing", event.target, changes);
   });
 
   $("link-toggle").addEventListener("click", async (event) => {
@@ -442,7 +351,7 @@
       $("action-ok").textContent = link.disabled
         ? "Disabled: within 2 seconds the short link answers 410 Gone, until you enable it."
         : "Enabled: the short link redirects again within 2 seconds.";
-      list.loadedFor = null;
+      home.stale();
     } catch (error) {
       $("action-error").textContent = error.message;
     } finally {
@@ -451,18 +360,8 @@
   });
 
   function confirmDelete(link) {
-    const dialog = $("confirm");
-    $("confirm-text").textContent =
-      `${link.short_url} will stop working for good (410 Gone, within 2 seconds) and its key is never reused. This cannot be undone.`;
-    return new Promise((resolve) => {
-      const done = (answer) => () => { dialog.close(); resolve(answer); };
-      const ok = done(true), cancel = done(false);
-      $("confirm-ok").onclick = ok;
-      $("confirm-cancel").onclick = cancel;
-      dialog.oncancel = (e) => { e.preventDefault(); cancel(); };
-      dialog.showModal();
-      $("confirm-cancel").focus();
-    });
+    return confirmAction("Delete this link?", "Delete",
+      goneForGood(link.short_url, "its key is"));
   }
 
   $("link-delete").addEventListener("click", async (event) => {
@@ -475,7 +374,7 @@
       announce(`Link ${current.key} deleted.`);
       $("list-status").textContent = `Link ${current.key} deleted.`;
       current = null;
-      list.loadedFor = null;
+      home.stale();
       location.hash = "#/";
     } catch (error) {
       $("action-error").textContent = error.message;
@@ -544,6 +443,33 @@
     return section;
   }
 
+  // "2" -> "Rule 3", "split:1" -> "Split target 2", "default" -> "No rule matched (the link's URL)".
+  function sentBy(rule) {
+    if (rule === "default") return "No rule matched (the link's URL)";
+    if (String(rule).startsWith("split:")) return "Split target " + (Number(rule.slice(6)) + 1);
+    return "Rule " + (Number(rule) + 1);
+  }
+
+  function showDestinations(entries) {
+    $("stats-destinations").hidden = !entries; // an API without destinations
+    if (!entries) return;
+    $("destinations").replaceChildren(...entries.map((entry) => {
+      const tr = document.createElement("tr");
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = entry.value;
+      tr.append(th);
+      cell(tr, sentBy(entry.rule));
+      cell(tr, String(entry.visits), "number");
+      return tr;
+    }));
+    if (!entries.length) {
+      const tr = document.createElement("tr");
+      cell(tr, "No visits in this range.").colSpan = 3;
+      $("destinations").append(tr);
+    }
+  }
+
   async function loadStats() {
     $("stats-error").textContent = "";
     const days = Number($("stats-range").value);
@@ -558,6 +484,7 @@
       $("stats-body").hidden = false; // before drawing: the chart takes its width from its box
       chart.render($("stats-chart"), stats.series, stats.interval);
       $("stats-caption").textContent = `Visits per ${stats.interval}, ${formatTime(stats.from)} to ${formatTime(stats.to)}`;
+      showDestinations(stats.destinations);
       $("stats-breakdowns").replaceChildren(...BREAKDOWNS.map(([name, title, column]) => breakdown(name, title, column, stats[name])));
       $("stats-body").hidden = false;
     } catch (error) {
