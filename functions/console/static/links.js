@@ -170,6 +170,8 @@
       const { results } = await api.bulk(action, keys, tags);
       const failed = results.filter((result) => result.status >= 400);
       const done = results.length - failed.length;
+      await loadList(); // the report comes with the list as it is now (and its boxes cleared)
+      loadSummary();
       $("bulk-ok").textContent = `${DONE[action]} ${plural(done, "link")}${failed.length ? `; ${failed.length} failed:` : "."}`;
       $("bulk-failures").replaceChildren(...failed.map((result) => {
         const li = document.createElement("li");
@@ -177,8 +179,6 @@
         return li;
       }));
       announce($("bulk-ok").textContent);
-      await loadList();
-      loadSummary();
     } catch (error) {
       $("bulk-error").textContent = error.message;
       if (error.code === "key_refused") ui.keyRefused(error.message);
