@@ -1409,3 +1409,24 @@ def test_export_from_an_api_without_the_route_says_so(desktop: Console) -> None:
     page = signed_in(desktop)
     page.get_by_role("button", name="Export CSV").click()
     expect(page.locator("#transfer-error")).to_have_text("Export is not available from this API yet.")
+
+
+def test_import_sends_batches_of_at_most_100(desktop: Console) -> None:
+    sizes: list[int] = []
+
+    def batch(route: Any) -> None:
+        links = json.loads(route.request.post_data or "{}")["links"]
+        sizes.append(len(links))
+        fulfill_json({"results": [{"status": 201, "link": contract_link(link["alias"])} for link in links]})(
+            route
+        )
+
+    desktop.page.route(re.compile(r".*/links/batch$"), batch)
+    page = signed_in(desktop)
+    rows = [json.dumps({"key": f"chunk{n:03d}", "url": f"https://example.com/{n}"}) for n in range(250)]
+    report = import_file(page, "many.jsonl", "\n".join(rows))
+    assert sizes == [100, 100, 50]
+    assert [row[0] for row in report] == [str(n) for n in range(1, 251)]
+    expect(page.locator("#import-summary")).to_have_text(
+        "many.jsonl: 250 created, 0 already there, 0 failed."
+    )
