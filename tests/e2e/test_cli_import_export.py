@@ -4,8 +4,6 @@ named by its line and fails the command, and an export goes into another owner w
 
 Each test imports as owners of its own (``snip keys create``): their links are theirs to count.
 Keys are global, so each fixture file (tests/fixtures/link_exports/) is imported by one test only.
-The tests that need titles and notes (CONTRACT: POST /links), rules and split, or GET /links/export
-skip, saying so, on a stack whose API does not have them yet.
 """
 
 from __future__ import annotations
@@ -59,24 +57,6 @@ def visits(stack: Stack, key: str, link_key: str) -> int:
 
 def redirect_status(stack: Stack, key: str) -> int:
     return requests.get(f"{stack.base_url}/{key}", allow_redirects=False, timeout=10).status_code
-
-
-def openapi(stack: Stack) -> str:
-    return requests.get(f"{stack.base_url}/openapi.json", timeout=10).text
-
-
-FEATURES = {  # what the stack's OpenAPI document says when its API has them
-    "titles": ('"notes"', "title and notes (issue 22)"),
-    "export": ('"/links/export"', "GET /links/export (issue 22)"),
-    "rules": ('"rules"', "rules, split and forward_query (issue 21)"),
-}
-
-
-def needs(stack: Stack, *features: str) -> None:
-    document = openapi(stack)
-    missing = [FEATURES[name][1] for name in features if FEATURES[name][0] not in document]
-    if missing:
-        pytest.skip("the stack's API has no " + " nor ".join(missing) + " yet")
 
 
 def test_keys_kept_expired_disabled_and_a_re_run_creates_nothing(stack: Stack, tmp_path: Path) -> None:
@@ -137,7 +117,6 @@ def test_a_failing_row_is_named_by_its_line_and_fails_the_command(stack: Stack, 
 
 
 def test_bitly_shlink_and_yourls_exports_come_in_once(stack: Stack) -> None:
-    needs(stack, "titles")
     mine = owner(stack, "migrant")
     expected = {
         "bitly.csv": {2: "spring-launch-24", 3: "qa-office-hours", 4: None, 5: "3Xk9QzL"},
@@ -167,7 +146,6 @@ def test_bitly_shlink_and_yourls_exports_come_in_once(stack: Stack) -> None:
 
 
 def test_snips_own_export_brings_notes_rules_split_and_disabled(stack: Stack) -> None:
-    needs(stack, "titles", "rules")
     mine = owner(stack, "restorer")
     code, report = snip_import(stack, mine, FIXTURES / "snip.csv")
     assert code == 0, report
@@ -188,7 +166,6 @@ def test_snips_own_export_brings_notes_rules_split_and_disabled(stack: Stack) ->
 
 def test_snips_own_csv_brings_notes_and_disabled(stack: Stack, tmp_path: Path) -> None:
     """Snip's own columns without rules and split (tests/fixtures/link_exports/snip.csv has them)."""
-    needs(stack, "titles")
     tag = unique("own")
     file = tmp_path / "own.csv"
     header = (
@@ -229,7 +206,6 @@ def test_snips_own_csv_brings_notes_and_disabled(stack: Stack, tmp_path: Path) -
 
 @pytest.mark.parametrize("export_format", ["csv", "jsonl"])
 def test_an_export_goes_into_another_owner_whole(stack: Stack, tmp_path: Path, export_format: str) -> None:
-    needs(stack, "export", "titles")
     source, target = owner(stack, "leaving"), owner(stack, "arriving")
     tag = unique("rt")
     for n in range(3):
