@@ -36,6 +36,44 @@ def function_url_event(key: str) -> dict[str, Any]:
     return lambda_events.function_url_event("GET", f"/{key}", headers=headers)
 
 
+# A link with 10 redirect rules (warm part 2: "resolve with 10 rules"): every condition kind,
+# device and OS rules first so that every visit asks the user-agent table, and conditions most
+# visitors miss so that most visits try all ten before the link's url.
+TEN_RULES = [
+    {"when": {"device": ["tablet"], "os": ["android"]}, "url": "https://example.com/r/android-tablet"},
+    {"when": {"os": ["ios"], "language": ["ja"]}, "url": "https://example.com/r/ios-ja"},
+    {"when": {"country": ["JP", "KR", "TW"]}, "url": "https://example.com/r/asia"},
+    {"when": {"language": ["fr", "it"], "country": ["CH"]}, "url": "https://example.com/r/ch"},
+    {"when": {"query": {"src": "mail", "v": "2"}}, "url": "https://example.com/r/mail"},
+    {"when": {"device": ["mobile"], "country": ["BR", "AR"]}, "url": "https://example.com/r/latam-mobile"},
+    {"when": {"os": ["chromeos"]}, "url": "https://example.com/r/chromebook"},
+    {"when": {"language": ["pt", "es"], "device": ["desktop"]}, "url": "https://example.com/r/iberia"},
+    {"when": {"country": ["DE", "AT"], "os": ["linux"]}, "url": "https://example.com/r/de-linux"},
+    {"when": {"query": {"utm_campaign": "launch"}}, "url": "https://example.com/r/launch"},
+]
+LANGUAGES = ("en-US,en;q=0.9", "de-DE,de;q=0.8,en;q=0.5", "fr-CH, fr;q=0.9, en;q=0.8", "*", "es;q=0.7, pt")
+COUNTRIES = ("US", "DE", "FR", "GB", "IN", "CH")
+
+
+def rules_events(key: str) -> list[dict[str, Any]]:
+    """GET /{key} (REST events, as resolve's warm goal is judged) from the corpus's every real user
+    agent, each with its own Accept-Language, country and query: a varied mix, so that no cache
+    hides what classifying a user agent and trying ten rules cost."""
+    from tests.user_agent_corpus import CORPUS
+
+    events = []
+    for n, (_, agent) in enumerate(CORPUS):
+        headers = {
+            "User-Agent": agent,
+            "Accept-Language": LANGUAGES[n % len(LANGUAGES)],
+            "CloudFront-Viewer-Country": COUNTRIES[n % len(COUNTRIES)],
+        }
+        query = {"utm_source": "news", "n": str(n)} if n % 3 else None
+        _, event = rest_event("GET", f"/{key}", api_key_id=None, headers=headers, query=query)
+        events.append(event)
+    return events
+
+
 def post_event(url: str = BENCH_URL, idempotency_key: str | None = None) -> dict[str, Any]:
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
     _, event = rest_event("POST", "/links", body={"url": url}, headers=headers, api_key_id="bench-key-id")

@@ -74,6 +74,13 @@ def check(results: dict[str, Any]) -> list[Goal]:
         Goal("warm_resolve_p50", "warm p50, resolve / bare", warm["resolve_p50"], 1.5, RATIO),
         Goal("warm_resolve_p99", "warm p99, resolve / bare", warm["resolve_p99"], 1.5, RATIO),
         Goal(
+            "warm_resolve_rules_p50",
+            "warm p50, resolve with 10 rules / bare",
+            warm.get("resolve_rules_p50", math.inf),
+            1.5,
+            RATIO,
+        ),
+        Goal(
             "requests_redirect",
             "DynamoDB requests per GET redirect (link in memory)",
             counts["redirect_get_warm"]["requests_per_operation"],

@@ -198,8 +198,23 @@ def _warm_section(results: dict[str, Any]) -> str:
             if "resolve_url_p50" in r
             else ""
         )
+        + (
+            f"; a link with ten redirect rules (*resolve_rules*: device, OS, country, language and "
+            f"query conditions, visited by {len(_rules_mix())} real user agents in turn, each with its own "
+            f"Accept-Language, country and query): p50 {_x(r['resolve_rules_p50'])}, "
+            f"p99 {_x(r['resolve_rules_p99'])}"
+            if "resolve_rules_p50" in r
+            else ""
+        )
         + f". shorten / bare_create: p50 {_x(r['shorten_p50'])}, p99 {_x(r['shorten_p99'])}."
     )
+
+
+def _rules_mix() -> tuple[object, ...]:
+    """The user agents part 2's *resolve_rules* visits with (tests/user_agent_corpus.py)."""
+    from tests.user_agent_corpus import CORPUS
+
+    return CORPUS
 
 
 def _requests_section(results: dict[str, Any]) -> str:

@@ -14,8 +14,29 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.bench_events import function_url_event, get_event, post_event
+from bench.bench_events import TEN_RULES, function_url_event, get_event, post_event, rules_events
 from bench.common import BARE, PROBES, PYTHON, ROOT, RUNTIME, lambda_env, ratio, summary
+from snip.data.item_codec import to_item
+from snip.domain.redirect_rules import check_rules, encode
+from snip.domain.validation import check_url
+
+RULES_KEY = "Bench10"
+
+
+def rules_link() -> dict[str, Any]:
+    """The link item of ``RULES_KEY``: as the probe's bare link, with ten rules (as stored)."""
+    return dict(
+        to_item(
+            {
+                "key": RULES_KEY,
+                "url": "https://example.com/a/reasonably/long/path?with=query&and=more",
+                "owner": "bench-key-id",
+                "created_at": "2025-01-01T00:00:00Z",
+                "redirect_status": 302,
+                "rules": encode(check_rules(TEN_RULES, check_url)),
+            }
+        )
+    )
 
 
 def run(blocks: int = 10, per_block: int = 300, warmup: int = 30, max_seconds: float = 90) -> dict[str, Any]:
@@ -26,7 +47,9 @@ def run(blocks: int = 10, per_block: int = 300, warmup: int = 30, max_seconds: f
                 "get": json.dumps(get_event("Bench01")),
                 "get_url": json.dumps(function_url_event("Bench01")),
                 "post": json.dumps(post_event()),
+                "get_rules": [json.dumps(event) for event in rules_events(RULES_KEY)],
             },
+            "rules_link": rules_link(),
             "blocks": blocks,
             "per_block": per_block,
             "warmup": warmup,
@@ -68,6 +91,8 @@ def run(blocks: int = 10, per_block: int = 300, warmup: int = 30, max_seconds: f
             "resolve_p99": ratio(subjects["resolve"]["p99"], subjects["bare_get"]["p99"]),
             "resolve_url_p50": ratio(subjects["resolve_url"]["p50"], subjects["bare_get"]["p50"]),
             "resolve_url_p99": ratio(subjects["resolve_url"]["p99"], subjects["bare_get"]["p99"]),
+            "resolve_rules_p50": ratio(subjects["resolve_rules"]["p50"], subjects["bare_get"]["p50"]),
+            "resolve_rules_p99": ratio(subjects["resolve_rules"]["p99"], subjects["bare_get"]["p99"]),
             "shorten_p50": ratio(subjects["shorten"]["p50"], subjects["bare_create"]["p50"]),
             "shorten_p99": ratio(subjects["shorten"]["p99"], subjects["bare_create"]["p99"]),
         },

@@ -157,7 +157,20 @@ def test_from_events_a_known_mix_gives_exact_totals_and_breakdowns(stack: Stack)
     mine = {line["id"]: line for line in lines if line["key"] == key}
     assert set(mine) == {e.id for e in events}
     assert sorted(mine[events[0].id]) == sorted(
-        ["id", "at", "key", "owner", "bot", "referrer", "country", "device", "browser", "os", "source"]
+        [
+            "id",
+            "at",
+            "key",
+            "owner",
+            "bot",
+            "referrer",
+            "country",
+            "device",
+            "browser",
+            "os",
+            "source",
+            "destination",
+        ]
     )
 
 

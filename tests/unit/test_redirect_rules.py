@@ -149,12 +149,14 @@ def test_a_cookie_snip_could_not_have_set_is_no_visitor_id(cookie: str | None) -
 
 
 def test_resolve_loads_no_user_agent_table_until_a_rule_asks_for_a_device_or_an_os() -> None:
-    """The table (and ua-parser, never) stay off resolve's cold path: only a link with device or OS
-    rules imports it, on its first redirect."""
+    """Rules stay off resolve's cold path: its modules load neither the rules nor the user-agent
+    table (nor ever ua-parser); a link with rules loads the rules on its first redirect, and only a
+    link with device or OS rules the table."""
     script = """
 import sys
+import snip.http.redirect_events, snip.operations.follow_link, snip.http.responses, snip.data.link_items
+print("snip.domain.redirect_rules" in sys.modules)
 from snip.domain.redirect_rules import RedirectRule, Visitor, destination
-import snip.http.redirect_events, snip.operations.follow_link, snip.http.responses
 rule = RedirectRule(url="https://e.com/", country=("DE",), language=("fr",))
 destination((rule,), (), "k", Visitor(country="FR", user_agent="x"), str)
 print("user_agents" in str(sorted(sys.modules)), "ua_parser" in sys.modules)
@@ -165,4 +167,4 @@ print("snip.domain.user_agents" in sys.modules, "ua_parser" in sys.modules)
     out = subprocess.run(
         [sys.executable, "-B", "-c", script], capture_output=True, text=True, check=True, cwd=src
     )
-    assert out.stdout.split() == ["False", "False", "True", "False"]
+    assert out.stdout.split() == ["False", "False", "False", "True", "False"]

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from snip.data.item_codec import from_item, text, texts, to_item
-from snip.domain import redirect_rules
 from snip.domain.link import Link
 from snip.domain.link_search import search_texts
 
@@ -85,6 +84,7 @@ def link_of(item: Mapping[str, AttributeValueTypeDef]) -> Link:
     """The link a link item (DynamoDB's typed JSON, as read) holds."""
     values = from_item(item)
     tags = texts(values, TAGS)
+    rules, split = _rules_of(values)
     return Link(
         key=str(values["key"]),
         url=text(values, "url"),
@@ -105,10 +105,21 @@ def link_of(item: Mapping[str, AttributeValueTypeDef]) -> Link:
         create_marker=text(values, CREATE_MARKER),
         delete_marker=text(values, DELETE_MARKER),
         recent_visits=frozenset(texts(values, RECENT_VISITS) or ()),
-        rules=redirect_rules.decode_rules(text(values, RULES)),
-        split=redirect_rules.decode_split(text(values, SPLIT)),
+        rules=rules,
+        split=split,
         forward_query=values.get(FORWARD_QUERY) is True,
     )
+
+
+def _rules_of(values: Mapping[str, object]) -> tuple[tuple[RedirectRule, ...], tuple[SplitTarget, ...]]:
+    """The rules and split an item holds; ``snip.domain.redirect_rules`` is imported only for an
+    item that has some (resolve's cold start, on a bare link, never loads it)."""
+    rules, split = text(values, RULES), text(values, SPLIT)
+    if not (rules or split):
+        return (), ()
+    from snip.domain.redirect_rules import decode_rules, decode_split
+
+    return decode_rules(rules), decode_split(split)
 
 
 def values_of(link: Link) -> dict[str, object]:
@@ -145,11 +156,12 @@ def rule_values(
     rules: Sequence[RedirectRule], split: Sequence[SplitTarget], forward_query: bool
 ) -> dict[str, object]:
     """The attributes that keep a link's rules, split and forward_query (None: absent)."""
-    return {
-        RULES: redirect_rules.encode(rules),
-        SPLIT: redirect_rules.encode(split),
-        FORWARD_QUERY: True if forward_query else None,
-    }
+    found: dict[str, object] = {RULES: None, SPLIT: None, FORWARD_QUERY: True if forward_query else None}
+    if rules or split:
+        from snip.domain.redirect_rules import encode
+
+        found |= {RULES: encode(rules), SPLIT: encode(split)}
+    return found
 
 
 def item_of(link: Link) -> Item:

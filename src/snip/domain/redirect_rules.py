@@ -19,6 +19,8 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import unquote_plus, urlencode
 
 from snip.domain.visit_events import DEFAULT_DESTINATION as DEFAULT
 
@@ -91,9 +93,9 @@ class Visitor:
     country: str | None = None  # CloudFront-Viewer-Country, upper case
     user_agent: str | None = None
     language: str | None = None  # the primary subtag of the most preferred Accept-Language entry
-    query: frozenset[tuple[str, str]] = frozenset()  # the short URL's (name, value) pairs, decoded
+    query: tuple[tuple[str, str], ...] = ()  # the short URL's (name, value) pairs, decoded, in order
     visitor_id: str | None = None  # a valid snip_vid cookie
-    forwarded_query: str = ""  # the short URL's query as sent, less qr: what forward_query appends
+    raw_query: str | None = None  # the query as sent, when the event has it (a Function URL's)
 
 
 # -- validation -------------------------------------------------------------------------------
@@ -264,7 +266,11 @@ def destination(
     or None, a new visitor id when the split drew one with ``new_id``: the cookie to set).
     Neither index: the link's url."""
     if rules:
-        agent = _agent(visitor.user_agent) if any(rule.needs_agent() for rule in rules) else None
+        agent = None
+        for rule in rules:
+            if rule.device or rule.os:  # rule.needs_agent(), without a call per rule
+                agent = _agent(visitor.user_agent)
+                break
         for index, rule in enumerate(rules):
             if _matches(rule, visitor, agent):
                 return index, None, None
@@ -283,6 +289,7 @@ def reason(rule: int | None, variant: int | None) -> str:
     return DEFAULT
 
 
+@lru_cache(maxsize=1024)  # a link's few targets, over and over: the digest once per environment
 def target_tag(url: str) -> str:
     """A short digest of a destination URL, 8 characters: a visit event records it beside the
     reason so that stats count a rule's visits to the URL it has now, never another URL that once
@@ -307,6 +314,18 @@ def split_variant(split: Sequence[SplitTarget], key: str, visitor_id: str) -> in
         if point < 0:
             return index
     return len(split) - 1  # weights sum to 100: not reached
+
+
+def forwarded_query(visitor: Visitor) -> str:
+    """What forward_query appends: the short URL's query as sent (encoded again from its pairs if
+    the event gave no raw query), less its ``qr`` parameters (a QR scan's mark is never passed on)."""
+    if visitor.raw_query is None:
+        return urlencode([pair for pair in visitor.query if pair[0] != QR_PARAMETER])
+    return "&".join(
+        part
+        for part in visitor.raw_query.split("&")
+        if part and unquote_plus(part.partition("=")[0]) != QR_PARAMETER
+    )
 
 
 def with_query(url: str, query: str) -> str:

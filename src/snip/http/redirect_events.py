@@ -18,11 +18,14 @@ Kept free of heavy imports: resolve loads this on its cold start.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, unquote
 
-from snip.domain.redirect_rules import QR_PARAMETER, VISITOR_COOKIE, Visitor, preferred_language, visitor_id
 from snip.http.responses import event_object, event_text, header
 from snip.operations.follow_link import Visit
+
+if TYPE_CHECKING:
+    from snip.domain.redirect_rules import Visitor
 
 FUNCTION_URL_PAYLOAD = "2.0"
 # CloudFront's id of a viewer request, sent to the origin on every attempt of that request (a
@@ -36,7 +39,7 @@ class RedirectRequest:
     """A ``GET`` or ``HEAD /{key}``, whichever event carried it. A plain class, not a dataclass:
     a dataclass costs resolve's cold start a code generation at import."""
 
-    __slots__ = ("cookies", "headers", "key", "query", "request_id", "visit")
+    __slots__ = ("event", "headers", "key", "request_id", "visit")
 
     def __init__(
         self,
@@ -44,28 +47,45 @@ class RedirectRequest:
         headers: Mapping[str, object],
         request_id: str,
         visit: Visit | None,
-        query: str = "",
-        cookies: tuple[str, ...] = (),
+        event: Mapping[str, object] | None = None,
     ) -> None:
         self.key = key  # "" when the path is not exactly one segment: no link has it (404)
         self.headers = headers  # as the event has them; read with snip.http.responses.header
         self.request_id = request_id  # the visit's id
         self.visit = visit  # None for a HEAD: it answers like GET and counts nothing
-        self.query = query  # the query string as the visitor sent it (percent-encoded)
-        self.cookies = cookies  # "name=value" each
+        self.event = event or {}  # the whole event, for what only rules and a split read
 
     def visitor(self) -> Visitor:
-        """What redirect rules and a split read of the visitor (made only for a link with some)."""
-        headers = self.headers
-        country = (header(headers, VIEWER_COUNTRY) or "").strip().upper()
+        """What redirect rules and a split read of the visitor: made only for a link with some,
+        so a bare link's redirect parses no query, cookie or Accept-Language (nor loads the module
+        that reads them)."""
+        from snip.domain.redirect_rules import VISITOR_COOKIE, Visitor, preferred_language, visitor_id
+
+        event = self.event
+        headers = {str(name).lower(): value for name, value in self.headers.items()}
+        raw_query: str | None = None
+        if is_function_url_event(event):
+            raw_query = event_text(event, "rawQueryString")
+            query = tuple(parse_qsl(raw_query, keep_blank_values=True))
+            cookies = _texts(event.get("cookies"))
+        else:  # API Gateway gives the query decoded, by name
+            parameters = event_object(event, "multiValueQueryStringParameters")
+            query = tuple((name, value) for name, values in parameters.items() for value in _texts(values))
+            cookie_header = headers.get("cookie")
+            cookies = tuple(cookie_header.split(";")) if isinstance(cookie_header, str) else ()
+        country = _text(headers.get("cloudfront-viewer-country")).strip().upper()
         return Visitor(
             country=country or None,
-            user_agent=header(headers, "User-Agent"),
-            language=preferred_language(header(headers, "Accept-Language")),
-            query=frozenset(parse_qsl(self.query, keep_blank_values=True)),
-            visitor_id=visitor_id(_cookie(self.cookies, VISITOR_COOKIE)),
-            forwarded_query=_without_qr(self.query),
+            user_agent=_text(headers.get("user-agent")) or None,
+            language=preferred_language(_text(headers.get("accept-language"))),
+            query=query,
+            visitor_id=visitor_id(_cookie(cookies, VISITOR_COOKIE)),
+            raw_query=raw_query,
         )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def is_function_url_event(event: Mapping[str, object]) -> bool:
@@ -80,9 +100,7 @@ def redirect_request(event: Mapping[str, object], lambda_request_id: str) -> Red
     if is_function_url_event(event):
         method = str(event_object(context, "http").get("method") or "GET")
         key = _key_of_path(event_text(event, "rawPath"))
-        query = event_text(event, "rawQueryString")
-        qr = dict(parse_qsl(query, keep_blank_values=True)).get("qr", "")
-        cookies = _texts(event.get("cookies"))
+        qr = dict(parse_qsl(event_text(event, "rawQueryString"), keep_blank_values=True)).get("qr", "")
         # X-Amz-Cf-Id only here: the Function URL is reachable through CloudFront alone, which sets
         # the header on every request. A REST event's X-Amz-Cf-Id may be the client's own (API
         # Gateway passes a client's headers on): a client sending one id twice would get two
@@ -92,8 +110,6 @@ def redirect_request(event: Mapping[str, object], lambda_request_id: str) -> Red
         method = event_text(event, "httpMethod") or "GET"
         key = str(event_object(event, "pathParameters").get("key") or "")
         qr = event_text(event_object(event, "queryStringParameters"), "qr")
-        query = _rest_query(event_object(event, "multiValueQueryStringParameters"))
-        cookies = tuple(part.strip() for part in (header(headers, "Cookie") or "").split(";") if part.strip())
         visit_id = None
     request_id = str(visit_id or context.get("requestId") or lambda_request_id)
     visit = None
@@ -105,16 +121,11 @@ def redirect_request(event: Mapping[str, object], lambda_request_id: str) -> Red
             country=header(headers, VIEWER_COUNTRY),
             qr=qr == "1",
         )
-    return RedirectRequest(key, headers, request_id, visit, query, cookies)
+    return RedirectRequest(key, headers, request_id, visit, event)
 
 
 def _texts(value: object) -> tuple[str, ...]:
     return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
-
-
-def _rest_query(parameters: Mapping[str, object]) -> str:
-    """A REST event's query (API Gateway gives it decoded, by name) encoded again."""
-    return urlencode([(name, value) for name, values in parameters.items() for value in _texts(values)])
 
 
 def _cookie(cookies: tuple[str, ...], name: str) -> str | None:
@@ -123,13 +134,6 @@ def _cookie(cookies: tuple[str, ...], name: str) -> str | None:
         if found.strip() == name:
             return value.strip().strip('"')
     return None
-
-
-def _without_qr(query: str) -> str:
-    """The query as sent, less its ``qr`` parameters (a QR scan's mark is never passed on)."""
-    return "&".join(
-        part for part in query.split("&") if part and unquote_plus(part.partition("=")[0]) != QR_PARAMETER
-    )
 
 
 def _key_of_path(raw_path: str) -> str:

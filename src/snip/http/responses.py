@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import TypedDict
 
 from snip.domain.errors import DependencyUnavailable, SnipError
-from snip.domain.redirect_rules import VISITOR_COOKIE, VISITOR_COOKIE_ATTRIBUTES
 from snip.domain.validation import REDIRECT_STATUSES
 from snip.http.error_bodies import HTML, JSON, error_body, error_page, prefers_html
 from snip.http.error_status import status_of
@@ -108,5 +107,7 @@ def redirect_response(
         "Content-Type": EMPTY_BODY,
     }
     if visitor_cookie is not None:
+        from snip.domain.redirect_rules import VISITOR_COOKIE, VISITOR_COOKIE_ATTRIBUTES
+
         headers["Set-Cookie"] = f"{VISITOR_COOKIE}={visitor_cookie}; {VISITOR_COOKIE_ATTRIBUTES}"
     return {"statusCode": status, "headers": headers, "body": "", "isBase64Encoded": False}
