@@ -1,6 +1,6 @@
 """``python -m bench`` (``make bench``): run every benchmark, write bench/results/latest.json,
 docs/performance.md and the latency chart, and print the summary table. ``--only requests,concurrency``
-runs those parts again (of cold, warm, requests, concurrency, visits) and keeps the rest of the last
+runs those parts again (of cold, warm, requests, concurrency, visits, owners) and keeps the rest of the last
 results; cost (7) and capacity (9) are worked out again from them. ``--report-only`` runs nothing;
 ``--help`` prints this.
 
@@ -25,6 +25,7 @@ from bench import (
     cost,
     footprint,
     goals,
+    owner_scale,
     pipeline_model,
     report,
     requests_count,
@@ -96,6 +97,7 @@ def main() -> int:
     )
     results["footprint"] = footprint.run()
     results["visit_pipeline"] = step("8. the visit pipeline", pipeline_model.run)
+    results["owner_scale"] = step("10. an owner's links at scale", owner_scale.run)
     results["seconds"] = time.monotonic() - started
     return _write(results)
 
@@ -110,6 +112,7 @@ PARTS = {  # what ``--only`` can run again
     "requests": ("dynamodb_requests", lambda: requests_count.run()),
     "concurrency": ("concurrency", lambda: _concurrency(BUDGET_SECONDS)),
     "visits": ("visit_pipeline", lambda: pipeline_model.run()),
+    "owners": ("owner_scale", lambda: owner_scale.run()),
 }
 
 

@@ -163,6 +163,23 @@ def check(results: dict[str, Any]) -> list[Goal]:
         ),
         *_visit_goals(results.get("visit_pipeline")),
         *_pipeline_cost_goals(results),
+        *_owner_goals(results.get("owner_scale")),
+    ]
+
+
+def _owner_goals(owners: dict[str, Any] | None) -> list[Goal]:
+    """Part 10: a search page of an owner with 10,000 links, on the local stack, under a second."""
+    if not owners:
+        return []
+    page = owners["local_stack"]["search_page"]
+    return [
+        Goal(
+            "search_page_10k",
+            "search page, rare term, 10,000 links, local stack (p50, s)",
+            round(page["p50_s"], 3),
+            1.0,
+            "",
+        )
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -982,6 +983,67 @@ def _rerun_note(results: dict[str, Any]) -> str:
     )
 
 
+def owner_search_table(owners: dict[str, Any]) -> str:
+    """A rare term's search, counted at 10,000 links and modelled at 100,000 (docs/architecture.md)."""
+    counted, model = owners["counted"], owners["search_model"]
+    pages = counted["search_pages"]
+    rows = [
+        [f"{counted['links']:,} (counted)", len(pages), max(p["requests"] for p in pages),
+         f"{max(p['read_units'] for p in pages):,.1f}", f"{sum(p['read_units'] for p in pages):,.1f}"],
+        [f"{model['links']:,} (model)", model["pages"], model["first_page"]["queries"] + 2,
+         f"{model['first_page']['read_units']:,.1f}", f"{model['read_units']:,.1f}"],
+    ]  # fmt: skip
+    return _table(["owner's links", "pages to the end", "requests per page (max)",
+                   "read units per page (max)", "read units, every page"], rows)  # fmt: skip
+
+
+def owner_summary_table(owners: dict[str, Any]) -> str:
+    counted, model = owners["counted"]["summary"], owners["summary_model"]
+    rows = [
+        [f"{owners['counted']['links']:,} (counted)", counted["requests"], f"{counted['read_units']:,.1f}"],
+        [f"{model['links']:,} (model)", model["requests"], f"{model['read_units']:,.1f}"],
+    ]
+    return _table(["owner's links", "requests", "read units"], rows)
+
+
+def _owner_section(results: dict[str, Any]) -> str:
+    owners = results.get("owner_scale")
+    if not owners:
+        return "Not run yet: `python -m bench --only owners`."
+    local = owners["local_stack"]
+    check = owners["model_check"]
+    entry = owners["counted"]["entry_bytes"]
+    rows = [
+        [
+            name,
+            _ms(local[part]["p50_s"]),
+            _ms(local[part]["max_s"]),
+            f"{local[part]['bytes']:,}",
+            ", ".join(f"{n} x {s}" for s, n in sorted(Counter(local[part]["statuses"]).items())),
+        ]
+        for name, part in (
+            ("search page, a term no link holds", "search_page"),
+            ("summary", "summary"),
+            ("export, first answer (CSV)", "export_csv"),
+        )
+    ]
+    return (
+        f"An owner with {owners['counted']['links']:,} links of typical size (the typical target, a title, "
+        f"two tags; index entries of {entry:.0f} bytes on average) among another owner's 1,000. "
+        "Requests are counted at the SDK in this process (moto, its index Queries answered as the local "
+        "stack answers them: each stopped at 1 MB of index entries, as DynamoDB's are); read units are "
+        "worked out from the entries each Query read, filter or not, by DynamoDB's item-size rule (moto's "
+        "ConsumedCapacity is a fixed number whatever the size). 100,000 links are a model: the same page "
+        f"rule on the measured entry size (at 10,000 the model gives {check['pages']} page(s), "
+        f"{check['queries']} Queries, {check['read_units']:,.1f} read units for the Queries).\n\n"
+        f"{owner_search_table(owners)}\n\n"
+        "GET /links/summary (every counters item is one read unit, found or not):\n\n"
+        f"{owner_summary_table(owners)}\n\n"
+        f"Timed through the local stack (`snip serve`), {local['search_page']['n']} rounds each, warm:\n\n"
+        + _table(["request, 10,000 links", "p50 ms", "max ms", "bytes", "answers"], rows)
+    )
+
+
 def write_markdown(results: dict[str, Any], chart: Path | None) -> None:
     machine = results["machine"]
     image = f"![latency distributions]({chart.relative_to(DOCS)})\n\n" if chart else ""
@@ -1037,6 +1099,10 @@ request leaves 127.0.0.1; DynamoDB is moto, never AWS.
 
 {_capacity_section(results)}
 
+## 10. An owner's links at scale
+
+{_owner_section(results)}
+
 ## Running it
 
 `make bench` builds the venv and `.lambda-runtime/` and runs `python -m bench` (the chart needs
@@ -1045,9 +1111,10 @@ matplotlib: `pip install -r bench/requirements.txt`; without it the chart is ski
 load loop bounded in count and in time, servers on 127.0.0.1 only, and only the processes it started
 are stopped. The parts: `bench/coldstart.py` (1, 6), `bench/warm.py` (2), `bench/requests_count.py` (3),
 `bench/concurrency.py` (4, 5), `bench/footprint.py` (6), `bench/cost.py` (7),
-`bench/pipeline_model.py` (8), `bench/capacity.py` (9); the goals in `bench/goals.py`.
+`bench/pipeline_model.py` (8), `bench/capacity.py` (9), `bench/owner_scale.py` (10); the goals in
+`bench/goals.py`.
 `python -m bench --only requests,concurrency` runs part 3 and/or 4 and 5 again (`--only` takes
-cold, warm, requests, concurrency and visits) and keeps the other parts' last results; 7 and 9 are
+cold, warm, requests, concurrency, visits and owners) and keeps the other parts' last results; 7 and 9 are
 worked out again from them.
 """
     MARKDOWN.write_text(text)

@@ -180,17 +180,10 @@ class _Context:
         return 10_000
 
 
-def run(creates: int = 200) -> dict[str, Any]:
-    import boto3
-    from moto import mock_aws
-
-    from snip.data import clients
-    from snip.data.key_pool_table import SIZING_KEY, SIZING_SHARD
-    from snip.execution import environment
-    from snip.settings import DEFAULT_TABLES, Env
-    from snip_deploy.tables import ALL_TABLES, create_tables
-    from tests.service.lambda_events import rest_event
-    from tests.service.visits_table_setup import ensure_visits_table
+def in_process_environment() -> dict[str, str]:
+    """Set the variables the functions read when they run in this process against moto (fake
+    credentials, the default tables, no endpoint of the shell's); the environment before, to put back."""
+    from snip.settings import DEFAULT_TABLES
 
     saved = dict(os.environ)
     os.environ.update(
@@ -205,6 +198,22 @@ def run(creates: int = 200) -> dict[str, Any]:
     )
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "SNIP_KEYGEN_FUNCTION"):
         os.environ.pop(name, None)
+    return saved
+
+
+def run(creates: int = 200) -> dict[str, Any]:
+    import boto3
+    from moto import mock_aws
+
+    from snip.data import clients
+    from snip.data.key_pool_table import SIZING_KEY, SIZING_SHARD
+    from snip.execution import environment
+    from snip.settings import DEFAULT_TABLES, Env
+    from snip_deploy.tables import ALL_TABLES, create_tables
+    from tests.service.lambda_events import rest_event
+    from tests.service.visits_table_setup import ensure_visits_table
+
+    saved = in_process_environment()
     for spec in ALL_FUNCTIONS:
         sys.path.insert(0, str(ROOT / spec.folder))
 

@@ -16,6 +16,7 @@ then the filter, then the ProjectionExpression. Any other Query is moto's own.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -39,6 +40,20 @@ def _project(index: SecondaryIndex, item: Item) -> Item:
     # (moto's 400 KB check), and these attributes were weighed when they were written.
     dict.update(projected.attrs, {name: item.attrs[name] for name in kept if name in item.attrs})
     return projected
+
+
+def _sortable(value: DynamoType) -> Any:
+    """A key attribute's value as DynamoDB orders it: strings and binaries as they are, numbers as
+    numbers (moto's ``cast_value``, without its checks of every other type)."""
+    return Decimal(value.value) if value.type == "N" else value.value
+
+
+def _size(entry: Item) -> int:
+    """``Item.size``: the attributes' names and values in bytes (a string's in UTF-8 at once)."""
+    return sum(
+        len(name.encode()) + (len(value.value.encode()) if value.type == "S" else value.size())
+        for name, value in entry.attrs.items()
+    )
 
 
 def _query(table: Table, *args: Any, **kwargs: Any) -> tuple[list[Item], int, dict[str, Any] | None]:
@@ -81,15 +96,12 @@ def _query(table: Table, *args: Any, **kwargs: Any) -> tuple[list[Item], int, di
         owner, place = stored.attrs.get(partition), stored.attrs.get(sort)
         if owner is None or place is None or owner.type != wanted.type or owner.value != wanted.value:
             continue
-        placed.append(((place.cast_value, stored.hash_key.cast_value), stored))
+        placed.append(((_sortable(place), _sortable(stored.hash_key)), stored))
     forward = call.get("scan_index_forward", True) is not False
     placed.sort(key=itemgetter(0), reverse=not forward)
     start = call.get("exclusive_start_key")
     if start:
-        after = (
-            DynamoType(start[sort]).cast_value,
-            DynamoType(start[table.hash_key_attr]).cast_value,
-        )
+        after = (_sortable(DynamoType(start[sort])), _sortable(DynamoType(start[table.hash_key_attr])))
         placed = [row for row in placed if (row[0] > after if forward else row[0] < after)]
     entries = [item for _, item in placed]
     limit = call.get("limit")
@@ -98,7 +110,7 @@ def _query(table: Table, *args: Any, **kwargs: Any) -> tuple[list[Item], int, di
     last: dict[str, Any] | None = None
     for item in entries:
         entry = _project(index, item)
-        weight = entry.size()
+        weight = _size(entry)
         if (limit is not None and len(read) == limit) or size + weight > RESULT_SIZE_LIMIT:
             last = table._get_last_evaluated_key(read[-1], index.name)
             break

@@ -32,7 +32,7 @@ from snip.operations.owner_links import make_cursor, read_cursor, view
 
 MAX_EXPORT_LINKS = 10_000
 MAX_EXPORT_BYTES = 5 * 1024 * 1024
-READERS = 4  # BatchGetItems in flight at once (the local stack serves them one at a time)
+READERS = 2  # BatchGetItems in flight at once (the local stack serves them one at a time)
 BATCH = 100  # keys per BatchGetItem
 # An answer stops reading after this long and names the next: 10,000 links take about a second
 # of DynamoDB, and minutes of the local stack's moto, whose function times out after 10 s.

@@ -20,7 +20,7 @@ from snip.data.links_table import LinksTable
 from snip.domain.stats import LinkCounts
 
 TOP_LINKS = 10
-READERS = 4  # BatchGetItems of counters items in flight at once (as the export)
+READERS = 2  # BatchGetItems of counters items in flight at once (as the export)
 BATCH = 100
 
 
