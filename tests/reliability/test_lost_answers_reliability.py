@@ -301,8 +301,8 @@ def link_updates(stack: Stack, tag: str, rate: float) -> Outcome:
 
 
 def visit_pipeline(stack: Stack, tag: str, rate: float) -> Outcome:
-    """Redirects of plain links by people and a preview bot (``?qr=1``, Referer): resolve's visit
-    event put and the aggregator's counting transaction.
+    """Redirects of plain links and links with a rule and a split, by people and a preview bot
+    (``?qr=1``, Referer): resolve's visit event put and the aggregator's counting transaction.
 
     The links are made with faults off; the faults stay on while the clients redirect and then
     until the aggregator has caught up (at most ``PIPELINE_DRAIN_SECONDS``: it counts after the
@@ -311,7 +311,14 @@ def visit_pipeline(stack: Stack, tag: str, rate: float) -> Outcome:
     call = Caller(stack)
     keys = []
     for n in range(CLIENTS * PER_CLIENT):
-        reply = call("POST", "/links", body={"url": f"https://example.com/{tag}/visited/{n}"})
+        body: dict[str, Any] = {"url": f"https://example.com/{tag}/visited/{n}"}
+        if n % 2:  # every other link sends phones by a rule and splits the rest: counted per destination
+            body["rules"] = [{"when": {"device": ["mobile"]}, "url": f"https://example.com/{tag}/phone/{n}"}]
+            body["split"] = [
+                {"url": f"https://example.com/{tag}/a/{n}", "weight": 40},
+                {"url": f"https://example.com/{tag}/b/{n}", "weight": 60},
+            ]
+        reply = call("POST", "/links", body=body)
         assert reply.status_code == 201, reply.text
         keys.append(reply.json()["key"])
     ledger = VisitLedger()

@@ -6,7 +6,8 @@ answer promises — a 3xx is one visit of that kind, a 503 is none (the visitor 
 and, with faults off, waits (bounded) for the pipeline (resolve's visit event → the stream → the
 aggregator) and compares per link: ``visits`` / ``bot_visits`` (the link's counters item in the
 rollups table, plus what its own item holds from earlier versions) and
-``GET /links/{key}/stats`` (totals, ``sources``, ``referrers``). Only outcomes are judged, never
+``GET /links/{key}/stats`` (totals, ``sources``, ``referrers``, and ``destinations``: the human
+visits each destination was sent, by the redirects' ``Location``). Only outcomes are judged, never
 how the aggregator de-duplicates.
 
 A 503 whose visit event was written all the same (its request id is in the visits table) is
@@ -83,14 +84,20 @@ class Tally:
     bots: int = 0
     sources: Counter[str] = field(default_factory=Counter)
     referrers: Counter[str] = field(default_factory=Counter)
+    destinations: Counter[str] = field(default_factory=Counter)  # the human redirects' Location
+    destination_unknown: bool = False  # a 503 whose visit counts: sent nowhere the ledger saw
 
-    def add(self, variant: Variant) -> None:
+    def add(self, variant: Variant, location: str | None) -> None:
         if variant.bot:
             self.bots += 1
             return
         self.humans += 1
         self.sources[variant.source] += 1
         self.referrers[variant.referrer] += 1
+        if location is None:
+            self.destination_unknown = True
+        else:
+            self.destinations[location] += 1
 
 
 @dataclass
@@ -142,7 +149,7 @@ class VisitLedger:
             with self._lock:
                 self.statuses[status] += 1
                 if 300 <= status < 400:
-                    self.tallies[key].add(variant)
+                    self.tallies[key].add(variant, reply.headers.get("Location"))
                 elif status == 503:
                     self.unanswered.append((key, reply.headers.get("x-amzn-RequestId", ""), variant))
             if status != 503 or "Retry-After" not in reply.headers or attempt == RETRIES_503:
@@ -165,7 +172,7 @@ class VisitLedger:
             if request_id in written:
                 outcome.counted_without_redirect += 1
                 outcome.note(f"{key}: answered 503, its event {request_id} written ({variant.name})")
-                expected[key].add(variant)  # it will be counted: judged apart, not as double-counted
+                expected[key].add(variant, None)  # it will be counted: judged apart, not as double-counted
 
         began = time.monotonic()
         counted = self.wait_counted(stack, SETTLE_SECONDS, expected)
@@ -182,13 +189,23 @@ class VisitLedger:
                 continue
             reply = call("GET", f"/links/{key}/stats")
             shown = reply.json() if reply.status_code == 200 else {}
+            destinations: Counter[str] = Counter()
+            for row in shown.get("destinations", []):
+                destinations[row["value"]] += row["visits"]
             seen = (
                 shown.get("total", {}).get("visits"),
                 shown.get("total", {}).get("bot_visits"),
                 {row["value"]: row["visits"] for row in shown.get("sources", [])},
                 {row["value"]: row["visits"] for row in shown.get("referrers", [])},
+                None if want.destination_unknown else +destinations,
             )
-            wanted = (want.humans, want.bots, dict(want.sources), dict(want.referrers))
+            wanted = (
+                want.humans,
+                want.bots,
+                dict(want.sources),
+                dict(want.referrers),
+                None if want.destination_unknown else +want.destinations,
+            )
             if seen != wanted:
                 outcome.stats_disagree += 1
                 outcome.note(f"{key}: stats {reply.status_code} {seen}, redirects {wanted}")

@@ -7,8 +7,9 @@ no rule matched. The variant of a split is ``split_variant``: a hash of the visi
 cookie, the link's key and the split's fingerprint, so that a visitor keeps its variant while the
 split is unchanged, and any change of a target or a weight draws anew.
 
-Plain standard library, slotted frozen dataclasses: resolve imports it to decide a redirect. The
-user-agent table (``snip.domain.user_agents``) is imported only for a link with device or OS rules.
+Plain standard library, slotted frozen dataclasses. resolve imports it only for a link that has
+rules, a split or forward_query (its cold start on a bare link never does), and the user-agent table
+(``snip.domain.user_agents``) only for a link with device or OS rules.
 """
 
 from __future__ import annotations
@@ -71,10 +72,6 @@ class RedirectRule:
         if self.query:
             when["query"] = dict(self.query)
         return {"when": when, "url": self.url}
-
-    def needs_agent(self) -> bool:
-        """Whether matching this rule reads the visitor's device or OS (the user-agent table)."""
-        return bool(self.device or self.os)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +265,7 @@ def destination(
     if rules:
         agent = None
         for rule in rules:
-            if rule.device or rule.os:  # rule.needs_agent(), without a call per rule
+            if rule.device or rule.os:  # the one rule that reads the user agent is enough
                 agent = _agent(visitor.user_agent)
                 break
         for index, rule in enumerate(rules):
