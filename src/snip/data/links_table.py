@@ -30,7 +30,7 @@ from snip.data.link_items import (
     values_of,
     with_search_changes,
 )
-from snip.domain.errors import DependencyUnavailable, LinkNotFound
+from snip.domain.errors import DependencyUnavailable, LinkChanged, LinkNotFound
 from snip.domain.link import Link
 from snip.domain.link_search import Search
 
@@ -220,17 +220,41 @@ class LinksTable:
         return lost_writes.readable(lambda: self.get_link(key, consistent=True))
 
     def update_link(
-        self, key: str, owner: str, changes: Mapping[str, object], removals: tuple[str, ...] = ()
+        self,
+        key: str,
+        owner: str,
+        changes: Mapping[str, object],
+        removals: tuple[str, ...] = (),
+        *,
+        unchanged: Mapping[str, object] | None = None,
     ) -> Link:
         """Set ``changes`` and remove ``removals`` on the owner's live link; LinkNotFound otherwise.
+        With ``unchanged`` (attribute -> the value read, None: absent), only while the link still
+        holds those: LinkChanged, with the link as it is now, if it does not.
 
         Sent twice it does the same thing twice (no counter, no condition on what it sets), so a
         lost answer needs no marker: the SDK's retry answers what the first attempt did. If every
         attempt's answer was lost, the link is read: showing the change, it is the answer.
         """
         changes, removals = with_search_changes(changes, removals)
-        names = attribute_names("key", "owner", "deleted_at", *changes, *removals)
-        values = to_item({":owner": owner, **{f":{k}": v for k, v in changes.items()}})
+        held = dict(unchanged or {})
+        names = attribute_names("key", "owner", "deleted_at", *changes, *removals, *held)
+        values = to_item(
+            {
+                ":owner": owner,
+                **{f":{k}": v for k, v in changes.items()},
+                **{f":was_{k}": v for k, v in held.items()},
+            }
+        )
+        condition = " AND ".join(
+            [
+                _OWNED,
+                *(
+                    f"attribute_not_exists(#{k})" if v is None else f"#{k} = :was_{k}"
+                    for k, v in held.items()
+                ),
+            ]
+        )
         expression = ""
         if changes:
             expression += "SET " + ", ".join(f"#{k} = :{k}" for k in changes)
@@ -242,10 +266,12 @@ class LinksTable:
                     TableName=self.links_table,
                     Key=to_item({"key": key}),
                     UpdateExpression=expression.strip(),
-                    ConditionExpression=_OWNED,
+                    ConditionExpression=condition,
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW",
+                    # With a condition on what was read, a failure answers what is there now.
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD" if held else "NONE",
                 )
         except DependencyUnavailable as error:
             stored = self.lookup(key) if error.ambiguous else None
@@ -253,9 +279,12 @@ class LinksTable:
                 raise
             return stored
         except ClientError as error:
-            if error_code(error) == CONDITION_FAILED:
-                raise LinkNotFound("No link with this key.") from error
-            raise
+            if error_code(error) != CONDITION_FAILED:
+                raise
+            old = old_item(error)
+            if held and old is not None and link_of(old).live_for(owner):
+                raise LinkChanged(link_of(old)) from error
+            raise LinkNotFound("No link with this key.") from error
         return link_of(response["Attributes"])
 
     def delete_link(self, key: str, owner: str, deleted_at: str, marker: str) -> None:
