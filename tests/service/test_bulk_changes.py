@@ -173,3 +173,25 @@ def test_post_links_bulk_is_the_route_not_a_key(call: Call) -> None:
     """A route without parameters is tried before /links/<key>: POST /links/bulk is the bulk route."""
     key = create(call)
     assert statuses(bulk(call, keys=[key, "bulk"], action="disable")) == [(key, 200), ("bulk", 404)]
+
+
+def test_a_tag_set_by_another_request_meanwhile_is_kept(call: Call) -> None:
+    key = create(call, tags=["first"])
+    client = clients.dynamodb()
+    raced: list[str] = []
+
+    def another_patch_first(model: Any, params: dict[str, Any], **_: Any) -> None:
+        """Just before the bulk's write, another request sets the link's tags (once)."""
+        if model.name == "UpdateItem" and "ConditionExpression" in params and not raced:
+            raced.append(key)
+            assert call("PATCH", f"/links/{key}", body={"tags": ["first", "theirs"]}).status == 200
+
+    client.meta.events.register_first("before-parameter-build.dynamodb", another_patch_first)
+    try:
+        reply = bulk(call, keys=[key], action="add_tags", tags=["mine"])
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb", another_patch_first)
+    assert raced == [key]
+    assert statuses(reply) == [(key, 200)]
+    assert reply.json["results"][0]["link"]["tags"] == ["first", "theirs", "mine"]
+    assert call("GET", f"/links/{key}").json["tags"] == ["first", "theirs", "mine"]

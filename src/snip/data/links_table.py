@@ -31,7 +31,7 @@ from snip.data.link_items import (
     values_of,
     with_search_changes,
 )
-from snip.domain.errors import DependencyUnavailable, InvalidInput, LinkNotFound
+from snip.domain.errors import DependencyUnavailable, InvalidInput, LinkChanged, LinkNotFound
 from snip.domain.link import Link
 from snip.domain.link_search import Search
 
@@ -252,22 +252,39 @@ class LinksTable:
         changes: Mapping[str, object],
         removals: tuple[str, ...] = (),
         condition: StatusCondition | None = None,
+        *,
+        unchanged: Mapping[str, object] | None = None,
     ) -> Link:
         """Set ``changes`` and remove ``removals`` on the owner's live link; LinkNotFound otherwise,
-        and InvalidInput (invalid_rules) if the live link fails ``condition``.
+        and InvalidInput (invalid_rules) if the live link fails ``condition``. With ``unchanged``
+        (attribute -> the value read, None: absent), only while the link still holds those:
+        LinkChanged, with the link as it is now, if it does not.
 
         Sent twice it does the same thing twice (no counter, no condition on what it sets), so a
         lost answer needs no marker: the SDK's retry answers what the first attempt did. If every
         attempt's answer was lost, the link is read: showing the change, it is the answer.
         """
         changes, removals = with_search_changes(changes, removals)
-        names = attribute_names("key", "owner", "deleted_at", *changes, *removals)
-        plain_values: dict[str, object] = {":owner": owner, **{f":{k}": v for k, v in changes.items()}}
-        expected = _OWNED
+        held = dict(unchanged or {})
+        names = attribute_names("key", "owner", "deleted_at", *changes, *removals, *held)
+        plain_values: dict[str, object] = {
+            ":owner": owner,
+            **{f":{k}": v for k, v in changes.items()},
+            **{f":was_{k}": v for k, v in held.items()},
+        }
+        expected = " AND ".join(
+            [
+                _OWNED,
+                *(
+                    f"attribute_not_exists(#{k})" if v is None else f"#{k} = :was_{k}"
+                    for k, v in held.items()
+                ),
+            ]
+        )
         if condition is not None:
             names |= condition.names
             plain_values |= condition.values
-            expected = f"{_OWNED} AND ({condition.expression})"
+            expected = f"{expected} AND ({condition.expression})"
         values = to_item(plain_values)
         expression = ""
         if changes:
@@ -284,6 +301,7 @@ class LinksTable:
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW",
+                    # A failure answers what is there now: which condition failed is read from it.
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except DependencyUnavailable as error:
@@ -295,10 +313,14 @@ class LinksTable:
             if error_code(error) != CONDITION_FAILED:
                 raise
             old = old_item(error)
-            if condition is not None and old and link_of(old).live_for(owner):
-                raise InvalidInput(
-                    "rules: a link with rules or a split redirects with 302 or 307.", code="invalid_rules"
-                ) from error
+            if old is not None and link_of(old).live_for(owner):
+                stored_link = link_of(old)
+                if held and any(values_of(stored_link).get(k) != v for k, v in held.items()):
+                    raise LinkChanged(stored_link) from error
+                if condition is not None:
+                    raise InvalidInput(
+                        "rules: a link with rules or a split redirects with 302 or 307.", code="invalid_rules"
+                    ) from error
             raise LinkNotFound("No link with this key.") from error
         return link_of(response["Attributes"])
 

@@ -101,3 +101,12 @@ class KeyClaimConflict(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason  # "claimed" (gone from the pool), "used" (a link has it), "conflict"
+
+
+class LinkChanged(Exception):
+    """A change made on condition that the link still held what was read found it changed since:
+    ``now`` is the owner's live link as it is (to read again from, and try once more)."""
+
+    def __init__(self, now: object) -> None:
+        super().__init__("the link changed since it was read")
+        self.now = now

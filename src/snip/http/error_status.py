@@ -46,3 +46,11 @@ def status_of(error: SnipError | type[SnipError]) -> int:
         if base in STATUS_OF:
             return STATUS_OF[base]
     return STATUS_OF[SnipError]
+
+
+def item_failure(error: object) -> dict[str, object]:
+    """One item's failure in a batch or bulk answer (the others' fate is their own): its status and
+    error body. Anything but a domain error there is a bug."""
+    if not isinstance(error, SnipError):
+        raise TypeError(f"An item's result is its outcome or a SnipError, not {error!r}.")
+    return {"status": status_of(error), "error": {"code": error.code, "message": error.message}}

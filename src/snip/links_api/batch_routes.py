@@ -13,12 +13,12 @@ from typing import Annotated, TypedDict
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from snip.domain.errors import DependencyUnavailable, IdempotencyMismatch, RequestInProgress, SnipError
+from snip.domain.errors import DependencyUnavailable, IdempotencyMismatch, RequestInProgress
 from snip.execution import environment
 from snip.http import openapi
 from snip.http.api_models import BatchCreate, BatchResults, ErrorDetail, LinkCreated, in_field_order
 from snip.http.body_middleware import BODY_ERRORS
-from snip.http.error_status import status_of
+from snip.http.error_status import item_failure
 from snip.http.responses import JSON
 from snip.http.rest_router import RestRouter
 from snip.links_api.idempotency_header import Creator, first_answer
@@ -56,10 +56,7 @@ def _answer(result: Mapping[str, object]) -> dict[str, object]:
     """One item's answer, as POST /links would have given it: 201 and the link, or its error."""
     if "link" in result:
         return {"status": 201, "link": result["link"]}
-    error = result["error"]
-    if not isinstance(error, SnipError):
-        raise TypeError(f"A batch item's result is a link or a SnipError, not {error!r}.")
-    return {"status": status_of(error), "error": {"code": error.code, "message": error.message}}
+    return item_failure(result["error"])
 
 
 def _in_field_order(answer: Mapping[str, object]) -> dict[str, object]:

@@ -14,12 +14,12 @@ from typing import Annotated, TypedDict
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from snip.domain.errors import DependencyUnavailable, IdempotencyMismatch, RequestInProgress, SnipError
+from snip.domain.errors import DependencyUnavailable, IdempotencyMismatch, RequestInProgress
 from snip.execution import environment
 from snip.http import openapi
 from snip.http.api_models import BulkChange, BulkResults, ErrorDetail, Link, in_field_order
 from snip.http.body_middleware import BODY_ERRORS
-from snip.http.error_status import status_of
+from snip.http.error_status import item_failure
 from snip.http.responses import JSON
 from snip.http.rest_router import RestRouter
 from snip.links_api.idempotency_header import Creator, first_answer
@@ -53,16 +53,9 @@ def _answer(result: Mapping[str, object]) -> dict[str, object]:
     """One key's answer: 200 and the link, 204 (deleted), or its error's status and body."""
     if "link" in result:
         return {"key": result["key"], "status": 200, "link": result["link"]}
-    error = result.get("error")
-    if error is None:
+    if "error" not in result:
         return {"key": result["key"], "status": 204}
-    if not isinstance(error, SnipError):
-        raise TypeError(f"A bulk key's result is a link, a delete or a SnipError, not {error!r}.")
-    return {
-        "key": result["key"],
-        "status": status_of(error),
-        "error": {"code": error.code, "message": error.message},
-    }
+    return {"key": result["key"], **item_failure(result["error"])}
 
 
 def _in_field_order(answer: Mapping[str, object]) -> dict[str, object]:

@@ -8,7 +8,9 @@ exactly as safe under faults as alone, and a fault on one key is that key's 503,
 keys' nor the request's: the changes already made stand, and the answer says which to send again.
 
 A tag action reads the links first (one consistent BatchGetItem) and writes each link's new
-list: like two PATCHes, a change of the same link's tags at that same moment may be overwritten.
+list on condition that its tags are still those read; changed meanwhile (another request's tags),
+the condition's answer is the link as it is, and the change is made again from it: no tag another
+request set at that moment is lost.
 The changed links are shown with their counters, read in one BatchGetItem at the end.
 """
 
@@ -16,13 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from snip.data.link_items import TAGS
 from snip.data.links_table import LinksTable
 from snip.domain.bulk_request import BulkRequest
-from snip.domain.errors import DependencyUnavailable, InvalidInput, LinkNotFound, SnipError
+from snip.domain.errors import DependencyUnavailable, InvalidInput, LinkChanged, LinkNotFound, SnipError
 from snip.domain.link import Link
 from snip.domain.short_keys import is_possible_key
 from snip.domain.validation import MAX_TAGS
 
+TAG_ATTEMPTS = 3  # a tag action on a link whose tags another request keeps changing
 # One key's outcome: the changed link (200), None (204: deleted), or the domain error.
 Outcome = Link | SnipError | None
 _NOT_FOUND = "No link with this key."
@@ -37,6 +41,22 @@ def _new_tags(link: Link, request: BulkRequest) -> list[str]:
     if len(tags) > MAX_TAGS:
         raise InvalidInput(f"tags: a link has at most {MAX_TAGS} tags.", code="invalid_tags")
     return tags
+
+
+def _change_tags(table: LinksTable, owner: str, link: Link | None, request: BulkRequest) -> Link:
+    """The link's tags changed from those read, on condition that they are still those: changed
+    meanwhile, the change is made again from the link as it is now, a few times at most."""
+    for _ in range(TAG_ATTEMPTS):
+        if link is None or not link.live_for(owner):
+            raise LinkNotFound(_NOT_FOUND)
+        was = list(link.tags) if link.tags is not None else None
+        try:
+            return table.update_link(
+                link.key, owner, {"tags": _new_tags(link, request)}, unchanged={TAGS: was}
+            )
+        except LinkChanged as changed:
+            link = changed.now if isinstance(changed.now, Link) else None
+    raise DependencyUnavailable("The link's tags kept changing meanwhile; send this key again.")
 
 
 def change_each(
@@ -63,10 +83,7 @@ def change_each(
             elif request.action in ("disable", "enable"):
                 outcomes[key] = table.update_link(key, owner, {"disabled": request.action == "disable"})
             else:
-                link = before.get(key)
-                if link is None or not link.live_for(owner):
-                    raise LinkNotFound(_NOT_FOUND)
-                outcomes[key] = table.update_link(key, owner, {"tags": _new_tags(link, request)})
+                outcomes[key] = _change_tags(table, owner, before.get(key), request)
         except (LinkNotFound, InvalidInput, DependencyUnavailable) as error:
             outcomes[key] = error
     changed = {key: link for key, link in outcomes.items() if isinstance(link, Link)}
