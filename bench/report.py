@@ -939,7 +939,12 @@ def _local_ratio(results: dict[str, Any]) -> str:
         "where it was (4.46\u00d7, 60 against 268/s), so it was not kept. What would close it: "
         "fewer moto requests per counted link (the one-write design above), and a redirect path "
         "with one request where it has two (the event's put batched with others, which the "
-        "contract's durable-before-the-answer rule forbids today)."
+        "contract's durable-before-the-answer rule forbids today). It got worse with issues 21 "
+        "and 22 (this part alone, one run each, back to back on 2026-12-07): 3.68\u00d7 (57 "
+        "against 209/s) at the commit before them, 4.91\u00d7 with the redirect rules alone, "
+        "5.39\u00d7 (47 against 255/s) with the search alone, whose faster index Queries on the "
+        "local endpoint speed bare up too, and 4.34\u00d7 to 5.66\u00d7 with both; the "
+        "redirect path's share of it is not yet profiled."
     )
 
 
