@@ -100,6 +100,13 @@ def filled_pool(handlers: dict[str, Any]) -> None:
     handlers["keygen"]({"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext())
 
 
+def create_link(call: Call, owner: str = "owner-a", **body: Any) -> dict[str, Any]:
+    """A new link of ``owner`` (to https://example.com/ unless ``body`` says otherwise), as created."""
+    reply = call("POST", "/links", body={"url": "https://example.com/", **body}, api_key_id=owner)
+    assert reply.status == 201, reply.body
+    return dict(reply.json)
+
+
 def scan(client: Any, table: str) -> list[dict[str, Any]]:
     return client.scan(TableName=table)["Items"]
 

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from snip.data import clients
 from snip.settings import DEFAULT_TABLES, Env
-from tests.service.conftest import Call, scan
+from tests.service.conftest import Call, create_link, scan
 from tests.service.sdk_faults import SDK_ATTEMPTS, LostAnswers
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
@@ -19,9 +19,7 @@ pytestmark = pytest.mark.usefixtures("filled_pool")
 
 
 def create(call: Call, owner: str = "owner-a", **body: Any) -> str:
-    reply = call("POST", "/links", body={"url": "https://example.com/", **body}, api_key_id=owner)
-    assert reply.status == 201, reply.body
-    return str(reply.json["key"])
+    return str(create_link(call, owner, **body)["key"])
 
 
 def bulk(call: Call, owner: str = "owner-a", headers: dict[str, str] | None = None, **body: Any) -> Any:

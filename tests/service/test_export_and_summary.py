@@ -15,7 +15,7 @@ import pytest
 from snip.data.link_items import VISITS
 from snip.operations import owner_export
 from snip.settings import DEFAULT_TABLES, Env
-from tests.service.conftest import Call
+from tests.service.conftest import Call, create_link
 from tests.visits import SLACKBOT
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
@@ -28,9 +28,7 @@ pytestmark = pytest.mark.usefixtures("filled_pool")
 
 
 def create(call: Call, owner: str = "owner-a", **body: Any) -> str:
-    reply = call("POST", "/links", body={"url": "https://example.com/", **body}, api_key_id=owner)
-    assert reply.status == 201, reply.body
-    return str(reply.json["key"])
+    return str(create_link(call, owner, **body)["key"])
 
 
 def export(call: Call, query: str = "", owner: str = "owner-a") -> list[Any]:

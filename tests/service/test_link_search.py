@@ -11,17 +11,14 @@ import pytest
 from snip.data import links_table
 from snip.data.link_items import FIND_KEY, FOUND_IN
 from snip.settings import DEFAULT_TABLES, Env
-from tests.service.conftest import BASE_URL, Call, scan
+from tests.service.conftest import BASE_URL, Call, create_link, scan
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 
 pytestmark = pytest.mark.usefixtures("filled_pool")
 
 
-def create(call: Call, owner: str = "owner-a", **body: Any) -> dict[str, Any]:
-    reply = call("POST", "/links", body={"url": "https://example.com/", **body}, api_key_id=owner)
-    assert reply.status == 201, reply.body
-    return reply.json
+create = create_link
 
 
 def found(call: Call, query: str, owner: str = "owner-a") -> list[str]:

@@ -10,17 +10,14 @@ import pytest
 
 from snip.data.link_items import LISTED_AT
 from snip.settings import DEFAULT_TABLES, Env
-from tests.service.conftest import Call, scan
+from tests.service.conftest import Call, create_link, scan
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 
 pytestmark = pytest.mark.usefixtures("filled_pool")
 
 
-def create(call: Call, owner: str = "owner-a", **body: Any) -> dict[str, Any]:
-    reply = call("POST", "/links", body={"url": "https://example.com/", **body}, api_key_id=owner)
-    assert reply.status == 201, reply.body
-    return reply.json
+create = create_link
 
 
 def listing(call: Call, query: str = "", owner: str = "owner-a") -> Any:
