@@ -20,7 +20,7 @@ from infra.monitoring import Monitoring
 from infra.table_constructs import SnipTables
 from infra.visit_pipeline import VisitPipeline
 from infra.waf import EdgeWaf, RedirectWaf
-from snip.data.counter_items import REDIRECT_ATTRIBUTES
+from snip.data.counter_items import DELETE_ATTRIBUTES, REDIRECT_ATTRIBUTES
 from snip.settings import Env
 from snip_deploy import powertools
 from snip_deploy.function_specs import AGGREGATE, CONSOLE, KEYGEN, RESOLVE, SHORTEN
@@ -89,8 +89,13 @@ class SnipStack(Stack):
                 # The owner and scopes of the calling API key; `snip keys` writes them, not shorten.
                 tables.access(API_KEYS, "GetItem"),
                 # GET /links/{key}/stats: one Query of the link's hour rollups and one GetItem of
-                # the pipeline's progress (as_of); the links' counters items in one BatchGetItem.
+                # the pipeline's progress (as_of); the links' counters items in one BatchGetItem;
+                # GET /links/summary: the owner's totals and the cut (GetItem).
                 tables.access(ROLLUPS, "Query", "GetItem", "BatchGetItem"),
+                # DELETE: in the tombstone's transaction, the link's counters item frozen (its
+                # marker only) and its GoneEvent put (snip.data.owner_totals.deletion).
+                tables.access(ROLLUPS, "UpdateItem", attributes=DELETE_ATTRIBUTES),
+                tables.access(VISITS, "PutItem"),
             ],
             environment={
                 **settings_environment(settings, SHORTEN.name),
@@ -137,8 +142,10 @@ class SnipStack(Stack):
             logs_key=log_encryption,
             tables=[
                 # ADD to the link's hour rollups and its counters item, each moving the shard's
-                # watermark; the pipeline's progress. Never the links table.
-                tables.access(ROLLUPS, "UpdateItem"),
+                # watermark; the owners' totals and their cut; the pipeline's progress. Reads the
+                # counters items of deleted links and of the top-10 candidates (BatchGetItem).
+                # Never the links table.
+                tables.access(ROLLUPS, "UpdateItem", "BatchGetItem"),
             ],
         )
         pipeline = VisitPipeline(

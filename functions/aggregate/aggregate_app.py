@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from snip.data.owner_totals import owners_table
 from snip.data.rollups_table import rollups_table
 from snip.data.visit_archive import Archive, archive
 from snip.execution import environment, metric_names
@@ -39,7 +40,13 @@ def _archive() -> Archive:
 def _handle(event: dict[str, Any], context: Any) -> BatchResponse:
     shard = str(event.get("shardId") or "")
     outcome = aggregate(
-        event.get("Records", []), shard, classify, rollups_table(), _archive(), workers=COUNTING_WORKERS
+        event.get("Records", []),
+        shard,
+        classify,
+        rollups_table(),
+        _archive(),
+        workers=COUNTING_WORKERS,
+        owners=owners_table(),
     )
     logger.info(
         "batch aggregated",

@@ -41,6 +41,7 @@ class Env:
     EVENTS_BUCKET = "SNIP_EVENTS_BUCKET"
     EVENTS_DIR = "SNIP_EVENTS_DIR"
     STATS_LAG = "SNIP_STATS_LAG"
+    OWNER_CUT_MARGIN = "SNIP_OWNER_CUT_MARGIN"
     KEYGEN_FUNCTION = "SNIP_KEYGEN_FUNCTION"
     PUBLIC_BASE_URL = "SNIP_PUBLIC_BASE_URL"
     KEY_LENGTH = "SNIP_KEY_LENGTH"
@@ -284,6 +285,10 @@ class Settings:
     # and the mapping's polling; 60 s deployed, 5 s locally): a shard whose last batch was counted
     # whole longer ago than this is idle, caught up (stats' ``as_of``, snip.domain.stats.as_of).
     stats_lag: int = setting(Env.STATS_LAG, "60", Integer(0, 3600))
+    # How long after its first run the aggregator records the owner totals' cut: links created
+    # since are in their owner's totals (snip.data.owner_totals); deployed, the time a deploy takes
+    # to update every function (15 min); locally 0 (one process, one version).
+    owner_cut_margin: int = setting(Env.OWNER_CUT_MARGIN, "900", Integer(0, 86_400))
 
     @property
     def refill_threshold(self) -> int:

@@ -55,6 +55,7 @@ def function_env(config: LocalConfig) -> dict[str, str]:
         }
     )
     env.setdefault(Env.STATS_LAG, str(LOCAL_STATS_LAG_SECONDS))
+    env.setdefault(Env.OWNER_CUT_MARGIN, "0")  # one process: every function is of this version
     env.setdefault(Env.SERVICE_NAME, "snip")
     env.setdefault(Env.METRICS_NAMESPACE, METRICS_NAMESPACE)
     env.setdefault(Env.TRACE_DISABLED, "true")

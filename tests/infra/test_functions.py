@@ -34,9 +34,13 @@ EXPECTED_TABLE_ACTIONS: dict[str, dict[TableDef, set[str]]] = {
         LINKS: {"PutItem", "GetItem", "UpdateItem", "Query", "BatchGetItem"},
         IDEMPOTENCY: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
         API_KEYS: {"GetItem"},  # the caller's owner and scopes; `snip keys` writes, not shorten
-        ROLLUPS: {"Query", "GetItem", "BatchGetItem"},  # stats, as_of, the links' counters items
+        # stats, as_of, the links' counters items, the owner's totals; DELETE freezes a counters item
+        ROLLUPS: {"Query", "GetItem", "BatchGetItem", "UpdateItem"},
+        VISITS: {"PutItem"},  # DELETE's GoneEvent, in the tombstone's transaction
     },
-    "aggregate": {ROLLUPS: {"UpdateItem"}},  # visits: its stream only; never the links table
+    # visits: its stream only; never the links table. BatchGetItem: deleted links' and candidates'
+    # counters items (snip.data.owner_totals).
+    "aggregate": {ROLLUPS: {"UpdateItem", "BatchGetItem"}},
     "console": {},  # static files from its own folder
 }
 # The event source mapping reads the visits table's stream (CDK's grant_stream_read); AWS has no
@@ -46,7 +50,7 @@ STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:Ge
 WITH_POWERTOOLS = [name for name in NAMES if name != "console"]
 
 # What resolve's requests on a counters item may name (IAM dynamodb:Attributes), by hand too.
-EXPECTED_VISIT_ATTRIBUTES = ["bot_visits", "bucket", "key", "l#redirect", "visits"]
+EXPECTED_VISIT_ATTRIBUTES = ["bot_visits", "bucket", "frozen", "key", "l#redirect", "visits"]
 
 
 def function(template: dict[str, Any], name: str) -> dict[str, Any]:

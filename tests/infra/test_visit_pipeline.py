@@ -10,6 +10,7 @@ import pytest
 
 from infra.context import EVENT_RETENTION_DAYS, SnipConfig
 from infra.visit_pipeline import EVENT_COLUMNS, GLUE_DATABASE
+from snip.data.owner_totals import OwnerEntry, OwnersTable
 from snip.data.rollups_table import RollupsTable, StreamVisit, position
 from snip.data.visit_archive import raw_event
 from snip.domain.rollups import ClassifiedVisit, UserAgentClass
@@ -78,7 +79,8 @@ def test_aggregator_statements_on_tables_and_stream(template: dict[str, Any]) ->
         return {"ForAllValues:StringEquals": {"dynamodb:Attributes": names}}
 
     assert found == {
-        key(ROLLUPS, "dynamodb:UpdateItem"): None,  # never the links table
+        # Never the links table; reads counters items (deleted links', top-10 candidates').
+        key(ROLLUPS, "dynamodb:BatchGetItem", "dynamodb:UpdateItem"): None,
         key(
             VISITS,
             "dynamodb:DescribeStream",
@@ -113,10 +115,12 @@ def test_the_aggregators_requests_write_only_rollups_without_a_transaction() -> 
         )
         for n in range(4)
     ]
-    assert store.count("AbC1234", "shardId-1", visits) == 4
+    assert store.count("AbC1234", "shardId-1", visits).hours == 4
+    owners = OwnersTable(client, rollups_table="rollups")  # type: ignore[arg-type]
+    owners.add("o", "tag", [OwnerEntry(visit.position, "AbC1234", visits=1, total=3) for visit in visits])
     assert {request["TableName"] for request in client.requests} == {"rollups"}
     buckets = [request["Key"]["bucket"]["S"] for request in client.requests]
-    assert buckets == ["h#2030-01-31T10", "h#2030-01-31T11", "link"]
+    assert buckets == ["h#2030-01-31T10", "h#2030-01-31T11", "link", "totals"]
 
 
 def test_the_aggregator_is_told_its_tables_and_bucket(template: dict[str, Any]) -> None:

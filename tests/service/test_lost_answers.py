@@ -358,7 +358,7 @@ def test_patch(call: Call, dynamodb: Any, lost: int) -> None:
 @pytest.mark.usefixtures("filled_pool")
 def test_delete(call: Call, dynamodb: Any, lost: int) -> None:
     key = create(call)
-    faults = lose("UpdateItem", lost)
+    faults = lose("TransactWriteItems", lost)  # tombstone, counters frozen, GoneEvent: one transaction
     reply = call("DELETE", f"/links/{key}")
     assert len(faults.lost) == lost
     assert reply.status == 204, reply.body

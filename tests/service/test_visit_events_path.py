@@ -68,6 +68,7 @@ def test_the_event_holds_exactly_what_the_contract_lists(
         "counted": False,  # the aggregator counts it on the link
         "destination": "default",  # no rules, no split: the link's url (an item leaves it out)
         "target": "",
+        "created": link["created_at"],  # the owner totals' cut (snip.data.owner_totals)
     }
     assert len(at) == len("2030-01-31T12:00:00.123Z")
     assert at.endswith("Z")

@@ -22,9 +22,10 @@ def ensure_visits_table(client: Any, name: str = VISITS) -> None:
 
 
 def visit_events(client: Any, name: str = VISITS) -> list[dict[str, Any]]:
-    """Every event in the table, as plain dicts (snip.domain.visit_events' item layout), oldest first."""
+    """Every visit event in the table (not a deleted link's GoneEvent), as plain dicts
+    (snip.domain.visit_events' item layout), oldest first."""
     from snip.domain.visit_events import VisitEvent
 
     items = client.scan(TableName=name, ConsistentRead=True)["Items"]
-    events = [VisitEvent.from_item(item).__dict__ for item in items]
+    events = [VisitEvent.from_item(item).__dict__ for item in items if "kind" not in item]
     return sorted(events, key=lambda event: event["at"])

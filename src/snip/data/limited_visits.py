@@ -22,7 +22,14 @@ from botocore.exceptions import ClientError
 
 from snip.data import lost_writes
 from snip.data.cancellations import CONDITION_FAILED, CONFLICT, cancellation
-from snip.data.counter_items import BOT_VISITS, COUNTERS_BUCKET, LATEST_PREFIX, REDIRECT_WRITER, VISITS
+from snip.data.counter_items import (
+    BOT_VISITS,
+    COUNTERS_BUCKET,
+    FROZEN,
+    LATEST_PREFIX,
+    REDIRECT_WRITER,
+    VISITS,
+)
 from snip.data.dependency_guard import dependency_guard
 from snip.data.item_codec import from_item, to_item
 from snip.data.link_memory import LinkMemory
@@ -39,6 +46,8 @@ if TYPE_CHECKING:
         UpdateTypeDef,
     )
 
+# Fewer than the limit counted, and not deleted since the link was read (counter_items.FROZEN).
+_UNSPENT_AND_LIVE = "(attribute_not_exists(#v) OR #v < :remaining) AND attribute_not_exists(#f)"
 VISIT_CONFLICT_ATTEMPTS = 3  # a visit's transaction, sent again when another one on the link cancels it
 
 
@@ -129,14 +138,16 @@ class LimitedVisits:
 
     def _visit_update(self, key: str, now: str, remaining: int, *, bot: bool) -> UpdateTypeDef:
         """The count's half of a visit, only while fewer than ``remaining`` people's visits are
-        counted (a spent link redirects nobody); a preview bot's counts apart, spending nothing."""
+        counted (a spent link redirects nobody) and the link is not deleted since it was read (its
+        counters item frozen: ``counter_items.FROZEN``); a preview bot's counts apart, spending
+        nothing."""
         if bot:
             return {
                 "TableName": self.counters_table,
                 "Key": to_item({"key": key, "bucket": COUNTERS_BUCKET}),
                 "UpdateExpression": "ADD #b :one",
-                "ConditionExpression": "attribute_not_exists(#v) OR #v < :remaining",
-                "ExpressionAttributeNames": {"#b": BOT_VISITS, "#v": VISITS},
+                "ConditionExpression": _UNSPENT_AND_LIVE,
+                "ExpressionAttributeNames": {"#b": BOT_VISITS, "#v": VISITS, "#f": FROZEN},
                 "ExpressionAttributeValues": to_item({":one": 1, ":remaining": remaining}),
                 "ReturnValuesOnConditionCheckFailure": "NONE",
             }
@@ -144,8 +155,8 @@ class LimitedVisits:
             "TableName": self.counters_table,
             "Key": to_item({"key": key, "bucket": COUNTERS_BUCKET}),
             "UpdateExpression": "ADD #v :one SET #l = :now",
-            "ConditionExpression": "attribute_not_exists(#v) OR #v < :remaining",
-            "ExpressionAttributeNames": {"#v": VISITS, "#l": LATEST_PREFIX + REDIRECT_WRITER},
+            "ConditionExpression": _UNSPENT_AND_LIVE,
+            "ExpressionAttributeNames": {"#v": VISITS, "#l": LATEST_PREFIX + REDIRECT_WRITER, "#f": FROZEN},
             "ExpressionAttributeValues": to_item({":one": 1, ":now": now, ":remaining": remaining}),
             "ReturnValuesOnConditionCheckFailure": "NONE",
         }

@@ -7,13 +7,16 @@ decided even when its answer is lost (``snip.data.lost_writes``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import hashlib
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from botocore.exceptions import ClientError
 
 from snip.data import lost_writes
+from snip.data.cancellations import CONDITION_FAILED as CANCELLED_ON_CONDITION
+from snip.data.cancellations import cancellation
 from snip.data.dependency_guard import CONDITION_FAILED, MAX_BATCH_GET, dependency_guard, error_code, old_item
 from snip.data.item_codec import attribute_names, from_item, to_item
 from snip.data.link_items import (
@@ -41,6 +44,9 @@ if TYPE_CHECKING:
         AttributeValueTypeDef,
         KeysAndAttributesTypeDef,
         QueryInputTypeDef,
+        TransactWriteItemTypeDef,
+        UpdateItemInputTypeDef,
+        UpdateTypeDef,
     )
 
     from snip.data.item_codec import Item
@@ -214,21 +220,26 @@ class LinksTable:
             return entries[:limit], entries[limit - 1][1]
         return entries, start
 
-    def owner_tally(self, owner: str) -> list[tuple[str, int, int]]:
-        """Every live link of the owner, newest first, as (key, visits, bot visits) that earlier
-        versions counted on the link's item (frozen since): the whole partition of the search
-        index, in Queries of up to 1 MB (about 3,500 entries each), eventually consistent."""
+    def owner_tally(self, owner: str, before: str | None = None) -> list[tuple[str, int, int]]:
+        """Every live link of the owner (created before ``before``, if given), newest first, as
+        (key, visits, bot visits) that earlier versions counted on the link's item (frozen since):
+        the (whole) partition of the search index, in Queries of up to 1 MB (about 3,500 entries
+        each), eventually consistent."""
         tally: list[tuple[str, int, int]] = []
         start: Mapping[str, AttributeValueTypeDef] | None = None
+        condition, values = f"#{OWNER} = :owner", dict[str, object]({":owner": owner})
+        if before is not None:
+            condition, values = condition + f" AND #{LISTED_AT} < :before", values | {":before": before}
         while True:
             args: QueryInputTypeDef = {
                 "TableName": self.links_table,
                 "IndexName": BY_OWNER_SEARCH_INDEX,
-                "KeyConditionExpression": f"#{OWNER} = :owner",
+                "KeyConditionExpression": condition,
                 "ScanIndexForward": False,
                 "ProjectionExpression": f"#key, #{VISITS}, #{BOT_VISITS}",
-                "ExpressionAttributeNames": attribute_names("key", OWNER, VISITS, BOT_VISITS),
-                "ExpressionAttributeValues": to_item({":owner": owner}),
+                "ExpressionAttributeNames": attribute_names("key", OWNER, VISITS, BOT_VISITS)
+                | ({f"#{LISTED_AT}": LISTED_AT} if before is not None else {}),
+                "ExpressionAttributeValues": to_item(values),
             }
             if start:
                 args["ExclusiveStartKey"] = start
@@ -240,6 +251,30 @@ class LinksTable:
             start = response.get("LastEvaluatedKey")
             if not start:
                 return tally
+
+    def count_links(self, owner: str) -> int:
+        """How many live links the owner has: Queries of the ``by_owner`` index that count its
+        entries (Select COUNT: nothing is returned, the entries read are paid), eventually
+        consistent."""
+        counted = 0
+        start: Mapping[str, AttributeValueTypeDef] | None = None
+        while True:
+            args: QueryInputTypeDef = {
+                "TableName": self.links_table,
+                "IndexName": BY_OWNER_INDEX,
+                "KeyConditionExpression": f"#{OWNER} = :owner",
+                "Select": "COUNT",
+                "ExpressionAttributeNames": attribute_names(OWNER),
+                "ExpressionAttributeValues": to_item({":owner": owner}),
+            }
+            if start:
+                args["ExclusiveStartKey"] = start
+            with dependency_guard():
+                response = self.client.query(**args)
+            counted += int(response.get("Count", 0))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return counted
 
     def lookup(self, key: str) -> Link | None:
         """The item as it is now (strongly consistent), or None if it cannot be read either."""
@@ -324,8 +359,18 @@ class LinksTable:
             raise LinkNotFound("No link with this key.") from error
         return link_of(response["Attributes"])
 
-    def delete_link(self, key: str, owner: str, deleted_at: str, marker: str) -> None:
+    def delete_link(
+        self,
+        key: str,
+        owner: str,
+        deleted_at: str,
+        marker: str,
+        also: Sequence[TransactWriteItemTypeDef] = (),
+    ) -> None:
         """Turn the owner's live link into a tombstone that bears ``marker``; LinkNotFound otherwise.
+        With ``also`` (the freeze of the link's counters item and its GoneEvent:
+        ``snip.data.owner_totals.deletion``), all of them in one TransactWriteItems, whose token
+        comes from the marker.
 
         A repeat of this very delete (its first answer lost) fails the condition on a tombstone
         with our marker: that is the delete succeeding, not a link that was never there.
@@ -334,29 +379,40 @@ class LinksTable:
         def mine(stored: Link) -> bool:
             return stored.owner == owner and stored.delete_marker == marker
 
-        try:
-            lost_writes.send_once(
-                lambda: self.client.update_item(
-                    TableName=self.links_table,
-                    Key=to_item({"key": key}),
-                    UpdateExpression="SET #deleted_at = :deleted_at, #delete_marker = :marker "
-                    # Out of the owner's listing and searches too; the owner's words go with the url.
-                    f"REMOVE {', '.join(f'#{name}' for name in _GONE_WITH_THE_LINK)}",
-                    ConditionExpression=_OWNED,
-                    ExpressionAttributeNames=attribute_names(
-                        "key", "owner", "deleted_at", DELETE_MARKER, *_GONE_WITH_THE_LINK
-                    ),
-                    ExpressionAttributeValues=to_item(
-                        {":owner": owner, ":deleted_at": deleted_at, ":marker": marker}
-                    ),
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                ),
-                lambda: (stored := self.lookup(key)) is not None and mine(stored),
+        tombstone: UpdateItemInputTypeDef = {
+            "TableName": self.links_table,
+            "Key": to_item({"key": key}),
+            "UpdateExpression": "SET #deleted_at = :deleted_at, #delete_marker = :marker "
+            # Out of the owner's listing and searches too; the owner's words go with the url.
+            f"REMOVE {', '.join(f'#{name}' for name in _GONE_WITH_THE_LINK)}",
+            "ConditionExpression": _OWNED,
+            "ExpressionAttributeNames": attribute_names(
+                "key", "owner", "deleted_at", DELETE_MARKER, *_GONE_WITH_THE_LINK
+            ),
+            "ExpressionAttributeValues": to_item(
+                {":owner": owner, ":deleted_at": deleted_at, ":marker": marker}
+            ),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if also:
+            token = hashlib.sha256(f"delete/{key}/{marker}".encode()).hexdigest()[:36]
+            send: Callable[[], object] = lambda: self.client.transact_write_items(  # noqa: E731
+                TransactItems=[{"Update": cast("UpdateTypeDef", tombstone)}, *also], ClientRequestToken=token
             )
+        else:
+            send = lambda: self.client.update_item(**tombstone)  # noqa: E731
+        try:
+            lost_writes.send_once(send, lambda: (stored := self.lookup(key)) is not None and mine(stored))
         except ClientError as error:
-            if error_code(error) != CONDITION_FAILED:
+            if also:
+                cancelled = cancellation(error)
+                if cancelled.code(0) != CANCELLED_ON_CONDITION:
+                    raise cancelled.unavailable("delete") from error
+                old = cancelled.raw_item(0)
+            elif error_code(error) != CONDITION_FAILED:
                 raise
-            old = old_item(error)
+            else:
+                old = old_item(error)
             read = lambda: self.get_link(key, consistent=True)  # noqa: E731
             if old and lost_writes.failed_on_own(link_of(old), read, mine):
                 return

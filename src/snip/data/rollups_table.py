@@ -54,7 +54,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from snip.data import clients
-from snip.data.counter_items import COUNTERS_BUCKET, LATEST_PREFIX, WATERMARK_PREFIX
+from snip.data.counter_items import COUNTERS_BUCKET, FROZEN, LATEST_PREFIX, WATERMARK_PREFIX
 from snip.data.dependency_guard import CONDITION_FAILED, MAX_BATCH_GET, dependency_guard, error_code, old_item
 from snip.data.item_codec import from_item, to_item
 from snip.domain.errors import DependencyUnavailable
@@ -81,6 +81,9 @@ POSITION_DIGITS = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvw
 MAX_BUCKET_ATTRIBUTES = 150  # breakdown numbers per rollup update: keeps the expression under 4 KB
 RETENTION_SECONDS = 25 * 3600  # a stream keeps a record 24 h: older watermarks can go
 PRUNE_AFTER = 8  # stale watermarks gathered on a counters item before one write removes them
+# A counters update: only events above the shard's watermark, and only while the link is not
+# deleted (its item frozen: counter_items.FROZEN).
+_UNCOUNTED_AND_LIVE = "(attribute_not_exists(#n) OR #n < :first) AND attribute_not_exists(#f)"
 TOO_BIG = "ValidationException"  # an update that would take its item past DynamoDB's 400 KB
 logger = Logger(child=True)  # the aggregator's and shorten's (stats) Powertools Logger
 
@@ -142,6 +145,18 @@ class StreamVisit:
 
 
 @dataclass
+class Counted:
+    """What counting one link's visits of one shard did."""
+
+    hours: int = 0  # events this call counted into their hours (the rest: a redelivery)
+    # Positions of the events that are on the link's counters item: counted there now or before,
+    # or by the redirect itself (``counted``); not those a frozen (deleted) link's item refused.
+    settled: set[str] = field(default_factory=set)
+    total: int | None = None  # the counters item's visits after this call, when it wrote them
+    frozen: bool = False  # the link is deleted: its counters item takes nothing more
+
+
+@dataclass
 class _Pending:
     """One link's events of one shard on their way: which are still to count where."""
 
@@ -159,9 +174,9 @@ class RollupsTable:
         self.epoch = epoch  # seconds: the watermarks' stamps (tests set the clock)
 
     # -- counting --------------------------------------------------------------------------
-    def count(self, key: str, shard: str, visits: Sequence[StreamVisit]) -> int:
-        """Count one link's visits of one shard exactly once; returns how many this call counted
-        into their hours (the rest were counted before: a redelivery)."""
+    def count(self, key: str, shard: str, visits: Sequence[StreamVisit]) -> Counted:
+        """Count one link's visits of one shard exactly once: into their hours, then onto the
+        link's counters item unless it is frozen (the link deleted)."""
         ordered = sorted({visit.position: visit for visit in visits}.values(), key=lambda v: v.position)
         pending = _Pending(hours={}, counters=ordered)
         for visit in ordered:
@@ -172,8 +187,12 @@ class RollupsTable:
                 size = chunk_size([visit.visit for visit in events])
                 counted += self._count_hour(key, shard, hour, events[:size], pending)
                 events = events[size:]
-        self._count_link(key, shard, [v for v in pending.counters if v.position not in pending.legacy])
-        return counted
+        outcome = Counted(hours=counted, settled={v.position for v in ordered if v.visit.event.counted})
+        outcome.settled |= pending.legacy
+        self._count_link(
+            key, shard, [v for v in pending.counters if v.position not in pending.legacy], outcome
+        )
+        return outcome
 
     def _count_hour(
         self, key: str, shard: str, hour: str, chunk: list[StreamVisit], pending: _Pending
@@ -234,9 +253,9 @@ class RollupsTable:
             chunk = new
         return 0
 
-    def _count_link(self, key: str, shard: str, chunk: list[StreamVisit]) -> None:
+    def _count_link(self, key: str, shard: str, chunk: list[StreamVisit], outcome: Counted) -> None:
         """Add ``chunk``'s visits (those the redirect did not count itself: ``counted``) to the
-        link's counters item, once."""
+        link's counters item, once, unless it is frozen; ``outcome`` learns which are on it."""
         while chunk:
             mine = [visit.visit.event for visit in chunk if not visit.visit.event.counted]
             humans = [event.at for event in mine if not event.bot]
@@ -264,56 +283,36 @@ class RollupsTable:
                         TableName=self.rollups_table,
                         Key=to_item({"key": key, "bucket": COUNTERS_BUCKET}),
                         UpdateExpression=update,
-                        ConditionExpression="attribute_not_exists(#n) OR #n < :first",
-                        ExpressionAttributeNames=names,
+                        ConditionExpression=_UNCOUNTED_AND_LIVE,
+                        ExpressionAttributeNames=names | {"#f": FROZEN},
                         ExpressionAttributeValues=to_item(values),
                         ReturnValues="ALL_NEW",
                         ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
-                self._prune(key, from_item(answer.get("Attributes", {})))
+                outcome.settled |= {visit.position for visit in chunk}
+                outcome.total = counts_of(from_item(answer.get("Attributes", {}))).visits
+                prune_watermarks(
+                    self.client,
+                    self.rollups_table,
+                    key,
+                    COUNTERS_BUCKET,
+                    from_item(answer.get("Attributes", {})),
+                    self.epoch(),
+                )
                 return
             except ClientError as error:
                 if error_code(error) != CONDITION_FAILED:
                     raise
                 old = from_item(old_item(error) or {})
             done = _watermark_position(old.get(WATERMARK_PREFIX + shard_tag(shard)))
+            outcome.settled |= {visit.position for visit in chunk if visit.position <= done}
             new = [visit for visit in chunk if visit.position > done]
+            if FROZEN in old:
+                outcome.frozen = True
+                return  # the link is deleted: what it had not counted is counted on no item
             if len(new) == len(chunk):
                 raise DependencyUnavailable(f"the counters watermark of {key} dropped nothing")
             chunk = new
-
-    def _prune(self, key: str, item: Mapping[str, object]) -> None:
-        """Remove the watermarks (and latest visits) of shards not written for longer than the
-        stream keeps a record, once ``PRUNE_AFTER`` have gathered (one write now and then);
-        each only if it is still what was read."""
-        horizon = self.epoch() - RETENTION_SECONDS
-        stale = []
-        for name, value in item.items():
-            stamp = str(value).rpartition("@")[2] if name.startswith(WATERMARK_PREFIX) else ""
-            if stamp.isdigit() and int(stamp) < horizon:
-                stale.append((name, str(value)))
-        if len(stale) < PRUNE_AFTER:
-            return
-        names: dict[str, str] = {}
-        values: dict[str, object] = {}
-        removed, conditions = [], []
-        for i, (name, value) in enumerate(stale):
-            names[f"#n{i}"], names[f"#l{i}"] = name, LATEST_PREFIX + name[len(WATERMARK_PREFIX) :]
-            values[f":n{i}"] = value
-            removed += [f"#n{i}", f"#l{i}"]
-            conditions.append(f"#n{i} = :n{i}")
-        try:
-            with dependency_guard():
-                self.client.update_item(
-                    TableName=self.rollups_table,
-                    Key=to_item({"key": key, "bucket": COUNTERS_BUCKET}),
-                    UpdateExpression="REMOVE " + ", ".join(removed),
-                    ConditionExpression=" AND ".join(conditions),
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=to_item(values),
-                )
-        except (DependencyUnavailable, ClientError):
-            pass  # counted already; a later batch prunes them
 
     # -- the pipeline's progress (stats' as_of) ---------------------------------------------
     def record_progress(self, shard: str, progress: ShardProgress) -> None:
@@ -385,6 +384,43 @@ class RollupsTable:
             start = response.get("LastEvaluatedKey")
             if not start:
                 return items
+
+
+def prune_watermarks(
+    client: DynamoDBClient, table: str, key: str, bucket: str, item: Mapping[str, object], now: float
+) -> None:
+    """Remove the watermarks (and latest visits) of shards not written for longer than the
+    stream keeps a record from the item ``(key, bucket)`` (``item``: as it is now), once
+    ``PRUNE_AFTER`` have gathered (one write now and then); each only if it is still what was
+    read."""
+    horizon = now - RETENTION_SECONDS
+    stale = []
+    for name, value in item.items():
+        stamp = str(value).rpartition("@")[2] if name.startswith(WATERMARK_PREFIX) else ""
+        if stamp.isdigit() and int(stamp) < horizon:
+            stale.append((name, str(value)))
+    if len(stale) < PRUNE_AFTER:
+        return
+    names: dict[str, str] = {}
+    values: dict[str, object] = {}
+    removed, conditions = [], []
+    for i, (name, value) in enumerate(stale):
+        names[f"#n{i}"], names[f"#l{i}"] = name, LATEST_PREFIX + name[len(WATERMARK_PREFIX) :]
+        values[f":n{i}"] = value
+        removed += [f"#n{i}", f"#l{i}"]
+        conditions.append(f"#n{i} = :n{i}")
+    try:
+        with dependency_guard():
+            client.update_item(
+                TableName=table,
+                Key=to_item({"key": key, "bucket": bucket}),
+                UpdateExpression="REMOVE " + ", ".join(removed),
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+    except (DependencyUnavailable, ClientError):
+        pass  # counted already; a later batch prunes them
 
 
 def counts_of(item: Mapping[str, object]) -> LinkCounts:

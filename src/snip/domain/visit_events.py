@@ -48,6 +48,9 @@ class VisitEvent:
     # "0".."9", a split's variant "split:<i>", or "default" (the link's url), which an item leaves out.
     destination: str = DEFAULT_DESTINATION
     target: str = ""  # with a destination: the tag of its URL (redirect_rules.target_tag), never the URL
+    # When the link was created (its created_at): the aggregator keeps an owner's totals for links
+    # created since the owner totals' cut (snip.data.owner_totals); "" in events written before.
+    created: str = ""
 
     def to_item(self) -> dict[str, dict[str, str | bool]]:
         """The event as a DynamoDB item (low-level attribute values)."""
@@ -68,6 +71,7 @@ class VisitEvent:
                 if self.destination != DEFAULT_DESTINATION
                 else {}
             ),
+            **({"created": {"S": self.created}} if self.created else {}),
         }
 
     @classmethod
@@ -92,6 +96,52 @@ class VisitEvent:
             counted=bool(item.get("counted", {}).get("BOOL", False)),
             destination=_typed(item.get("destination", {}).get("S", DEFAULT_DESTINATION), str),
             target=_typed(item.get("target", {}).get("S", ""), str),
+            created=_typed(item.get("created", {}).get("S", ""), str),
+        )
+
+
+GONE = "gone"  # the ``kind`` of a GoneEvent's item (a visit event's item has no kind)
+
+
+@dataclass(frozen=True)
+class GoneEvent:
+    """A link deleted: written by DELETE in the same transaction as the link's tombstone and the
+    freeze of its counters item, so that the aggregator takes the link's counts off its owner's
+    totals once (``snip.data.owner_totals``). Its id is ``gone#<key>``: a key is deleted once."""
+
+    key: str
+    owner: str
+    at: str  # the deletion's time (RFC 3339 UTC, seconds)
+    created: str  # the link's created_at
+    expires: int  # epoch seconds: the visits table's TTL attribute
+
+    @property
+    def id(self) -> str:
+        return f"{GONE}#{self.key}"
+
+    def to_item(self) -> dict[str, dict[str, str]]:
+        return {
+            "id": {"S": self.id},
+            "kind": {"S": GONE},
+            "key": {"S": self.key},
+            "owner": {"S": self.owner},
+            "at": {"S": self.at},
+            "created": {"S": self.created},
+            "expires": {"N": str(self.expires)},
+        }
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Mapping[str, object]]) -> GoneEvent:
+        """A GoneEvent from its item (KeyError if it is none, TypeError if an attribute is not
+        of its type)."""
+        if _typed(item["kind"]["S"], str) != GONE:
+            raise KeyError("kind")
+        return cls(
+            key=_typed(item["key"]["S"], str),
+            owner=_typed(item["owner"]["S"], str),
+            at=_typed(item["at"]["S"], str),
+            created=_typed(item["created"]["S"], str),
+            expires=int(_typed(item["expires"]["N"], str)),
         )
 
 

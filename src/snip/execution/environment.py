@@ -171,6 +171,7 @@ _BUILT_ELSEWHERE = (
     ("snip.data.idempotency_table", ("persistence",)),
     ("snip.operations.idempotent_creates", ("config",)),
     ("snip.data.rollups_table", ("rollups_table",)),
+    ("snip.data.owner_totals", ("owners_table",)),
 )
 
 

@@ -257,4 +257,5 @@ def visit_event(
         counted=counted,
         destination=redirect.destination if redirect is not None else DEFAULT,
         target=redirect.target if redirect is not None else "",
+        created=link.created_at or "",
     )

@@ -29,6 +29,7 @@ from snip.domain.short_keys import is_possible_key
 from snip.domain.stats import LinkCounts, with_counts
 from snip.domain.validation import normalize_tag, server_address
 from snip.operations.key_pool import Claim, KeyPool
+from snip.settings import get_settings
 
 
 def view(link: Link, base_url: str, *, detail: bool) -> dict[str, object]:
@@ -341,13 +342,32 @@ class Links:
 
     def summary(self, owner: str) -> dict[str, object]:
         """GET /links/summary (``snip.operations.owner_summary``)."""
+        from snip.data.owner_totals import owners_table
         from snip.operations.owner_summary import summarize
 
         counts = self._counts().counts if self._counts is not None else None
-        return summarize(self._table, counts, owner)
+        return summarize(self._table, counts, owner, owners_table() if counts is not None else None)
 
     def delete(self, owner: str, key: str) -> None:
-        """Leave a tombstone: the key answers 410 and is never issued again."""
+        """Leave a tombstone: the key answers 410 and is never issued again. In the same
+        transaction, the link's counters item is frozen and its GoneEvent written, so that the
+        pipeline takes its counts off its owner's totals (``snip.data.owner_totals``)."""
+        from snip.data.owner_totals import deletion
+
         if not is_possible_key(key):
             raise LinkNotFound("No link with this key.")
-        self._table.delete_link(key, owner, clock.now_ts(), secrets.token_urlsafe(12))
+        link = self._table.get_link(key, consistent=True)
+        if link is None or not link.live_for(owner):
+            raise LinkNotFound("No link with this key.")
+        deleted_at, marker = clock.now_ts(), secrets.token_urlsafe(12)
+        settings = get_settings()
+        also = deletion(
+            key,
+            owner,
+            link.created_at or "",
+            deleted_at,
+            marker,
+            settings.rollups_table,
+            settings.visits_table,
+        )
+        self._table.delete_link(key, owner, deleted_at, marker, also)
