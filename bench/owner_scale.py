@@ -24,9 +24,11 @@ import io
 import json
 import math
 import os
+import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +40,8 @@ from bench.common import TYPICAL_TARGET, dynamodb_client
 from bench.requests_count import in_process_environment, item_size, read_units
 
 MEASURED_LINKS = 10_000
+VISITS = 3_000  # the measured owner's visits, through the aggregator
+VISIT_BATCH = 1_000
 MODEL_LINKS = 100_000
 TIMED_ROUNDS = 7
 OWNER = "local"  # the local stack's local-dev-key owner
@@ -90,6 +94,7 @@ class QueryMeter:
         self.requests: list[str] = []
         self.units = 0.0
         self.entry_sizes: list[int] = []
+        self.index_sizes: dict[str, list[int]] = {}  # index -> the size of each entry read
         self._queries: list[dict[str, Any]] = []
         client.meta.events.register("before-call.dynamodb", self._before)
         client.meta.events.register("after-call.dynamodb", self._after)
@@ -100,13 +105,16 @@ class QueryMeter:
 
     def _before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         self.requests.append(model.name)
-        if model.name in ("Query", "BatchGetItem"):
+        if model.name in ("Query", "BatchGetItem", "GetItem"):
             self._queries.append(json.loads(params["body"]))
 
     def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
-        if model.name not in ("Query", "BatchGetItem"):
+        if model.name not in ("Query", "BatchGetItem", "GetItem"):
             return
         body = self._queries.pop()
+        if model.name == "GetItem":
+            self.units += read_units(item_size(parsed.get("Item")), bool(body.get("ConsistentRead")))
+            return
         if model.name == "BatchGetItem":  # each key as a GetItem: one not found costs as a small item
             for table, asked in body["RequestItems"].items():
                 consistent = bool(asked.get("ConsistentRead"))
@@ -116,7 +124,8 @@ class QueryMeter:
             return
         # What the Query read: the same Query without its filter and projection, and whether it
         # went on; DynamoDB stops at 1 MB, which the page rule's rounds meet at 100,000 links.
-        args = {k: v for k, v in body.items() if k not in ("FilterExpression", "ProjectionExpression")}
+        dropped = ("FilterExpression", "ProjectionExpression", "Select")
+        args = {k: v for k, v in body.items() if k not in dropped}
         used = body["KeyConditionExpression"]
         args["ExpressionAttributeNames"] = {
             k: v for k, v in body.get("ExpressionAttributeNames", {}).items() if k in used
@@ -127,6 +136,7 @@ class QueryMeter:
         read = self.peek.query(**args).get("Items", [])
         sizes = [item_size(item) for item in read]
         self.entry_sizes += sizes
+        self.index_sizes.setdefault(str(body.get("IndexName")), []).extend(sizes)
         self.units += read_units(sum(sizes), False)  # an index is read eventually consistent
 
 
@@ -162,8 +172,9 @@ def search_model(links: int, entry: float) -> dict[str, Any]:
     }
 
 
-def summary_model(links: int, entry: float, counters_item: int) -> dict[str, Any]:
-    """Requests and read units of GET /links/summary for ``links`` links."""
+def reading_model(links: int, entry: float, counters_item: int) -> dict[str, Any]:
+    """Requests and read units of reading every link (the summary before owner totals, and its
+    fallback: ``owner_summary.summarize_by_reading``) for ``links`` links."""
     per_mb = max(1, int(MB // entry))
     queries = math.ceil(links / per_mb)
     index_units = sum(
@@ -182,13 +193,49 @@ def summary_model(links: int, entry: float, counters_item: int) -> dict[str, Any
     }
 
 
+def summary_model(
+    links: int, count_entry: float, counted: dict[str, Any], counted_links: int
+) -> dict[str, Any]:
+    """Requests and read units of GET /links/summary from the owner totals for ``links`` links
+    created since the cut: the COUNT Queries of ``by_owner`` (entries of ``count_entry`` bytes,
+    1 MB each) grow with the links; the rest (the cut, the owner's item, the empty Query of links
+    before the cut, the candidates' counters items, the top links) is what was ``counted`` for
+    ``counted_links`` less its own COUNT Queries."""
+
+    def counting(n: int) -> tuple[int, float]:
+        per_mb = max(1, int(MB // count_entry))
+        queries = math.ceil(n / per_mb)
+        units = sum(
+            read_units(math.ceil(min(per_mb, n - i * per_mb) * count_entry), False) for i in range(queries)
+        )
+        return queries, units
+
+    measured_queries, measured_units = counting(counted_links)
+    queries, units = counting(links)
+    fixed_requests = counted["requests"] - measured_queries
+    fixed_units = counted["read_units"] - measured_units
+    return {
+        "links": links,
+        "count_queries": queries,
+        "count_read_units": units,
+        "fixed_requests": fixed_requests,
+        "fixed_read_units": fixed_units,
+        "requests": queries + fixed_requests,
+        "read_units": units + fixed_units,
+    }
+
+
 def _in_process() -> dict[str, Any]:
     """The search and the summary counted at the SDK on moto, in this process."""
     import boto3
     from moto import mock_aws
 
     from snip.data import clients
+    from snip.data.link_items import BY_OWNER_INDEX
+    from snip.data.owner_totals import OwnersTable
+    from snip.data.rollups_table import rollups_table
     from snip.execution import environment
+    from snip.operations import owner_summary
     from snip.settings import DEFAULT_TABLES, Env
     from snip_deploy.tables import create_tables
     from snip_local import moto_queries
@@ -203,8 +250,11 @@ def _in_process() -> dict[str, Any]:
             peek = boto3.client("dynamodb", region_name="us-east-1")
             create_tables(peek, DEFAULT_TABLES)
             table = DEFAULT_TABLES[Env.LINKS_TABLE]
+            owners = OwnersTable(clients.dynamodb(), DEFAULT_TABLES[Env.ROLLUPS_TABLE], margin=0)
+            owners.cut()  # the aggregator of this version ran: the links below are in its totals
             fill(peek, table, MEASURED_LINKS)
             fill(peek, table, 1000, owner="someone-else", start=MEASURED_LINKS)
+            _visit(owners)
             meter = QueryMeter(clients.dynamodb(), peek)
             links = environment.links()
             pages, cursor = [], None
@@ -216,8 +266,18 @@ def _in_process() -> dict[str, Any]:
                 if cursor is None:
                     break
             meter.reset()
+            meter.index_sizes.clear()
             summary = links.summary(OWNER)
-            summary_counted = {"requests": len(meter.requests), "read_units": meter.units}
+            summary_counted = {
+                "requests": len(meter.requests),
+                "read_units": meter.units,
+                "by_request": dict(Counter(meter.requests)),
+            }
+            count_entry = statistics.fmean(meter.index_sizes[BY_OWNER_INDEX])
+            meter.reset()
+            by_reading = owner_summary.summarize_by_reading(links._table, rollups_table().counts, OWNER)
+            reading_counted = {"requests": len(meter.requests), "read_units": meter.units}
+            assert by_reading == summary, (by_reading, summary)
             counters = item_size(
                 {"key": {"S": "b000000"}, "bucket": {"S": "link"}, "visits": {"N": "12345"},
                  "bot_visits": {"N": "123"}, "l#redirect": {"S": "2030-01-01T00:00:00Z"},
@@ -230,13 +290,51 @@ def _in_process() -> dict[str, Any]:
         os.environ.clear()
         os.environ.update(saved)
     assert summary["links"] == MEASURED_LINKS, summary
+    assert summary["visits"] == VISITS, summary
     return {
         "links": MEASURED_LINKS,
+        "visits": VISITS,
         "search_pages": pages,
         "summary": summary_counted,
+        "summary_by_reading": reading_counted,
         "entry_bytes": entry,
+        "count_entry_bytes": count_entry,
         "counters_item_bytes": counters,
     }
+
+
+def _visit(owners: Any) -> None:
+    """``VISITS`` visits of the owner's links (by a Zipf-like rank: link i gets about 1/(i+1) of
+    them) through the aggregator, in batches of ``VISIT_BATCH`` from one shard: the owner's item,
+    its candidates and floor as a busy owner's are."""
+    from snip.data.rollups_table import rollups_table
+    from snip.data.visit_archive import NoArchive
+    from snip.domain.rollups import UserAgentClass
+    from snip.domain.visit_events import VisitEvent
+    from snip.operations.visit_counting import aggregate
+
+    agent = UserAgentClass("desktop", "Chrome", "Windows")
+
+    weights = [1 / (rank + 1) for rank in range(MEASURED_LINKS)]
+    picks = random.Random(7).choices(range(MEASURED_LINKS), weights=weights, k=VISITS)
+    records = []
+    for n, index in enumerate(picks):
+        link = typical_link(index)
+        event = VisitEvent(
+            id=f"bench-{n}", at="2030-02-01T12:00:00.000Z", key=link.key, owner=OWNER, bot=False,
+            referrer="(direct)", country="DE", user_agent="Mozilla/5.0", source="link",
+            expires=1_900_000_000, created=link.created_at or "",
+        )  # fmt: skip
+        records.append(
+            {
+                "eventName": "INSERT",
+                "dynamodb": {"SequenceNumber": str(10**20 + n), "NewImage": event.to_item()},
+            }
+        )
+    for first in range(0, len(records), VISIT_BATCH):
+        batch = records[first : first + VISIT_BATCH]
+        outcome = aggregate(batch, "shardId-bench", lambda _: agent, rollups_table(), NoArchive(), 8, owners)
+        assert not outcome.failed, outcome
 
 
 def _timed(url: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -292,7 +390,11 @@ def run() -> dict[str, Any]:
         "counted": counted,
         "model_check": model_here,
         "search_model": search_model(MODEL_LINKS, counted["entry_bytes"]),
-        "summary_model": summary_model(MODEL_LINKS, counted["entry_bytes"], counted["counters_item_bytes"]),
+        "summary_model": summary_model(MODEL_LINKS, counted["count_entry_bytes"], counted["summary"]),
+        "summary_model_check": summary_model(
+            MEASURED_LINKS, counted["count_entry_bytes"], counted["summary"]
+        ),
+        "reading_model": reading_model(MODEL_LINKS, counted["entry_bytes"], counted["counters_item_bytes"]),
         "local_stack": _local_stack(),
     }
 

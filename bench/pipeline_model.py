@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -42,7 +43,8 @@ from botocore.exceptions import ClientError
 from bench.common import ROOT, TYPICAL_TARGET
 from bench.requests_count import item_size, write_units
 from snip.data.counter_items import COUNTERS_BUCKET
-from snip.data.rollups_table import RollupsTable, StreamVisit, position
+from snip.data.owner_totals import OWNER_PREFIX, TOTALS_BUCKET, OwnersTable, owner_key
+from snip.data.rollups_table import Counted, RollupsTable, StreamVisit, position
 from snip.data.visit_archive import NoArchive
 from snip.domain.link import Link
 from snip.domain.rollups import ClassifiedVisit, UserAgentClass
@@ -99,6 +101,8 @@ class ModelDynamoDB:
                 ok = names[match[1]] in present
             elif match := re.fullmatch(r"attribute_not_exists\((#\w+)\)", clause):
                 ok = names[match[1]] not in present
+            elif match := re.fullmatch(r"(#\w+) = (:\w+)", clause):
+                ok = present.get(names[match[1]]) == values[match[2]]
             elif match := re.fullmatch(r"attribute_not_exists\((#\w+)\) OR (#\w+) (<=?) (:\w+)", clause):
                 name = names[match[1]]
                 bound = values[match[4]]
@@ -117,7 +121,7 @@ class ModelDynamoDB:
         for section, body in re.findall(
             r"(ADD|SET|REMOVE) (.*?)(?= ADD | SET | REMOVE |$)", op["UpdateExpression"]
         ):
-            for part in body.split(", "):
+            for part in re.split(r", (?![^(]*\))", body):
                 if section == "ADD":
                     name, value = part.split(" ")
                     item[names[name]] = item.get(names[name], 0) + values[value]
@@ -125,7 +129,10 @@ class ModelDynamoDB:
                     item.pop(names[part], None)
                 else:
                     name, value = part.split(" = ")
-                    item[names[name]] = values[value]
+                    if match := re.fullmatch(r"if_not_exists\((#\w+), (:\w+)\)", value):
+                        item.setdefault(names[match[1]], values[match[2]])
+                    else:
+                        item[names[name]] = values[value]
 
     def _write(self, op: dict[str, Any], *, transactional: bool) -> dict[str, Any]:
         """Apply an Update (or a Put) whose condition held; count its item's write and units."""
@@ -167,6 +174,16 @@ class ModelDynamoDB:
         if op.get("ReturnValues") == "ALL_NEW":
             return {"Attributes": {k: _ser.serialize(v) for k, v in written.items()}}
         return {}
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        """Reads (read units are not counted here): the items there, none unprocessed."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for table, asked in RequestItems.items():
+            for key in asked["Keys"]:
+                item = self.items.get(self._id({"TableName": table, "Key": key}))
+                if item is not None:
+                    found.setdefault(table, []).append({k: _ser.serialize(v) for k, v in item.items()})
+        return {"Responses": found}
 
     def transact_write_items(self, TransactItems: list[dict[str, Any]], **_: Any) -> dict[str, Any]:
         self.transactions += 1
@@ -230,6 +247,20 @@ def _link_item(key: str) -> dict[str, Any]:
 
 def _store(model: ModelDynamoDB) -> RollupsTable:
     return RollupsTable(model, "rollups")  # type: ignore[arg-type]
+
+
+# Every link of the models was created after the owner totals' cut (recorded when first asked:
+# the models' clock is today's, their links are of 2030), so every visit counts in its owner's
+# totals as well, as on a stack installed with them.
+CREATED = "2030-01-01T00:00:00Z"
+
+
+def _owners(model: ModelDynamoDB) -> OwnersTable:
+    return OwnersTable(model, "rollups", margin=0)  # type: ignore[arg-type]
+
+
+def _owner_item(model: ModelDynamoDB, owner: str) -> dict[str, Any]:
+    return _item(model, owner_key(owner), TOTALS_BUCKET)
 
 
 def _item(model: ModelDynamoDB, key: str, bucket: str) -> dict[str, Any]:
@@ -307,25 +338,32 @@ def hot_link(redirects: int = REDIRECTS_PER_SECOND, shards: int = HOT_SHARDS) ->
     }
 
 
-def long_tail(links: int = VISIT_STREAM.batch_size) -> dict[str, Any]:
+def long_tail(links: int = VISIT_STREAM.batch_size, owner_per_link: bool = False) -> dict[str, Any]:
     """A full batch whose every event is another link's (links clicked now and then: the common
     case of a small deployment), through ``snip.operations.visit_counting.aggregate``: the
-    aggregator's dearest batch, an hour update and a counters update per event (and the
-    pipeline's progress twice per batch). The links carry 10 rules, a split, a 200-character title
+    aggregator's dearest batch, an hour update and a counters update per event, the owner's
+    totals once (with ``owner_per_link``, every link another owner's: once per event), and the
+    pipeline's progress twice per batch. The links carry 10 rules, a split, a 200-character title
     and 1,000 characters of notes: their items are never written by a visit, whatever they hold."""
     model = ModelDynamoDB()
     keys = [f"Tail{n:03d}" for n in range(links)]
     for key in keys:
         model.put("links", {"key": {"S": key}}, _link_item(key))
     events = [
-        visit(key, n, referrer="news.example.com", country="DE", source="qr" if n % 5 == 0 else "link")
+        replace(
+            visit(key, n, referrer="news.example.com", country="DE", source="qr" if n % 5 == 0 else "link"),
+            owner=f"owner{n:04d}" if owner_per_link else "local",
+            created=CREATED,
+        )
         for n, key in enumerate(keys)
     ]
     _put_visits(model, events)
+    owners = _owners(model)
+    owners.cut()
     model.writes.clear()
     model.write_units = 0.0
     records = [stream_record(event, n) for n, event in enumerate(events)]
-    outcome = aggregate(records, _shard_id(0), _classify, _store(model), NoArchive())
+    outcome = aggregate(records, _shard_id(0), _classify, _store(model), NoArchive(), owners=owners)
     counted = sum(int(_counted(model, key).get("visits", 0)) for key in keys)
     link_writes = sum(n for (table, _), n in model.writes.items() if table == "links")
     return {
@@ -336,6 +374,8 @@ def long_tail(links: int = VISIT_STREAM.batch_size) -> dict[str, Any]:
         "link_item_writes": link_writes,
         "counted": counted,
         "failed": len(outcome.failed),
+        "owners": len({event.owner for event in events}),
+        "owner_item_writes": sum(n for (_, ident), n in model.writes.items() if OWNER_PREFIX in ident),
         "write_units_per_event": model.write_units / links,
     }
 
@@ -347,7 +387,7 @@ class _FlakyCounter:
         self.store = store
         self.fail_next = False
 
-    def count(self, key: str, shard: str, visits: list[StreamVisit]) -> int:
+    def count(self, key: str, shard: str, visits: list[StreamVisit]) -> Counted:
         if self.fail_next:
             self.fail_next = False
             self.store.count(key, shard, visits[: len(visits) // 2])
@@ -376,14 +416,22 @@ def redelivery(
         return max(0, n * 24 // events_total - (rng.random() < 0.02))
 
     events = [
-        visit(rng.choice(keys), n, at=f"2030-01-31T{hour(n):02d}:00:00.000Z", bot=n % 7 == 0)
+        replace(
+            visit(rng.choice(keys), n, at=f"2030-01-31T{hour(n):02d}:00:00.000Z", bot=n % 7 == 0),
+            owner=f"owner{n % 3}",
+            created=CREATED,
+        )
         for n in range(events_total)
     ]
+    # Each link is one owner's (its visits' owner, as resolve writes it): three owners.
+    owner_of = {event.key: event.owner for event in events}
+    events = [replace(event, owner=owner_of[event.key]) for event in events]
     _put_visits(model, events)
     per_shard: dict[str, list[dict[str, Any]]] = {}
     for n, event in enumerate(events):
         per_shard.setdefault(_shard_id(_shard_of(event, shards)), []).append(stream_record(event, n))
     counter = _FlakyCounter(_store(model))
+    owners = _owners(model)
     stats = Counter[str]()
 
     def invoke(event: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
@@ -391,7 +439,9 @@ def redelivery(
         if rng.random() < 0.05:
             stats["failed_mid_batch"] += 1
             counter.fail_next = True
-        outcome = aggregate(event["Records"], event["shardId"], _classify, counter, NoArchive())
+        outcome = aggregate(
+            event["Records"], event["shardId"], _classify, counter, NoArchive(), owners=owners
+        )
         return None, outcome.response()
 
     # The records' time (tests.visits.stream_record), so that no record is ever older than the
@@ -424,6 +474,11 @@ def redelivery(
         wrong += abs(link.get("visits", 0) - expected[key]) + abs(
             link.get("bot_visits", 0) - expected_bots[key]
         )
+    for owner in set(owner_of.values()):  # the owners' totals: their links' sums, once each
+        item = _owner_item(model, owner)
+        mine = [event for event in events if event.owner == owner]
+        wrong += abs(item.get("visits", 0) - sum(not event.bot for event in mine))
+        wrong += abs(item.get("bot_visits", 0) - sum(event.bot for event in mine))
     per_hour = Counter((event.key, event.at[:13], event.bot) for event in events)
     for (key, at, bot), count in per_hour.items():  # each hour (a day is their sum)
         item = _item(model, key, "h#" + at)
@@ -486,6 +541,7 @@ def zipf_day(shards: int, seed: int = 19, minutes: int = ZIPF_MINUTES) -> dict[s
     window = VISIT_STREAM.max_batching_window_seconds
     model = ModelDynamoDB()
     store = _store(model)
+    owners = _owners(model)
     open_batches: dict[int, list[dict[str, Any]]] = {}
     opened: dict[int, float] = {}
     sequence = Counter[int]()
@@ -497,7 +553,7 @@ def zipf_day(shards: int, seed: int = 19, minutes: int = ZIPF_MINUTES) -> dict[s
         batch = open_batches.pop(shard)
         batches += 1
         distinct += len({record["dynamodb"]["NewImage"]["key"]["S"] for record in batch})
-        aggregate(batch, _shard_id(shard), lambda ua: agents[ua], store, NoArchive())
+        aggregate(batch, _shard_id(shard), lambda ua: agents[ua], store, NoArchive(), owners=owners)
 
     for n in range(total):
         moment = start + n / rate
@@ -517,6 +573,7 @@ def zipf_day(shards: int, seed: int = 19, minutes: int = ZIPF_MINUTES) -> dict[s
             user_agent=agent.browser + agent.device,
             source="qr" if n % 10 == 0 else "link",
             expires=int(moment) + 86_400,
+            created=CREATED,
         )
         shard = rng.randrange(shards)
         record = stream_record(event, 0)
@@ -543,6 +600,10 @@ def zipf_day(shards: int, seed: int = 19, minutes: int = ZIPF_MINUTES) -> dict[s
         "writes_per_visit": round(model.updates / total, 3),
         "write_units_per_event": model.write_units / total,
         "counters_units_per_event": link_units / total,
+        "owner_units_per_event": sum(
+            units for (_, ident), units in model.units_by_item.items() if OWNER_PREFIX in ident
+        )
+        / total,
         "transactions": model.transactions,
     }
 
@@ -651,6 +712,7 @@ def run(lag_samples: int = 30) -> dict[str, Any]:
     return {
         "hot_link": hot_link(),
         "long_tail": long_tail(),
+        "long_tail_owner_per_link": long_tail(owner_per_link=True),
         "redelivery": redelivery(),
         "zipf_day": {
             str(shards): zipf_day(

@@ -544,7 +544,21 @@ def _long_tail(found: dict[str, Any]) -> str:
         "(1 per started KB of each item): the pipeline's dearest case, and a small deployment's usual "
         "one. The floor is one write per link and hour touched; the second is the link's counters, "
         "kept apart from the link (a link's rules and notes never make counting dearer) so that "
-        "GET /links reads them without summing hours.\n\n"
+        "GET /links reads them without summing hours. The owner's totals (GET /links/summary) are "
+        f"one write per owner and batch: {tail.get('owner_item_writes', 0)} here, every link being "
+        "one owner's." + _owner_per_link(found) + "\n\n"
+    )
+
+
+def _owner_per_link(found: dict[str, Any]) -> str:
+    tail = found.get("long_tail_owner_per_link")
+    if not tail:
+        return ""
+    return (
+        f" The worst case for them, the same batch with every link another owner's ({tail['owners']:,} "
+        f"owners): {tail['owner_item_writes']:,} owner writes, {tail['write_units_per_event']:.2f} WRU per "
+        "visit (informational: a stack whose every owner has a link clicked in every batch; such "
+        "owners' summaries read few links, and would not need the totals)."
     )
 
 
@@ -1019,12 +1033,19 @@ def owner_search_table(owners: dict[str, Any]) -> str:
 
 
 def owner_summary_table(owners: dict[str, Any]) -> str:
+    """GET /links/summary from the owner totals, against reading every link (its fallback, and
+    what it did before), counted at 10,000 links and modelled at 100,000."""
     counted, model = owners["counted"]["summary"], owners["summary_model"]
+    before, reading = owners["counted"]["summary_by_reading"], owners["reading_model"]
     rows = [
-        [f"{owners['counted']['links']:,} (counted)", counted["requests"], f"{counted['read_units']:,.1f}"],
-        [f"{model['links']:,} (model)", model["requests"], f"{model['read_units']:,.1f}"],
-    ]
-    return _table(["owner's links", "requests", "read units"], rows)
+        [f"{owners['counted']['links']:,} (counted)", counted["requests"], f"{counted['read_units']:,.1f}",
+         before["requests"], f"{before['read_units']:,.1f}"],
+        [f"{model['links']:,} (model)", model["requests"], f"{model['read_units']:,.1f}",
+         reading["requests"], f"{reading['read_units']:,.1f}"],
+    ]  # fmt: skip
+    return _table(
+        ["owner's links", "requests", "read units", "reading every link: requests", "read units"], rows
+    )
 
 
 def _owner_section(results: dict[str, Any]) -> str:
@@ -1058,7 +1079,14 @@ def _owner_section(results: dict[str, Any]) -> str:
         f"rule on the measured entry size (at 10,000 the model gives {check['pages']} page(s), "
         f"{check['queries']} Queries, {check['read_units']:,.1f} read units for the Queries).\n\n"
         f"{owner_search_table(owners)}\n\n"
-        "GET /links/summary (every counters item is one read unit, found or not):\n\n"
+        "GET /links/summary reads the owner's totals that the pipeline keeps (the cut, the owner's "
+        "item, `Select COUNT` Queries of `by_owner` for the links count, the top-10 candidates' "
+        "counters items, the top links), after "
+        f"{owners['counted'].get('visits', 0):,} visits of the owner's links went through the "
+        "aggregator; beside it, reading every link's counters item (the summary's fallback, and what "
+        "it did before; one read unit each, found or not). At 100,000 links only the COUNT Queries "
+        "grow (entries of "
+        f"{owners['counted'].get('count_entry_bytes', 0):.0f} bytes):\n\n"
         f"{owner_summary_table(owners)}\n\n"
         f"Timed through the local stack (`snip serve`), {local['search_page']['n']} rounds each, warm:\n\n"
         + _table(["request, 10,000 links", "p50 ms", "max ms", "bytes", "answers"], rows)

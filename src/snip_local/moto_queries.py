@@ -6,8 +6,9 @@ it by turning the item into plain JSON once per projected attribute: millisecond
 search that reads an owner's 10,000 index entries (GET /links?q=, docs/architecture.md) took
 seconds in moto alone, against well under one on DynamoDB.
 
-``install`` answers the Queries Snip sends to an index (an equality on its partition key, no
-condition on its sort key; a filter, a projection, a limit, a start key) the way DynamoDB reads
+``install`` answers the Queries Snip sends to an index (an equality on its partition key, and at
+most one comparison of its sort key with a value: ``<``, ``<=``, ``>``, ``>=``; a filter, a
+projection, a limit, a start key) the way DynamoDB reads
 an index: the partition's entries in sort-key order, each entry the projected attributes only
 (sharing their values, never changed in place by a Query), the read stopping at ``Limit`` entries
 or at 1 MB of entries (DynamoDB weighs the index entries it reads; moto weighed whole items),
@@ -69,18 +70,19 @@ def _query(table: Table, *args: Any, **kwargs: Any) -> tuple[list[Item], int, di
     )  # fmt: skip
     index = table.get_index(call["index_name"]) if call.get("index_name") else None
     keys = [key["AttributeName"] for key in index.schema] if index is not None else []
+    bound = _sort_bound(call, keys[1] if len(keys) == 2 else "")
     plain = (
         isinstance(index, GlobalSecondaryIndex)
         and len(keys) == 2  # a partition and a sort key
         and table.range_key_attr is None
-        and not call.get("range_comparison")
-        and not call.get("range_key_conditions")
+        and bound is not None
         and not call.get("consistent_read")
         and not any(name not in _KNOWN for name in call)
     )
     if not plain:
         return _original_query(table, *args, **kwargs)
     assert index is not None
+    assert bound is not None
     partition, sort = keys
     wanted = call.get("hash_key")
     if wanted is None and call.get("hash_key_conditions"):
@@ -95,6 +97,8 @@ def _query(table: Table, *args: Any, **kwargs: Any) -> tuple[list[Item], int, di
             continue
         owner, place = stored.attrs.get(partition), stored.attrs.get(sort)
         if owner is None or place is None or owner.type != wanted.type or owner.value != wanted.value:
+            continue
+        if bound and not _COMPARE[bound[0]](_sortable(place), bound[1]):
             continue
         placed.append(((_sortable(place), _sortable(stored.hash_key)), stored))
     forward = call.get("scan_index_forward", True) is not False
@@ -122,6 +126,30 @@ def _query(table: Table, *args: Any, **kwargs: Any) -> tuple[list[Item], int, di
     if call.get("projection_expressions"):
         results = [item.project(call["projection_expressions"]) for item in results]
     return results, len(read), last
+
+
+_COMPARE = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _sort_bound(call: dict[str, Any], sort: str) -> tuple[str, Any] | tuple[()] | None:
+    """The Query's one condition on the index's sort key as (comparison, value); () for none;
+    None for one this module leaves to moto (BETWEEN, begins_with, several)."""
+    comparison, values = call.get("range_comparison"), call.get("range_objs") or []
+    conditions = call.get("range_key_conditions") or []
+    if conditions:
+        if len(conditions) != 1 or conditions[0][0] != sort:
+            return None
+        _, comparison, values = conditions[0]
+    if not comparison:
+        return ()
+    if comparison not in _COMPARE or len(values) != 1 or not isinstance(values[0], DynamoType):
+        return None
+    return comparison, _sortable(values[0])
 
 
 _KNOWN = {

@@ -25,7 +25,7 @@ from snip.domain.errors import LinkGone
 from snip.operations import owner_summary
 from snip.operations.visit_counting import BatchOutcome, aggregate
 from snip.settings import DEFAULT_TABLES, Env
-from snip_local import moto_transactions
+from snip_local import moto_queries, moto_transactions
 from tests.service.conftest import Call, scan
 from tests.service.conftest import create_link as create_link_body
 from tests.service.sdk_faults import SDK_ATTEMPTS, LostAnswers
@@ -300,24 +300,33 @@ def test_a_limited_link_deleted_after_the_redirect_read_it_is_not_counted(call: 
 def test_links_created_before_the_cut_are_read_one_by_one(
     call: Call, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Index Queries as the local stack answers them, stopped after a few entries (DynamoDB stops
+    # at 1 MB): the links before the cut are read over several pages.
+    monkeypatch.setattr(moto_queries, "RESULT_SIZE_LIMIT", 300)
+    moto_queries.install()
     moto_transactions.install()
     try:
-        older = create(call)
-        visit(call, older, 2)
+        older = [create(call) for _ in range(5)]
+        for n, key in enumerate(older):
+            visit(call, key, n + 1)
         time.sleep(1.1)  # created_at has whole seconds: the cut comes after
         owners = OwnersTable(clients.dynamodb(), ROLLUPS, margin=0)
         owners.cut()
         stream = Stream(dynamodb, owners)
         newer = create(call)
-        visit(call, newer, 3)
-        visit(call, older, 1)
+        visit(call, newer, 4)
+        visit(call, older[0], 5)
         stream.drain()
         found = figures(call, monkeypatch)
-        assert (found["links"], found["visits"]) == (2, 6)
-        assert [(entry["key"], entry["visits"]) for entry in found["top"]] == [(newer, 3), (older, 3)]
-        assert owner_item(dynamodb)["visits"] == {"N": "3"}  # the older link's are not in it
+        assert (found["links"], found["visits"]) == (6, sum(range(1, 6)) + 4 + 5)
+        assert [(entry["key"], entry["visits"]) for entry in found["top"][:2]] == [
+            (older[0], 6),
+            (older[4], 5),
+        ]
+        assert owner_item(dynamodb)["visits"] == {"N": "4"}  # the older links' are not in it
     finally:
         moto_transactions.uninstall()
+        moto_queries.uninstall()
 
 
 def test_before_the_first_aggregator_ran_the_summary_reads_every_link(call: Call, dynamodb: Any) -> None:

@@ -227,9 +227,9 @@ class LinksTable:
         each), eventually consistent."""
         tally: list[tuple[str, int, int]] = []
         start: Mapping[str, AttributeValueTypeDef] | None = None
-        condition, values = f"#{OWNER} = :owner", dict[str, object]({":owner": owner})
+        condition, bound = f"#{OWNER} = :owner", dict[str, object]({":owner": owner})
         if before is not None:
-            condition, values = condition + f" AND #{LISTED_AT} < :before", values | {":before": before}
+            condition, bound = condition + f" AND #{LISTED_AT} < :before", bound | {":before": before}
         while True:
             args: QueryInputTypeDef = {
                 "TableName": self.links_table,
@@ -239,7 +239,7 @@ class LinksTable:
                 "ProjectionExpression": f"#key, #{VISITS}, #{BOT_VISITS}",
                 "ExpressionAttributeNames": attribute_names("key", OWNER, VISITS, BOT_VISITS)
                 | ({f"#{LISTED_AT}": LISTED_AT} if before is not None else {}),
-                "ExpressionAttributeValues": to_item(values),
+                "ExpressionAttributeValues": to_item(bound),
             }
             if start:
                 args["ExclusiveStartKey"] = start

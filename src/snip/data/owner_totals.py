@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from snip.data import clients
@@ -68,7 +69,7 @@ FLOOR_PREFIX = "f#"
 CUT_MARGIN_SECONDS = 900  # a deploy updates every function within this (docs/deploy.md)
 CANDIDATES_MAX = 30  # candidates an owner item gathers before a trim
 CANDIDATES_KEEP = 20  # candidates a trim keeps: the top 10 and room for deletes
-SETS_PER_UPDATE = 60  # candidate values one update writes (its expression stays under 4 KB)
+logger = Logger(child=True)  # the aggregator's Powertools Logger
 
 
 def owner_key(owner: str) -> str:
@@ -222,24 +223,27 @@ class OwnersTable:
     # -- counting ----------------------------------------------------------------------------
     def add(self, owner: str, shard_tag: str, entries: Sequence[OwnerEntry]) -> int:
         """Add ``entries`` (the owner's events of one shard's batch, in order) to the owner's
-        item once; write its candidates; returns how many entries this call added (the rest were
-        added before: a redelivery)."""
+        item once, with their links' totals as candidates; returns how many entries this call
+        added (the rest were added before: a redelivery).
+
+        At most ``CANDIDATES_MAX`` candidates are written, those with most visits; the links
+        left out raise this shard's floor to the most visits among them (never lowering it: the
+        update's condition holds it at or below the value written)."""
         ordered = sorted({entry.position: entry for entry in entries}.values(), key=lambda e: e.position)
-        floor = self._floors.get(owner, 0)
+        known = self._floors.get(owner, 0)
         gone = {entry.key for entry in ordered if entry.gone}
         totals: dict[str, int] = {}
         for entry in ordered:
             if entry.total is not None and entry.key not in gone:
                 totals[entry.key] = max(entry.total, totals.get(entry.key, 0))
-        candidates = sorted(
-            ((key, total) for key, total in totals.items() if total > floor), key=lambda kv: -kv[1]
-        )
-        chunk = ordered
+        ranked = sorted(((k, t) for k, t in totals.items() if t > known), key=lambda kv: (-kv[1], kv[0]))
+        candidates, left_out = ranked[:CANDIDATES_MAX], ranked[CANDIDATES_MAX:]
+        floor = max((total for _, total in left_out), default=None)
+        chunk: Sequence[OwnerEntry] = ordered
         added = 0
-        item: dict[str, object] | None = None
-        while chunk:
+        while True:
             try:
-                item = self._add(owner, shard_tag, chunk, candidates[:SETS_PER_UPDATE], gone)
+                item = self._write(owner, shard_tag, chunk, candidates, gone, floor)
                 added = len(chunk)
                 break
             except ClientError as error:
@@ -248,77 +252,100 @@ class OwnersTable:
                 old = from_item(old_item(error) or {})
             done = str(old.get(WATERMARK_PREFIX + shard_tag) or "").split("@", 1)[0]
             rest = [entry for entry in chunk if entry.position > done]
-            if len(rest) == len(chunk):
-                raise DependencyUnavailable(f"the watermark of {owner}'s totals dropped nothing")
+            mine = old.get(FLOOR_PREFIX + shard_tag)
+            higher = floor is not None and mine is not None and int(str(mine)) > floor
+            if len(rest) == len(chunk) and not higher:
+                raise DependencyUnavailable(f"the conditions of {owner}'s totals dropped nothing")
             chunk = rest
-        # What a redelivery (or more candidates than one update takes) leaves: values only, which
-        # are the links' totals and may be written any number of times.
-        start = SETS_PER_UPDATE if item is not None else 0
-        for first in range(start, len(candidates), SETS_PER_UPDATE):
-            item = self._set_candidates(owner, candidates[first : first + SETS_PER_UPDATE])
-        if item is not None:
-            self._after(owner, shard_tag, item)
+            if higher:
+                floor = int(str(mine))
+        self._after(owner, shard_tag, item)
         return added
 
-    def _add(
+    def _write(
         self,
         owner: str,
         shard_tag: str,
         chunk: Sequence[OwnerEntry],
         candidates: Sequence[tuple[str, int]],
         gone: set[str],
+        floor: int | None,
     ) -> dict[str, object]:
-        names = {"#v": VISITS, "#b": BOT_VISITS, "#n": WATERMARK_PREFIX + shard_tag}
-        values: dict[str, object] = {
-            ":v": sum(entry.visits for entry in chunk),
-            ":b": sum(entry.bot_visits for entry in chunk),
-            ":first": chunk[0].position,
-            ":mark": f"{chunk[-1].position}@{int(self.epoch())}",
-        }
-        sets = ["#n = :mark"]
+        """One update of the owner's item: ``chunk`` added (on the shard's watermark; none: a
+        redelivery, only the candidates and the floor are written), candidates set, deleted
+        links' candidates removed, the shard's floor raised."""
+        names: dict[str, str] = {}
+        values: dict[str, object] = {}
+        adds, sets, conditions = [], [], []
+        if chunk:
+            names |= {"#v": VISITS, "#b": BOT_VISITS, "#n": WATERMARK_PREFIX + shard_tag}
+            values |= {
+                ":v": sum(entry.visits for entry in chunk),
+                ":b": sum(entry.bot_visits for entry in chunk),
+                ":first": chunk[0].position,
+                ":mark": f"{chunk[-1].position}@{int(self.epoch())}",
+            }
+            adds = ["#v :v", "#b :b"]
+            sets.append("#n = :mark")
+            conditions.append("(attribute_not_exists(#n) OR #n < :first)")
         for i, (key, total) in enumerate(candidates):
             names[f"#t{i}"], values[f":t{i}"] = CANDIDATE_PREFIX + key, total
             sets.append(f"#t{i} = :t{i}")
+        if floor is not None:
+            names["#f"], values[":f"] = FLOOR_PREFIX + shard_tag, floor
+            sets.append("#f = :f")
+            conditions.append("(attribute_not_exists(#f) OR #f <= :f)")
         removes = []
         for i, key in enumerate(sorted(gone & {entry.key for entry in chunk})):
             names[f"#r{i}"] = CANDIDATE_PREFIX + key
             removes.append(f"#r{i}")
-        with dependency_guard():
-            answer = self.client.update_item(
-                TableName=self.rollups_table,
-                Key=to_item({"key": owner_key(owner), "bucket": TOTALS_BUCKET}),
-                UpdateExpression="ADD #v :v, #b :b SET "
-                + ", ".join(sets)
-                + (" REMOVE " + ", ".join(removes) if removes else ""),
-                ConditionExpression="attribute_not_exists(#n) OR #n < :first",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(values),
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        if not (adds or sets or removes):
+            return self._read_item(owner)
+        expression = " ".join(
+            part
+            for part in (
+                "ADD " + ", ".join(adds) if adds else "",
+                "SET " + ", ".join(sets) if sets else "",
+                "REMOVE " + ", ".join(removes) if removes else "",
             )
+            if part
+        )
+        update: UpdateItemInputTypeDef = {
+            "TableName": self.rollups_table,
+            "Key": to_item({"key": owner_key(owner), "bucket": TOTALS_BUCKET}),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ReturnValues": "ALL_NEW",
+        }
+        if values:
+            update["ExpressionAttributeValues"] = to_item(values)
+        if conditions:
+            update["ConditionExpression"] = " AND ".join(conditions)
+            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        with dependency_guard():
+            answer = self.client.update_item(**update)
         return from_item(answer.get("Attributes", {}))
 
-    def _set_candidates(self, owner: str, candidates: Sequence[tuple[str, int]]) -> dict[str, object]:
-        names = {f"#t{i}": CANDIDATE_PREFIX + key for i, (key, _) in enumerate(candidates)}
-        values = {f":t{i}": total for i, (_, total) in enumerate(candidates)}
+    def _read_item(self, owner: str) -> dict[str, object]:
         with dependency_guard():
-            answer = self.client.update_item(
+            found = self.client.get_item(
                 TableName=self.rollups_table,
                 Key=to_item({"key": owner_key(owner), "bucket": TOTALS_BUCKET}),
-                UpdateExpression="SET " + ", ".join(f"#t{i} = :t{i}" for i in range(len(candidates))),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(values),
-                ReturnValues="ALL_NEW",
+                ConsistentRead=True,
             )
-        return from_item(answer.get("Attributes", {}))
+        return from_item(found.get("Item", {}))
 
     def _after(self, owner: str, shard_tag: str, item: Mapping[str, object]) -> None:
-        """Remember the floor; trim the candidates once there are too many."""
+        """Remember the floor; prune stale watermarks and trim the candidates once there are too
+        many: both best effort (the batch is counted; a later one does them)."""
         totals = totals_of(item)
         self._floors[owner] = totals.floor
         prune_watermarks(self.client, self.rollups_table, owner_key(owner), TOTALS_BUCKET, item, self.epoch())
         if len(totals.candidates) > CANDIDATES_MAX:
-            self.trim(owner, shard_tag, item)
+            try:
+                self.trim(owner, shard_tag, item)
+            except (DependencyUnavailable, ClientError):
+                logger.warning("candidates not trimmed", extra={"owner": owner}, exc_info=True)
 
     def trim(self, owner: str, shard_tag: str, item: Mapping[str, object]) -> None:
         """Keep the CANDIDATES_KEEP candidates with most visits (read afresh; a deleted link's
@@ -371,7 +398,7 @@ class OwnersTable:
             with dependency_guard():
                 answer = self.client.update_item(**update)
         except (DependencyUnavailable, ClientError):
-            return
+            return  # changed meanwhile (or unreachable): a later batch trims
         self._floors[owner] = totals_of(from_item(answer.get("Attributes", {}))).floor
 
 

@@ -27,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypedDict
 
+from aws_lambda_powertools import Logger
+
 from snip.data.owner_totals import OwnerEntry
 from snip.data.rollups_table import Counted, StreamVisit, position, shard_tag
 from snip.data.visit_archive import Archive
@@ -35,6 +37,7 @@ from snip.domain.stats import BEHIND, OK, RUNNING, ShardProgress
 from snip.domain.visit_events import GoneEvent, VisitEvent
 
 INSERT = "INSERT"
+logger = Logger(child=True)  # the aggregator's Powertools Logger
 
 
 class StreamChange(TypedDict, total=False):
@@ -282,6 +285,7 @@ def _add_to_owners(
             owners.add(owner, shard_tag(shard), [entry for _, entry in entries[owner]])
             return True
         except Exception:
+            logger.warning("owner totals not written", extra={"owner": owner}, exc_info=True)
             return False
 
     ready = [owner for owner in entries if owner not in blocked]
