@@ -80,3 +80,50 @@ def test_the_export_names_its_next_answer_and_the_summary_counts(stack: Stack) -
     assert summary.status_code == 200, summary.text
     assert summary.json()["links"] >= 1
     assert set(summary.json()) == {"links", "visits", "bot_visits", "top"}
+
+
+def test_the_summary_follows_visits_and_deletes_through_the_pipeline(stack: Stack) -> None:
+    """The owner's totals the local stream poller and aggregator keep (snip.data.owner_totals):
+    visits counted once, a deleted link's visits taken off, whatever was in flight."""
+
+    def summary() -> dict[str, Any]:
+        reply = get(stack, "/links/summary", key_id="other")
+        assert reply.status_code == 200, reply.text
+        return dict(reply.json())
+
+    def until(check: Any) -> dict[str, Any]:
+        deadline = time.monotonic() + 20  # the local pipeline counts within about 5 s
+        while True:
+            found = summary()
+            if check(found) or time.monotonic() > deadline:
+                return found
+
+    before = summary()  # once what earlier tests' visits left in flight is through: steady
+    for _ in range(8):
+        time.sleep(2)
+        now, before = before, summary()
+        if now == before:
+            break
+    made = [create(stack, key_id="other", title=f"followed {n}")["key"] for n in range(3)]
+    for n, key in enumerate(made):
+        for _ in range(n + 2):  # 2, 3 and 4 visits
+            assert (
+                requests.get(f"{stack.base_url}/{key}", allow_redirects=False, timeout=30).status_code == 302
+            )
+    counted = until(lambda found: found["visits"] >= before["visits"] + 9)
+    assert (counted["links"], counted["visits"]) == (before["links"] + 3, before["visits"] + 9)
+    assert {
+        "key": made[2],
+        "url": "https://example.com/owner-routes",
+        "title": "followed 2",
+        "visits": 4,
+    } in (counted["top"])
+    # One more visit in flight when its link is deleted: neither it nor the link's others stay.
+    assert requests.get(f"{stack.base_url}/{made[2]}", allow_redirects=False, timeout=30).status_code == 302
+    gone = requests.delete(f"{stack.base_url}/links/{made[2]}", headers=stack.headers("other"), timeout=30)
+    assert gone.status_code == 204
+    after = until(lambda found: found["visits"] == before["visits"] + 5)
+    assert (after["links"], after["visits"]) == (before["links"] + 2, before["visits"] + 5)
+    assert made[2] not in {entry["key"] for entry in after["top"]}
+    time.sleep(2)  # the visit in flight is through by now: still not counted
+    assert summary()["visits"] == before["visits"] + 5
