@@ -14,8 +14,8 @@ summary reads:
 * the candidates' counters items afresh and the top links themselves (for url, title, and that
   they are live), in one BatchGetItem each.
 
-If the candidates cannot show the top 10 for sure (deletes took candidates away and fewer than 10
-live ones with more than the floor's visits are left: rare), or before the first aggregator of this
+If the candidates cannot show a top 10 for sure (deletes took candidates away and fewer than 10
+live ones with at least the floor's visits are left: rare), or before the first aggregator of this
 version ran (no cut), every link's counters item is read instead (``summarize_by_reading``).
 docs/architecture.md states the cost for an owner with 100,000 links; ``make bench`` measures it.
 """
@@ -55,9 +55,10 @@ def summarize(
     ranked = {key: found.visits for key, found in fresh.items() if found.visits > 0}
     ranked |= {key: n for key, n in visits.items() if n > 0}
     top = _top(table, owner, ranked)
-    # Every live link that is no candidate has at most the floor's visits: the candidates show the
-    # top 10 for sure when the 10th has more (ties with the floor could be links never read).
-    complete = len(top) == TOP_LINKS and int(str(top[-1]["visits"])) > totals.floor
+    # Every live link that is no candidate has at most the floor's visits: the candidates show a
+    # top 10 when their 10th has at least as many (links tied with it may be others than reading
+    # every link would name: as many visits, and the contract orders no ties).
+    complete = len(top) == TOP_LINKS and int(str(top[-1]["visits"])) >= totals.floor
     if not complete and totals.floor > 0:
         return summarize_by_reading(table, counts, owner)
     return {
