@@ -52,7 +52,8 @@ from snip.data.dependency_guard import CONDITION_FAILED, MAX_BATCH_GET, dependen
 from snip.data.item_codec import attribute_names, from_item, to_item
 from snip.data.rollups_table import prune_watermarks
 from snip.domain.errors import DependencyUnavailable
-from snip.domain.visit_events import EVENT_TTL_SECONDS, GoneEvent
+from snip.domain.gone_events import GoneEvent
+from snip.domain.visit_events import EVENT_TTL_SECONDS
 from snip.settings import get_settings
 
 if TYPE_CHECKING:

@@ -80,7 +80,7 @@ class VisitEvent:
         attribute is not of its type)."""
 
         def text(name: str) -> str:
-            return _typed(item[name]["S"], str)
+            return typed_value(item[name]["S"], str)
 
         return cls(
             id=text("id"),
@@ -90,62 +90,19 @@ class VisitEvent:
             bot=bool(item["bot"]["BOOL"]),
             referrer=text("referrer"),
             country=text("country"),
-            user_agent=_typed(item.get("user_agent", {}).get("S", ""), str),
+            user_agent=typed_value(item.get("user_agent", {}).get("S", ""), str),
             source=text("source"),
-            expires=int(_typed(item["expires"]["N"], str)),
+            expires=int(typed_value(item["expires"]["N"], str)),
             counted=bool(item.get("counted", {}).get("BOOL", False)),
-            destination=_typed(item.get("destination", {}).get("S", DEFAULT_DESTINATION), str),
-            target=_typed(item.get("target", {}).get("S", ""), str),
-            created=_typed(item.get("created", {}).get("S", ""), str),
+            destination=typed_value(item.get("destination", {}).get("S", DEFAULT_DESTINATION), str),
+            target=typed_value(item.get("target", {}).get("S", ""), str),
+            created=typed_value(item.get("created", {}).get("S", ""), str),
         )
 
 
-GONE = "gone"  # the ``kind`` of a GoneEvent's item (a visit event's item has no kind)
-
-
-@dataclass(frozen=True)
-class GoneEvent:
-    """A link deleted: written by DELETE in the same transaction as the link's tombstone and the
-    freeze of its counters item, so that the aggregator takes the link's counts off its owner's
-    totals once (``snip.data.owner_totals``). Its id is ``gone#<key>``: a key is deleted once."""
-
-    key: str
-    owner: str
-    at: str  # the deletion's time (RFC 3339 UTC, seconds)
-    created: str  # the link's created_at
-    expires: int  # epoch seconds: the visits table's TTL attribute
-
-    @property
-    def id(self) -> str:
-        return f"{GONE}#{self.key}"
-
-    def to_item(self) -> dict[str, dict[str, str]]:
-        return {
-            "id": {"S": self.id},
-            "kind": {"S": GONE},
-            "key": {"S": self.key},
-            "owner": {"S": self.owner},
-            "at": {"S": self.at},
-            "created": {"S": self.created},
-            "expires": {"N": str(self.expires)},
-        }
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Mapping[str, object]]) -> GoneEvent:
-        """A GoneEvent from its item (KeyError if it is none, TypeError if an attribute is not
-        of its type)."""
-        if _typed(item["kind"]["S"], str) != GONE:
-            raise KeyError("kind")
-        return cls(
-            key=_typed(item["key"]["S"], str),
-            owner=_typed(item["owner"]["S"], str),
-            at=_typed(item["at"]["S"], str),
-            created=_typed(item["created"]["S"], str),
-            expires=int(_typed(item["expires"]["N"], str)),
-        )
-
-
-def _typed(value: object, kind: type[T]) -> T:
+def typed_value(value: object, kind: type[T]) -> T:
+    """``value`` if it is a ``kind`` (an item's attribute as the stream's image types it), else
+    TypeError."""
     if not isinstance(value, kind):
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
     return value

@@ -32,9 +32,10 @@ from aws_lambda_powertools import Logger
 from snip.data.owner_totals import OwnerEntry
 from snip.data.rollups_table import Counted, StreamVisit, position, shard_tag
 from snip.data.visit_archive import Archive
+from snip.domain.gone_events import GoneEvent
 from snip.domain.rollups import ClassifiedVisit, UserAgentClass
 from snip.domain.stats import BEHIND, OK, RUNNING, ShardProgress
-from snip.domain.visit_events import GoneEvent, VisitEvent
+from snip.domain.visit_events import VisitEvent
 
 INSERT = "INSERT"
 logger = Logger(child=True)  # the aggregator's Powertools Logger
