@@ -11,8 +11,10 @@ One item per owner in the rollups table, ``("#owner/<owner>", "totals")``:
   events in that shard, so a redelivered, bisected or retried batch, or an update whose answer was
   lost, adds nothing twice.
 * ``t:<key>``: the **candidates** for the top 10: a link's total as the aggregator last saw it on
-  its counters item, written when it is above the owner's **floor** (the highest ``f#<tag>``).
-  Every live link counted since the cut that is not a candidate has at most the floor's visits:
+  its counters item, written when it is above the owner's **floor** (the highest ``f#<tag>``), at
+  most ``CANDIDATES_MAX`` an update, those with most visits (the links left out raise the shard's
+  floor to the most visits among them). Every live link counted since the cut that is not a
+  candidate has at most the floor's visits:
   a trim (more than ``CANDIDATES_MAX`` candidates) reads the candidates' counters items afresh,
   keeps the ``CANDIDATES_KEEP`` with most visits, removes the others (each only if its entry is
   still what was read) and raises its shard's floor to the most visits it removed. A link's visits
@@ -29,10 +31,10 @@ before that, the visits still in flight are missing, as from stats.
 
 The cut. Links created before this version counted visits that no owner item holds: the first
 aggregator of this version records a **cut** (``("#owners", "cut")``, its time plus
-``CUT_MARGIN_SECONDS``, in which every function of the deploy is updated: older resolves write
-events without the link's ``created``). Events and GoneEvents of links created before the cut are
-never added; GET /links/summary reads those links one by one, as it read every link before
-(``snip.operations.owner_summary``).
+``SNIP_OWNER_CUT_MARGIN``, by default ``CUT_MARGIN_SECONDS``, in which every function of the
+deploy is updated: older resolves write events without the link's ``created``). Events and
+GoneEvents of links created before the cut are never added; GET /links/summary reads those links
+one by one, as it read every link before (``snip.operations.owner_summary``).
 """
 
 from __future__ import annotations

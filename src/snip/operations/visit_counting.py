@@ -3,15 +3,19 @@
 The batch is what Lambda's event source mapping (deployed) or ``snip_local.stream_poller``
 (locally) delivers: DynamoDB Streams records of one shard, INSERTs only (the mapping's filter; TTL
 expiry is a REMOVE), with the shard's id (the mapping's tumbling window puts ``shardId`` in every
-event). Each record's new image is a ``VisitEvent``; its user agent is classified here, off the
-redirect's path, by the ``classify`` the handler passes.
+event). Each record's new image is a ``VisitEvent`` (or a deleted link's ``GoneEvent``); a
+visit's user agent is classified here, off the redirect's path, by the ``classify`` the handler
+passes.
 
 Every event goes to the raw archive first (at least once, deterministic names), then each link's
 events are counted with one plain update per hour touched and one of the link's counters
 (``snip.data.rollups_table``: exactly once, by a watermark per item and shard), several links at
 once (links share no item; each link's writes stay in order). A link whose
 counting fails reports its records as failed (ReportBatchItemFailures): Lambda delivers again from
-the first of them, and what was counted already is dropped on its watermarks.
+the first of them, and what was counted already is dropped on its watermarks. Then each owner's
+events of links created since the cut are added to the owner's totals, once per owner, and a
+deleted link's GoneEvent takes its frozen counts off them (``snip.data.owner_totals``); an owner
+one of whose links failed is delivered again whole.
 
 Where the shard stands is written before and after (``ShardProgress``: stats' ``as_of``): while a
 batch is being counted, everything before its first record; after it, everything up to its last
