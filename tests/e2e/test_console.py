@@ -249,6 +249,8 @@ def test_the_key_stays_in_the_tab_until_forgotten(desktop: Console) -> None:
     page = signed_in(desktop)
     assert page.evaluate("Object.values(sessionStorage)") == ["local-dev-key"]
     assert page.evaluate("localStorage.length") == 0
+    # The first screen's requests (the summary, the list) done, so that the reload aborts none.
+    page.wait_for_load_state("networkidle")
     page.reload()
     expect(page.get_by_role("heading", name="Shorten a link")).to_be_visible()
     page.get_by_role("button", name="Forget key").click()
