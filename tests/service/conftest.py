@@ -15,7 +15,7 @@ from tests.service.lambda_events import Reply, rest_event, to_reply
 from tests.service.moto_tables import EmptyTables, make_empty_tables, tables_on_moto
 
 ROOT = Path(__file__).resolve().parents[2]
-for name in ("shorten", "resolve", "keygen"):
+for name in ("shorten", "resolve", "keygen", "aggregate"):
     folder = str(ROOT / "functions" / name)
     if folder not in sys.path:
         sys.path.insert(0, folder)

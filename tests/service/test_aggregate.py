@@ -9,7 +9,6 @@ watermark per shard (snip.data.rollups_table).
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,12 +34,7 @@ from tests.visits import (
     stream_record,
     visit,
 )
-
-AGGREGATE_FOLDER = Path(__file__).resolve().parents[2] / "functions" / "aggregate"
-if str(AGGREGATE_FOLDER) not in sys.path:
-    sys.path.insert(0, str(AGGREGATE_FOLDER))
-
-from visit_classes import classify  # noqa: E402
+from visit_classes import classify  # functions/aggregate: on the path by tests/service/conftest.py
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 VISITS = DEFAULT_TABLES[Env.VISITS_TABLE]

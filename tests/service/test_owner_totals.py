@@ -9,10 +9,8 @@ shards, in batches, again from a failed record, and (here) again whole.
 from __future__ import annotations
 
 import random
-import sys
 import time
 import zlib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,12 +28,7 @@ from tests.service.conftest import Call, scan
 from tests.service.conftest import create_link as create_link_body
 from tests.service.sdk_faults import SDK_ATTEMPTS, LostAnswers
 from tests.visits import SLACKBOT
-
-AGGREGATE_FOLDER = Path(__file__).resolve().parents[2] / "functions" / "aggregate"
-if str(AGGREGATE_FOLDER) not in sys.path:
-    sys.path.insert(0, str(AGGREGATE_FOLDER))
-
-from visit_classes import classify  # noqa: E402
+from visit_classes import classify  # functions/aggregate: on the path by tests/service/conftest.py
 
 LINKS = DEFAULT_TABLES[Env.LINKS_TABLE]
 VISITS = DEFAULT_TABLES[Env.VISITS_TABLE]

@@ -50,9 +50,9 @@ from botocore.exceptions import ClientError
 
 from snip.data import clients
 from snip.data.counter_items import BOT_VISITS, COUNTERS_BUCKET, FROZEN, VISITS, WATERMARK_PREFIX
-from snip.data.dependency_guard import CONDITION_FAILED, MAX_BATCH_GET, dependency_guard, error_code, old_item
+from snip.data.dependency_guard import CONDITION_FAILED, dependency_guard, error_code, old_item
 from snip.data.item_codec import attribute_names, from_item, to_item
-from snip.data.rollups_table import prune_watermarks
+from snip.data.rollups_table import RollupsTable, prune_watermarks
 from snip.domain.errors import DependencyUnavailable
 from snip.domain.gone_events import GoneEvent
 from snip.domain.visit_events import EVENT_TTL_SECONDS
@@ -202,26 +202,7 @@ class OwnersTable:
 
     def counters(self, keys: Sequence[str]) -> dict[str, dict[str, object]]:
         """The counters items of ``keys`` (consistent BatchGetItems of 100), as they are."""
-        found: dict[str, dict[str, object]] = {}
-        unique = sorted(set(keys))
-        for start in range(0, len(unique), MAX_BATCH_GET):
-            pending: Mapping[str, object] | None = {
-                self.rollups_table: {
-                    "Keys": [
-                        to_item({"key": key, "bucket": COUNTERS_BUCKET})
-                        for key in unique[start : start + MAX_BATCH_GET]
-                    ],
-                    "ConsistentRead": True,
-                }
-            }
-            while pending:
-                with dependency_guard():
-                    response = self.client.batch_get_item(RequestItems=pending)  # type: ignore[arg-type]
-                for raw in response.get("Responses", {}).get(self.rollups_table, []):
-                    item = from_item(raw)
-                    found[str(item["key"])] = item
-                pending = response.get("UnprocessedKeys") or None
-        return found
+        return RollupsTable(self.client, self.rollups_table).counters_items(keys)
 
     # -- counting ----------------------------------------------------------------------------
     def add(self, owner: str, shard_tag: str, entries: Sequence[OwnerEntry]) -> int:

@@ -344,7 +344,11 @@ class RollupsTable:
     # -- reading ---------------------------------------------------------------------------
     def counts(self, keys: Sequence[str]) -> dict[str, LinkCounts]:
         """The counters items of ``keys`` (consistent BatchGetItem); a link never counted is absent."""
-        found: dict[str, LinkCounts] = {}
+        return {key: counts_of(item) for key, item in self.counters_items(keys).items()}
+
+    def counters_items(self, keys: Sequence[str]) -> dict[str, dict[str, object]]:
+        """The counters items of ``keys`` as they are (consistent BatchGetItems of 100), by key."""
+        found: dict[str, dict[str, object]] = {}
         unique = sorted(set(keys))
         for start in range(0, len(unique), MAX_BATCH_GET):
             pending: Mapping[str, object] | None = {
@@ -361,7 +365,7 @@ class RollupsTable:
                     response = self.client.batch_get_item(RequestItems=pending)  # type: ignore[arg-type]
                 for raw in response.get("Responses", {}).get(self.rollups_table, []):
                     item = from_item(raw)
-                    found[str(item["key"])] = counts_of(item)
+                    found[str(item["key"])] = item
                 pending = response.get("UnprocessedKeys") or None
         return found
 
